@@ -253,7 +253,7 @@ impl<'a> Validator<'a> {
         )
         .at(self.node_location(node))
         .hint(format!(
-            "store the value in Vault (`msting vault-secret set`) and write `vault-ref:{path}#{field}` here; \
+            "store the value in Vault (KV path `{path}`, key `{field}`) and write `vault-ref:{path}#{field}` here; \
              if this value was real, treat it as exposed and change it"
         ))
     }
