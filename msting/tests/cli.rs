@@ -54,9 +54,15 @@ fn a_config_with_three_mistakes_fails_naming_all_three_with_lines() {
     assert!(stderr.contains(&format!("{f}:{}:3: error[unknown-key] llm.queue_depht", line("queue_depht"))), "{stderr}");
     assert!(stderr.contains("did you mean `queue_depth`?"), "{stderr}");
     assert!(stderr.contains(&format!("{f}:{}:14: error[wrong-type] database.pool_size", line("sixteen"))), "{stderr}");
-    assert!(stderr.contains(&format!("{f}:{}:13: error[plain-secret] database.password", line("Sup3rS3cret"))), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{f}:{}:13: error[plain-secret] database.password", line("Sup3rS3cret"))),
+        "{stderr}"
+    );
     assert!(stderr.contains("3 problems"));
-    assert!(!stderr.contains("Sup3rS3cret") && !text(&out.stdout).contains("Sup3rS3cret"), "the secret leaked: {stderr}");
+    assert!(
+        !stderr.contains("Sup3rS3cret") && !text(&out.stdout).contains("Sup3rS3cret"),
+        "the secret leaked: {stderr}"
+    );
 
     // The same as JSON, on stdout, with stable codes.
     let out = msting(&["--json", "config", "validate", file.to_str().unwrap()]);
@@ -99,7 +105,8 @@ fn the_config_defaults_to_the_install_dir_and_its_environment_variable() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["config"]["paths"]["models_dir"], "/mnt/models");
-    let overridden: Vec<&str> = doc["overrides"].as_array().unwrap().iter().map(|o| o["var"].as_str().unwrap()).collect();
+    let overridden: Vec<&str> =
+        doc["overrides"].as_array().unwrap().iter().map(|o| o["var"].as_str().unwrap()).collect();
     assert_eq!(overridden, ["STING_INSTALL_DIR", "STING_MODELS_DIR"]);
 }
 

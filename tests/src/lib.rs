@@ -1,1 +1,10 @@
+//! Support for tests that run against real components: finding them (from the variables that
+//! `tests/env/setup.sh` prints), free ports, child processes that never outlive a test, and
+//! Docker resources named per test so they never touch another stack on the same engine.
 
+pub mod docker;
+pub mod env;
+pub mod process;
+
+pub use env::{Component, require};
+pub use process::{ChildGuard, free_port, wait_for_http};

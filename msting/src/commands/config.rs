@@ -47,9 +47,13 @@ pub enum ConfigCommand {
 
 pub fn exec(global: &GlobalArgs, out: &Output, args: ConfigArgs) -> anyhow::Result<u8> {
     match args.command {
-        ConfigCommand::Validate { file } => validate(out, &file.unwrap_or_else(|| global.config_path()), &global.config_overrides()),
+        ConfigCommand::Validate { file } => {
+            validate(out, &file.unwrap_or_else(|| global.config_path()), &global.config_overrides())
+        }
         ConfigCommand::Show { defaults } => show(out, &global.config_path(), &global.config_overrides(), defaults),
-        ConfigCommand::Migrate { file, dry_run } => migrate(out, &file.unwrap_or_else(|| global.config_path()), dry_run),
+        ConfigCommand::Migrate { file, dry_run } => {
+            migrate(out, &file.unwrap_or_else(|| global.config_path()), dry_run)
+        }
         ConfigCommand::Schema => {
             out.json(sting_config::json_schema())?;
             Ok(exit::OK)
@@ -63,7 +67,11 @@ fn validate(out: &Output, file: &Path, overrides: &Overrides) -> anyhow::Result<
             if out.json {
                 out.json(&json!({ "file": file, "valid": true, "version": loaded.config.version, "problems": [] }))?;
             } else if !out.quiet {
-                out.result(format!("{GOOD}ok{GOOD:#}: {} is valid (version {})", file.display(), loaded.config.version));
+                out.result(format!(
+                    "{GOOD}ok{GOOD:#}: {} is valid (version {})",
+                    file.display(),
+                    loaded.config.version
+                ));
             }
             Ok(exit::OK)
         }
@@ -82,7 +90,12 @@ fn report(out: &Output, diagnostics: &Diagnostics) -> anyhow::Result<()> {
     for d in &diagnostics.problems {
         let place = d.location.as_ref().map(|l| format!("{}:{}:{}: ", l.file.display(), l.line, l.column));
         let key = if d.key.is_empty() { String::new() } else { format!(" {}", d.key) };
-        anstream::eprintln!("{}{ERROR}error[{}]{ERROR:#}{key}: {}", place.unwrap_or_default(), d.code.as_str(), d.message);
+        anstream::eprintln!(
+            "{}{ERROR}error[{}]{ERROR:#}{key}: {}",
+            place.unwrap_or_default(),
+            d.code.as_str(),
+            d.message
+        );
         if let Some(hint) = &d.hint {
             anstream::eprintln!("  {DIM}hint:{DIM:#} {hint}");
         }
@@ -146,7 +159,12 @@ fn migrate(out: &Output, file: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let can_write = migration.problems.is_none() && !dry_run;
     let written = can_write
         && out.confirm(
-            &format!("Write version {} to {}? (the old file is kept as {})", migration.to, file.display(), backup.display()),
+            &format!(
+                "Write version {} to {}? (the old file is kept as {})",
+                migration.to,
+                file.display(),
+                backup.display()
+            ),
             "not written: re-run with --yes to accept this change, or answer the prompt on a terminal",
         )?;
     if written {
@@ -170,7 +188,12 @@ fn migrate(out: &Output, file: &Path, dry_run: bool) -> anyhow::Result<u8> {
             report(out, problems)?;
             out.note("not written: fix the problems above in the file (or tell us about the keys), then migrate again");
         } else if written {
-            out.note(format!("{GOOD}migrated{GOOD:#} {} to version {}; the old file is {}", file.display(), migration.to, backup.display()));
+            out.note(format!(
+                "{GOOD}migrated{GOOD:#} {} to version {}; the old file is {}",
+                file.display(),
+                migration.to,
+                backup.display()
+            ));
         }
     }
     let complete = migration.problems.is_none() && (written || dry_run);

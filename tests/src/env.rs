@@ -1,0 +1,55 @@
+//! The real components a test needs, located through the variables `tests/env/setup.sh` prints.
+//! A missing one fails the test with the command that installs it; nothing is skipped.
+
+use std::path::{Path, PathBuf};
+
+/// A component prepared by `tests/env/setup.sh`, and the variable that locates it.
+#[derive(Clone, Copy, Debug)]
+pub enum Component {
+    LlamaServer,
+    TestModel,
+    Bao,
+    BaseImage,
+    Postgres,
+    Redis,
+    Pebble,
+    Age,
+}
+
+impl Component {
+    pub fn var(self) -> &'static str {
+        match self {
+            Self::LlamaServer => "STING_LLAMA_SERVER",
+            Self::TestModel => "STING_TEST_MODEL",
+            Self::Bao => "STING_BAO",
+            Self::BaseImage => "STING_BASE_IMAGE",
+            Self::Postgres => "STING_PG_URL",
+            Self::Redis => "STING_REDIS_URL",
+            Self::Pebble => "STING_PEBBLE",
+            Self::Age => "STING_AGE",
+        }
+    }
+
+    /// Whether the value names a file that must exist.
+    fn is_file(self) -> bool {
+        matches!(self, Self::LlamaServer | Self::TestModel | Self::Bao | Self::Pebble | Self::Age)
+    }
+}
+
+/// The value of a component's variable; panics with what to run when it is missing.
+pub fn require(component: Component) -> String {
+    let var = component.var();
+    let how = "run the test set-up first: `eval \"$(sudo tests/env/setup.sh)\"` (or use tests/run.sh, which does it)";
+    let value = std::env::var(var).unwrap_or_default();
+    if value.is_empty() {
+        panic!("{var} is not set: this test needs a real component. {how}");
+    }
+    if component.is_file() && !Path::new(&value).is_file() {
+        panic!("{var}={value} does not exist. {how}");
+    }
+    value
+}
+
+pub fn require_path(component: Component) -> PathBuf {
+    PathBuf::from(require(component))
+}
