@@ -38,9 +38,13 @@ impl Component {
 
 /// The value of a component's variable; panics with what to run when it is missing.
 pub fn require(component: Component) -> String {
+    require_from(component, |var| std::env::var(var).ok())
+}
+
+fn require_from(component: Component, lookup: impl Fn(&str) -> Option<String>) -> String {
     let var = component.var();
     let how = "run the test set-up first: `eval \"$(sudo tests/env/setup.sh)\"` (or use tests/run.sh, which does it)";
-    let value = std::env::var(var).unwrap_or_default();
+    let value = lookup(var).unwrap_or_default();
     if value.is_empty() {
         panic!("{var} is not set: this test needs a real component. {how}");
     }
@@ -52,4 +56,25 @@ pub fn require(component: Component) -> String {
 
 pub fn require_path(component: Component) -> PathBuf {
     PathBuf::from(require(component))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panic_message(f: impl FnOnce() -> String + std::panic::UnwindSafe) -> String {
+        let err = std::panic::catch_unwind(f).expect_err("a missing component must fail the test");
+        err.downcast_ref::<String>().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_missing_component_fails_with_the_command_that_installs_it() {
+        let unset = panic_message(|| require_from(Component::Bao, |_| None));
+        assert!(unset.contains("STING_BAO is not set") && unset.contains("tests/env/setup.sh"), "{unset}");
+        let gone = panic_message(|| require_from(Component::TestModel, |_| Some("/nonexistent/model.gguf".into())));
+        assert!(
+            gone.contains("/nonexistent/model.gguf does not exist") && gone.contains("tests/env/setup.sh"),
+            "{gone}"
+        );
+    }
 }

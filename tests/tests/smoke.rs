@@ -34,8 +34,11 @@ async fn docker_engine_runs_containers_that_talk_over_a_user_network() {
     let server_name = project.resource("server");
     // perl-base is in every Debian image, even minbase: a one-line TCP server.
     let server_script = r#"use IO::Socket::INET; my $s = IO::Socket::INET->new(LocalPort => 7000, Listen => 5, ReuseAddr => 1) or die "listen: $!"; while (my $c = $s->accept) { print $c "pong from server\n"; close $c }"#;
-    let host_config =
-        |network: &str| HostConfig { network_mode: Some(network.to_string()), cap_drop: Some(vec!["ALL".into()]), ..Default::default() };
+    let host_config = |network: &str| HostConfig {
+        network_mode: Some(network.to_string()),
+        cap_drop: Some(vec!["ALL".into()]),
+        ..Default::default()
+    };
     docker
         .create_container(
             Some(CreateContainerOptionsBuilder::default().name(&server_name).build()),
@@ -97,11 +100,15 @@ async fn postgres_accepts_connections_and_queries() {
     let schema = format!("smoke_{}", std::process::id());
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await.unwrap();
     sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await.unwrap();
-    sqlx::query(&format!("CREATE TABLE {schema}.jars (id serial PRIMARY KEY, name text NOT NULL)")).execute(&pool).await.unwrap();
+    sqlx::query(&format!("CREATE TABLE {schema}.jars (id serial PRIMARY KEY, name text NOT NULL)"))
+        .execute(&pool)
+        .await
+        .unwrap();
     for name in ["alpha", "beta"] {
         sqlx::query(&format!("INSERT INTO {schema}.jars (name) VALUES ($1)")).bind(name).execute(&pool).await.unwrap();
     }
-    let names: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM {schema}.jars ORDER BY id")).fetch_all(&pool).await.unwrap();
+    let names: Vec<String> =
+        sqlx::query_scalar(&format!("SELECT name FROM {schema}.jars ORDER BY id")).fetch_all(&pool).await.unwrap();
     assert_eq!(names, ["alpha", "beta"]);
     sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await.unwrap();
 }
@@ -111,7 +118,8 @@ fn redis_answers_ping() {
     use std::io::{Read, Write};
     let url = require(Component::Redis);
     let addr = url.trim_start_matches("redis://").split('/').next().unwrap().to_string();
-    let mut stream = std::net::TcpStream::connect(&addr).unwrap_or_else(|e| panic!("cannot reach Redis at {addr}: {e}"));
+    let mut stream =
+        std::net::TcpStream::connect(&addr).unwrap_or_else(|e| panic!("cannot reach Redis at {addr}: {e}"));
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     stream.write_all(b"PING\r\n").unwrap();
     let mut reply = [0u8; 7];
@@ -155,8 +163,10 @@ ui = false
     let address = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     // Uninitialised, sealed: /sys/health answers 501, which means the server is up.
-    wait_for_http(&http, &format!("{address}/v1/sys/health"), &mut server, Duration::from_secs(30), |s| s.as_u16() == 501)
-        .await;
+    wait_for_http(&http, &format!("{address}/v1/sys/health"), &mut server, Duration::from_secs(30), |s| {
+        s.as_u16() == 501
+    })
+    .await;
 
     let settings = VaultClientSettingsBuilder::default().address(&address).build().unwrap();
     let mut client = VaultClient::new(settings).unwrap();
@@ -200,10 +210,16 @@ async fn llama_server_serves_a_chat_completion_from_the_test_model() {
     let model = require_path(Component::TestModel);
     let port = free_port();
     let mut command = Command::new(&server_bin);
-    command
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-m"])
-        .arg(&model)
-        .args(["-c", "1024", "-np", "1", "-t", "2", "--metrics", "--no-webui"]);
+    command.args(["--host", "127.0.0.1", "--port", &port.to_string(), "-m"]).arg(&model).args([
+        "-c",
+        "1024",
+        "-np",
+        "1",
+        "-t",
+        "2",
+        "--metrics",
+        "--no-webui",
+    ]);
     let mut server = ChildGuard::spawn("llama-server", command);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();

@@ -164,15 +164,6 @@ fn check_version(document: &Document) -> Result<(), Diagnostic> {
         .at(at)
         .hint("upgrade msting and stingd, or restore the config that came with this release"));
     }
-    if version < crate::migrate::OLDEST_VERSION || version == 0 {
-        return Err(Diagnostic::new(
-            Code::UnsupportedVersion,
-            "version",
-            format!("version {version} is not a STING-CE config version"),
-        )
-        .at(at)
-        .hint(format!("this build reads version {CURRENT_VERSION}")));
-    }
     if version < CURRENT_VERSION {
         return Err(Diagnostic::new(
             Code::OutdatedVersion,

@@ -173,7 +173,9 @@ fn unknown_choices_and_keys_suggest_the_close_match() {
 
 #[test]
 fn rules_across_keys_are_checked_with_the_right_line() {
-    let cases: &[(&[(&str, &str)], &str, &str)] = &[
+    /// (edits, key path reported, text on the reported line)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
         (&[("  key_threshold: 3", "  key_threshold: 6")], "vault.key_threshold", "key_threshold: 6"),
         (&[("  magic_link_ttl: 15m", "  magic_link_ttl: 1h")], "auth.magic_link_ttl", "magic_link_ttl: 1h"),
         (&[("  methods: [magic-link, passkey, totp]", "  methods: [password]")], "auth.methods", "methods: [password]"),
