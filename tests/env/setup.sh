@@ -116,11 +116,15 @@ step_apt() {
   # Debian starts services through invoke-rc.d; without an init system nothing is left running.
 }
 
+# Whether a process of that name is alive (a killed daemon can linger as a zombie).
+alive() { ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'; }
+
 step_docker() {
   docker_ready && return 0
   log "starting dockerd"
-  if [ -S /var/run/docker.sock ] && ! pgrep -x dockerd >/dev/null; then rm -f /var/run/docker.sock; fi
-  if ! pgrep -x dockerd >/dev/null; then
+  if ! alive dockerd; then
+    # Left behind by a dockerd that was killed; the new one would trip over them.
+    rm -f /var/run/docker.sock /var/run/docker.pid
     setsid dockerd >/var/log/dockerd.log 2>&1 < /dev/null &
   fi
   for _ in $(seq 1 120); do docker_ready && return 0; sleep 0.5; done
