@@ -7,6 +7,7 @@
 
 mod diagnostic;
 mod document;
+mod expand;
 mod load;
 mod migrate;
 mod schema;

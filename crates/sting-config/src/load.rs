@@ -29,19 +29,31 @@ pub const PATH_OVERRIDES: &[(&str, &str)] = &[
 /// environment reads inside the library) so tests and callers decide what counts.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
+    /// Path overrides, by variable name (see [`PATH_OVERRIDES`]).
     vars: BTreeMap<String, String>,
+    /// Variables that `${NAME}` in the file expands to.
+    environment: BTreeMap<String, String>,
 }
 
 impl Overrides {
-    /// The `STING_*_DIR` variables of this process.
+    /// This process's environment: its `STING_*_DIR` variables override paths, and every
+    /// variable is available to `${NAME}` in the file.
     pub fn from_process_env() -> Self {
-        Self::from_vars(
-            PATH_OVERRIDES.iter().filter_map(|(var, _)| std::env::var(var).ok().map(|v| (var.to_string(), v))),
-        )
+        let environment: BTreeMap<String, String> = std::env::vars().collect();
+        let vars =
+            PATH_OVERRIDES.iter().filter_map(|(var, _)| environment.get(*var).map(|v| (var.to_string(), v.clone())));
+        Self { vars: vars.collect(), environment }
     }
 
+    /// Path overrides only (no variables for `${NAME}`).
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
-        Self { vars: vars.into_iter().collect() }
+        Self { vars: vars.into_iter().collect(), environment: BTreeMap::new() }
+    }
+
+    /// Variables that `${NAME}` in the file may use.
+    pub fn with_environment(mut self, environment: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.environment = environment.into_iter().collect();
+        self
     }
 
     /// A value given another way (a command-line flag) for one of [`PATH_OVERRIDES`]' variables.
@@ -90,8 +102,12 @@ pub fn load_file(path: &Path, overrides: &Overrides) -> Result<Loaded, Diagnosti
 }
 
 pub fn load_str(file: &Path, text: &str, overrides: &Overrides) -> Result<Loaded, Diagnostics> {
-    let document = Document::parse(file, text).map_err(|d| Diagnostics::single(file, d))?;
+    let mut document = Document::parse(file, text).map_err(|d| Diagnostics::single(file, d))?;
     check_version(&document).map_err(|d| Diagnostics::single(file, d))?;
+    let unset = crate::expand::expand(&mut document, &overrides.environment);
+    if !unset.is_empty() {
+        return Err(Diagnostics::new(file, unset));
+    }
 
     let (typed, schema_problems) = Validator::new(json_schema(), file).check_document(&document.root);
     if !schema_problems.is_empty() {

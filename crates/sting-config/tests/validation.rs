@@ -361,3 +361,26 @@ fn resolve<'a>(root: &'a serde_json::Value, node: &'a serde_json::Value) -> &'a 
         None => node,
     }
 }
+
+#[test]
+fn environment_variables_expand_in_values_and_unset_ones_are_named_with_their_line() {
+    let text = "version: 1\nllm:\n  llama_server: ${LLAMA}\n  models:\n    - name: bee\n      path: ${MODEL}\n";
+    let env =
+        [("LLAMA".to_string(), "/usr/bin/llama-server".to_string()), ("MODEL".to_string(), "/m/bee.gguf".to_string())];
+    let loaded = load_str(Path::new(FILE), text, &Overrides::default().with_environment(env.clone())).unwrap();
+    assert_eq!(loaded.config.llm.llama_server.as_deref(), Some(Path::new("/usr/bin/llama-server")));
+    assert_eq!(loaded.config.llm.models[0].path, Path::new("/m/bee.gguf"));
+
+    let d = load_str(Path::new(FILE), text, &Overrides::default().with_environment([env[0].clone()])).unwrap_err();
+    assert_eq!(d.codes(), vec![Code::BadEnvironment]);
+    assert_eq!(d.problems[0].key, "llm.models[0].path");
+    assert_eq!(d.problems[0].location.as_ref().unwrap().line, 6);
+    assert!(d.problems[0].message.contains("MODEL is not set"));
+
+    // A secret field filled from the environment is still a plain value, and still refused.
+    let secret = "version: 1\ndatabase:\n  password: ${DB_PASSWORD}\n";
+    let env = [("DB_PASSWORD".to_string(), "hunter2".to_string())];
+    let d = load_str(Path::new(FILE), secret, &Overrides::default().with_environment(env)).unwrap_err();
+    assert_eq!(d.codes(), vec![Code::PlainSecret]);
+    assert!(!d.to_string().contains("hunter2"));
+}

@@ -20,7 +20,9 @@ const MAX_DIMS: u32 = 8;
 pub enum GgufError {
     #[error("cannot read {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
-    #[error("{path} is not a GGUF model file (it starts with {found:?}, not \"GGUF\"); llama-server needs a .gguf file")]
+    #[error(
+        "{path} is not a GGUF model file (it starts with {found:?}, not \"GGUF\"); llama-server needs a .gguf file"
+    )]
     NotGguf { path: PathBuf, found: String },
     #[error("{path} is GGUF version {version}; this build reads versions 2 and 3")]
     UnsupportedVersion { path: PathBuf, version: u32 },
@@ -30,7 +32,9 @@ pub enum GgufError {
     Truncated { path: PathBuf, needed: u64, size: u64 },
     #[error("{path} is not a valid GGUF file: {what}")]
     Malformed { path: PathBuf, what: String },
-    #[error("{path} does not match its configured sha256 (expected {expected}, found {actual}): the file is corrupt or another file")]
+    #[error(
+        "{path} does not match its configured sha256 (expected {expected}, found {actual}): the file is corrupt or another file"
+    )]
     ChecksumMismatch { path: PathBuf, expected: String, actual: String },
 }
 
@@ -88,7 +92,8 @@ pub fn read_gguf(path: &Path) -> Result<GgufInfo, GgufError> {
         meta.read_value(&mut r, &key, kind)?;
     }
     let architecture = meta.architecture.clone().ok_or_else(|| r.malformed("no general.architecture"))?;
-    let arch_u64 = |suffix: &str| meta.numbers.iter().find(|(k, _)| *k == format!("{architecture}.{suffix}")).map(|(_, v)| *v);
+    let arch_u64 =
+        |suffix: &str| meta.numbers.iter().find(|(k, _)| *k == format!("{architecture}.{suffix}")).map(|(_, v)| *v);
 
     let mut parameters: u64 = 0;
     let mut data_end: u64 = 0;
@@ -249,7 +254,9 @@ impl Metadata {
                             r.skip(len)?;
                         }
                     }
-                    (_, Some(size)) => r.skip(count.checked_mul(size).ok_or_else(|| r.malformed("array too large"))?)?,
+                    (_, Some(size)) => {
+                        r.skip(count.checked_mul(size).ok_or_else(|| r.malformed("array too large"))?)?
+                    }
                     _ => return Err(r.malformed(&format!("an array of value type {item} in {key}"))),
                 }
             }
