@@ -1,11 +1,11 @@
-//! stingd, the STING-CE daemon. This release carries only what the foundation needs: it reads
-//! the stack's config through the shared `sting-config` crate, exactly as msting does. Serving
-//! (the gateway, identity, Honey Jars) arrives command by command.
+//! The stingd command line.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use stingd::serve::{API_KEY_VAR, ServeOptions};
 
 /// The STING-CE daemon: HTTPS entry point, API and inference supervisor
 #[derive(Debug, Parser)]
@@ -17,6 +17,15 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the OpenAI-compatible gateway over the configured models
+    Serve {
+        /// The stack's config file (sections stingd does not need may be absent)
+        #[arg(long, value_name = "FILE", env = "STING_CONFIG", default_value = "/opt/sting-ce/conf/config.yml")]
+        config: PathBuf,
+        /// Address to listen on (plain HTTP: loopback only)
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
     /// Check the config stingd would start with, and report every problem with its line
     CheckConfig {
         /// The stack's config file
@@ -28,28 +37,68 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve { config, listen } => serve(&config, listen),
         Command::CheckConfig { config } => check_config(&config),
     }
 }
 
-fn check_config(file: &std::path::Path) -> ExitCode {
+fn load(file: &std::path::Path) -> Option<sting_config::Config> {
     match sting_config::load_file(file, &sting_config::Overrides::from_process_env()) {
-        Ok(loaded) => {
-            let c = &loaded.config;
-            println!(
-                "{}: valid (version {}); {} model(s), default `{}`; HTTPS on {}:{}",
-                file.display(),
-                c.version,
-                c.llm.models.len(),
-                c.llm.default_model.as_deref().unwrap_or("none"),
-                c.system.bind_address,
-                c.services.stingd.https_port
-            );
-            ExitCode::SUCCESS
-        }
+        Ok(loaded) => Some(loaded.config),
         Err(diagnostics) => {
             eprintln!("{diagnostics}");
+            None
+        }
+    }
+}
+
+fn serve(file: &std::path::Path, listen: SocketAddr) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let Some(config) = load(file) else { return ExitCode::FAILURE };
+    let api_key = match std::env::var(API_KEY_VAR) {
+        Ok(key) if key.len() >= 16 => key,
+        Ok(_) => {
+            eprintln!(
+                "error: {API_KEY_VAR} is too short: use at least 16 random characters (e.g. `openssl rand -hex 32`)"
+            );
+            return ExitCode::FAILURE;
+        }
+        Err(_) => {
+            eprintln!(
+                "error: {API_KEY_VAR} is not set: every API route needs a key, and it never comes from the config file"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_key })) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn check_config(file: &std::path::Path) -> ExitCode {
+    let Some(c) = load(file) else { return ExitCode::FAILURE };
+    println!(
+        "{}: valid (version {}); {} model(s), default `{}`; HTTPS on {}:{}",
+        file.display(),
+        c.version,
+        c.llm.models.len(),
+        c.llm.default_model.as_deref().unwrap_or("none"),
+        c.system.bind_address,
+        c.services.stingd.https_port
+    );
+    ExitCode::SUCCESS
 }

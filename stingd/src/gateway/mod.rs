@@ -1,0 +1,85 @@
+//! The OpenAI-compatible gateway: `/v1/chat/completions`, `/v1/completions`, `/v1/embeddings`
+//! and `/v1/models`, in front of the supervisor's llama-server children. Every route but
+//! `/health` needs the API key.
+
+mod error;
+mod proxy;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+pub use error::ApiError;
+
+use crate::supervisor::Supervisor;
+
+/// Largest request body accepted (prompts with long documents fit; a runaway upload does not).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What every handler shares; no globals.
+#[derive(Clone)]
+pub struct AppState {
+    pub supervisor: Supervisor,
+    /// The client for requests to the children (loopback, pooled).
+    pub upstream: reqwest::Client,
+    pub api_key: Arc<str>,
+    pub default_model: Option<Arc<str>>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/v1/chat/completions", post(proxy::chat_completions))
+        .route("/v1/completions", post(proxy::completions))
+        .route("/v1/embeddings", post(proxy::embeddings))
+        .route("/v1/models", get(models))
+        .layer(middleware::from_fn_with_state(state.clone(), require_api_key))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+    Router::new()
+        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .merge(api)
+        .fallback(|| async {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "no such route")
+        })
+        .with_state(state)
+}
+
+async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if bool::from(presented.as_bytes().ct_eq(state.api_key.as_bytes())) {
+        next.run(request).await
+    } else {
+        ApiError::unauthorized().into_response()
+    }
+}
+
+/// OpenAI's model list, with each model's state (loaded, failed and why, ...) alongside.
+async fn models(State(state): State<AppState>) -> Response {
+    let data: Vec<_> = state
+        .supervisor
+        .status()
+        .await
+        .into_iter()
+        .map(|m| {
+            json!({
+                "id": m.name,
+                "object": "model",
+                "created": 0,
+                "owned_by": "sting",
+                "sting": m,
+            })
+        })
+        .collect();
+    axum::Json(json!({ "object": "list", "data": data })).into_response()
+}

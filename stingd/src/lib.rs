@@ -1,0 +1,6 @@
+//! stingd, the STING-CE daemon: the OpenAI-compatible gateway over the llama.cpp supervisor
+//! (identity, Honey Jars and HTTPS arrive with their issues).
+
+pub mod gateway;
+pub mod serve;
+pub mod supervisor;
