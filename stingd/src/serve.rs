@@ -45,6 +45,7 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
                     GpuLayers::Count(n) => n,
                 },
                 embeddings: m.embeddings,
+                pooling: None,
             },
             sha256: m.sha256.clone(),
             idle_ttl: m.idle_ttl.as_std(),

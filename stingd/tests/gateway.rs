@@ -334,3 +334,20 @@ async fn serve_refuses_a_missing_api_key_and_a_non_loopback_address() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_model_marked_for_embeddings_serves_v1_embeddings() {
+    let stingd = Stingd::start(&[model("embed", "      embeddings: true\n")], "").await;
+    let response = stingd
+        .post("/v1/embeddings", json!({"model": "embed", "input": ["honey jar", "bee hive"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    let first = data[0]["embedding"].as_array().unwrap();
+    assert_eq!(first.len(), 640, "Gemma 3 270M embeds in 640 dimensions");
+    assert_ne!(data[0]["embedding"], data[1]["embedding"]);
+}

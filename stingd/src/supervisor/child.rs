@@ -32,6 +32,8 @@ pub struct ChildSpec {
     pub threads: u32,
     pub gpu_layers: u32,
     pub embeddings: bool,
+    /// Pooling for embeddings when the model declares none (llama-server's `--pooling`).
+    pub pooling: Option<&'static str>,
 }
 
 impl ChildSpec {
@@ -60,6 +62,9 @@ impl ChildSpec {
         ];
         if self.embeddings {
             args.push("--embeddings".into());
+            if let Some(pooling) = self.pooling {
+                args.extend(["--pooling".into(), pooling.into()]);
+            }
         }
         args
     }
@@ -203,6 +208,7 @@ mod tests {
             threads: 2,
             gpu_layers: 0,
             embeddings: true,
+            pooling: Some("mean"),
         };
         let args = spec.args(4321).join(" ");
         for flag in [

@@ -124,7 +124,7 @@ enum Msg {
     Acquire { model: String, reply: oneshot::Sender<Result<Lease, AcquireError>> },
     Release { model: usize, replica: usize, generation: u64 },
     Child { model: usize, replica: usize, generation: u64, event: ChildEvent },
-    Checked { model: usize, result: Result<u64, String> },
+    Checked { model: usize, result: Result<Checked, String> },
     Restart { model: usize, replica: usize, generation: u64 },
     Status { reply: oneshot::Sender<Vec<ModelStatus>> },
     Shutdown { reply: oneshot::Sender<()> },
@@ -476,10 +476,15 @@ impl Owner {
         }
     }
 
-    async fn on_checked(&mut self, i: usize, result: Result<u64, String>) {
+    async fn on_checked(&mut self, i: usize, result: Result<Checked, String>) {
         match result {
-            Ok(estimate) => {
-                self.models[i].check = Check::Passed { estimate };
+            Ok(checked) => {
+                let spec = &mut self.models[i].config.spec;
+                if spec.embeddings && !checked.declares_pooling {
+                    // A generative model used for embeddings: average its token vectors.
+                    spec.pooling = Some("mean");
+                }
+                self.models[i].check = Check::Passed { estimate: checked.estimate };
                 self.begin_load(i).await;
             }
             Err(reason) => {
@@ -712,13 +717,22 @@ impl Owner {
     }
 }
 
-/// Reads the model's header (and checksum, when configured); returns the memory estimate.
-fn check_model_file(config: &ModelConfig) -> Result<u64, String> {
+/// What checking a model's file found.
+struct Checked {
+    estimate: u64,
+    declares_pooling: bool,
+}
+
+/// Reads the model's header (and checksum, when configured).
+fn check_model_file(config: &ModelConfig) -> Result<Checked, String> {
     let info = sting_models::read_gguf(&config.spec.model).map_err(|e| e.to_string())?;
     if let Some(expected) = &config.sha256 {
         sting_models::verify_sha256(&config.spec.model, expected).map_err(|e| e.to_string())?;
     }
-    Ok(info.estimate_memory(u64::from(config.spec.context)).total())
+    Ok(Checked {
+        estimate: info.estimate_memory(u64::from(config.spec.context)).total(),
+        declares_pooling: info.pooling_type.is_some(),
+    })
 }
 
 fn mib(bytes: u64) -> u64 {
