@@ -109,7 +109,17 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         upstream,
         api_key: options.api_key.into(),
         default_model: options.config.llm.default_model.as_deref().map(Arc::from),
+        metrics: gateway::Metrics::shared(),
     };
+    if let Some(address) = &options.config.observability.metrics_listen {
+        let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {address}"))?;
+        tracing::info!(%address, "metrics listening (no key: keep this address internal)");
+        let router = gateway::metrics_router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+    }
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;

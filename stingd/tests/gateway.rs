@@ -351,3 +351,52 @@ async fn a_model_marked_for_embeddings_serves_v1_embeddings() {
     assert_eq!(first.len(), 640, "Gemma 3 270M embeds in 640 dimensions");
     assert_ne!(data[0]["embedding"], data[1]["embedding"]);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_tokens_and_first_tokens_behind_the_key_or_on_an_internal_address() {
+    let metrics_port = sting_e2e::free_port();
+    // observability is another section: append it after llm's models.
+    let stingd = Stingd::start(
+        &[
+            model("bee", "      aliases: [b]\n"),
+            format!("observability:\n  metrics_listen: 127.0.0.1:{metrics_port}\n"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(stingd.chat("b", 3).await.status(), 200);
+    let streamed =
+        stingd.post("/v1/chat/completions", chat_body("bee", 4, true)).send().await.unwrap().text().await.unwrap();
+    assert!(streamed.ends_with("data: [DONE]\n\n"));
+    assert_eq!(stingd.chat("wasp", 1).await.status(), 404);
+
+    let unauthorised = stingd.http.get(format!("{}/metrics", stingd.base)).send().await.unwrap();
+    assert_eq!(unauthorised.status(), 401);
+    let text = stingd
+        .http
+        .get(format!("{}/metrics", stingd.base))
+        .bearer_auth(API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let has = |line: &str| text.lines().any(|l| l == line);
+    assert!(has(r#"stingd_requests_total{model="bee",route="chat_completions",status="200"} 2"#), "{text}");
+    assert!(has(r#"stingd_requests_total{model="-",route="chat_completions",status="404"} 1"#), "{text}");
+    assert!(has(r#"stingd_time_to_first_token_seconds_count{model="bee"} 1"#), "{text}");
+    assert!(has(r#"stingd_completion_tokens_total{model="bee"} 7"#), "{text}");
+    assert!(has(r#"stingd_model_state{model="bee",state="loaded"} 1"#), "{text}");
+    assert!(has(r#"stingd_queue_depth{model="bee"} 0"#), "{text}");
+    assert!(has(r#"stingd_model_restarts_total{model="bee"} 0"#), "{text}");
+    assert!(text.contains("stingd_tokens_per_second{model=\"bee\"}"));
+    assert!(text.ends_with("# EOF\n"));
+
+    // The internal address serves the same without a key, and nothing else.
+    let internal = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics")).await.unwrap();
+    assert_eq!(internal.status(), 200);
+    assert!(internal.text().await.unwrap().contains("stingd_requests_total"));
+    let other = reqwest::get(format!("http://127.0.0.1:{metrics_port}/v1/models")).await.unwrap();
+    assert_eq!(other.status(), 404);
+}

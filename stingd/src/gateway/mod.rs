@@ -3,6 +3,7 @@
 //! `/health` needs the API key.
 
 mod error;
+mod metrics;
 mod proxy;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 pub use error::ApiError;
+pub use metrics::Metrics;
 
 use crate::supervisor::Supervisor;
 
@@ -31,6 +33,7 @@ pub struct AppState {
     pub upstream: reqwest::Client,
     pub api_key: Arc<str>,
     pub default_model: Option<Arc<str>>,
+    pub metrics: Arc<Metrics>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -39,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/completions", post(proxy::completions))
         .route("/v1/embeddings", post(proxy::embeddings))
         .route("/v1/models", get(models))
+        .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), require_api_key))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()
@@ -62,6 +66,17 @@ async fn require_api_key(State(state): State<AppState>, request: Request, next: 
     } else {
         ApiError::unauthorized().into_response()
     }
+}
+
+/// The metrics alone, for a separate internal address (`observability.metrics_listen`) that
+/// needs no key.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics.render(&state.supervisor.status().await);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
 }
 
 /// OpenAI's model list, with each model's state (loaded, failed and why, ...) alongside.

@@ -92,6 +92,8 @@ pub struct ModelStatus {
     pub pinned: bool,
     pub path: PathBuf,
     pub memory_estimate: Option<u64>,
+    /// Requests waiting for the model to load.
+    pub waiting: u32,
     pub replicas: Vec<ReplicaStatus>,
     pub failure: Option<Failure>,
 }
@@ -695,6 +697,7 @@ impl Owner {
                     Check::Passed { estimate } => Some(estimate),
                     _ => None,
                 },
+                waiting: m.waiters.len() as u32,
                 replicas: m
                     .replicas
                     .iter()
