@@ -58,20 +58,11 @@ fn serve(file: &std::path::Path, listen: SocketAddr) -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let Some(config) = load(file) else { return ExitCode::FAILURE };
-    let api_key = match std::env::var(API_KEY_VAR) {
-        Ok(key) if key.len() >= 16 => key,
-        Ok(_) => {
-            eprintln!(
-                "error: {API_KEY_VAR} is too short: use at least 16 random characters (e.g. `openssl rand -hex 32`)"
-            );
-            return ExitCode::FAILURE;
-        }
-        Err(_) => {
-            eprintln!(
-                "error: {API_KEY_VAR} is not set: every API route needs a key, and it never comes from the config file"
-            );
-            return ExitCode::FAILURE;
-        }
+    let Ok(api_keys) = std::env::var(API_KEY_VAR) else {
+        eprintln!(
+            "error: {API_KEY_VAR} is not set: every API route needs a key, and it never comes from the config file"
+        );
+        return ExitCode::FAILURE;
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -80,7 +71,7 @@ fn serve(file: &std::path::Path, listen: SocketAddr) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_key })) {
+    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_keys })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

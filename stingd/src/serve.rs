@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use sting_config::{Config, GpuLayers};
 
 use crate::gateway::{self, AppState};
-use crate::supervisor::{ChildSpec, ModelConfig, RestartPolicy, Supervisor, SupervisorConfig};
+use crate::supervisor::{ChildSpec, ModelConfig, RemoteConfig, RestartPolicy, Supervisor, SupervisorConfig};
 
 /// The variable that holds the gateway's API key for a standalone run (never the config file).
 pub const API_KEY_VAR: &str = "STING_API_KEY";
@@ -18,7 +18,8 @@ pub const API_KEY_VAR: &str = "STING_API_KEY";
 pub struct ServeOptions {
     pub config: Config,
     pub listen: SocketAddr,
-    pub api_key: String,
+    /// One or more keys, separated by commas.
+    pub api_keys: String,
 }
 
 /// The supervisor's view of the `llm` section.
@@ -30,6 +31,11 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
         .models
         .iter()
         .map(|m| ModelConfig {
+            remote: m.remote.as_ref().map(|r| RemoteConfig {
+                base_url: r.base_url.clone(),
+                model: r.model.clone(),
+                allowed: m.allow_remote,
+            }),
             name: m.name.clone(),
             aliases: m.aliases.clone(),
             spec: ChildSpec {
@@ -60,6 +66,19 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
         restart: RestartPolicy::default(),
         load_timeout: Duration::from_secs(120),
     })
+}
+
+/// Refuses what this build cannot honour yet, rather than ignore it.
+fn check_supported(config: &Config) -> anyhow::Result<()> {
+    for (i, m) in config.llm.models.iter().enumerate() {
+        if m.remote.as_ref().is_some_and(|r| r.api_key.is_some()) {
+            bail!(
+                "llm.models[{i}].remote.api_key: stingd reads secrets from Vault, which arrives with the Vault issue; \
+                 until then a remote server must not need a key"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The config's binary, else `STING_LLAMA_SERVER`, else `llama-server` on the PATH.
@@ -96,7 +115,21 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             options.listen
         );
     }
+    check_supported(&options.config)?;
+    let api_keys = gateway::ApiKeys::parse(&options.api_keys).map_err(|e| anyhow::anyhow!("{API_KEY_VAR}: {e}"))?;
     let supervisor_config = supervisor_config(&options.config)?;
+    let audit = if options.config.llm.models.iter().any(|m| m.allow_remote && m.remote.is_some()) {
+        let log = gateway::AuditLog::open(&options.config.paths.log_dir)
+            .with_context(|| format!("cannot open the audit log in {}", options.config.paths.log_dir.display()))?;
+        tracing::info!(path = %log.path().display(), "requests sent off this machine are recorded");
+        Some(Arc::new(log))
+    } else {
+        None
+    };
+    let cache_config = &options.config.llm.cache;
+    let cache = cache_config.enabled.then(|| {
+        Arc::new(gateway::ResponseCache::new(cache_config.max_size.bytes() as usize, cache_config.ttl.as_std()))
+    });
     let upstream = reqwest::Client::builder()
         .no_proxy()
         .pool_idle_timeout(Duration::from_secs(30))
@@ -107,9 +140,12 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     let state = AppState {
         supervisor: supervisor.clone(),
         upstream,
-        api_key: options.api_key.into(),
+        api_keys: Arc::new(api_keys),
         default_model: options.config.llm.default_model.as_deref().map(Arc::from),
         metrics: gateway::Metrics::shared(),
+        cache,
+        key_rate_limit: options.config.llm.key_rate_limit.map(|rate| Arc::new(gateway::KeyRateLimit::new(rate))),
+        audit,
     };
     if let Some(address) = &options.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;

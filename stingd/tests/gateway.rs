@@ -355,15 +355,9 @@ async fn a_model_marked_for_embeddings_serves_v1_embeddings() {
 #[tokio::test]
 async fn metrics_count_requests_tokens_and_first_tokens_behind_the_key_or_on_an_internal_address() {
     let metrics_port = sting_e2e::free_port();
-    // observability is another section: append it after llm's models.
-    let stingd = Stingd::start(
-        &[
-            model("bee", "      aliases: [b]\n"),
-            format!("observability:\n  metrics_listen: 127.0.0.1:{metrics_port}\n"),
-        ],
-        "",
-    )
-    .await;
+    let sections = format!("observability:\n  metrics_listen: 127.0.0.1:{metrics_port}\n");
+    let llama = sting_e2e::env::require_path(sting_e2e::Component::LlamaServer);
+    let stingd = Stingd::start_full(&llama, &[model("bee", "      aliases: [b]\n")], "", &sections, &[]).await;
     assert_eq!(stingd.chat("b", 3).await.status(), 200);
     let streamed =
         stingd.post("/v1/chat/completions", chat_body("bee", 4, true)).send().await.unwrap().text().await.unwrap();

@@ -243,7 +243,7 @@ fn resolve_paths(config: &mut Config) {
     }
     let models_dir = paths.models_dir.clone();
     for model in &mut config.llm.models {
-        if model.path.is_relative() {
+        if model.path.is_relative() && !model.path.as_os_str().is_empty() {
             model.path = models_dir.join(&model.path);
         }
     }

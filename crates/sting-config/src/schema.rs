@@ -492,7 +492,28 @@ pub struct Llm {
     /// Requests waiting per model before new ones get 429.
     #[schemars(range(min = 1, max = 100000))]
     pub queue_depth: u32,
+    /// Requests per API key (a token bucket); empty means no limit per key.
+    pub key_rate_limit: Option<Rate>,
+    pub cache: ResponseCache,
     pub models: Vec<Model>,
+}
+
+/// Answers to deterministic requests (temperature 0 or a fixed seed, not streamed), kept per
+/// caller so one user never sees another's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponseCache {
+    pub enabled: bool,
+    /// Memory the cached answers may use together.
+    pub max_size: ByteSize,
+    /// How long an answer is reused.
+    pub ttl: Duration,
+}
+
+impl Default for ResponseCache {
+    fn default() -> Self {
+        Self { enabled: true, max_size: ByteSize::mib(64), ttl: Duration::from_mins(10) }
+    }
 }
 
 impl Default for Llm {
@@ -502,6 +523,8 @@ impl Default for Llm {
             default_model: Some("bee".into()),
             memory_budget: None,
             queue_depth: 64,
+            key_rate_limit: None,
+            cache: ResponseCache::default(),
             models: vec![Model {
                 name: "bee".into(),
                 aliases: vec!["gemma3-270m".into()],
@@ -520,7 +543,8 @@ pub struct Model {
     pub name: String,
     /// Other names that route to this model.
     pub aliases: Vec<String>,
-    /// The GGUF file; relative paths are relative to `paths.models_dir`.
+    /// The GGUF file; relative paths are relative to `paths.models_dir`. Not used (and may be
+    /// empty) for a model served by `remote`.
     pub path: PathBuf,
     /// Expected sha256 of the file, checked before it is loaded.
     pub sha256: Option<String>,

@@ -159,7 +159,7 @@ fn check_models(config: &Config, problem: &mut impl FnMut(&str, String, &str)) {
         if model.name.trim().is_empty() {
             problem(&format!("{base}.name"), "every model needs a name".into(), "clients ask for a model by this name");
         }
-        if model.path.as_os_str().is_empty() {
+        if model.path.as_os_str().is_empty() && model.remote.is_none() {
             problem(
                 &format!("{base}.path"),
                 format!("model `{}` has no GGUF file", model.name),

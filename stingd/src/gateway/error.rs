@@ -59,6 +59,9 @@ impl From<AcquireError> for ApiError {
                 retry_after: Some(retry_after),
                 ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "queue_full", message)
             },
+            AcquireError::RemoteNotAllowed { .. } => {
+                Self::new(StatusCode::FORBIDDEN, "permission_error", "remote_not_allowed", message)
+            }
             AcquireError::ShuttingDown => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "shutting_down", message)
             }

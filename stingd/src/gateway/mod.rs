@@ -2,7 +2,11 @@
 //! and `/v1/models`, in front of the supervisor's llama-server children. Every route but
 //! `/health` needs the API key.
 
+mod audit;
+mod cache;
+mod callers;
 mod error;
+mod limits;
 mod metrics;
 mod proxy;
 
@@ -15,9 +19,12 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
+pub use audit::AuditLog;
+pub use cache::ResponseCache;
+pub use callers::{ApiKeys, Caller};
 pub use error::ApiError;
+pub use limits::KeyRateLimit;
 pub use metrics::Metrics;
 
 use crate::supervisor::Supervisor;
@@ -31,9 +38,13 @@ pub struct AppState {
     pub supervisor: Supervisor,
     /// The client for requests to the children (loopback, pooled).
     pub upstream: reqwest::Client,
-    pub api_key: Arc<str>,
+    pub api_keys: Arc<ApiKeys>,
     pub default_model: Option<Arc<str>>,
     pub metrics: Arc<Metrics>,
+    pub cache: Option<Arc<ResponseCache>>,
+    pub key_rate_limit: Option<Arc<KeyRateLimit>>,
+    /// Where requests sent off the machine are recorded (only when a model may go remote).
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,17 +65,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn require_api_key(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if bool::from(presented.as_bytes().ct_eq(state.api_key.as_bytes())) {
-        next.run(request).await
-    } else {
-        ApiError::unauthorized().into_response()
+    match state.api_keys.identify(presented.as_bytes()) {
+        Some(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        None => ApiError::unauthorized().into_response(),
     }
 }
 

@@ -1,11 +1,15 @@
-//! Forwarding a request to a model process and its answer back.
+//! Forwarding a request to a model process (or an allowed remote server) and its answer back.
 //!
-//! The body goes upstream untouched. A streamed answer is passed through chunk by chunk as it
-//! arrives (no buffering, no coalescing); the lease travels with the stream, so the request
-//! counts as outstanding until the last chunk or the client's departure. When the client goes,
-//! the stream is dropped, which closes the upstream connection and llama-server stops
-//! generating. When the child dies mid-stream, the stream ends with an error event.
+//! The body goes upstream untouched (except the model name, for a remote server that knows the
+//! model by another name). A streamed answer is passed through chunk by chunk as it arrives (no
+//! buffering, no coalescing); the lease travels with the stream, so the request counts as
+//! outstanding until the last chunk or the client's departure. When the client goes, the stream
+//! is dropped, which closes the upstream connection and llama-server stops generating. When the
+//! child dies mid-stream, the stream ends with an error event.
 
+use std::time::Instant;
+
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
@@ -13,22 +17,19 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use std::time::Instant;
 
 use super::AppState;
+use super::audit::{self, RemoteRequest};
+use super::cache::{self, Cached};
+use super::callers::Caller;
 use super::error::{ApiError, error_body};
-use crate::supervisor::AcquireError;
-
-/// The fields of a request the gateway needs; the rest passes through as is.
-#[derive(Deserialize)]
-struct Head {
-    model: Option<String>,
-    #[serde(default)]
-    stream: bool,
-}
+use crate::supervisor::{AcquireError, Lease};
 
 /// The request body, or why it could not be read (too large, cut off).
 type RequestBody = Result<Bytes, BytesRejection>;
+
+/// Marks answers served from the response cache (`hit`) or stored in it (`miss`).
+pub const CACHE_HEADER: &str = "x-sting-cache";
 
 /// The routes the gateway forwards, with their upstream path and metric label.
 #[derive(Clone, Copy)]
@@ -56,22 +57,45 @@ impl Route {
     }
 }
 
-pub async fn chat_completions(state: State<AppState>, body: RequestBody) -> Response {
-    forward(state, Route::Chat, body).await
+/// The fields of a request the gateway needs; the rest passes through as is.
+#[derive(Deserialize)]
+struct Head {
+    model: Option<String>,
+    #[serde(default)]
+    stream: bool,
+    temperature: Option<f64>,
+    seed: Option<i64>,
+    n: Option<u64>,
 }
 
-pub async fn completions(state: State<AppState>, body: RequestBody) -> Response {
-    forward(state, Route::Completions, body).await
+impl Head {
+    /// Whether the answer is fully determined by the request, so it may be reused.
+    fn is_deterministic(&self) -> bool {
+        !self.stream && self.n.unwrap_or(1) == 1 && (self.temperature == Some(0.0) || self.seed.is_some())
+    }
 }
 
-pub async fn embeddings(state: State<AppState>, body: RequestBody) -> Response {
-    forward(state, Route::Embeddings, body).await
+pub async fn chat_completions(state: State<AppState>, caller: Extension<Caller>, body: RequestBody) -> Response {
+    forward(state, caller, Route::Chat, body).await
 }
 
-async fn forward(State(state): State<AppState>, route: Route, body: RequestBody) -> Response {
+pub async fn completions(state: State<AppState>, caller: Extension<Caller>, body: RequestBody) -> Response {
+    forward(state, caller, Route::Completions, body).await
+}
+
+pub async fn embeddings(state: State<AppState>, caller: Extension<Caller>, body: RequestBody) -> Response {
+    forward(state, caller, Route::Embeddings, body).await
+}
+
+async fn forward(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    route: Route,
+    body: RequestBody,
+) -> Response {
     let started = Instant::now();
     let result = match body {
-        Ok(body) => try_forward(&state, route, body, started).await,
+        Ok(body) => try_forward(&state, &caller, route, body, started).await,
         Err(rejection) => Err(ApiError::from(rejection)),
     };
     match result {
@@ -85,91 +109,84 @@ async fn forward(State(state): State<AppState>, route: Route, body: RequestBody)
     }
 }
 
-async fn try_forward(state: &AppState, route: Route, body: Bytes, started: Instant) -> Result<Response, ApiError> {
+async fn try_forward(
+    state: &AppState,
+    caller: &Caller,
+    route: Route,
+    body: Bytes,
+    started: Instant,
+) -> Result<Response, ApiError> {
     let head: Head = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the request body is not valid JSON: {e}")))?;
+    if let Some(limit) = &state.key_rate_limit {
+        limit.check(caller).map_err(|wait| ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_error",
+                "rate_limited",
+                "too many requests for this API key",
+            )
+        })?;
+    }
     let model = head
         .model
+        .clone()
         .filter(|m| !m.is_empty())
         .or_else(|| state.default_model.as_deref().map(str::to_string))
         .ok_or_else(|| ApiError::bad_request("model_required", "name a `model` (see GET /v1/models)"))?;
+
+    let cache_key = match &state.cache {
+        Some(cache) if head.is_deterministic() && !matches!(route, Route::Embeddings) => {
+            let key = cache::key(caller, route.label(), &body);
+            if let Some(hit) = cache.get(&key) {
+                state.metrics.observe_request(&model, route.label(), hit.status, started.elapsed());
+                return Ok(cached_response(hit, "hit"));
+            }
+            Some(key)
+        }
+        _ => None,
+    };
+
     let lease = state.supervisor.acquire(&model).await?;
-    let upstream = state
+    let body = match &lease.remote {
+        Some(remote) => remote_body(body, remote.model.as_deref())?,
+        None => body,
+    };
+    let request_bytes = body.len();
+    let mut request = state
         .upstream
         .post(format!("{}{}", lease.base_url, route.path()))
-        .bearer_auth(&*lease.api_key)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_connect() {
-                // The child died and the supervisor has not seen the exit yet: it is restarting.
-                ApiError::from(AcquireError::Unavailable {
-                    model: lease.model.to_string(),
-                    reason: "its process is restarting".into(),
-                    retry_after: std::time::Duration::from_secs(1),
-                })
-            } else {
-                ApiError::upstream(format!("the model `{}` did not answer: {e}", lease.model))
-            }
-        })?;
+        .body(body);
+    if let Some(key) = &lease.api_key {
+        request = request.bearer_auth(&**key);
+    }
+    let sent = request.send().await;
+    if lease.remote.is_some() {
+        // Recorded whether or not the server answered: the request left the machine.
+        if let Some(log) = &state.audit {
+            let destination = audit::destination(&lease.base_url);
+            log.record(&RemoteRequest {
+                time: audit::now(),
+                model: &lease.model,
+                caller: &caller.id,
+                destination: &destination,
+                route: route.label(),
+                request_bytes,
+                response_bytes: None,
+                status: sent.as_ref().ok().map(|r| r.status().as_u16()),
+            });
+        }
+    }
+    let upstream = sent.map_err(|e| upstream_error(&lease, e))?;
     let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
     let content_type =
         upstream.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
     let is_event_stream = content_type.as_ref().is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
 
     if head.stream && is_event_stream {
-        let model = lease.model.clone();
-        let metrics = state.metrics.clone();
-        let chunks = upstream.bytes_stream();
-        let mut first = true;
-        // The lease moves into the stream: outstanding until the stream is done or dropped.
-        let stream = futures_util::stream::unfold((chunks, Some(lease), false), move |(mut chunks, lease, done)| {
-            let model = model.clone();
-            let metrics = metrics.clone();
-            let is_first = std::mem::replace(&mut first, false);
-            async move {
-                if done {
-                    return None;
-                }
-                match chunks.next().await {
-                    Some(Ok(bytes)) => {
-                        if is_first {
-                            metrics.observe_first_token(&model, started.elapsed());
-                        }
-                        if let Some(timings) = final_timings(&bytes) {
-                            metrics.observe_timings(&model, &timings);
-                        }
-                        Some((Ok::<Bytes, std::io::Error>(bytes), (chunks, lease, false)))
-                    }
-                    Some(Err(e)) => {
-                        tracing::warn!(%model, error = %e, "upstream failed mid-stream");
-                        metrics.observe_request(&model, route.label(), 502, started.elapsed());
-                        let event = format!(
-                            "data: {}\n\n",
-                            error_body(
-                                "server_error",
-                                "upstream_error",
-                                &format!("the model `{model}` stopped mid-answer: {e}")
-                            )
-                        );
-                        Some((Ok(Bytes::from(event)), (chunks, None, true)))
-                    }
-                    None => {
-                        metrics.observe_request(&model, route.label(), status.as_u16(), started.elapsed());
-                        None
-                    }
-                }
-            }
-        });
-        let mut response = Response::new(Body::from_stream(stream));
-        *response.status_mut() = status;
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-        return Ok(response);
+        return Ok(stream_response(state, lease, upstream, route, status, started));
     }
 
     let bytes = upstream
@@ -184,11 +201,113 @@ async fn try_forward(state: &AppState, route: Route, body: Bytes, started: Insta
             state.metrics.observe_timings(&model, &timings);
         }
     }
-    let mut response = (status, bytes).into_response();
-    if let Some(ct) = content_type {
-        response.headers_mut().insert(header::CONTENT_TYPE, ct);
+    let answer = Cached {
+        status: status.as_u16(),
+        content_type: content_type.and_then(|v| v.to_str().ok().map(str::to_string)),
+        body: bytes,
+    };
+    match (cache_key, &state.cache) {
+        (Some(key), Some(cache)) if status.is_success() => {
+            cache.put(key, answer.clone());
+            Ok(cached_response(answer, "miss"))
+        }
+        _ => Ok(cached_response(answer, "")),
     }
-    Ok(response)
+}
+
+fn upstream_error(lease: &Lease, e: reqwest::Error) -> ApiError {
+    if e.is_connect() && lease.remote.is_none() {
+        // The child died and the supervisor has not seen the exit yet: it is restarting.
+        ApiError::from(AcquireError::Unavailable {
+            model: lease.model.to_string(),
+            reason: "its process is restarting".into(),
+            retry_after: std::time::Duration::from_secs(1),
+        })
+    } else {
+        ApiError::upstream(format!("the model `{}` did not answer: {e}", lease.model))
+    }
+}
+
+/// The request for a remote server, with the model renamed if the server knows it otherwise.
+fn remote_body(body: Bytes, remote_model: Option<&str>) -> Result<Bytes, ApiError> {
+    let Some(name) = remote_model else { return Ok(body) };
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+    value["model"] = serde_json::Value::String(name.to_string());
+    Ok(serde_json::to_vec(&value).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?.into())
+}
+
+fn cached_response(answer: Cached, cache: &'static str) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, answer.body).into_response();
+    let headers = response.headers_mut();
+    if let Some(ct) = answer.content_type.and_then(|ct| HeaderValue::from_str(&ct).ok()) {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    if !cache.is_empty() {
+        headers.insert(CACHE_HEADER, HeaderValue::from_static(cache));
+    }
+    response
+}
+
+fn stream_response(
+    state: &AppState,
+    lease: Lease,
+    upstream: reqwest::Response,
+    route: Route,
+    status: StatusCode,
+    started: Instant,
+) -> Response {
+    let model = lease.model.clone();
+    let metrics = state.metrics.clone();
+    let chunks = upstream.bytes_stream();
+    let mut first = true;
+    // The lease moves into the stream: outstanding until the stream is done or dropped.
+    let stream = futures_util::stream::unfold((chunks, Some(lease), false), move |(mut chunks, lease, done)| {
+        let model = model.clone();
+        let metrics = metrics.clone();
+        let is_first = std::mem::replace(&mut first, false);
+        async move {
+            if done {
+                return None;
+            }
+            match chunks.next().await {
+                Some(Ok(bytes)) => {
+                    if is_first {
+                        metrics.observe_first_token(&model, started.elapsed());
+                    }
+                    if let Some(timings) = final_timings(&bytes) {
+                        metrics.observe_timings(&model, &timings);
+                    }
+                    Some((Ok::<Bytes, std::io::Error>(bytes), (chunks, lease, false)))
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(%model, error = %e, "upstream failed mid-stream");
+                    metrics.observe_request(&model, route.label(), 502, started.elapsed());
+                    let event = format!(
+                        "data: {}\n\n",
+                        error_body(
+                            "server_error",
+                            "upstream_error",
+                            &format!("the model `{model}` stopped mid-answer: {e}")
+                        )
+                    );
+                    Some((Ok(Bytes::from(event)), (chunks, None, true)))
+                }
+                None => {
+                    metrics.observe_request(&model, route.label(), status.as_u16(), started.elapsed());
+                    None
+                }
+            }
+        }
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    response
 }
 
 /// llama-server's `timings` object, from the one chunk (or whole answer) that carries it.
@@ -197,9 +316,36 @@ fn final_timings(bytes: &[u8]) -> Option<serde_json::Value> {
     memchr::memmem::find(bytes, b"\"timings\"")?;
     let text = std::str::from_utf8(bytes).ok()?;
     let json = text
-        .split("\n")
+        .split('\n')
         .map(|line| line.strip_prefix("data: ").unwrap_or(line))
         .find(|line| line.contains("\"timings\""))?;
     let value: serde_json::Value = serde_json::from_str(json.trim()).ok()?;
     value.get("timings").cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(json: &str) -> Head {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn only_deterministic_unstreamed_requests_may_be_cached() {
+        assert!(head(r#"{"temperature": 0}"#).is_deterministic());
+        assert!(head(r#"{"seed": 42, "temperature": 0.7}"#).is_deterministic());
+        assert!(!head("{}").is_deterministic(), "the default temperature samples");
+        assert!(!head(r#"{"temperature": 0.2}"#).is_deterministic());
+        assert!(!head(r#"{"temperature": 0, "stream": true}"#).is_deterministic());
+        assert!(!head(r#"{"temperature": 0, "n": 2}"#).is_deterministic());
+    }
+
+    #[test]
+    fn a_remote_model_name_replaces_the_local_one() {
+        let body = Bytes::from_static(br#"{"model":"bee","messages":[]}"#);
+        let renamed = remote_body(body.clone(), Some("gpt-x")).unwrap();
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&renamed).unwrap()["model"], "gpt-x");
+        assert_eq!(remote_body(body.clone(), None).unwrap(), body);
+    }
 }

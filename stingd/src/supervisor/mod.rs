@@ -32,10 +32,22 @@ pub struct ModelConfig {
     pub name: String,
     pub aliases: Vec<String>,
     pub spec: ChildSpec,
+    /// Served by a server off this machine instead of a local process.
+    pub remote: Option<RemoteConfig>,
     pub sha256: Option<String>,
     pub idle_ttl: Duration,
     pub pinned: bool,
     pub replicas: u32,
+}
+
+/// An OpenAI-compatible server elsewhere. Used only when `allowed`; never a silent fallback.
+#[derive(Clone, Debug)]
+pub struct RemoteConfig {
+    /// Up to and without `/v1`, as `https://api.example.com`.
+    pub base_url: String,
+    /// The name the remote server knows the model by, if it differs.
+    pub model: Option<String>,
+    pub allowed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -61,6 +73,10 @@ pub enum AcquireError {
     Unavailable { model: String, reason: String, retry_after: Duration },
     #[error("the model `{model}` is busy: {waiting} requests are already waiting")]
     QueueFull { model: String, waiting: u32, retry_after: Duration },
+    #[error(
+        "the model `{model}` is served off this machine, and sending requests there is not allowed (set `allow_remote: true` for it to permit it)"
+    )]
+    RemoteNotAllowed { model: String },
     #[error("stingd is shutting down")]
     ShuttingDown,
 }
@@ -69,15 +85,30 @@ pub enum AcquireError {
 /// request is over (for least-outstanding routing, idle timing and eviction).
 pub struct Lease {
     pub base_url: String,
-    pub api_key: Arc<str>,
+    /// The child's key; none for a remote server (its credentials arrive with Vault).
+    pub api_key: Option<Arc<str>>,
     pub model: Arc<str>,
-    release: Option<(mpsc::UnboundedSender<Msg>, usize, usize, u64)>,
+    /// Set when the request leaves the machine: what to call the model there.
+    pub remote: Option<RemoteLease>,
+    release: Option<(mpsc::UnboundedSender<Msg>, usize, Slot, u64)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RemoteLease {
+    pub model: Option<String>,
+}
+
+/// What a lease holds: a local replica, or a place in a remote model's queue.
+#[derive(Clone, Copy, Debug)]
+enum Slot {
+    Replica(usize),
+    Remote,
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        if let Some((tx, model, replica, generation)) = self.release.take() {
-            let _ = tx.send(Msg::Release { model, replica, generation });
+        if let Some((tx, model, slot, generation)) = self.release.take() {
+            let _ = tx.send(Msg::Release { model, slot, generation });
         }
     }
 }
@@ -124,7 +155,7 @@ pub struct Supervisor {
 
 enum Msg {
     Acquire { model: String, reply: oneshot::Sender<Result<Lease, AcquireError>> },
-    Release { model: usize, replica: usize, generation: u64 },
+    Release { model: usize, slot: Slot, generation: u64 },
     Child { model: usize, replica: usize, generation: u64, event: ChildEvent },
     Checked { model: usize, result: Result<Checked, String> },
     Restart { model: usize, replica: usize, generation: u64 },
@@ -204,11 +235,13 @@ struct Model {
     check: Check,
     failure: Option<Failure>,
     last_used: Instant,
+    remote_outstanding: u32,
 }
 
 impl Model {
     fn new(config: ModelConfig) -> Self {
-        let replicas = (0..config.replicas.max(1))
+        let local_replicas = if config.remote.is_some() { 0 } else { config.replicas.max(1) };
+        let replicas = (0..local_replicas)
             .map(|_| Replica {
                 state: ReplicaState::Stopped,
                 generation: 0,
@@ -227,6 +260,7 @@ impl Model {
             check: Check::Unchecked,
             failure: None,
             last_used: Instant::now(),
+            remote_outstanding: 0,
         }
     }
 
@@ -235,7 +269,7 @@ impl Model {
     }
 
     fn outstanding(&self) -> u32 {
-        self.replicas.iter().map(|r| r.outstanding).sum()
+        self.replicas.iter().map(|r| r.outstanding).sum::<u32>() + self.remote_outstanding
     }
 
     fn is_running(&self) -> bool {
@@ -260,7 +294,9 @@ impl Model {
     }
 
     fn state_name(&self) -> &'static str {
-        if self.failure.is_some() {
+        if self.config.remote.is_some() {
+            "remote"
+        } else if self.failure.is_some() {
             "failed"
         } else if self.replicas.iter().any(|r| r.state == ReplicaState::Ready) {
             "loaded"
@@ -286,7 +322,7 @@ struct Owner {
 impl Owner {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
         for i in 0..self.models.len() {
-            if self.models[i].config.pinned {
+            if self.models[i].config.pinned && self.models[i].config.remote.is_none() {
                 self.begin_load(i).await;
             }
         }
@@ -323,11 +359,16 @@ impl Owner {
     async fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Acquire { model, reply } => self.acquire(&model, reply).await,
-            Msg::Release { model, replica, generation } => {
+            Msg::Release { model, slot, generation } => {
                 let m = &mut self.models[model];
-                let r = &mut m.replicas[replica];
-                if r.generation == generation {
-                    r.outstanding = r.outstanding.saturating_sub(1);
+                match slot {
+                    Slot::Replica(replica) => {
+                        let r = &mut m.replicas[replica];
+                        if r.generation == generation {
+                            r.outstanding = r.outstanding.saturating_sub(1);
+                        }
+                    }
+                    Slot::Remote => m.remote_outstanding = m.remote_outstanding.saturating_sub(1),
                 }
                 m.last_used = Instant::now();
             }
@@ -374,6 +415,22 @@ impl Owner {
             return;
         }
         m.last_used = Instant::now();
+        if let Some(remote) = &m.config.remote {
+            let result = if remote.allowed {
+                m.remote_outstanding += 1;
+                Ok(Lease {
+                    base_url: remote.base_url.trim_end_matches('/').to_string(),
+                    api_key: None,
+                    model: m.name.clone(),
+                    remote: Some(RemoteLease { model: remote.model.clone() }),
+                    release: Some((self.tx.clone(), i, Slot::Remote, 0)),
+                })
+            } else {
+                Err(AcquireError::RemoteNotAllowed { model: m.config.name.clone() })
+            };
+            let _ = reply.send(result);
+            return;
+        }
         if let Some(lease) = self.lease(i) {
             let _ = reply.send(Ok(lease));
             return;
@@ -416,9 +473,10 @@ impl Owner {
         m.last_used = Instant::now();
         Some(Lease {
             base_url: format!("http://127.0.0.1:{}", child.port),
-            api_key: child.api_key.clone(),
+            api_key: Some(child.api_key.clone()),
             model: m.name.clone(),
-            release: Some((self.tx.clone(), i, r, replica.generation)),
+            remote: None,
+            release: Some((self.tx.clone(), i, Slot::Replica(r), replica.generation)),
         })
     }
 

@@ -12,6 +12,8 @@ use sting_e2e::env::require_path;
 use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
 
 pub const API_KEY: &str = "test-key-5b1f0c7e9a2d4c88";
+/// A second caller's key: stingd accepts both.
+pub const OTHER_KEY: &str = "test-key-other-77e0d1aa93";
 
 pub struct Stingd {
     pub process: ChildGuard,
@@ -53,9 +55,21 @@ impl Stingd {
 
     /// The same, with another llama-server binary.
     pub async fn start_with(llama: &std::path::Path, models: &[String], llm_extra: &str) -> Self {
+        Self::start_full(llama, models, llm_extra, "", &[]).await
+    }
+
+    /// Everything: other top-level sections of the config, and environment variables. Both
+    /// [`API_KEY`] and [`OTHER_KEY`] are accepted; the audit log goes to the test's folder.
+    pub async fn start_full(
+        llama: &std::path::Path,
+        models: &[String],
+        llm_extra: &str,
+        sections: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = format!(
-            "version: 1\nllm:\n  llama_server: {}\n  default_model: null\n{llm_extra}  models:\n{}",
+            "version: 1\nllm:\n  llama_server: {}\n  default_model: null\n{llm_extra}  models:\n{}{sections}",
             llama.display(),
             models.concat()
         );
@@ -67,8 +81,12 @@ impl Stingd {
             .args(["serve", "--config"])
             .arg(&file)
             .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("STING_API_KEY", API_KEY)
+            .env("STING_API_KEY", format!("{API_KEY},{OTHER_KEY}"))
+            .env("STING_LOG_DIR", dir.path().join("logs"))
             .env("RUST_LOG", "info");
+        for (key, value) in env {
+            command.env(key, value);
+        }
         let mut process = ChildGuard::spawn("stingd", command);
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
@@ -77,12 +95,13 @@ impl Stingd {
         Self { process, base, http, dir }
     }
 
+    /// A request as the caller with `key`.
+    pub fn post_as(&self, key: &str, path: &str, body: Value) -> reqwest::RequestBuilder {
+        self.http.post(format!("{}{path}", self.base)).bearer_auth(key).json(&body).timeout(Duration::from_secs(120))
+    }
+
     pub fn post(&self, path: &str, body: Value) -> reqwest::RequestBuilder {
-        self.http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(API_KEY)
-            .json(&body)
-            .timeout(Duration::from_secs(120))
+        self.post_as(API_KEY, path, body)
     }
 
     pub async fn chat(&self, model: &str, max_tokens: u32) -> reqwest::Response {
@@ -132,12 +151,13 @@ impl Stingd {
     }
 }
 
+/// A chat request that always reaches the model: sampled (so never answered from the cache)
+/// and generating exactly `max_tokens` (llama.cpp's `ignore_eos`).
 pub fn chat_body(model: &str, max_tokens: u32, stream: bool) -> Value {
     json!({
         "model": model,
         "messages": [{"role": "user", "content": "Write a long story about bees."}],
         "max_tokens": max_tokens,
-        "temperature": 0,
         "stream": stream,
         "ignore_eos": true,
     })
