@@ -2,5 +2,6 @@
 //! (identity, Honey Jars and HTTPS arrive with their issues).
 
 pub mod gateway;
+pub mod sandbox;
 pub mod serve;
 pub mod supervisor;

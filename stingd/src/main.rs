@@ -26,6 +26,19 @@ enum Command {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
+    /// (internal) Confine this process with Landlock, then run a model server in its place
+    #[command(hide = true, name = "sandbox-exec")]
+    SandboxExec {
+        /// A file the program may read
+        #[arg(long = "read", value_name = "FILE")]
+        read: Vec<PathBuf>,
+        /// The TCP port the program may listen on
+        #[arg(long)]
+        port: u16,
+        /// The program and its arguments
+        #[arg(last = true, required = true)]
+        command: Vec<std::ffi::OsString>,
+    },
     /// Check the config stingd would start with, and report every problem with its line
     CheckConfig {
         /// The stack's config file
@@ -39,6 +52,13 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve { config, listen } => serve(&config, listen),
         Command::CheckConfig { config } => check_config(&config),
+        Command::SandboxExec { read, port, command } => {
+            let confinement = stingd::sandbox::Confinement { read_files: read, port };
+            let program = PathBuf::from(&command[0]);
+            let error = stingd::sandbox::exec_confined(&confinement, &program, &command[1..]);
+            eprintln!("error: {error}");
+            ExitCode::from(127)
+        }
     }
 }
 

@@ -26,6 +26,8 @@ pub struct ServeOptions {
 pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
     let binary = llama_server_binary(config.llm.llama_server.as_deref())?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    // Children start through this binary's `sandbox-exec`, which confines them with Landlock.
+    let launcher = std::env::current_exe().ok();
     let models = config
         .llm
         .models
@@ -51,6 +53,7 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
                     GpuLayers::Count(n) => n,
                 },
                 embeddings: m.embeddings,
+                launcher: launcher.clone(),
                 pooling: None,
             },
             sha256: m.sha256.clone(),

@@ -394,3 +394,19 @@ async fn metrics_count_requests_tokens_and_first_tokens_behind_the_key_or_on_an_
     let other = reqwest::get(format!("http://127.0.0.1:{metrics_port}/v1/models")).await.unwrap();
     assert_eq!(other.status(), 404);
 }
+
+#[tokio::test]
+async fn model_processes_run_confined_and_without_stingds_environment() {
+    let stingd = Stingd::start(&[model("bee", "")], "").await;
+    assert_eq!(stingd.chat("bee", 1).await.status(), 200);
+    let status = stingd.model_status("bee").await;
+    assert_eq!(status["replicas"][0]["sandbox"], "landlock fully enforced", "{status:#}");
+    let pid = status["replicas"][0]["pid"].as_u64().unwrap();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(!environ.contains("STING_API_KEY"), "the child never sees stingd's secrets");
+    assert!(environ.contains("LLAMA_API_KEY="), "its own key comes by the environment");
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    assert!(cmdline.contains("--host 127.0.0.1") && !cmdline.contains("api-key"), "{cmdline}");
+}

@@ -32,6 +32,9 @@ pub struct ChildSpec {
     pub threads: u32,
     pub gpu_layers: u32,
     pub embeddings: bool,
+    /// stingd's own binary, to start the child through `stingd sandbox-exec` (Landlock);
+    /// `None` starts llama-server directly.
+    pub launcher: Option<PathBuf>,
     /// Pooling for embeddings when the model declares none (llama-server's `--pooling`).
     pub pooling: Option<&'static str>,
 }
@@ -83,6 +86,8 @@ pub struct RunningChild {
     pub port: u16,
     pub api_key: Arc<str>,
     pub pid: Option<u32>,
+    /// What the launcher reported of its confinement (`landlock fully enforced`, ...).
+    pub sandbox: Arc<Mutex<Option<String>>>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -122,9 +127,20 @@ pub async fn start(
 ) -> std::io::Result<RunningChild> {
     let port = free_port()?;
     let api_key = new_api_key();
-    let mut command = Command::new(&spec.binary);
+    let mut command = match &spec.launcher {
+        Some(launcher) => {
+            let confinement = crate::sandbox::Confinement { read_files: vec![spec.model.clone()], port };
+            let mut command = Command::new(launcher);
+            command.args(confinement.launcher_args(&spec.binary, &spec.args(port)));
+            command
+        }
+        None => {
+            let mut command = Command::new(&spec.binary);
+            command.args(spec.args(port));
+            command
+        }
+    };
     command
-        .args(spec.args(port))
         .env_clear()
         .env("LLAMA_API_KEY", &*api_key)
         .stdin(std::process::Stdio::null())
@@ -137,11 +153,16 @@ pub async fn start(
     let mut child = spawner.spawn(command).await?;
     let pid = child.id();
     let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL_LINES)));
+    let sandbox = Arc::new(Mutex::new(None));
     if let Some(stderr) = child.stderr.take() {
         let tail = tail.clone();
+        let sandbox = sandbox.clone();
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(note) = line.strip_prefix("stingd-sandbox: ") {
+                    *sandbox.lock().expect("sandbox note lock") = Some(note.to_string());
+                }
                 let mut tail = tail.lock().expect("stderr tail lock");
                 if tail.len() == STDERR_TAIL_LINES {
                     tail.pop_front();
@@ -181,7 +202,7 @@ pub async fn start(
         let stderr_tail = tail.lock().expect("stderr tail lock").iter().cloned().collect::<Vec<_>>().join("\n");
         report(ChildEvent::Exited { status, stderr_tail });
     });
-    Ok(RunningChild { port, api_key, pid, stop: Some(stop_tx) })
+    Ok(RunningChild { port, api_key, pid, sandbox, stop: Some(stop_tx) })
 }
 
 fn describe_exit(status: std::process::ExitStatus) -> String {
@@ -208,6 +229,7 @@ mod tests {
             threads: 2,
             gpu_layers: 0,
             embeddings: true,
+            launcher: None,
             pooling: Some("mean"),
         };
         let args = spec.args(4321).join(" ");

@@ -133,6 +133,8 @@ pub struct ModelStatus {
 pub struct ReplicaStatus {
     pub state: &'static str,
     pub pid: Option<u32>,
+    /// How the process is confined, as its launcher reported.
+    pub sandbox: Option<String>,
     pub outstanding: u32,
     pub restarts: u64,
     pub last_exit: Option<String>,
@@ -767,6 +769,7 @@ impl Owner {
                             ReplicaState::Backoff { .. } => "backoff",
                         },
                         pid: r.child.as_ref().and_then(|c| c.pid),
+                        sandbox: r.child.as_ref().and_then(|c| c.sandbox.lock().expect("sandbox note lock").clone()),
                         outstanding: r.outstanding,
                         restarts: r.restarts,
                         last_exit: r.last_exit.clone(),
