@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use axum::serve::ListenerExt;
 use sting_config::{Config, GpuLayers};
 
 use crate::gateway::{self, AppState};
@@ -163,6 +164,10 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", options.listen))?;
     tracing::info!(address = %listener.local_addr()?, "stingd gateway listening");
+    // Streamed chunks are small: without TCP_NODELAY, Nagle's algorithm holds them back.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, gateway::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopping model processes");
     supervisor.shutdown().await;
