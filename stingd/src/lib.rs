@@ -2,6 +2,7 @@
 //! (identity, Honey Jars and HTTPS arrive with their issues).
 
 pub mod gateway;
+pub mod gpu;
 pub mod sandbox;
 pub mod serve;
 pub mod supervisor;

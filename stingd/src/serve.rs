@@ -48,7 +48,7 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
                 context: m.context,
                 parallel: m.parallel,
                 threads: m.threads.unwrap_or(cores),
-                // No GPU is detected yet (NVML arrives later): auto means CPU.
+                // `auto` is decided when the model is checked (see `gpu::auto_layers`).
                 gpu_layers: match m.gpu_layers {
                     GpuLayers::Auto => 0,
                     GpuLayers::Count(n) => n,
@@ -61,6 +61,7 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
             idle_ttl: m.idle_ttl.as_std(),
             pinned: m.pinned,
             replicas: m.replicas,
+            auto_gpu_layers: m.gpu_layers == GpuLayers::Auto,
         })
         .collect();
     Ok(SupervisorConfig {

@@ -38,6 +38,8 @@ pub struct ModelConfig {
     pub idle_ttl: Duration,
     pub pinned: bool,
     pub replicas: u32,
+    /// `gpu_layers: auto`: decided from the GPU's free memory when the model is checked.
+    pub auto_gpu_layers: bool,
 }
 
 /// An OpenAI-compatible server elsewhere. Used only when `allowed`; never a silent fallback.
@@ -546,6 +548,9 @@ impl Owner {
                     // A generative model used for embeddings: average its token vectors.
                     spec.pooling = Some("mean");
                 }
+                if let Some(layers) = checked.gpu_layers {
+                    spec.gpu_layers = layers;
+                }
                 self.models[i].check = Check::Passed { estimate: checked.estimate };
                 self.begin_load(i).await;
             }
@@ -785,6 +790,8 @@ impl Owner {
 struct Checked {
     estimate: u64,
     declares_pooling: bool,
+    /// Layers to offload, when the config said `auto`.
+    gpu_layers: Option<u32>,
 }
 
 /// Reads the model's header (and checksum, when configured).
@@ -793,9 +800,13 @@ fn check_model_file(config: &ModelConfig) -> Result<Checked, String> {
     if let Some(expected) = &config.sha256 {
         sting_models::verify_sha256(&config.spec.model, expected).map_err(|e| e.to_string())?;
     }
+    let context = u64::from(config.spec.context);
+    let gpu_layers =
+        config.auto_gpu_layers.then(|| crate::gpu::auto_layers(crate::gpu::detect().as_ref(), &info, context));
     Ok(Checked {
-        estimate: info.estimate_memory(u64::from(config.spec.context)).total(),
+        estimate: info.estimate_memory(context).total(),
         declares_pooling: info.pooling_type.is_some(),
+        gpu_layers,
     })
 }
 

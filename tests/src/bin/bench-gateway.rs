@@ -72,7 +72,12 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(pinned.status.success(), "cannot pin llama-server to core 0");
 
     let mut targets = vec![
-        Target { name: "direct".into(), base: format!("http://127.0.0.1:{child_port}"), key: child_key.clone(), model: "bee".into() },
+        Target {
+            name: "direct".into(),
+            base: format!("http://127.0.0.1:{child_port}"),
+            key: child_key.clone(),
+            model: "bee".into(),
+        },
         Target { name: "stingd".into(), base: gateway.clone(), key: KEY.into(), model: "bee".into() },
     ];
     for peer in args.iter().enumerate().filter(|(_, a)| *a == "--peer").filter_map(|(i, _)| args.get(i + 1)) {
@@ -83,7 +88,9 @@ async fn main() -> anyhow::Result<()> {
         let model = parts.next().unwrap_or("bee").to_string();
         targets.push(Target { name: name.into(), base, key, model });
     }
-    println!("llama-server pid {pid} on core 0 (port {child_port}); stingd on core 1; child key for peers: {child_key}");
+    println!(
+        "llama-server pid {pid} on core 0 (port {child_port}); stingd on core 1; child key for peers: {child_key}"
+    );
 
     // Warm every path (connections, prompt cache).
     for t in &targets {
@@ -117,7 +124,8 @@ async fn main() -> anyhow::Result<()> {
 
     // Paired differences: each round's two requests ran back to back, so their difference
     // cancels most of the machine's drift. Computed before the sorting below.
-    let paired = |series: &[Vec<f64>], i: usize| -> Vec<f64> { series[i].iter().zip(&series[0]).map(|(a, b)| a - b).collect() };
+    let paired =
+        |series: &[Vec<f64>], i: usize| -> Vec<f64> { series[i].iter().zip(&series[0]).map(|(a, b)| a - b).collect() };
     let paired_latency: Vec<Vec<f64>> = (0..targets.len()).map(|i| paired(&latency, i)).collect();
     let paired_ttft: Vec<Vec<f64>> = (0..targets.len()).map(|i| paired(&ttft, i)).collect();
     println!("\n{rounds} rounds, alternating; times in ms (p10 / p50 / p90 / p99)");
@@ -187,7 +195,7 @@ async fn first_token(http: &reqwest::Client, t: &Target) -> anyhow::Result<f64> 
 }
 
 fn memchr_content(bytes: &[u8]) -> bool {
-    bytes.windows(10).any(|w| w == b"\"content\":" ) && bytes.windows(2).any(|w| w == b"\n\n")
+    bytes.windows(10).any(|w| w == b"\"content\":") && bytes.windows(2).any(|w| w == b"\n\n")
 }
 
 /// Tokens per second over `n` concurrent streams of `tokens` each.
