@@ -137,7 +137,8 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     });
     let upstream = reqwest::Client::builder()
         .no_proxy()
-        .pool_idle_timeout(Duration::from_secs(30))
+        // llama-server drops idle connections after 5 s; stop reusing them before it does.
+        .pool_idle_timeout(Duration::from_secs(3))
         .tcp_nodelay(true)
         .build()
         .context("cannot build the HTTP client for the model processes")?;

@@ -154,15 +154,23 @@ async fn try_forward(
         None => body,
     };
     let request_bytes = body.len();
-    let mut request = state
-        .upstream
-        .post(format!("{}{}", lease.base_url, route.path()))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(body);
-    if let Some(key) = &lease.api_key {
-        request = request.bearer_auth(&**key);
+    let send = |body: Bytes| {
+        let mut request = state
+            .upstream
+            .post(format!("{}{}", lease.base_url, route.path()))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(key) = &lease.api_key {
+            request = request.bearer_auth(&**key);
+        }
+        request.send()
+    };
+    let mut sent = send(body.clone()).await;
+    if lease.remote.is_none() && sent.as_ref().is_err_and(closed_before_answering) {
+        // A pooled connection that llama-server closed as we reused it: the request never
+        // reached it, and answers have no side effects, so one retry on a fresh connection.
+        sent = send(body).await;
     }
-    let sent = request.send().await;
     if lease.remote.is_some() {
         // Recorded whether or not the server answered: the request left the machine.
         if let Some(log) = &state.audit {
@@ -213,6 +221,11 @@ async fn try_forward(
         }
         _ => Ok(cached_response(answer, "")),
     }
+}
+
+/// The server closed the connection without a response (not a refused connection or timeout).
+fn closed_before_answering(e: &reqwest::Error) -> bool {
+    e.is_request() && !e.is_connect() && !e.is_timeout() && !e.is_body()
 }
 
 fn upstream_error(lease: &Lease, e: reqwest::Error) -> ApiError {

@@ -3,12 +3,13 @@
 //!
 //!   cargo build --release -p stingd -p sting-e2e
 //!   eval "$(sudo tests/env/setup.sh)"
-//!   taskset -c 1 target/release/bench-gateway --stingd target/release/stingd [--peer litellm=URL,KEY]
+//!   taskset -c 1 target/release/bench-gateway --stingd target/release/stingd [--litellm PATH]
 //!
 //! stingd (and this client, with the `taskset` above) run on core 1 and its llama-server child
 //! is moved to core 0, so generation speed is not lost in noise from the proxy (or the reverse). The child's port and key are read from
 //! /proc (this needs root), so "direct" means exactly the process stingd uses.
-//! A `--peer` is another proxy in front of the same child (e.g. LiteLLM), measured alike.
+//! `--litellm PATH` also starts LiteLLM's proxy (the `litellm` program of a pinned install)
+//! in front of the same child, on core 1 too, and measures it alike.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -53,7 +54,12 @@ async fn main() -> anyhow::Result<()> {
         .env("STING_API_KEY", KEY)
         .env("RUST_LOG", "warn");
     let mut stingd = ChildGuard::spawn("stingd", command);
-    let http = reqwest::Client::builder().tcp_nodelay(true).pool_max_idle_per_host(16).build()?;
+    // llama-server drops idle connections after 5 s; a client must not reuse them after that.
+    let http = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(16)
+        .pool_idle_timeout(Duration::from_secs(3))
+        .build()?;
     let gateway = format!("http://127.0.0.1:{port}");
     wait_for_http(&http, &format!("{gateway}/health"), &mut stingd, Duration::from_secs(20), |s| s.is_success()).await;
 
@@ -80,14 +86,31 @@ async fn main() -> anyhow::Result<()> {
         },
         Target { name: "stingd".into(), base: gateway.clone(), key: KEY.into(), model: "bee".into() },
     ];
-    for peer in args.iter().enumerate().filter(|(_, a)| *a == "--peer").filter_map(|(i, _)| args.get(i + 1)) {
-        let (name, rest) = peer.split_once('=').expect("--peer NAME=URL,KEY[,MODEL]");
-        let mut parts = rest.split(',');
-        let base = parts.next().unwrap().trim_end_matches('/').to_string();
-        let key = parts.next().unwrap_or("").to_string();
-        let model = parts.next().unwrap_or("bee").to_string();
-        targets.push(Target { name: name.into(), base, key, model });
-    }
+    let _litellm = match value("--litellm") {
+        Some(program) => {
+            let port = free_port();
+            let config = format!(
+                "model_list:\n  - model_name: bee\n    litellm_params:\n      model: openai/bee\n      api_base: http://127.0.0.1:{child_port}/v1\n      api_key: {child_key}\ngeneral_settings:\n  master_key: sk-{KEY}\n"
+            );
+            std::fs::write(dir.path().join("litellm.yaml"), config)?;
+            let mut command = Command::new(program);
+            command
+                .arg("--config")
+                .arg(dir.path().join("litellm.yaml"))
+                .args(["--port", &port.to_string(), "--num_workers", "1"])
+                .env("LITELLM_TELEMETRY", "False")
+                .env("LITELLM_LOG", "ERROR");
+            let mut proxy = ChildGuard::spawn("litellm", command);
+            let base = format!("http://127.0.0.1:{port}");
+            wait_for_http(&http, &format!("{base}/health/liveliness"), &mut proxy, Duration::from_secs(120), |s| {
+                s.is_success()
+            })
+            .await;
+            targets.push(Target { name: "litellm".into(), base, key: format!("sk-{KEY}"), model: "bee".into() });
+            Some(proxy)
+        }
+        None => None,
+    };
     println!(
         "llama-server pid {pid} on core 0 (port {child_port}); stingd on core 1; child key for peers: {child_key}"
     );
