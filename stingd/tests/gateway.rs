@@ -410,3 +410,46 @@ async fn model_processes_run_confined_and_without_stingds_environment() {
     let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
     assert!(cmdline.contains("--host 127.0.0.1") && !cmdline.contains("api-key"), "{cmdline}");
 }
+
+/// llama-server's count of decoded tokens, read from its own metrics with its own key.
+async fn decoded_tokens(pid: u64) -> f64 {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let port = &args[args.iter().position(|a| a == "--port").unwrap() + 1];
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let key = environ
+        .split(|b| *b == 0)
+        .filter_map(|kv| std::str::from_utf8(kv).ok())
+        .find_map(|kv| kv.strip_prefix("LLAMA_API_KEY="))
+        .unwrap()
+        .to_string();
+    let text = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines().find_map(|l| l.strip_prefix("llamacpp:n_decode_total ")).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_client_that_leaves_mid_stream_stops_the_generation() {
+    let stingd = Stingd::start(&[model("bee", "      parallel: 1\n")], "").await;
+    let response = stingd.post("/v1/chat/completions", chat_body("bee", 3000, true)).send().await.unwrap();
+    let mut stream = response.bytes_stream();
+    for _ in 0..5 {
+        stream.next().await.unwrap().unwrap();
+    }
+    let pid = stingd.model_status("bee").await["replicas"][0]["pid"].as_u64().unwrap();
+    drop(stream);
+    // Give the disconnect a moment to travel, then watch the decoder: it must be idle.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = decoded_tokens(pid).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = decoded_tokens(pid).await;
+    assert_eq!(before, after, "llama-server kept generating for a client that left");
+    stingd.wait_for_status("bee", Duration::from_secs(5), |s| s["replicas"][0]["outstanding"] == 0).await;
+}

@@ -247,6 +247,8 @@ mod tests {
             assert!(args.contains(flag), "{flag} missing from {args}");
         }
         assert!(!args.contains("api-key"));
+        // Verbose logging would print prompts into the stderr tail that /v1/models shows.
+        assert!(!spec.args(1).iter().any(|a| a == "-v" || a == "--verbose" || a.starts_with("--log-verbos")));
         assert_eq!(new_api_key().len(), 64);
         assert_ne!(new_api_key(), new_api_key());
     }
