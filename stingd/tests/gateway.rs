@@ -453,3 +453,28 @@ async fn a_client_that_leaves_mid_stream_stops_the_generation() {
     assert_eq!(before, after, "llama-server kept generating for a client that left");
     stingd.wait_for_status("bee", Duration::from_secs(5), |s| s["replicas"][0]["outstanding"] == 0).await;
 }
+
+#[tokio::test]
+async fn a_pinned_model_loads_at_start_and_never_unloads() {
+    let stingd = Stingd::start(&[model("bee", "      pinned: true\n      idle_ttl: 1s\n")], "").await;
+    let status = stingd.wait_for_status("bee", Duration::from_secs(30), |s| s["state"] == "loaded").await;
+    let pid = status["replicas"][0]["pid"].as_u64().unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let status = stingd.model_status("bee").await;
+    assert_eq!(status["state"], "loaded", "pinned models ignore their idle TTL");
+    assert_eq!(status["replicas"][0]["pid"].as_u64().unwrap(), pid);
+}
+
+#[tokio::test]
+async fn eviction_takes_the_least_recently_used_of_several_idle_models() {
+    // Room for two models (about 350 MiB each at this context), not three.
+    let models = [model("a", ""), model("b", ""), model("c", "")];
+    let stingd = Stingd::start(&models, "  memory_budget: 800m\n").await;
+    assert_eq!(stingd.chat("a", 1).await.status(), 200);
+    assert_eq!(stingd.chat("b", 1).await.status(), 200);
+    assert_eq!(stingd.chat("a", 1).await.status(), 200, "a is now more recently used than b");
+    assert_eq!(stingd.chat("c", 1).await.status(), 200);
+    let states: Vec<Value> = futures_util::future::join_all(["a", "b", "c"].map(|m| stingd.model_status(m))).await;
+    let states: Vec<&str> = states.iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["loaded", "unloaded", "loaded"]);
+}
