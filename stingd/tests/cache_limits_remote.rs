@@ -15,16 +15,7 @@ fn greedy(max_tokens: u32) -> Value {
 }
 
 async fn generated_tokens(stingd: &Stingd) -> u64 {
-    let text = stingd
-        .http
-        .get(format!("{}/metrics", stingd.base))
-        .bearer_auth(API_KEY)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = stingd.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(r#"stingd_completion_tokens_total{model="bee"} "#))
         .map_or(0, |n| n.parse().unwrap())

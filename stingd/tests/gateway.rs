@@ -413,25 +413,10 @@ async fn model_processes_run_confined_and_without_stingds_environment() {
 
 /// llama-server's count of decoded tokens, read from its own metrics with its own key.
 async fn decoded_tokens(pid: u64) -> f64 {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
-    let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-    let port = &args[args.iter().position(|a| a == "--port").unwrap() + 1];
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
-    let key = environ
-        .split(|b| *b == 0)
-        .filter_map(|kv| std::str::from_utf8(kv).ok())
-        .find_map(|kv| kv.strip_prefix("LLAMA_API_KEY="))
-        .unwrap()
-        .to_string();
-    let text = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (port, key) = sting_e2e::llama_child_endpoint(pid);
+    let response =
+        reqwest::Client::new().get(format!("http://127.0.0.1:{port}/metrics")).bearer_auth(key).send().await.unwrap();
+    let text = response.text().await.unwrap();
     text.lines().find_map(|l| l.strip_prefix("llamacpp:n_decode_total ")).unwrap().parse().unwrap()
 }
 

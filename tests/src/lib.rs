@@ -7,4 +7,4 @@ pub mod env;
 pub mod process;
 
 pub use env::{Component, require};
-pub use process::{ChildGuard, free_port, wait_for_http};
+pub use process::{ChildGuard, free_port, llama_child_endpoint, wait_for_http};

@@ -78,3 +78,24 @@ pub async fn wait_for_http(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The loopback port and API key of a llama-server child of stingd, read from /proc (root
+/// only): lets a test or benchmark talk to exactly the process stingd uses.
+pub fn llama_child_endpoint(pid: u64) -> (u16, String) {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("the child's command line");
+    let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+    let port = args
+        .iter()
+        .position(|a| a == "--port")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|p| p.parse().ok())
+        .expect("the child has a --port");
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("the child's environment (needs root)");
+    let key = environ
+        .split(|b| *b == 0)
+        .filter_map(|kv| std::str::from_utf8(kv).ok())
+        .find_map(|kv| kv.strip_prefix("LLAMA_API_KEY="))
+        .expect("the child has LLAMA_API_KEY")
+        .to_string();
+    (port, key)
+}

@@ -146,6 +146,12 @@ impl Stingd {
         }
     }
 
+    /// The gateway's /metrics text.
+    pub async fn metrics(&self) -> String {
+        let response = self.http.get(format!("{}/metrics", self.base)).bearer_auth(API_KEY).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     pub fn config_dir(&self) -> PathBuf {
         self.dir.path().to_path_buf()
     }

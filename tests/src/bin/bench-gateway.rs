@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use sting_e2e::env::require_path;
-use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
+use sting_e2e::{ChildGuard, Component, free_port, llama_child_endpoint, wait_for_http};
 
 const KEY: &str = "bench-key-0123456789abcdef";
 
@@ -72,8 +72,7 @@ async fn main() -> anyhow::Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let child_port = read_port(pid)?;
-    let child_key = read_env(pid, "LLAMA_API_KEY")?;
+    let (child_port, child_key) = llama_child_endpoint(pid);
     let pinned = Command::new("taskset").args(["-a", "-pc", "0", &pid.to_string()]).output()?;
     anyhow::ensure!(pinned.status.success(), "cannot pin llama-server to core 0");
 
@@ -269,20 +268,4 @@ fn spread(values: &mut [f64]) -> String {
 
 fn minmax(values: &mut [f64]) -> String {
     format!("{:.1} / {:.1} / {:.1}", percentile(values, 0.0), percentile(values, 0.5), percentile(values, 1.0))
-}
-
-fn read_port(pid: u64) -> anyhow::Result<u16> {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))?;
-    let args: Vec<String> = cmdline.split(|b| *b == 0).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-    let i = args.iter().position(|a| a == "--port").ok_or_else(|| anyhow::anyhow!("no --port"))?;
-    Ok(args[i + 1].parse()?)
-}
-
-fn read_env(pid: u64, name: &str) -> anyhow::Result<String> {
-    let environ = std::fs::read(format!("/proc/{pid}/environ"))?;
-    environ
-        .split(|b| *b == 0)
-        .filter_map(|kv| std::str::from_utf8(kv).ok())
-        .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_string))
-        .ok_or_else(|| anyhow::anyhow!("{name} not in the child's environment"))
 }
