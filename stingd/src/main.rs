@@ -26,6 +26,12 @@ enum Command {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
+    /// The database: apply migrations, or show where the schema stands
+    /// (the URL comes from STING_DATABASE_URL: it holds a password, so never a flag)
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
     /// (internal) Confine this process with Landlock, then run a model server in its place
     #[command(hide = true, name = "sandbox-exec")]
     SandboxExec {
@@ -47,11 +53,20 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum DbAction {
+    /// Apply this release's migrations (refusing a schema a newer release has contracted)
+    Migrate,
+    /// Show the schema versions: known to this binary, applied, and the oldest allowed reader
+    Status,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config, listen } => serve(&config, listen),
         Command::CheckConfig { config } => check_config(&config),
+        Command::Db { action } => database(action),
         Command::SandboxExec { read, port, command } => {
             let confinement = stingd::sandbox::Confinement { read_files: read, port };
             let program = PathBuf::from(&command[0]);
@@ -112,4 +127,33 @@ fn check_config(file: &std::path::Path) -> ExitCode {
         c.services.stingd.https_port
     );
     ExitCode::SUCCESS
+}
+
+fn database(action: DbAction) -> ExitCode {
+    use stingd::db;
+    let Ok(url) = std::env::var(db::DATABASE_URL_VAR) else {
+        eprintln!(
+            "error: {} is not set: give the database URL in it (it holds a password, so never as a flag)",
+            db::DATABASE_URL_VAR
+        );
+        return ExitCode::FAILURE;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let result = runtime.block_on(async {
+        let pool = db::connect(&url, 2, std::time::Duration::from_secs(10)).await?;
+        match action {
+            DbAction::Migrate => db::migrate(&pool).await,
+            DbAction::Status => db::status(&pool).await,
+        }
+    });
+    match result {
+        Ok(status) => {
+            println!("{}", serde_json::to_string(&status).expect("status serialises"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

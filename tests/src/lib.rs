@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod env;
+pub mod postgres;
 pub mod process;
 
 pub use env::{Component, require};
