@@ -1,9 +1,11 @@
-//! stingd, the STING-CE daemon: the OpenAI-compatible gateway over the llama.cpp supervisor
-//! (identity, Honey Jars and HTTPS arrive with their issues).
+//! stingd, the STING-CE daemon: the HTTPS front door and the OpenAI-compatible gateway over the
+//! llama.cpp supervisor (identity and Honey Jars arrive with their issues).
 
 pub mod db;
+pub mod front;
 pub mod gateway;
 pub mod gpu;
 pub mod sandbox;
 pub mod serve;
 pub mod supervisor;
+pub mod tls;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use stingd::serve::{API_KEY_VAR, ServeOptions};
+use stingd::serve::{API_KEY_VAR, Listen, ServeOptions};
 
 /// The STING-CE daemon: HTTPS entry point, API and inference supervisor
 #[derive(Debug, Parser)]
@@ -22,9 +22,15 @@ enum Command {
         /// The stack's config file (sections stingd does not need may be absent)
         #[arg(long, value_name = "FILE", env = "STING_CONFIG", default_value = "/opt/sting-ce/conf/config.yml")]
         config: PathBuf,
-        /// Address to listen on (plain HTTP: loopback only)
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        /// Serve plain HTTP on this loopback address instead of HTTPS (a local gateway, tests)
+        #[arg(long, value_name = "ADDR", conflicts_with_all = ["https", "http"])]
+        listen: Option<SocketAddr>,
+        /// HTTPS address [default: system.bind_address and services.stingd.https_port]
+        #[arg(long, value_name = "ADDR")]
+        https: Option<SocketAddr>,
+        /// HTTP address for redirects and ACME challenges [default: from the config]
+        #[arg(long, value_name = "ADDR")]
+        http: Option<SocketAddr>,
     },
     /// The database: apply migrations, or show where the schema stands
     /// (the URL comes from STING_DATABASE_URL: it holds a password, so never a flag)
@@ -64,7 +70,7 @@ enum DbAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, listen } => serve(&config, listen),
+        Command::Serve { config, listen, https, http } => serve(&config, listen, https, http),
         Command::CheckConfig { config } => check_config(&config),
         Command::Db { action } => database(action),
         Command::SandboxExec { read, port, command } => {
@@ -87,12 +93,24 @@ fn load(file: &std::path::Path) -> Option<sting_config::Config> {
     }
 }
 
-fn serve(file: &std::path::Path, listen: SocketAddr) -> ExitCode {
+fn serve(
+    file: &std::path::Path,
+    listen: Option<SocketAddr>,
+    https: Option<SocketAddr>,
+    http: Option<SocketAddr>,
+) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let Some(config) = load(file) else { return ExitCode::FAILURE };
+    let listen = match (listen, stingd::serve::default_listen(&config)) {
+        (Some(address), _) => Listen::PlainLoopback(address),
+        (None, Listen::Https { https: default_https, http: default_http }) => {
+            Listen::Https { https: https.unwrap_or(default_https), http: http.or(default_http) }
+        }
+        (None, other) => other,
+    };
     let Ok(api_keys) = std::env::var(API_KEY_VAR) else {
         eprintln!(
             "error: {API_KEY_VAR} is not set: every API route needs a key, and it never comes from the config file"

@@ -12,15 +12,40 @@ use sting_config::{Config, GpuLayers};
 
 use crate::gateway::{self, AppState};
 use crate::supervisor::{ChildSpec, ModelConfig, RemoteConfig, RestartPolicy, Supervisor, SupervisorConfig};
+use crate::{front, tls};
 
 /// The variable that holds the gateway's API key for a standalone run (never the config file).
 pub const API_KEY_VAR: &str = "STING_API_KEY";
 
+/// Where stingd listens.
+#[derive(Clone, Debug)]
+pub enum Listen {
+    /// Plain HTTP, allowed on loopback only (a local gateway, tests).
+    PlainLoopback(SocketAddr),
+    /// HTTPS with the certificate folder's certificate, and optionally the HTTP port that
+    /// redirects and answers ACME challenges.
+    Https { https: SocketAddr, http: Option<SocketAddr> },
+}
+
 pub struct ServeOptions {
     pub config: Config,
-    pub listen: SocketAddr,
+    pub listen: Listen,
     /// One or more keys, separated by commas.
     pub api_keys: String,
+}
+
+/// The default addresses from the config: `system.bind_address` with the service's ports.
+pub fn default_listen(config: &Config) -> Listen {
+    let ip = config.system.bind_address;
+    Listen::Https {
+        https: SocketAddr::new(ip, config.services.stingd.https_port),
+        http: Some(SocketAddr::new(ip, config.services.stingd.http_port)),
+    }
+}
+
+/// Where ACME HTTP-01 answers are left for the HTTP port to serve.
+pub fn challenge_dir(config: &Config) -> PathBuf {
+    config.paths.certs_dir.join("acme-challenge")
 }
 
 /// The supervisor's view of the `llm` section.
@@ -114,11 +139,10 @@ fn detect_memory_budget() -> u64 {
 }
 
 pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
-    if !options.listen.ip().is_loopback() {
-        bail!(
-            "{} is not a loopback address: plain HTTP is allowed on loopback only (HTTPS arrives with the identity issue)",
-            options.listen
-        );
+    if let Listen::PlainLoopback(address) = &options.listen {
+        if !address.ip().is_loopback() {
+            bail!("{address} is not a loopback address: plain HTTP is allowed on loopback only (use HTTPS elsewhere)");
+        }
     }
     check_supported(&options.config)?;
     let api_keys = gateway::ApiKeys::parse(&options.api_keys).map_err(|e| anyhow::anyhow!("{API_KEY_VAR}: {e}"))?;
@@ -135,6 +159,23 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     let cache = cache_config.enabled.then(|| {
         Arc::new(gateway::ResponseCache::new(cache_config.max_size.bytes() as usize, cache_config.ttl.as_std()))
     });
+    // Certificates first: a missing one is reported before any model starts.
+    let tls = match &options.listen {
+        Listen::Https { .. } => {
+            let dir = &options.config.paths.certs_dir;
+            let store = tls::CertStore::load(dir).with_context(|| {
+                format!(
+                    "no usable certificate in {} ({} and {}): run `msting setup-ssl`, or serve plain HTTP on loopback with --listen",
+                    dir.display(),
+                    tls::CERT_FILE,
+                    tls::KEY_FILE
+                )
+            })?;
+            let watcher = store.watch()?;
+            Some((store, watcher))
+        }
+        Listen::PlainLoopback(_) => None,
+    };
     let upstream = reqwest::Client::builder()
         .no_proxy()
         // llama-server drops idle connections after 5 s; stop reusing them before it does.
@@ -162,18 +203,46 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         let router = gateway::metrics_router(state.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
     }
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.listen))?;
-    tracing::info!(address = %listener.local_addr()?, "stingd gateway listening");
-    // Streamed chunks are small: without TCP_NODELAY, Nagle's algorithm holds them back.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(listener, gateway::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let app = gateway::router(state).layer(axum::middleware::map_response(front::security_headers));
+
+    match (options.listen, tls) {
+        (Listen::PlainLoopback(address), _) => {
+            let listener = bind(address).await?;
+            tracing::info!(address = %listener.local_addr()?, "stingd listening (plain HTTP, loopback)");
+            // Streamed chunks are small: without TCP_NODELAY, Nagle's algorithm holds them back.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+        }
+        (Listen::Https { https, http }, Some((store, _watcher))) => {
+            let redirector = match http {
+                Some(address) => {
+                    let listener = bind(address).await?;
+                    tracing::info!(address = %listener.local_addr()?, "HTTP: redirects to HTTPS and ACME challenges");
+                    let router =
+                        front::http_router(&options.config.system.domain, https.port(), challenge_dir(&options.config))
+                            .layer(axum::middleware::map_response(front::security_headers));
+                    Some(tokio::spawn(async move { axum::serve(listener, router).await }))
+                }
+                None => None,
+            };
+            let listener = tls::TlsListener::new(bind(https).await?, tls::server_config(store))?;
+            tracing::info!(address = %https, "stingd listening (HTTPS)");
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            if let Some(task) = redirector {
+                task.abort();
+            }
+        }
+        (Listen::Https { .. }, None) => unreachable!("certificates are loaded for HTTPS"),
+    }
     tracing::info!("stopping model processes");
     supervisor.shutdown().await;
     Ok(())
+}
+
+async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))
 }
 
 async fn shutdown_signal() {
