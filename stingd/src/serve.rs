@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use axum::serve::ListenerExt;
 use sting_config::{Config, GpuLayers};
 
 use crate::gateway::{self, AppState};
@@ -191,7 +190,8 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         default_model: options.config.llm.default_model.as_deref().map(Arc::from),
         metrics: gateway::Metrics::shared(),
         cache,
-        key_rate_limit: options.config.llm.key_rate_limit.map(|rate| Arc::new(gateway::KeyRateLimit::new(rate))),
+        key_rate_limit: options.config.llm.key_rate_limit.map(|rate| Arc::new(gateway::RateLimiter::new(rate))),
+        zones: zones(&options.config),
         audit,
     };
     if let Some(address) = &options.config.observability.metrics_listen {
@@ -209,11 +209,10 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         (Listen::PlainLoopback(address), _) => {
             let listener = bind(address).await?;
             tracing::info!(address = %listener.local_addr()?, "stingd listening (plain HTTP, loopback)");
-            // Streamed chunks are small: without TCP_NODELAY, Nagle's algorithm holds them back.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            let listener = tls::PlainListener(listener);
+            axum::serve(listener, app.into_make_service_with_connect_info::<gateway::PeerAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
         }
         (Listen::Https { https, http }, Some((store, _watcher))) => {
             let redirector = match http {
@@ -229,7 +228,9 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             };
             let listener = tls::TlsListener::new(bind(https).await?, tls::server_config(store))?;
             tracing::info!(address = %https, "stingd listening (HTTPS)");
-            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+            axum::serve(listener, app.into_make_service_with_connect_info::<gateway::PeerAddr>())
+                .with_graceful_shutdown(shutdown_signal())
+                .await?;
             if let Some(task) = redirector {
                 task.abort();
             }
@@ -239,6 +240,17 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     tracing::info!("stopping model processes");
     supervisor.shutdown().await;
     Ok(())
+}
+
+fn zones(config: &Config) -> gateway::Zones {
+    // The config's validation guarantees each entry parses.
+    let trusted: Arc<Vec<gateway::Network>> =
+        Arc::new(config.auth.trusted_proxies.iter().filter_map(|p| gateway::Network::parse(p)).collect());
+    let limits = &config.auth.rate_limits;
+    gateway::Zones {
+        api: gateway::Zone::new("api", limits.api, trusted.clone()),
+        ai: gateway::Zone::new("ai", limits.ai, trusted),
+    }
 }
 
 async fn bind(address: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {

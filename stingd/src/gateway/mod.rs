@@ -9,6 +9,7 @@ mod error;
 mod limits;
 mod metrics;
 mod proxy;
+mod zones;
 
 use std::sync::Arc;
 
@@ -24,8 +25,9 @@ pub use audit::AuditLog;
 pub use cache::ResponseCache;
 pub use callers::{ApiKeys, Caller};
 pub use error::ApiError;
-pub use limits::KeyRateLimit;
+pub use limits::RateLimiter;
 pub use metrics::Metrics;
+pub use zones::{Network, PeerAddr, Zone};
 
 use crate::supervisor::Supervisor;
 
@@ -42,19 +44,33 @@ pub struct AppState {
     pub default_model: Option<Arc<str>>,
     pub metrics: Arc<Metrics>,
     pub cache: Option<Arc<ResponseCache>>,
-    pub key_rate_limit: Option<Arc<KeyRateLimit>>,
+    pub key_rate_limit: Option<Arc<RateLimiter<Caller>>>,
+    /// Per-address zones: `api` for every API route, `ai` for the model routes.
+    pub zones: Zones,
     /// Where requests sent off the machine are recorded (only when a model may go remote).
     pub audit: Option<Arc<AuditLog>>,
 }
 
+#[derive(Clone)]
+pub struct Zones {
+    pub api: Zone,
+    pub ai: Zone,
+}
+
+/// The API. Serve it with `into_make_service_with_connect_info::<PeerAddr>()`: the rate-limit
+/// zones need the peer's address.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let ai = Router::new()
         .route("/v1/chat/completions", post(proxy::chat_completions))
         .route("/v1/completions", post(proxy::completions))
         .route("/v1/embeddings", post(proxy::embeddings))
+        .route_layer(middleware::from_fn_with_state(state.zones.ai.clone(), zones::limit));
+    let api = Router::new()
         .route("/v1/models", get(models))
         .route("/metrics", get(metrics))
+        .merge(ai)
         .layer(middleware::from_fn_with_state(state.clone(), require_api_key))
+        .layer(middleware::from_fn_with_state(state.zones.api.clone(), zones::limit))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()
         .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))

@@ -68,8 +68,14 @@ impl Stingd {
         env: &[(&str, &str)],
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        // Tests send bursts from one address: lift the per-address zones unless a test sets them.
+        let auth = if sections.contains("auth:") {
+            ""
+        } else {
+            "auth:\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n"
+        };
         let config = format!(
-            "version: 1\nllm:\n  llama_server: {}\n  default_model: null\n{llm_extra}  models:\n{}{sections}",
+            "version: 1\nllm:\n  llama_server: {}\n  default_model: null\n{llm_extra}  models:\n{}{auth}{sections}",
             llama.display(),
             models.concat()
         );
