@@ -5,6 +5,7 @@ pub mod db;
 pub mod front;
 pub mod gateway;
 pub mod gpu;
+pub mod identity;
 pub mod sandbox;
 pub mod serve;
 pub mod supervisor;

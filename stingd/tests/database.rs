@@ -23,9 +23,10 @@ async fn migrations_apply_once_and_a_second_run_changes_nothing() {
     assert_eq!(before["applied"], serde_json::json!([]));
 
     let after = status_of(&stingd_db(&pg.url(), "migrate"));
-    assert_eq!(after["applied"], serde_json::json!([1]));
-    assert_eq!(after["known"], 1);
-    assert_eq!(after["min_reader"], 1);
+    let known = db::known_version();
+    assert_eq!(after["applied"], serde_json::json!((1..=known).collect::<Vec<_>>()));
+    assert_eq!(after["known"], known);
+    assert_eq!(after["min_reader"], 1, "every migration so far only expands");
 
     let pool = db::connect(&pg.url(), 1, Duration::from_secs(5)).await.unwrap();
     for table in ["users", "sessions", "api_tokens", "audit_events"] {
@@ -59,20 +60,27 @@ async fn a_newer_expand_migration_is_accepted_and_a_newer_contract_refused() {
     status_of(&stingd_db(&pg.url(), "migrate"));
     let pool = db::connect(&pg.url(), 1, Duration::from_secs(5)).await.unwrap();
 
-    // A newer release added things (expand) and said version-1 code may still run: we run.
-    apply_foreign_migration(&pool, 2, 1).await;
-    let status = status_of(&stingd_db(&pg.url(), "migrate"));
-    assert_eq!(status["applied"], serde_json::json!([1, 2]));
+    let known = db::known_version();
 
-    // Then it removed something (contract): version-1 code must not run any more.
-    apply_foreign_migration(&pool, 3, 3).await;
+    // A newer release added things (expand) and said this release's code may still run: we run.
+    apply_foreign_migration(&pool, known + 1, known).await;
+    let status = status_of(&stingd_db(&pg.url(), "migrate"));
+    assert_eq!(status["applied"].as_array().unwrap().last().unwrap(), known + 1);
+
+    // Then it removed something (contract): this release's code must not run any more.
+    apply_foreign_migration(&pool, known + 2, known + 2).await;
     let refused = stingd_db(&pg.url(), "migrate");
     assert!(!refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("needs stingd of schema version 3 or newer, and this stingd knows version 1"), "{stderr}");
+    let expected =
+        format!("needs stingd of schema version {} or newer, and this stingd knows version {known}", known + 2);
+    assert!(stderr.contains(&expected), "{stderr}");
     assert!(stderr.contains("restore the backup"), "{stderr}");
     let error = db::migrate(&pool).await.unwrap_err();
-    assert!(matches!(error, db::DbError::NewerSchema { needed: 3, known: 1 }), "{error}");
+    assert!(
+        matches!(error, db::DbError::NewerSchema { needed, known: k } if needed == known + 2 && k == known),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,23 @@
+//! Identity storage: users and their sign-in factors, in PostgreSQL. The HTTP flows (magic links,
+//! passkeys, sessions, roles) build on these functions; each function here keeps one rule that
+//! must hold whatever route calls it (a TOTP code is accepted once, a recovery code once, an
+//! unknown email costs the same time as a wrong password).
+
+pub mod factors;
+pub mod users;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("the email address is not valid")]
+    InvalidEmail,
+    #[error("a password needs at least {min} characters")]
+    PasswordTooShort { min: usize },
+    #[error("no such user")]
+    NoSuchUser,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing: {0}")]
+    Hashing(String),
+}

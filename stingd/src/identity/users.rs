@@ -1,0 +1,97 @@
+//! Users: one row per person, found by email whatever its case.
+
+use serde::Serialize;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::IdentityError;
+
+/// The roles of the security model, from most to least privileged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Moderator,
+    User,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Moderator => "moderator",
+            Self::User => "user",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "admin" => Self::Admin,
+            "moderator" => Self::Moderator,
+            "viewer" => Self::Viewer,
+            _ => Self::User,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub disabled: bool,
+}
+
+/// A plausible address: one `@`, something on each side, no spaces or control characters.
+fn valid_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+pub async fn create(pool: &PgPool, email: &str, role: Role) -> Result<User, IdentityError> {
+    let email = email.trim();
+    if !valid_email(email) {
+        return Err(IdentityError::InvalidEmail);
+    }
+    let id: Result<Uuid, sqlx::Error> =
+        sqlx::query_scalar("INSERT INTO users (email, role) VALUES ($1, $2) RETURNING id")
+            .bind(email)
+            .bind(role.as_str())
+            .fetch_one(pool)
+            .await;
+    match id {
+        Ok(id) => Ok(User { id, email: email.to_string(), role, disabled: false }),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(IdentityError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<User>, IdentityError> {
+    let row: Option<(Uuid, String, String, bool)> =
+        sqlx::query_as("SELECT id, email, role, disabled_at IS NOT NULL FROM users WHERE lower(email) = lower($1)")
+            .bind(email.trim())
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, email, role, disabled)| User { id, email, role: Role::parse(&role), disabled }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn emails_are_checked_for_shape() {
+        for good in ["a@b.org", "first.last+tag@sub.example.com"] {
+            assert!(super::valid_email(good), "{good}");
+        }
+        for bad in ["", "a", "a@b", "@b.org", "a@.org", "a b@c.org", "a@b.org.", "a@b@c.org"] {
+            assert!(!super::valid_email(bad), "{bad}");
+        }
+    }
+}

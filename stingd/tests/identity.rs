@@ -1,0 +1,124 @@
+//! Users and sign-in factors on a real PostgreSQL server of the test's own.
+
+use std::time::Duration;
+
+use sting_e2e::postgres::PostgresInstance;
+use stingd::db;
+use stingd::identity::users::{self, Role};
+use stingd::identity::{IdentityError, factors};
+
+async fn database() -> (PostgresInstance, sqlx::PgPool) {
+    let pg = PostgresInstance::start();
+    let pool = db::connect(&pg.url(), 8, Duration::from_secs(5)).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    (pg, pool)
+}
+
+/// The code an authenticator app would show for this secret at `time`.
+fn code(secret_base32: &str, time: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).with_digits(6).with_step_duration(30).build_noncompliant();
+    totp.generate(time).to_string()
+}
+
+#[tokio::test]
+async fn users_are_unique_by_email_whatever_its_case() {
+    let (_pg, pool) = database().await;
+    let ada = users::create(&pool, "Ada@Example.org", Role::Admin).await.unwrap();
+    assert!(matches!(users::create(&pool, "ada@example.ORG", Role::User).await, Err(IdentityError::EmailTaken)));
+    assert!(matches!(users::create(&pool, "not-an-email", Role::User).await, Err(IdentityError::InvalidEmail)));
+    let found = users::find_by_email(&pool, " ADA@example.org ").await.unwrap().unwrap();
+    assert_eq!(found.id, ada.id);
+    assert_eq!(found.role, Role::Admin);
+    assert!(users::find_by_email(&pool, "nobody@example.org").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once_and_never_for_an_older_step() {
+    let (_pg, pool) = database().await;
+    let user = users::create(&pool, "bee@example.org", Role::User).await.unwrap();
+    let enrolment = factors::enrol_totp(&pool, user.id, &user.email).await.unwrap();
+    assert!(enrolment.otpauth_url.starts_with("otpauth://totp/STING:bee%40example.org?"), "{}", enrolment.otpauth_url);
+    assert_eq!(enrolment.secret_base32.len(), 32, "160 bits");
+
+    let now = 1_800_000_000;
+    let current = code(&enrolment.secret_base32, now);
+    assert!(factors::verify_totp(&pool, user.id, &current, now).await.unwrap());
+    assert!(!factors::verify_totp(&pool, user.id, &current, now + 5).await.unwrap(), "the same code twice: replay");
+
+    let next = code(&enrolment.secret_base32, now + 30);
+    assert!(factors::verify_totp(&pool, user.id, &next, now + 30).await.unwrap());
+    let earlier = code(&enrolment.secret_base32, now - 30);
+    assert!(
+        !factors::verify_totp(&pool, user.id, &earlier, now + 30).await.unwrap(),
+        "older than the last accepted step"
+    );
+    let wrong = if code(&enrolment.secret_base32, now + 60) == "000000" { "111111" } else { "000000" };
+    assert!(!factors::verify_totp(&pool, user.id, wrong, now + 60).await.unwrap(), "a wrong code");
+    // One step of clock drift is tolerated, two are not.
+    let drifted = code(&enrolment.secret_base32, now + 120);
+    assert!(factors::verify_totp(&pool, user.id, &drifted, now + 90).await.unwrap());
+    let far = code(&enrolment.secret_base32, now + 300);
+    assert!(!factors::verify_totp(&pool, user.id, &far, now + 200).await.unwrap());
+}
+
+#[tokio::test]
+async fn the_same_code_sent_eight_times_at_once_is_accepted_exactly_once() {
+    let (_pg, pool) = database().await;
+    let user = users::create(&pool, "race@example.org", Role::User).await.unwrap();
+    let enrolment = factors::enrol_totp(&pool, user.id, &user.email).await.unwrap();
+    let now = 1_800_000_000;
+    let current = code(&enrolment.secret_base32, now);
+    let attempts = (0..8).map(|_| {
+        let (pool, current) = (pool.clone(), current.clone());
+        tokio::spawn(async move { factors::verify_totp(&pool, user.id, &current, now).await.unwrap() })
+    });
+    let accepted = futures_util::future::join_all(attempts).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(accepted, 1);
+}
+
+#[tokio::test]
+async fn passwords_are_argon2id_and_an_unknown_account_looks_like_a_wrong_password() {
+    let (_pg, pool) = database().await;
+    let user = users::create(&pool, "pw@example.org", Role::User).await.unwrap();
+    assert!(matches!(
+        factors::set_password(&pool, user.id, "short").await,
+        Err(IdentityError::PasswordTooShort { min: 12 })
+    ));
+    factors::set_password(&pool, user.id, "correct horse battery").await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT hash FROM password_factors").fetch_one(&pool).await.unwrap();
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    assert!(!stored.contains("horse"));
+
+    assert_eq!(
+        factors::verify_password(&pool, "PW@example.org", "correct horse battery").await.unwrap(),
+        Some(user.id)
+    );
+    assert_eq!(factors::verify_password(&pool, "pw@example.org", "wrong horse battery").await.unwrap(), None);
+    assert_eq!(factors::verify_password(&pool, "nobody@example.org", "correct horse battery").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn recovery_codes_work_once_and_new_ones_replace_the_old() {
+    let (_pg, pool) = database().await;
+    let user = users::create(&pool, "lost@example.org", Role::User).await.unwrap();
+    let codes = factors::new_recovery_codes(&pool, user.id).await.unwrap();
+    assert_eq!(codes.len(), 10);
+    assert!(codes.iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'), "{codes:?}");
+    let unique: std::collections::HashSet<_> = codes.iter().collect();
+    assert_eq!(unique.len(), 10);
+    let stored: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT code_hash FROM recovery_codes").fetch_all(&pool).await.unwrap();
+    assert!(
+        stored.iter().all(|h| h.len() == 32 && !codes.iter().any(|c| h.windows(5).any(|w| w == &c.as_bytes()[..5])))
+    );
+
+    assert!(
+        factors::use_recovery_code(&pool, user.id, &codes[0].to_uppercase().replace('-', " ")).await.unwrap(),
+        "case and separators do not matter"
+    );
+    assert!(!factors::use_recovery_code(&pool, user.id, &codes[0]).await.unwrap(), "once only");
+    let fresh = factors::new_recovery_codes(&pool, user.id).await.unwrap();
+    assert!(!factors::use_recovery_code(&pool, user.id, &codes[1]).await.unwrap(), "old codes die with the new set");
+    assert!(factors::use_recovery_code(&pool, user.id, &fresh[1]).await.unwrap());
+}
