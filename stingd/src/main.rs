@@ -38,6 +38,11 @@ enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Administer accounts
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
     /// (internal) Confine this process with Landlock, then run a model server in its place
     #[command(hide = true, name = "sandbox-exec")]
     SandboxExec {
@@ -60,6 +65,23 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum AdminAction {
+    /// Create an admin account and print its one-time enrolment link (no mail server needed).
+    /// The link is a secret: it is printed only to a terminal, unless --stdout says otherwise
+    Create {
+        /// The admin's email address
+        #[arg(long)]
+        email: String,
+        /// The stack's config (for the domain and port in the link)
+        #[arg(long, value_name = "FILE", env = "STING_CONFIG", default_value = "/opt/sting-ce/conf/config.yml")]
+        config: PathBuf,
+        /// Print the link even when stdout is not a terminal (for a program that shows it)
+        #[arg(long)]
+        stdout: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum DbAction {
     /// Apply this release's migrations (refusing a schema a newer release has contracted)
     Migrate,
@@ -73,6 +95,9 @@ fn main() -> ExitCode {
         Command::Serve { config, listen, https, http } => serve(&config, listen, https, http),
         Command::CheckConfig { config } => check_config(&config),
         Command::Db { action } => database(action),
+        Command::Admin { action: AdminAction::Create { email, config, stdout } } => {
+            admin_create(&email, &config, stdout)
+        }
         Command::SandboxExec { read, port, command } => {
             let confinement = stingd::sandbox::Confinement { read_files: read, port };
             let program = PathBuf::from(&command[0]);
@@ -167,6 +192,46 @@ fn database(action: DbAction) -> ExitCode {
     match result {
         Ok(status) => {
             println!("{}", serde_json::to_string(&status).expect("status serialises"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin_create(email: &str, config: &std::path::Path, to_stdout: bool) -> ExitCode {
+    use std::io::IsTerminal;
+    use stingd::{db, identity};
+    if !to_stdout && !std::io::stdout().is_terminal() {
+        eprintln!(
+            "error: the enrolment link is a secret and stdout is not a terminal: run this on a terminal, or pass --stdout"
+        );
+        return ExitCode::FAILURE;
+    }
+    let Some(config) = load(config) else { return ExitCode::FAILURE };
+    let Ok(url) = std::env::var(db::DATABASE_URL_VAR) else {
+        eprintln!("error: {} is not set: give the database URL in it", db::DATABASE_URL_VAR);
+        return ExitCode::FAILURE;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let result = runtime.block_on(async {
+        let pool = db::connect(&url, 2, std::time::Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
+        db::migrate(&pool).await.map_err(|e| e.to_string())?;
+        let user = identity::users::create(&pool, email, identity::users::Role::Admin).await.map_err(|e| match e {
+            identity::IdentityError::EmailTaken => format!("{email} already has an account"),
+            other => other.to_string(),
+        })?;
+        let token = identity::enrolment::create(&pool, user.id).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(identity::enrolment::link(&config.system.domain, config.services.stingd.https_port, &token))
+    });
+    match result {
+        Ok(link) => {
+            println!(
+                "Admin account created for {email}. Open this link within 24 hours, once, to register a passkey or TOTP:"
+            );
+            println!("{link}");
             ExitCode::SUCCESS
         }
         Err(e) => {

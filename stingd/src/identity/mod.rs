@@ -3,7 +3,11 @@
 //! must hold whatever route calls it (a TOTP code is accepted once, a recovery code once, an
 //! unknown email costs the same time as a wrong password).
 
+pub mod enrolment;
 pub mod factors;
+mod secrets;
+pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 #[derive(Debug, thiserror::Error)]

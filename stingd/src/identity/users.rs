@@ -26,7 +26,8 @@ impl Role {
         }
     }
 
-    fn parse(text: &str) -> Self {
+    /// A role from its stored name; anything unknown is the least surprising default, `user`.
+    pub(crate) fn parse(text: &str) -> Self {
         match text {
             "admin" => Self::Admin,
             "moderator" => Self::Moderator,
@@ -81,6 +82,26 @@ pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<User>, I
             .fetch_optional(pool)
             .await?;
     Ok(row.map(|(id, email, role, disabled)| User { id, email, role: Role::parse(&role), disabled }))
+}
+
+/// Disables an account and, in the same transaction, ends every session and revokes every
+/// token it has: nothing it held works a moment later.
+pub async fn disable(pool: &PgPool, user: Uuid) -> Result<(), IdentityError> {
+    let mut tx = pool.begin().await?;
+    let found = sqlx::query("UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1")
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+    if found.rows_affected() == 0 {
+        return Err(IdentityError::NoSuchUser);
+    }
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,97 @@
+//! Server-side sessions. The browser holds only an opaque id in a cookie (HttpOnly, Secure,
+//! SameSite=Strict); the database holds its hash, the user, the assurance level and two clocks:
+//! a session ends when unused for the idle timeout or, used or not, at its absolute expiry.
+//! Signing in and raising privileges issue a new id (no fixation).
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::IdentityError;
+use super::secrets::{hash, new_secret};
+use super::users::Role;
+
+pub const COOKIE_NAME: &str = "sting_session";
+const PREFIX: &str = "sess_";
+/// How often `last_seen_at` is written back (not on every request).
+const TOUCH_EVERY_SECS: i64 = 60;
+
+/// Authentication assurance: 1 for one factor, 2 for two (or a passkey with verification).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Aal {
+    One = 1,
+    Two = 2,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub user: Uuid,
+    pub role: Role,
+    pub aal: Aal,
+}
+
+/// A new session for `user`; returns the id for the cookie (shown once, stored hashed).
+pub async fn create(pool: &PgPool, user: Uuid, aal: Aal, absolute: Duration) -> Result<String, IdentityError> {
+    let id = new_secret(PREFIX);
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, user_id, aal, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+    )
+    .bind(hash(&id))
+    .bind(user)
+    .bind(aal as i16)
+    .bind(absolute.as_secs_f64())
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+/// The session this id names, if it is alive: not expired, used within `idle`, its user not
+/// disabled.
+pub async fn authenticate(pool: &PgPool, id: &str, idle: Duration) -> Result<Option<Session>, IdentityError> {
+    let row: Option<(Uuid, String, i16, bool)> = sqlx::query_as(
+        "SELECT s.user_id, u.role, s.aal, s.last_seen_at < now() - make_interval(secs => $3)
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL
+           AND s.last_seen_at > now() - make_interval(secs => $2)",
+    )
+    .bind(hash(id))
+    .bind(idle.as_secs_f64())
+    .bind(TOUCH_EVERY_SECS as f64)
+    .fetch_optional(pool)
+    .await?;
+    let Some((user, role, aal, stale)) = row else { return Ok(None) };
+    if stale {
+        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1").bind(hash(id)).execute(pool).await?;
+    }
+    let role = Role::parse(&role);
+    Ok(Some(Session { user, role, aal: if aal >= 2 { Aal::Two } else { Aal::One } }))
+}
+
+/// Replaces a session's id (and raises its assurance): the old id stops working at once.
+pub async fn rotate(pool: &PgPool, old: &str, aal: Aal) -> Result<Option<String>, IdentityError> {
+    let new = new_secret(PREFIX);
+    let moved = sqlx::query("UPDATE sessions SET id_hash = $2, aal = greatest(aal, $3), last_seen_at = now() WHERE id_hash = $1 AND expires_at > now()")
+        .bind(hash(old))
+        .bind(hash(&new))
+        .bind(aal as i16)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok((moved == 1).then_some(new))
+}
+
+pub async fn revoke(pool: &PgPool, id: &str) -> Result<(), IdentityError> {
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(hash(id)).execute(pool).await?;
+    Ok(())
+}
+
+/// Ends every session of every user (what `msting reset-auth` asks for). Returns how many.
+pub async fn revoke_all(pool: &PgPool) -> Result<u64, IdentityError> {
+    Ok(sqlx::query("DELETE FROM sessions").execute(pool).await?.rows_affected())
+}
+
+/// The `Set-Cookie` value for a session id.
+pub fn cookie(id: &str, absolute: Duration) -> String {
+    format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}", absolute.as_secs())
+}
