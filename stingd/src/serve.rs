@@ -175,6 +175,27 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         }
         Listen::PlainLoopback(_) => None,
     };
+    let identity = match std::env::var(crate::db::DATABASE_URL_VAR) {
+        Ok(url) => {
+            let database = &options.config.database;
+            let pool = crate::db::connect(&url, database.pool_size, database.connect_timeout.as_std()).await?;
+            let status = crate::db::migrate(&pool).await?;
+            tracing::info!(schema = ?status.applied.last(), "database ready");
+            let https_port = match &options.listen {
+                Listen::Https { https, .. } => https.port(),
+                Listen::PlainLoopback(address) => address.port(),
+            };
+            let domain = &options.config.system.domain;
+            let origin =
+                if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };
+            Some(gateway::Identity {
+                pool,
+                session_idle: options.config.auth.session.idle_timeout.as_std(),
+                origin: origin.into(),
+            })
+        }
+        Err(_) => None,
+    };
     let upstream = reqwest::Client::builder()
         .no_proxy()
         // llama-server drops idle connections after 5 s; stop reusing them before it does.
@@ -193,6 +214,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         key_rate_limit: options.config.llm.key_rate_limit.map(|rate| Arc::new(gateway::RateLimiter::new(rate))),
         zones: zones(&options.config),
         audit,
+        identity,
     };
     if let Some(address) = &options.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;

@@ -14,6 +14,13 @@ pub struct Caller {
     pub id: Arc<str>,
 }
 
+impl Caller {
+    /// A signed-in user (by session or API token): limits and cache entries follow the person.
+    pub fn user(id: uuid::Uuid) -> Self {
+        Self { id: format!("user:{id}").into() }
+    }
+}
+
 pub struct ApiKeys {
     keys: Vec<(Vec<u8>, Caller)>,
 }

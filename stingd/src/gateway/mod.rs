@@ -49,6 +49,17 @@ pub struct AppState {
     pub zones: Zones,
     /// Where requests sent off the machine are recorded (only when a model may go remote).
     pub audit: Option<Arc<AuditLog>>,
+    /// Users, sessions and tokens, when a database is configured.
+    pub identity: Option<Identity>,
+}
+
+/// What the gateway needs of identity: the database and the session rules.
+#[derive(Clone)]
+pub struct Identity {
+    pub pool: sqlx::PgPool,
+    pub session_idle: std::time::Duration,
+    /// `https://domain[:port]`: the only origin allowed to change state with a session cookie.
+    pub origin: Arc<str>,
 }
 
 #[derive(Clone)]
@@ -81,20 +92,81 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Who is calling: a static key, an API token (`sting_...`), or a session cookie. A session
+/// may change state only from the configured origin (CSRF): a browser always sends `Origin`
+/// with such requests, and another site cannot make it lie.
 async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let presented = request
+    let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    match state.api_keys.identify(presented.as_bytes()) {
+        .map(str::to_string);
+    let caller = match (bearer, &state.identity) {
+        (Some(presented), identity) => match state.api_keys.identify(presented.as_bytes()) {
+            Some(caller) => Some(caller),
+            None => match identity {
+                Some(identity) => match crate::identity::tokens::authenticate(&identity.pool, &presented).await {
+                    Ok(owner) => owner.map(|o| Caller::user(o.user)),
+                    Err(e) => return identity_unavailable(e),
+                },
+                None => None,
+            },
+        },
+        (None, Some(identity)) => match session_cookie(&request) {
+            Some(id) => match crate::identity::sessions::authenticate(&identity.pool, &id, identity.session_idle).await
+            {
+                Ok(Some(session)) => {
+                    let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+                    let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+                    if !safe && origin != Some(&*identity.origin) {
+                        return ApiError::new(
+                            axum::http::StatusCode::FORBIDDEN,
+                            "permission_error",
+                            "csrf_rejected",
+                            "a session may change state only from this site's own pages",
+                        )
+                        .into_response();
+                    }
+                    Some(Caller::user(session.user))
+                }
+                Ok(None) => None,
+                Err(e) => return identity_unavailable(e),
+            },
+            None => None,
+        },
+        (None, None) => None,
+    };
+    match caller {
         Some(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
         None => ApiError::unauthorized().into_response(),
     }
+}
+
+fn session_cookie(request: &Request) -> Option<String> {
+    let prefix = format!("{}=", crate::identity::sessions::COOKIE_NAME);
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(&prefix).map(str::to_string))
+}
+
+/// The database did not answer: say so (503), never let the request through.
+fn identity_unavailable(error: crate::identity::IdentityError) -> Response {
+    tracing::error!(%error, "cannot check credentials");
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "server_error",
+        "identity_unavailable",
+        "credentials cannot be checked right now",
+    )
+    .into_response()
 }
 
 /// The metrics alone, for a separate internal address (`observability.metrics_listen`) that

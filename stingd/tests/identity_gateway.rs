@@ -1,0 +1,139 @@
+//! The gateway with a database: API tokens and session cookies are accepted beside the static
+//! keys, a session changes state only from the site's own origin, and a disabled user is shut
+//! out at once.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{API_KEY, Stingd, chat_body, model};
+use sting_e2e::Component;
+use sting_e2e::env::require_path;
+use sting_e2e::postgres::PostgresInstance;
+use stingd::db;
+use stingd::identity::sessions::{self, Aal};
+use stingd::identity::tokens;
+use stingd::identity::users::{self, Role};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+async fn setup() -> (PostgresInstance, sqlx::PgPool, Stingd) {
+    let pg = PostgresInstance::start();
+    let pool = db::connect(&pg.url(), 2, Duration::from_secs(5)).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    let url = pg.url();
+    let stingd = Stingd::start_full(
+        &require_path(Component::LlamaServer),
+        &[model("bee", "")],
+        "",
+        "",
+        &[(db::DATABASE_URL_VAR, &url)],
+    )
+    .await;
+    (pg, pool, stingd)
+}
+
+fn origin(stingd: &Stingd) -> String {
+    format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap())
+}
+
+#[tokio::test]
+async fn api_tokens_and_sessions_are_accepted_and_a_cookie_needs_the_sites_origin_to_change_state() {
+    let (_pg, pool, stingd) = setup().await;
+    let user = users::create(&pool, "ana@example.org", Role::User).await.unwrap();
+    let (_, token) = tokens::create(&pool, user.id, "script", &[], None).await.unwrap();
+    let session = sessions::create(&pool, user.id, Aal::One, HOUR).await.unwrap();
+    let models = format!("{}/v1/models", stingd.base);
+
+    assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 200);
+    assert_eq!(
+        stingd.http.get(&models).bearer_auth(API_KEY).send().await.unwrap().status(),
+        200,
+        "static keys still work"
+    );
+    assert_eq!(stingd.http.get(&models).bearer_auth("sting_forged").send().await.unwrap().status(), 401);
+    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    assert_eq!(stingd.http.get(&models).header("cookie", &cookie).send().await.unwrap().status(), 200);
+    assert_eq!(
+        stingd.http.get(&models).header("cookie", "sting_session=sess_forged").send().await.unwrap().status(),
+        401
+    );
+
+    // State changes with a cookie: only from the site's own pages.
+    let chat = format!("{}/v1/chat/completions", stingd.base);
+    let body = chat_body("nope", 1, false);
+    let no_origin = stingd.http.post(&chat).header("cookie", &cookie).json(&body).send().await.unwrap();
+    assert_eq!(no_origin.status(), 403);
+    assert_eq!(no_origin.json::<serde_json::Value>().await.unwrap()["error"]["code"], "csrf_rejected");
+    let foreign = stingd
+        .http
+        .post(&chat)
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    let own = stingd
+        .http
+        .post(&chat)
+        .header("cookie", &cookie)
+        .header("origin", origin(&stingd))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 404, "past authentication and CSRF: the model does not exist");
+    // A token is not a cookie: no origin needed.
+    assert_eq!(stingd.http.post(&chat).bearer_auth(&token).json(&body).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn a_disabled_users_token_and_session_stop_working_at_once() {
+    let (_pg, pool, stingd) = setup().await;
+    let user = users::create(&pool, "gone@example.org", Role::User).await.unwrap();
+    let (_, token) = tokens::create(&pool, user.id, "script", &[], None).await.unwrap();
+    let session = sessions::create(&pool, user.id, Aal::Two, HOUR).await.unwrap();
+    let models = format!("{}/v1/models", stingd.base);
+    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 200);
+
+    users::disable(&pool, user.id).await.unwrap();
+    assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 401);
+    assert_eq!(stingd.http.get(&models).header("cookie", &cookie).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn stingd_refuses_to_serve_on_a_schema_a_newer_release_contracted() {
+    let pg = PostgresInstance::start();
+    let pool = db::connect(&pg.url(), 2, Duration::from_secs(5)).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    let future = db::known_version() + 1;
+    sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, 'newer', true, '\\x00', 0)")
+        .bind(future)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO sting_schema_compat (version, min_reader) VALUES ($1, $1)")
+        .bind(future)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yml");
+    std::fs::write(&config, "version: 1\nllm:\n  models: []\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stingd"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("STING_API_KEY", API_KEY)
+        .env("STING_LLAMA_SERVER", "/bin/true")
+        .env(db::DATABASE_URL_VAR, pg.url())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("needs stingd of schema version {future} or newer")), "{stderr}");
+}
