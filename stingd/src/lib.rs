@@ -1,6 +1,8 @@
 //! stingd, the STING-CE daemon: the HTTPS front door and the OpenAI-compatible gateway over the
 //! llama.cpp supervisor (identity and Honey Jars arrive with their issues).
 
+pub mod access;
+pub mod admin;
 pub mod db;
 pub mod front;
 pub mod gateway;

@@ -29,6 +29,9 @@ pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use zones::{Network, PeerAddr, Zone};
 
+use crate::access::{Access, Principal, Routes};
+use crate::identity::sessions::Aal;
+use crate::identity::users::Role;
 use crate::supervisor::Supervisor;
 
 /// Largest request body accepted (prompts with long documents fit; a runaway upload does not).
@@ -68,19 +71,47 @@ pub struct Zones {
     pub ai: Zone,
 }
 
+/// Every route with its access decision (the route × role test walks these).
+pub fn routes() -> Routes {
+    use axum::http::Method;
+    Routes::default()
+        .add(Method::POST, "/v1/chat/completions", Access::Authenticated, post(proxy::chat_completions))
+        .add(Method::POST, "/v1/completions", Access::Authenticated, post(proxy::completions))
+        .add(Method::POST, "/v1/embeddings", Access::Authenticated, post(proxy::embeddings))
+        .add(Method::GET, "/v1/models", Access::Authenticated, get(models))
+        .add(Method::GET, "/metrics", Access::Authenticated, get(metrics))
+        .add(Method::GET, "/api/me", Access::Authenticated, get(crate::admin::me))
+        .add(Method::GET, "/api/admin/users", Access::Role(Role::Moderator), get(crate::admin::list_users))
+        .add(Method::POST, "/api/admin/users/{id}/disable", Access::Role(Role::Admin), post(crate::admin::disable_user))
+        .add(Method::POST, "/api/admin/users/{id}/role", Access::Role(Role::Admin), post(crate::admin::change_role))
+        .add(
+            Method::POST,
+            "/api/admin/sessions/revoke-all",
+            Access::Role(Role::Admin),
+            post(crate::admin::revoke_all_sessions),
+        )
+        .add(Method::GET, "/api/admin/audit", Access::Role(Role::Admin), get(crate::admin::audit))
+}
+
 /// The API. Serve it with `into_make_service_with_connect_info::<PeerAddr>()`: the rate-limit
 /// zones need the peer's address.
 pub fn router(state: AppState) -> Router {
-    let ai = Router::new()
-        .route("/v1/chat/completions", post(proxy::chat_completions))
-        .route("/v1/completions", post(proxy::completions))
-        .route("/v1/embeddings", post(proxy::embeddings))
-        .route_layer(middleware::from_fn_with_state(state.zones.ai.clone(), zones::limit));
-    let api = Router::new()
-        .route("/v1/models", get(models))
-        .route("/metrics", get(metrics))
-        .merge(ai)
-        .layer(middleware::from_fn_with_state(state.clone(), require_api_key))
+    let (api, _) = routes().into_parts();
+    let ai_paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
+    let ai_zone = state.zones.ai.clone();
+    let api = api
+        // The `ai` zone applies to the model routes only.
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            let zone = ai_zone.clone();
+            async move {
+                if ai_paths.contains(&request.uri().path()) {
+                    zones::limit_request(&zone, request, next).await
+                } else {
+                    next.run(request).await
+                }
+            }
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), identify))
         .layer(middleware::from_fn_with_state(state.zones.api.clone(), zones::limit))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()
@@ -92,58 +123,73 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Who is calling: a static key, an API token (`sting_...`), or a session cookie. A session
-/// may change state only from the configured origin (CSRF): a browser always sends `Origin`
-/// with such requests, and another site cannot make it lie.
-async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Who is calling: a static key, an API token (`sting_...`) or a session cookie, recorded as the
+/// request's [`Principal`]. No credentials: no principal, and each route's [`Access`] decides.
+/// Wrong credentials: 401 at once. A session may change state only from the configured origin
+/// (CSRF): a browser always sends `Origin` with such requests, and another site cannot forge it.
+async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
-    let caller = match (bearer, &state.identity) {
-        (Some(presented), identity) => match state.api_keys.identify(presented.as_bytes()) {
-            Some(caller) => Some(caller),
-            None => match identity {
-                Some(identity) => match crate::identity::tokens::authenticate(&identity.pool, &presented).await {
-                    Ok(owner) => owner.map(|o| Caller::user(o.user)),
-                    Err(e) => return identity_unavailable(e),
-                },
-                None => None,
-            },
-        },
-        (None, Some(identity)) => match session_cookie(&request) {
-            Some(id) => match crate::identity::sessions::authenticate(&identity.pool, &id, identity.session_idle).await
-            {
-                Ok(Some(session)) => {
-                    let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
-                    let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
-                    if !safe && origin != Some(&*identity.origin) {
-                        return ApiError::new(
-                            axum::http::StatusCode::FORBIDDEN,
-                            "permission_error",
-                            "csrf_rejected",
-                            "a session may change state only from this site's own pages",
-                        )
-                        .into_response();
-                    }
-                    Some(Caller::user(session.user))
-                }
-                Ok(None) => None,
+    let principal = if let Some(presented) = bearer {
+        let key = state.api_keys.identify(presented.as_bytes()).map(|caller| Principal {
+            caller,
+            user: None,
+            role: Role::User,
+            aal: Aal::One,
+        });
+        let principal = match (key, &state.identity) {
+            (Some(p), _) => Some(p),
+            (None, Some(identity)) => match crate::identity::tokens::authenticate(&identity.pool, &presented).await {
+                Ok(owner) => owner.map(|o| Principal {
+                    caller: Caller::user(o.user),
+                    user: Some(o.user),
+                    role: o.role,
+                    aal: Aal::One,
+                }),
                 Err(e) => return identity_unavailable(e),
             },
-            None => None,
-        },
-        (None, None) => None,
-    };
-    match caller {
-        Some(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
+            (None, None) => None,
+        };
+        match principal {
+            Some(p) => Some(p),
+            None => return ApiError::unauthorized().into_response(),
         }
-        None => ApiError::unauthorized().into_response(),
+    } else if let (Some(id), Some(identity)) = (session_cookie(&request), &state.identity) {
+        match crate::identity::sessions::authenticate(&identity.pool, &id, identity.session_idle).await {
+            Ok(Some(session)) => {
+                let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+                let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
+                if !safe && origin != Some(&*identity.origin) {
+                    return ApiError::new(
+                        axum::http::StatusCode::FORBIDDEN,
+                        "permission_error",
+                        "csrf_rejected",
+                        "a session may change state only from this site's own pages",
+                    )
+                    .into_response();
+                }
+                Some(Principal {
+                    caller: Caller::user(session.user),
+                    user: Some(session.user),
+                    role: session.role,
+                    aal: session.aal,
+                })
+            }
+            Ok(None) => return ApiError::unauthorized().into_response(),
+            Err(e) => return identity_unavailable(e),
+        }
+    } else {
+        None
+    };
+    if let Some(principal) = principal {
+        request.extensions_mut().insert(principal.caller.clone());
+        request.extensions_mut().insert(principal);
     }
+    next.run(request).await
 }
 
 fn session_cookie(request: &Request) -> Option<String> {

@@ -105,12 +105,15 @@ impl Zone {
 }
 
 /// The middleware: 429 with `Retry-After` when the client's bucket in this zone is empty.
-pub async fn limit(
-    State(zone): State<Zone>,
-    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn limit(State(zone): State<Zone>, request: Request, next: Next) -> Response {
+    limit_request(&zone, request, next).await
+}
+
+pub async fn limit_request(zone: &Zone, request: Request, next: Next) -> Response {
+    let Some(ConnectInfo(PeerAddr(peer))) = request.extensions().get::<ConnectInfo<PeerAddr>>().copied() else {
+        // Served without connection info: a programming error, refused rather than unlimited.
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
     let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
     let client = client_address(peer.ip(), forwarded, &zone.trusted);
     match zone.limiter.check(&client) {

@@ -3,6 +3,7 @@
 //! must hold whatever route calls it (a TOTP code is accepted once, a recovery code once, an
 //! unknown email costs the same time as a wrong password).
 
+pub mod audit;
 pub mod enrolment;
 pub mod factors;
 mod secrets;

@@ -13,6 +13,7 @@ const PREFIX: &str = "sting_";
 pub struct TokenOwner {
     pub token: Uuid,
     pub user: Uuid,
+    pub role: super::users::Role,
     pub scopes: Vec<String>,
 }
 
@@ -44,15 +45,20 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<TokenOwn
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    let row: Option<(Uuid, Uuid, Vec<String>)> = sqlx::query_as(
-        "SELECT t.id, t.user_id, t.scopes FROM api_tokens t JOIN users u ON u.id = t.user_id
+    let row: Option<(Uuid, Uuid, String, Vec<String>)> = sqlx::query_as(
+        "SELECT t.id, t.user_id, u.role, t.scopes FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
            AND u.disabled_at IS NULL",
     )
     .bind(hash(secret))
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(token, user, scopes)| TokenOwner { token, user, scopes }))
+    Ok(row.map(|(token, user, role, scopes)| TokenOwner {
+        token,
+        user,
+        role: super::users::Role::parse(&role),
+        scopes,
+    }))
 }
 
 pub async fn revoke(pool: &PgPool, token: Uuid) -> Result<(), IdentityError> {

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::IdentityError;
 
 /// The roles of the security model, from most to least privileged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -82,6 +82,43 @@ pub async fn find_by_email(pool: &PgPool, email: &str) -> Result<Option<User>, I
             .fetch_optional(pool)
             .await?;
     Ok(row.map(|(id, email, role, disabled)| User { id, email, role: Role::parse(&role), disabled }))
+}
+
+pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<User>, IdentityError> {
+    let row: Option<(Uuid, String, String, bool)> =
+        sqlx::query_as("SELECT id, email, role, disabled_at IS NOT NULL FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(|(id, email, role, disabled)| User { id, email, role: Role::parse(&role), disabled }))
+}
+
+pub async fn list(pool: &PgPool) -> Result<Vec<User>, IdentityError> {
+    let rows: Vec<(Uuid, String, String, bool)> =
+        sqlx::query_as("SELECT id, email, role, disabled_at IS NOT NULL FROM users ORDER BY lower(email)")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email, role, disabled)| User { id, email, role: Role::parse(&role), disabled })
+        .collect())
+}
+
+/// Changes a role and ends the user's sessions, so the new privileges come with a new sign-in
+/// (and a new session id).
+pub async fn set_role(pool: &PgPool, user: Uuid, role: Role) -> Result<(), IdentityError> {
+    let mut tx = pool.begin().await?;
+    let found = sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+        .bind(user)
+        .bind(role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if found.rows_affected() == 0 {
+        return Err(IdentityError::NoSuchUser);
+    }
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Disables an account and, in the same transaction, ends every session and revokes every

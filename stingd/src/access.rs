@@ -1,0 +1,154 @@
+//! Who may call what. Every route is added through [`Routes::add`] with its [`Access`], so a
+//! route cannot exist without a decision, and the list of decisions is what the route × role
+//! test walks. The checks are the original's `require_auth`, `require_aal2` and
+//! `require_admin`: admin and moderator routes always demand a second factor (AAL2).
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::gateway::{ApiError, AppState, Caller};
+use crate::identity::sessions::Aal;
+use crate::identity::users::Role;
+
+/// Who a request is, once authenticated (a request extension).
+#[derive(Clone, Debug, Serialize)]
+pub struct Principal {
+    /// The caller for limits, caches and audit records.
+    #[serde(skip)]
+    pub caller: Caller,
+    /// The signed-in user; `None` for a static gateway key.
+    pub user: Option<Uuid>,
+    pub role: Role,
+    #[serde(serialize_with = "aal_number")]
+    pub aal: Aal,
+}
+
+fn aal_number<S: serde::Serializer>(aal: &Aal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(*aal as u8)
+}
+
+/// What a route demands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (only `/health`).
+    Public,
+    /// Any authenticated caller, a static gateway key included.
+    Authenticated,
+    /// A signed-in user with at least this role, and a second factor for moderator and admin.
+    Role(Role),
+}
+
+impl Access {
+    /// Whether `principal` passes; `Err` carries the refusal's status.
+    pub fn check(self, principal: Option<&Principal>) -> Result<(), StatusCode> {
+        match (self, principal) {
+            (Self::Public, _) => Ok(()),
+            (_, None) => Err(StatusCode::UNAUTHORIZED),
+            (Self::Authenticated, Some(_)) => Ok(()),
+            (Self::Role(min), Some(p)) => {
+                let high = matches!(min, Role::Admin | Role::Moderator);
+                if p.user.is_none() || rank(p.role) < rank(min) || (high && p.aal < Aal::Two) {
+                    Err(StatusCode::FORBIDDEN)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+fn rank(role: Role) -> u8 {
+    match role {
+        Role::Viewer => 0,
+        Role::User => 1,
+        Role::Moderator => 2,
+        Role::Admin => 3,
+    }
+}
+
+/// A route's declared access, as the route × role test sees it.
+#[derive(Clone, Debug)]
+pub struct RouteDecision {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// A router whose every route carries an access decision.
+pub struct Routes {
+    router: Router<AppState>,
+    pub decisions: Vec<RouteDecision>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Self { router: Router::new(), decisions: Vec::new() }
+    }
+}
+
+impl Routes {
+    pub fn add(mut self, method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Self {
+        self.decisions.push(RouteDecision { method, path, access });
+        let guarded = handler
+            .route_layer(middleware::from_fn(move |request: Request, next: Next| require(access, request, next)));
+        self.router = self.router.route(path, guarded);
+        self
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteDecision>) {
+        (self.router, self.decisions)
+    }
+}
+
+async fn require(access: Access, request: Request, next: Next) -> Response {
+    match access.check(request.extensions().get::<Principal>()) {
+        Ok(()) => next.run(request).await,
+        Err(StatusCode::UNAUTHORIZED) => ApiError::unauthorized().into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            "forbidden",
+            match access {
+                Access::Role(Role::Admin | Role::Moderator) => {
+                    "this needs a higher role, signed in with a second factor"
+                }
+                _ => "this needs a higher role",
+            },
+        )
+        .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, aal: Aal, user: bool) -> Principal {
+        Principal { caller: Caller::user(Uuid::nil()), user: user.then(Uuid::nil), role, aal }
+    }
+
+    #[test]
+    fn admin_routes_need_the_role_and_a_second_factor() {
+        let admin = Access::Role(Role::Admin);
+        assert_eq!(admin.check(None), Err(StatusCode::UNAUTHORIZED));
+        assert_eq!(admin.check(Some(&principal(Role::Admin, Aal::One, true))), Err(StatusCode::FORBIDDEN));
+        assert_eq!(admin.check(Some(&principal(Role::Admin, Aal::Two, true))), Ok(()));
+        assert_eq!(admin.check(Some(&principal(Role::Moderator, Aal::Two, true))), Err(StatusCode::FORBIDDEN));
+        assert_eq!(
+            admin.check(Some(&principal(Role::Admin, Aal::Two, false))),
+            Err(StatusCode::FORBIDDEN),
+            "a static key is no user"
+        );
+        assert_eq!(
+            Access::Role(Role::User).check(Some(&principal(Role::Viewer, Aal::Two, true))),
+            Err(StatusCode::FORBIDDEN)
+        );
+        assert_eq!(Access::Role(Role::User).check(Some(&principal(Role::Admin, Aal::One, true))), Ok(()));
+    }
+}

@@ -1,0 +1,147 @@
+//! The account routes: who am I, and what admins (and moderators) may do to accounts. Each
+//! admin action is recorded in the audit log. Access is declared where the routes are listed
+//! (`gateway::routes`), not here.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::access::Principal;
+use crate::gateway::{ApiError, AppState};
+use crate::identity::users::{self, Role};
+use crate::identity::{IdentityError, audit, sessions};
+
+fn database(state: &AppState) -> Result<&sqlx::PgPool, ApiError> {
+    state.identity.as_ref().map(|i| &i.pool).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "identity_unavailable",
+            "accounts need the database (STING_DATABASE_URL)",
+        )
+    })
+}
+
+fn failed(e: IdentityError) -> ApiError {
+    match e {
+        IdentityError::NoSuchUser => {
+            ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "user_not_found", "no such user")
+        }
+        other => {
+            tracing::error!(error = %other, "account operation failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "identity_unavailable",
+                "the account store did not answer",
+            )
+        }
+    }
+}
+
+fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn me(State(state): State<AppState>, axum::Extension(principal): axum::Extension<Principal>) -> Response {
+    respond(
+        async {
+            let email = match (principal.user, &state.identity) {
+                (Some(id), Some(identity)) => users::find(&identity.pool, id).await.map_err(failed)?.map(|u| u.email),
+                _ => None,
+            };
+            Ok(Json(json!({ "principal": principal, "email": email })).into_response())
+        }
+        .await,
+    )
+}
+
+pub async fn list_users(State(state): State<AppState>) -> Response {
+    respond(
+        async { Ok(Json(json!({ "users": users::list(database(&state)?).await.map_err(failed)? })).into_response()) }
+            .await,
+    )
+}
+
+pub async fn disable_user(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(id): Path<Uuid>,
+) -> Response {
+    respond(
+        async {
+            let pool = database(&state)?;
+            if principal.user == Some(id) {
+                return Err(ApiError::bad_request("cannot_disable_self", "an admin cannot disable their own account"));
+            }
+            users::disable(pool, id).await.map_err(failed)?;
+            audit::record(pool, principal.user, "user.disable", Some(&id.to_string()), json!({}))
+                .await
+                .map_err(failed)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RoleChange {
+    role: Role,
+}
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(id): Path<Uuid>,
+    Json(change): Json<RoleChange>,
+) -> Response {
+    respond(
+        async {
+            let pool = database(&state)?;
+            let before =
+                users::find(pool, id).await.map_err(failed)?.ok_or_else(|| failed(IdentityError::NoSuchUser))?;
+            users::set_role(pool, id, change.role).await.map_err(failed)?;
+            let detail = json!({ "from": before.role, "to": change.role });
+            audit::record(pool, principal.user, "user.role", Some(&id.to_string()), detail).await.map_err(failed)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        .await,
+    )
+}
+
+pub async fn revoke_all_sessions(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Response {
+    respond(
+        async {
+            let pool = database(&state)?;
+            let revoked = sessions::revoke_all(pool).await.map_err(failed)?;
+            audit::record(pool, principal.user, "sessions.revoke_all", None, json!({ "revoked": revoked }))
+                .await
+                .map_err(failed)?;
+            Ok(Json(json!({ "revoked": revoked })).into_response())
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    limit: Option<i64>,
+}
+
+pub async fn audit(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Response {
+    respond(
+        async {
+            let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+            Ok(Json(json!({ "events": audit::recent(database(&state)?, limit).await.map_err(failed)? }))
+                .into_response())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,233 @@
+//! Every route × every kind of caller, over HTTP against a running stingd with a database.
+//! The table below must name every route the code declares: a route added without a decision
+//! here fails the test, and so does a route whose behaviour differs from its decision.
+
+mod common;
+
+use std::time::Duration;
+
+use axum::http::Method;
+use common::{API_KEY, Stingd, model};
+use sting_e2e::Component;
+use sting_e2e::env::require_path;
+use sting_e2e::postgres::PostgresInstance;
+use stingd::access::Access;
+use stingd::db;
+use stingd::identity::sessions::{self, Aal};
+use stingd::identity::users::{self, Role};
+
+/// The decision for every route: (method, path, access).
+const TABLE: &[(&str, &str, Access)] = &[
+    ("POST", "/v1/chat/completions", Access::Authenticated),
+    ("POST", "/v1/completions", Access::Authenticated),
+    ("POST", "/v1/embeddings", Access::Authenticated),
+    ("GET", "/v1/models", Access::Authenticated),
+    ("GET", "/metrics", Access::Authenticated),
+    ("GET", "/api/me", Access::Authenticated),
+    ("GET", "/api/admin/users", Access::Role(Role::Moderator)),
+    ("POST", "/api/admin/users/{id}/disable", Access::Role(Role::Admin)),
+    ("POST", "/api/admin/users/{id}/role", Access::Role(Role::Admin)),
+    ("POST", "/api/admin/sessions/revoke-all", Access::Role(Role::Admin)),
+    ("GET", "/api/admin/audit", Access::Role(Role::Admin)),
+];
+
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    Anonymous,
+    StaticKey,
+    Session(Role, Aal),
+}
+
+const CALLERS: &[Who] = &[
+    Who::Anonymous,
+    Who::StaticKey,
+    Who::Session(Role::Viewer, Aal::Two),
+    Who::Session(Role::User, Aal::One),
+    Who::Session(Role::Moderator, Aal::One),
+    Who::Session(Role::Moderator, Aal::Two),
+    Who::Session(Role::Admin, Aal::One),
+    Who::Session(Role::Admin, Aal::Two),
+];
+
+#[test]
+fn every_declared_route_has_a_decision_in_the_table_and_they_agree() {
+    let (_, decisions) = stingd::gateway::routes().into_parts();
+    for decision in &decisions {
+        let row = TABLE.iter().find(|(m, p, _)| *m == decision.method.as_str() && *p == decision.path);
+        let Some((_, _, access)) = row else {
+            panic!(
+                "{} {} has no row in this test's TABLE: decide who may call it, and add it",
+                decision.method, decision.path
+            );
+        };
+        assert_eq!(*access, decision.access, "{} {}", decision.method, decision.path);
+    }
+    assert_eq!(decisions.len(), TABLE.len(), "the TABLE names routes that no longer exist");
+}
+
+#[tokio::test]
+async fn every_route_answers_every_caller_as_its_decision_says() {
+    let pg = PostgresInstance::start();
+    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    let url = pg.url();
+    let stingd = Stingd::start_full(
+        &require_path(Component::LlamaServer),
+        &[model("bee", "")],
+        "",
+        "",
+        &[(db::DATABASE_URL_VAR, &url)],
+    )
+    .await;
+    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
+    let mut people = std::collections::HashMap::new();
+    for role in [Role::Viewer, Role::User, Role::Moderator, Role::Admin] {
+        let user = users::create(&pool, &format!("{}@example.org", role.as_str()), role).await.unwrap();
+        people.insert(role.as_str(), user.id);
+    }
+
+    let mut failures = Vec::new();
+    for (n, (method, path, access)) in TABLE.iter().enumerate() {
+        for (k, who) in CALLERS.iter().enumerate() {
+            // A fresh target and fresh sessions each time: admin actions change state.
+            let target = users::create(&pool, &format!("target-{n}-{k}@example.org"), Role::User).await.unwrap();
+            let url = format!("{}{}", stingd.base, path.replace("{id}", &target.id.to_string()));
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let mut request =
+                stingd.http.request(reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(), &url);
+            if method == Method::POST {
+                let body = if path.ends_with("/role") {
+                    serde_json::json!({"role": "viewer"})
+                } else {
+                    serde_json::json!({"model": "nope", "messages": [], "prompt": "x", "input": "x"})
+                };
+                request = request.json(&body).header("origin", &origin);
+            }
+            let principal = match who {
+                Who::Anonymous => None,
+                Who::StaticKey => {
+                    request = request.bearer_auth(API_KEY);
+                    Some(stingd::access::Principal {
+                        caller: stingd::gateway::Caller { id: "key".into() },
+                        user: None,
+                        role: Role::User,
+                        aal: Aal::One,
+                    })
+                }
+                Who::Session(role, aal) => {
+                    let user = people[role.as_str()];
+                    let session = sessions::create(&pool, user, *aal, Duration::from_secs(3600)).await.unwrap();
+                    request = request.header("cookie", format!("{}={session}", sessions::COOKIE_NAME));
+                    Some(stingd::access::Principal {
+                        caller: stingd::gateway::Caller::user(user),
+                        user: Some(user),
+                        role: *role,
+                        aal: *aal,
+                    })
+                }
+            };
+            let status = request.send().await.unwrap().status().as_u16();
+            let expected = access.check(principal.as_ref());
+            let ok = match expected {
+                Ok(()) => status != 401 && status != 403,
+                Err(refusal) => status == refusal.as_u16(),
+            };
+            if !ok {
+                failures.push(format!("{method} {path} as {who:?}: got {status}, expected {expected:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn admin_actions_work_and_are_audited() {
+    let pg = PostgresInstance::start();
+    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    let url = pg.url();
+    let stingd = Stingd::start_full(
+        &require_path(Component::LlamaServer),
+        &[model("bee", "")],
+        "",
+        "",
+        &[(db::DATABASE_URL_VAR, &url)],
+    )
+    .await;
+    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
+    let admin = users::create(&pool, "admin@example.org", Role::Admin).await.unwrap();
+    let session = sessions::create(&pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    let bob = users::create(&pool, "bob@example.org", Role::User).await.unwrap();
+    let bobs_session = sessions::create(&pool, bob.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
+    let post = |path: String, body: serde_json::Value| {
+        stingd
+            .http
+            .post(format!("{}{path}", stingd.base))
+            .header("cookie", &cookie)
+            .header("origin", &origin)
+            .json(&body)
+            .send()
+    };
+
+    let me: serde_json::Value = stingd
+        .http
+        .get(format!("{}/api/me", stingd.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["email"], "admin@example.org");
+    assert_eq!(me["principal"]["role"], "admin");
+    assert_eq!(me["principal"]["aal"], 2);
+
+    assert_eq!(
+        post(format!("/api/admin/users/{}/role", bob.id), serde_json::json!({"role": "moderator"}))
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(users::find(&pool, bob.id).await.unwrap().unwrap().role, Role::Moderator);
+    assert!(
+        sessions::authenticate(&pool, &bobs_session, Duration::from_secs(3600)).await.unwrap().is_none(),
+        "new privileges need a new sign-in"
+    );
+    assert_eq!(
+        post(format!("/api/admin/users/{}/disable", bob.id), serde_json::json!({})).await.unwrap().status(),
+        204
+    );
+    let refused = post(format!("/api/admin/users/{}/disable", admin.id), serde_json::json!({})).await.unwrap();
+    assert_eq!(refused.status(), 400, "no locking oneself out");
+    let unknown =
+        post(format!("/api/admin/users/{}/disable", uuid::Uuid::new_v4()), serde_json::json!({})).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let bad_role =
+        post(format!("/api/admin/users/{}/role", bob.id), serde_json::json!({"role": "emperor"})).await.unwrap();
+    assert_eq!(bad_role.status(), 422);
+
+    let audit: serde_json::Value = stingd
+        .http
+        .get(format!("{}/api/admin/audit", stingd.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> =
+        audit["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["user.disable", "user.role"]);
+    assert_eq!(audit["events"][1]["detail"], serde_json::json!({"from": "user", "to": "moderator"}));
+    assert_eq!(audit["events"][0]["actor"], admin.id.to_string());
+
+    let revoked: serde_json::Value =
+        post("/api/admin/sessions/revoke-all".into(), serde_json::json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!(revoked["revoked"], 1, "the admin's own session");
+    let after = stingd.http.get(format!("{}/api/me", stingd.base)).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(after.status(), 401);
+}
