@@ -10,5 +10,6 @@ pub mod gpu;
 pub mod identity;
 pub mod sandbox;
 pub mod serve;
+pub mod signin;
 pub mod supervisor;
 pub mod tls;

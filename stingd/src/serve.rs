@@ -215,6 +215,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         zones: zones(&options.config),
         audit,
         identity,
+        session_absolute: options.config.auth.session.absolute_timeout.as_std(),
     };
     if let Some(address) = &options.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;
@@ -271,7 +272,8 @@ fn zones(config: &Config) -> gateway::Zones {
     let limits = &config.auth.rate_limits;
     gateway::Zones {
         api: gateway::Zone::new("api", limits.api, trusted.clone()),
-        ai: gateway::Zone::new("ai", limits.ai, trusted),
+        ai: gateway::Zone::new("ai", limits.ai, trusted.clone()),
+        auth: gateway::Zone::new("auth", limits.auth, trusted),
     }
 }
 

@@ -54,6 +54,8 @@ pub struct AppState {
     pub audit: Option<Arc<AuditLog>>,
     /// Users, sessions and tokens, when a database is configured.
     pub identity: Option<Identity>,
+    /// How long a session lives, used or not (`auth.session.absolute_timeout`).
+    pub session_absolute: std::time::Duration,
 }
 
 /// What the gateway needs of identity: the database and the session rules.
@@ -69,6 +71,7 @@ pub struct Identity {
 pub struct Zones {
     pub api: Zone,
     pub ai: Zone,
+    pub auth: Zone,
 }
 
 /// Every route with its access decision (the route × role test walks these).
@@ -91,6 +94,11 @@ pub fn routes() -> Routes {
             post(crate::admin::revoke_all_sessions),
         )
         .add(Method::GET, "/api/admin/audit", Access::Role(Role::Admin), get(crate::admin::audit))
+        .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::signin::enrol))
+        .add(Method::POST, "/api/auth/password", Access::Public, post(crate::signin::password_signin))
+        .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::signin::signout))
+        .add(Method::POST, "/api/auth/totp/setup", Access::Authenticated, post(crate::signin::totp_setup))
+        .add(Method::POST, "/api/auth/totp/confirm", Access::Authenticated, post(crate::signin::totp_confirm))
 }
 
 /// The API. Serve it with `into_make_service_with_connect_info::<PeerAddr>()`: the rate-limit
@@ -98,14 +106,17 @@ pub fn routes() -> Routes {
 pub fn router(state: AppState) -> Router {
     let (api, _) = routes().into_parts();
     let ai_paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
-    let ai_zone = state.zones.ai.clone();
+    let (ai_zone, auth_zone) = (state.zones.ai.clone(), state.zones.auth.clone());
     let api = api
-        // The `ai` zone applies to the model routes only.
+        // On top of `api`: the `ai` zone for the model routes, `auth` for signing in.
         .layer(middleware::from_fn(move |request: Request, next: Next| {
-            let zone = ai_zone.clone();
+            let (ai, auth) = (ai_zone.clone(), auth_zone.clone());
             async move {
-                if ai_paths.contains(&request.uri().path()) {
-                    zones::limit_request(&zone, request, next).await
+                let path = request.uri().path();
+                if ai_paths.contains(&path) {
+                    zones::limit_request(&ai, request, next).await
+                } else if path.starts_with("/api/auth/") {
+                    zones::limit_request(&auth, request, next).await
                 } else {
                     next.run(request).await
                 }
@@ -179,7 +190,8 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
                     aal: session.aal,
                 })
             }
-            Ok(None) => return ApiError::unauthorized().into_response(),
+            // A stale cookie is no credential: public routes (signing in again) must still work.
+            Ok(None) => None,
             Err(e) => return identity_unavailable(e),
         }
     } else {
@@ -192,7 +204,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
     next.run(request).await
 }
 
-fn session_cookie(request: &Request) -> Option<String> {
+pub(crate) fn session_cookie(request: &Request) -> Option<String> {
     let prefix = format!("{}=", crate::identity::sessions::COOKIE_NAME);
     request
         .headers()

@@ -1,0 +1,255 @@
+//! Sign-in over HTTP: the enrolment link, TOTP setup and confirmation, password with a mandatory
+//! second factor, and sign-out. Sessions come as cookies (HttpOnly, Secure, SameSite=Strict);
+//! a new session id is issued at every sign-in and on reaching AAL2. Failures say nothing about
+//! which part was wrong, or whether the account exists; every sign-in, good or bad, is audited
+//! (never with the password or code).
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::access::Principal;
+use crate::gateway::{ApiError, AppState, Identity};
+use crate::identity::sessions::{self, Aal};
+use crate::identity::{IdentityError, audit, enrolment, factors};
+
+fn identity(state: &AppState) -> Result<&Identity, ApiError> {
+    state.identity.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "identity_unavailable",
+            "sign-in needs the database (STING_DATABASE_URL)",
+        )
+    })
+}
+
+fn failed(e: IdentityError) -> ApiError {
+    tracing::error!(error = %e, "sign-in storage failed");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_error",
+        "identity_unavailable",
+        "the account store did not answer",
+    )
+}
+
+fn rejected() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", "signin_failed", "sign-in failed")
+}
+
+/// A JSON answer that sets the session cookie.
+fn with_session(body: serde_json::Value, id: &str, absolute: std::time::Duration) -> Response {
+    let mut response = Json(body).into_response();
+    if let Ok(cookie) = HeaderValue::from_str(&sessions::cookie(id, absolute)) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Sign-in pages post from this site: a foreign `Origin` is a cross-site (login CSRF) attempt.
+/// Programs, which send no `Origin`, are welcome.
+fn same_site(request_origin: Option<&HeaderValue>, identity: &Identity) -> Result<(), ApiError> {
+    match request_origin.and_then(|v| v.to_str().ok()) {
+        Some(origin) if origin != &*identity.origin => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            "csrf_rejected",
+            "sign-in is accepted only from this site's own pages",
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EnrolRequest {
+    token: String,
+}
+
+/// Opens an enrolment link: a first-factor session for registering a factor. Works once.
+pub async fn enrol(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            same_site(request.headers().get(header::ORIGIN), identity)?;
+            let body: EnrolRequest = read_json(request).await?;
+            let Some(user) = enrolment::consume(&identity.pool, &body.token).await.map_err(failed)? else {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "authentication_error",
+                    "enrolment_link_invalid",
+                    "this enrolment link is unknown, used or expired: ask an admin for a new one",
+                ));
+            };
+            let absolute = state.session_absolute;
+            let id = sessions::create(&identity.pool, user, Aal::One, absolute).await.map_err(failed)?;
+            audit::record(&identity.pool, Some(user), "enrolment.open", None, json!({})).await.map_err(failed)?;
+            Ok(with_session(json!({ "user": user, "next": "totp" }), &id, absolute))
+        }
+        .await,
+    )
+}
+
+/// Starts TOTP registration for the signed-in user: the secret, shown once.
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            let user = principal.user.ok_or_else(rejected)?;
+            let confirmed: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)")
+                .bind(user)
+                .fetch_one(&identity.pool)
+                .await
+                .map_err(|e| failed(e.into()))?;
+            if confirmed && principal.aal < Aal::Two {
+                return Err(ApiError::new(
+                    StatusCode::CONFLICT,
+                    "invalid_request_error",
+                    "totp_already_set",
+                    "a TOTP authenticator is already registered: sign in with it to replace it, or ask an admin to reset it",
+                ));
+            }
+            let email: String =
+                sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user).fetch_one(&identity.pool).await.map_err(|e| failed(e.into()))?;
+            let enrolment = factors::enrol_totp(&identity.pool, user, &email).await.map_err(failed)?;
+            let mut response = Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 })).into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CodeRequest {
+    code: String,
+}
+
+/// Confirms TOTP with a first code: the session is replaced by one at AAL2, and ten recovery
+/// codes are returned, once.
+pub async fn totp_confirm(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    request: Request,
+) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            let user = principal.user.ok_or_else(rejected)?;
+            let old = crate::gateway::session_cookie(&request).ok_or_else(rejected)?;
+            let body: CodeRequest = read_json(request).await?;
+            if !factors::verify_totp(&identity.pool, user, &body.code, now()).await.map_err(failed)? {
+                audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({}))
+                    .await
+                    .map_err(failed)?;
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "authentication_error",
+                    "code_rejected",
+                    "that code is not valid now",
+                ));
+            }
+            let id = sessions::rotate(&identity.pool, &old, Aal::Two).await.map_err(failed)?.ok_or_else(rejected)?;
+            let codes = factors::new_recovery_codes(&identity.pool, user).await.map_err(failed)?;
+            audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await.map_err(failed)?;
+            Ok(with_session(json!({ "aal": 2, "recovery_codes": codes }), &id, state.session_absolute))
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct PasswordSignIn {
+    email: String,
+    password: String,
+    /// A TOTP code or a recovery code: a password never signs in alone.
+    code: String,
+}
+
+/// Password and second factor in one request; a new AAL2 session on success.
+pub async fn password_signin(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            same_site(request.headers().get(header::ORIGIN), identity)?;
+            let body: PasswordSignIn = read_json(request).await?;
+            let user = factors::verify_password(&identity.pool, &body.email, &body.password).await.map_err(failed)?;
+            let second = match user {
+                Some(user) => {
+                    factors::verify_totp(&identity.pool, user, &body.code, now()).await.map_err(failed)?
+                        || factors::use_recovery_code(&identity.pool, user, &body.code).await.map_err(failed)?
+                }
+                None => false,
+            };
+            match (user, second) {
+                (Some(user), true) => {
+                    let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute)
+                        .await
+                        .map_err(failed)?;
+                    audit::record(&identity.pool, Some(user), "signin.password", None, json!({}))
+                        .await
+                        .map_err(failed)?;
+                    Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
+                }
+                (user, _) => {
+                    audit::record(&identity.pool, user, "signin.failed", None, json!({ "method": "password" }))
+                        .await
+                        .map_err(failed)?;
+                    Err(rejected())
+                }
+            }
+        }
+        .await,
+    )
+}
+
+/// Ends this session and clears the cookie.
+pub async fn signout(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            let cookie = crate::gateway::session_cookie(&request);
+            drop(request);
+            if let Some(id) = cookie {
+                sessions::revoke(&identity.pool, &id).await.map_err(failed)?;
+            }
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            let clear = format!("{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0", sessions::COOKIE_NAME);
+            if let Ok(value) = HeaderValue::from_str(&clear) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+        .await,
+    )
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// Reads a JSON body from a request the handler already inspected.
+async fn read_json<T: serde::de::DeserializeOwned>(request: Request) -> Result<T, ApiError> {
+    let bytes = axum::body::to_bytes(request.into_body(), crate::gateway::MAX_BODY_BYTES).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request_error",
+            "body_too_large",
+            "the request body is too large",
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the request body is not what this route takes: {e}"))
+    })
+}
