@@ -8,6 +8,7 @@ pub mod front;
 pub mod gateway;
 pub mod gpu;
 pub mod identity;
+pub mod mail;
 pub mod sandbox;
 pub mod serve;
 pub mod signin;

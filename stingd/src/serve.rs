@@ -196,6 +196,10 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         }
         Err(_) => None,
     };
+    let mailer = match &identity {
+        Some(_) => Some(Arc::new(crate::mail::Mailer::from_config(&options.config.auth.smtp)?)),
+        None => None,
+    };
     let upstream = reqwest::Client::builder()
         .no_proxy()
         // llama-server drops idle connections after 5 s; stop reusing them before it does.
@@ -216,6 +220,8 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         audit,
         identity,
         session_absolute: options.config.auth.session.absolute_timeout.as_std(),
+        mailer,
+        magic_link_ttl: options.config.auth.magic_link_ttl.as_std(),
     };
     if let Some(address) = &options.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;

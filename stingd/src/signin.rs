@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::access::Principal;
 use crate::gateway::{ApiError, AppState, Identity};
 use crate::identity::sessions::{self, Aal};
-use crate::identity::{IdentityError, audit, enrolment, factors};
+use crate::identity::{IdentityError, audit, enrolment, factors, magic};
 
 fn identity(state: &AppState) -> Result<&Identity, ApiError> {
     state.identity.as_ref().ok_or_else(|| {
@@ -209,6 +209,72 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
                     Err(rejected())
                 }
             }
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct MagicLinkRequest {
+    email: String,
+}
+
+/// Sends a sign-in link if the address has an account. Answers at once and the same way
+/// whether or not it does: the lookup and the mail happen after the answer.
+pub async fn magic_link(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            same_site(request.headers().get(header::ORIGIN), identity)?;
+            let body: MagicLinkRequest = read_json(request).await?;
+            let (pool, origin, ttl, mailer) =
+                (identity.pool.clone(), identity.origin.clone(), state.magic_link_ttl, state.mailer.clone());
+            tokio::spawn(async move {
+                let (token, address) = match magic::issue(&pool, &body.email, ttl).await {
+                    Ok(Some(issued)) => issued,
+                    Ok(None) => return,
+                    Err(e) => return tracing::error!(error = %e, "cannot issue a sign-in link"),
+                };
+                let link = format!("{origin}/auth/magic#{token}");
+                let Some(mailer) = mailer else { return };
+                // The address is personal data and the link a secret: neither is logged.
+                if let Err(e) = mailer.send_sign_in_link(&address, &link, ttl.as_secs() / 60).await {
+                    tracing::error!(error = %e, "cannot send a sign-in link");
+                }
+            });
+            let mut response =
+                Json(json!({ "status": "if this address has an account, a sign-in link is on its way" }))
+                    .into_response();
+            *response.status_mut() = StatusCode::ACCEPTED;
+            Ok(response)
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct MagicLinkVerify {
+    token: String,
+}
+
+/// Uses a sign-in link: a first-factor session, once.
+pub async fn magic_link_verify(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            same_site(request.headers().get(header::ORIGIN), identity)?;
+            let body: MagicLinkVerify = read_json(request).await?;
+            let Some(user) = magic::consume(&identity.pool, &body.token).await.map_err(failed)? else {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "authentication_error",
+                    "magic_link_invalid",
+                    "this sign-in link is unknown, used or expired: ask for a new one",
+                ));
+            };
+            let id = sessions::create(&identity.pool, user, Aal::One, state.session_absolute).await.map_err(failed)?;
+            audit::record(&identity.pool, Some(user), "signin.magic_link", None, json!({})).await.map_err(failed)?;
+            Ok(with_session(json!({ "user": user, "aal": 1 }), &id, state.session_absolute))
         }
         .await,
     )

@@ -32,6 +32,8 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/auth/enrol", Access::Public),
     ("POST", "/api/auth/password", Access::Public),
     ("POST", "/api/auth/signout", Access::Public),
+    ("POST", "/api/auth/magic-link", Access::Public),
+    ("POST", "/api/auth/magic-link/verify", Access::Public),
     ("POST", "/api/auth/totp/setup", Access::Authenticated),
     ("POST", "/api/auth/totp/confirm", Access::Authenticated),
 ];

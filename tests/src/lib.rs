@@ -6,6 +6,7 @@ pub mod docker;
 pub mod env;
 pub mod postgres;
 pub mod process;
+pub mod smtp;
 
 pub use env::{Component, require};
 pub use process::{ChildGuard, free_port, llama_child_endpoint, wait_for_http};

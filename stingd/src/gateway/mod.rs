@@ -56,6 +56,9 @@ pub struct AppState {
     pub identity: Option<Identity>,
     /// How long a session lives, used or not (`auth.session.absolute_timeout`).
     pub session_absolute: std::time::Duration,
+    /// Outgoing mail for sign-in links, when identity is on.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
+    pub magic_link_ttl: std::time::Duration,
 }
 
 /// What the gateway needs of identity: the database and the session rules.
@@ -97,6 +100,8 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::signin::enrol))
         .add(Method::POST, "/api/auth/password", Access::Public, post(crate::signin::password_signin))
         .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::signin::signout))
+        .add(Method::POST, "/api/auth/magic-link", Access::Public, post(crate::signin::magic_link))
+        .add(Method::POST, "/api/auth/magic-link/verify", Access::Public, post(crate::signin::magic_link_verify))
         .add(Method::POST, "/api/auth/totp/setup", Access::Authenticated, post(crate::signin::totp_setup))
         .add(Method::POST, "/api/auth/totp/confirm", Access::Authenticated, post(crate::signin::totp_confirm))
 }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod enrolment;
 pub mod factors;
+pub mod magic;
 mod secrets;
 pub mod sessions;
 pub mod tokens;

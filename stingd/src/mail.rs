@@ -1,0 +1,40 @@
+//! Outgoing mail (sign-in links), through the SMTP server of `auth.smtp`.
+
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sting_config::{Smtp, SmtpSecurity};
+
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn from_config(smtp: &Smtp) -> anyhow::Result<Self> {
+        if smtp.password.is_some() {
+            anyhow::bail!(
+                "auth.smtp.password: stingd reads secrets from Vault, which arrives with the Vault issue; use a relay without a password until then"
+            );
+        }
+        let builder = match smtp.security {
+            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
+        };
+        let from: Mailbox =
+            smtp.from.parse().map_err(|e| anyhow::anyhow!("auth.smtp.from `{}` is not an address: {e}", smtp.from))?;
+        Ok(Self { transport: builder.port(smtp.port).timeout(Some(std::time::Duration::from_secs(20))).build(), from })
+    }
+
+    pub async fn send_sign_in_link(&self, to: &str, link: &str, ttl_minutes: u64) -> anyhow::Result<()> {
+        let message =
+            Message::builder().from(self.from.clone()).to(to.parse()?).subject("Your STING sign-in link").body(
+                format!(
+                    "Open this link to sign in to STING. It works once, within {ttl_minutes} minutes:\n\n{link}\n\n\
+                 If you did not ask for it, ignore this message: nobody can use it without your mailbox.\n"
+                ),
+            )?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+}
