@@ -64,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let cookie = format!("sting_session={session}");
 
-    let cases: [(&str, String, Option<(&str, String)>); 3] = [
+    let cases: [Case; 3] = [
         ("GET /health (no credentials)", format!("{base}/health"), None),
         ("GET /v1/models (static key)", format!("{base}/v1/models"), Some(("authorization", format!("Bearer {KEY}")))),
         ("GET /api/me (session, PostgreSQL)", format!("{base}/api/me"), Some(("cookie", cookie))),
@@ -88,6 +88,9 @@ async fn main() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A route to load: its name, URL, and the credential header, if any.
+type Case<'a> = (&'a str, String, Option<(&'a str, String)>);
 
 /// A closed loop: `connections` workers, each sending its next request when the last returns.
 async fn load(
