@@ -97,10 +97,13 @@ pub async fn change_role(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-    Json(change): Json<RoleChange>,
+    change: Result<Json<RoleChange>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     respond(
         async {
+            let Json(change) = change.map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_request_error", "invalid_body", rejection.body_text())
+            })?;
             let pool = database(&state)?;
             let before =
                 users::find(pool, id).await.map_err(failed)?.ok_or_else(|| failed(IdentityError::NoSuchUser))?;

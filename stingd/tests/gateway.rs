@@ -79,6 +79,10 @@ async fn bad_requests_get_openai_shaped_errors_with_stable_codes() {
     let nowhere = stingd.http.get(format!("{}/v1/nothing", stingd.base)).bearer_auth(API_KEY).send().await.unwrap();
     assert_eq!(nowhere.status(), 404);
     assert_eq!(nowhere.json::<Value>().await.unwrap()["error"]["code"], "not_found");
+    let wrong_method =
+        stingd.http.delete(format!("{}/v1/models", stingd.base)).bearer_auth(API_KEY).send().await.unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(wrong_method.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
 
     // The server stops reading an oversized body and closes the connection: a client of its own.
     let huge =
