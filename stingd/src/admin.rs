@@ -15,8 +15,8 @@ use crate::gateway::{ApiError, AppState};
 use crate::identity::users::{self, Role};
 use crate::identity::{IdentityError, audit, sessions};
 
-fn database(state: &AppState) -> Result<&sqlx::PgPool, ApiError> {
-    state.identity.as_ref().map(|i| &i.pool).ok_or_else(|| {
+fn identity(state: &AppState) -> Result<&crate::gateway::Identity, ApiError> {
+    state.identity.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "server_error",
@@ -24,6 +24,10 @@ fn database(state: &AppState) -> Result<&sqlx::PgPool, ApiError> {
             "accounts need the database (STING_DATABASE_URL)",
         )
     })
+}
+
+fn database(state: &AppState) -> Result<&sqlx::PgPool, ApiError> {
+    identity(state).map(|i| &i.pool)
 }
 
 fn failed(e: IdentityError) -> ApiError {
@@ -144,6 +148,68 @@ pub async fn audit(State(state): State<AppState>, Query(query): Query<AuditQuery
             let limit = query.limit.unwrap_or(100).clamp(1, 1000);
             Ok(Json(json!({ "events": audit::recent(database(&state)?, limit).await.map_err(failed)? }))
                 .into_response())
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Invitation {
+    email: String,
+    #[serde(default = "default_role")]
+    role: Role,
+}
+
+fn default_role() -> Role {
+    Role::User
+}
+
+/// Creates an account and mails its one-time enrolment link (`auth.registration: invite`, or
+/// any mode: admins may always invite).
+pub async fn invite(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    body: Result<Json<Invitation>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    respond(
+        async {
+            let Json(invitation) = body.map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_request_error", "invalid_body", rejection.body_text())
+            })?;
+            let identity = identity(&state)?;
+            let user =
+                users::create(&identity.pool, &invitation.email, invitation.role).await.map_err(|e| match e {
+                    IdentityError::EmailTaken => ApiError::new(
+                        StatusCode::CONFLICT,
+                        "invalid_request_error",
+                        "email_taken",
+                        "this address already has an account",
+                    ),
+                    IdentityError::InvalidEmail => {
+                        ApiError::bad_request("invalid_email", "the email address is not valid")
+                    }
+                    other => failed(other),
+                })?;
+            let token = crate::identity::enrolment::create(&identity.pool, user.id).await.map_err(failed)?;
+            let link = format!("{}/enrol#{token}", identity.origin);
+            if let Some(mailer) = &state.mailer {
+                mailer.send_enrolment_link(&user.email, &link).await.map_err(|e| {
+                    tracing::error!(error = %e, "cannot send an invitation");
+                    ApiError::new(
+                        StatusCode::BAD_GATEWAY,
+                        "server_error",
+                        "mail_failed",
+                        "the invitation could not be sent: check auth.smtp",
+                    )
+                })?;
+            }
+            let detail = json!({ "role": invitation.role });
+            audit::record(&identity.pool, principal.user, "user.invite", Some(&user.id.to_string()), detail)
+                .await
+                .map_err(failed)?;
+            let mut response = Json(json!({ "user": user.id })).into_response();
+            *response.status_mut() = StatusCode::CREATED;
+            Ok(response)
         }
         .await,
     )

@@ -26,6 +26,18 @@ impl Mailer {
         Ok(Self { transport: builder.port(smtp.port).timeout(Some(std::time::Duration::from_secs(20))).build(), from })
     }
 
+    pub async fn send_enrolment_link(&self, to: &str, link: &str) -> anyhow::Result<()> {
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to.parse()?)
+            .subject("Your STING account")
+            .body(format!(
+                "An account on STING is waiting for you. Open this link within 24 hours, once, to register a passkey or an authenticator app:\n\n{link}\n"
+            ))?;
+        self.transport.send(message).await?;
+        Ok(())
+    }
+
     pub async fn send_sign_in_link(&self, to: &str, link: &str, ttl_minutes: u64) -> anyhow::Result<()> {
         let message =
             Message::builder().from(self.from.clone()).to(to.parse()?).subject("Your STING sign-in link").body(

@@ -222,6 +222,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         session_absolute: options.config.auth.session.absolute_timeout.as_std(),
         mailer,
         magic_link_ttl: options.config.auth.magic_link_ttl.as_std(),
+        registration: options.config.auth.registration,
     };
     if let Some(address) = &options.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;

@@ -214,6 +214,51 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
     )
 }
 
+/// Creates an account when registration is `open`: the enrolment link goes by mail, and the
+/// answer is the same whether the address was new or not. `invite` and `closed` refuse.
+pub async fn register(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            same_site(request.headers().get(header::ORIGIN), identity)?;
+            if state.registration != sting_config::Registration::Open {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "permission_error",
+                    "registration_closed",
+                    "accounts are created by invitation here: ask an admin",
+                ));
+            }
+            let body: MagicLinkRequest = read_json(request).await?;
+            let (pool, origin, mailer) = (identity.pool.clone(), identity.origin.clone(), state.mailer.clone());
+            tokio::spawn(async move {
+                let user = match crate::identity::users::create(&pool, &body.email, crate::identity::users::Role::User)
+                    .await
+                {
+                    Ok(user) => user,
+                    Err(IdentityError::EmailTaken | IdentityError::InvalidEmail) => return,
+                    Err(e) => return tracing::error!(error = %e, "cannot register"),
+                };
+                let token = match enrolment::create(&pool, user.id).await {
+                    Ok(token) => token,
+                    Err(e) => return tracing::error!(error = %e, "cannot issue an enrolment link"),
+                };
+                if let Some(mailer) = mailer {
+                    if let Err(e) = mailer.send_enrolment_link(&user.email, &format!("{origin}/enrol#{token}")).await {
+                        tracing::error!(error = %e, "cannot send an enrolment link");
+                    }
+                }
+            });
+            let mut response =
+                Json(json!({ "status": "if this address can register, an enrolment link is on its way" }))
+                    .into_response();
+            *response.status_mut() = StatusCode::ACCEPTED;
+            Ok(response)
+        }
+        .await,
+    )
+}
+
 #[derive(Deserialize)]
 pub struct MagicLinkRequest {
     email: String,

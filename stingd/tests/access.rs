@@ -32,6 +32,8 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/auth/enrol", Access::Public),
     ("POST", "/api/auth/password", Access::Public),
     ("POST", "/api/auth/signout", Access::Public),
+    ("POST", "/api/admin/invitations", Access::Role(Role::Admin)),
+    ("POST", "/api/auth/register", Access::Public),
     ("POST", "/api/auth/magic-link", Access::Public),
     ("POST", "/api/auth/magic-link/verify", Access::Public),
     ("POST", "/api/auth/totp/setup", Access::Authenticated),
@@ -105,6 +107,8 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
             if method == Method::POST {
                 let body = if path.ends_with("/role") {
                     serde_json::json!({"role": "viewer"})
+                } else if path.ends_with("/invitations") {
+                    serde_json::json!({"email": format!("invited-{n}-{k}@example.org")})
                 } else {
                     serde_json::json!({"model": "nope", "messages": [], "prompt": "x", "input": "x"})
                 };

@@ -59,6 +59,8 @@ pub struct AppState {
     /// Outgoing mail for sign-in links, when identity is on.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     pub magic_link_ttl: std::time::Duration,
+    /// Who may create an account (`auth.registration`).
+    pub registration: sting_config::Registration,
 }
 
 /// What the gateway needs of identity: the database and the session rules.
@@ -100,6 +102,8 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::signin::enrol))
         .add(Method::POST, "/api/auth/password", Access::Public, post(crate::signin::password_signin))
         .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::signin::signout))
+        .add(Method::POST, "/api/admin/invitations", Access::Role(Role::Admin), post(crate::admin::invite))
+        .add(Method::POST, "/api/auth/register", Access::Public, post(crate::signin::register))
         .add(Method::POST, "/api/auth/magic-link", Access::Public, post(crate::signin::magic_link))
         .add(Method::POST, "/api/auth/magic-link/verify", Access::Public, post(crate::signin::magic_link_verify))
         .add(Method::POST, "/api/auth/totp/setup", Access::Authenticated, post(crate::signin::totp_setup))

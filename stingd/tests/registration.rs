@@ -1,0 +1,124 @@
+//! Who may create an account: `auth.registration` (open, invite, closed), and admins' invitations
+//! by email, end to end with a capturing SMTP server.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Stingd, model};
+use serde_json::{Value, json};
+use sting_e2e::Component;
+use sting_e2e::env::require_path;
+use sting_e2e::postgres::PostgresInstance;
+use sting_e2e::smtp::SmtpSink;
+use stingd::db;
+use stingd::identity::sessions::{self, Aal};
+use stingd::identity::users::{self, Role};
+
+struct Site {
+    stingd: Stingd,
+    pool: sqlx::PgPool,
+    mail: SmtpSink,
+    origin: String,
+    _pg: PostgresInstance,
+}
+
+async fn site(registration: &str) -> Site {
+    let pg = PostgresInstance::start();
+    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    let mail = SmtpSink::start().await;
+    let sections = format!(
+        "auth:\n  registration: {registration}\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n  smtp:\n    host: 127.0.0.1\n    port: {}\n    security: none\n",
+        mail.port
+    );
+    let url = pg.url();
+    let stingd = Stingd::start_full(
+        &require_path(Component::LlamaServer),
+        &[model("bee", "")],
+        "",
+        &sections,
+        &[(db::DATABASE_URL_VAR, &url)],
+    )
+    .await;
+    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
+    Site { stingd, pool, mail, origin, _pg: pg }
+}
+
+impl Site {
+    async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> reqwest::Response {
+        let mut request =
+            self.stingd.http.post(format!("{}{path}", self.stingd.base)).header("origin", &self.origin).json(&body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    fn enrolment_token(&self, mail: &str) -> String {
+        let mail = mail.replace("=\n", "").replace("=3D", "=");
+        let prefix = format!("{}/enrol#", self.origin);
+        let line = mail.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no link in:\n{mail}"));
+        line[prefix.len()..].trim().to_string()
+    }
+}
+
+#[tokio::test]
+async fn by_invitation_strangers_cannot_register_and_an_admin_invites_by_email() {
+    let site = site("invite").await;
+    let closed = site.post("/api/auth/register", None, json!({"email": "me@example.org"})).await;
+    assert_eq!(closed.status(), 403);
+    assert_eq!(closed.json::<Value>().await.unwrap()["error"]["code"], "registration_closed");
+
+    let admin = users::create(&site.pool, "admin@example.org", Role::Admin).await.unwrap();
+    let session = sessions::create(&site.pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    let invited = site
+        .post("/api/admin/invitations", Some(&cookie), json!({"email": "mod@example.org", "role": "moderator"}))
+        .await;
+    assert_eq!(invited.status(), 201);
+    let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(mails[0].to, ["mod@example.org"]);
+    let token = site.enrolment_token(&mails[0].data);
+    assert_eq!(site.post("/api/auth/enrol", None, json!({"token": token})).await.status(), 200);
+    assert_eq!(users::find_by_email(&site.pool, "mod@example.org").await.unwrap().unwrap().role, Role::Moderator);
+
+    let again = site.post("/api/admin/invitations", Some(&cookie), json!({"email": "MOD@example.org"})).await;
+    assert_eq!(again.status(), 409);
+    let audit: Value = site
+        .stingd
+        .http
+        .get(format!("{}/api/admin/audit", site.stingd.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(audit.to_string().contains("user.invite"));
+}
+
+#[tokio::test]
+async fn open_registration_mails_an_enrolment_link_and_never_reveals_an_existing_account() {
+    let site = site("open").await;
+    users::create(&site.pool, "taken@example.org", Role::User).await.unwrap();
+    let new = site.post("/api/auth/register", None, json!({"email": "new@example.org"})).await;
+    let taken = site.post("/api/auth/register", None, json!({"email": "taken@example.org"})).await;
+    assert_eq!(new.status(), 202);
+    assert_eq!(new.status(), taken.status());
+    assert_eq!(new.json::<Value>().await.unwrap(), taken.json::<Value>().await.unwrap());
+    let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(site.mail.mails().len(), 1, "only the new address got mail");
+    assert_eq!(mails[0].to, ["new@example.org"]);
+    let created = users::find_by_email(&site.pool, "new@example.org").await.unwrap().unwrap();
+    assert_eq!(created.role, Role::User);
+}
+
+#[tokio::test]
+async fn closed_registration_refuses() {
+    let site = site("closed").await;
+    let refused = site.post("/api/auth/register", None, json!({"email": "me@example.org"})).await;
+    assert_eq!(refused.status(), 403);
+}
