@@ -122,3 +122,17 @@ async fn recovery_codes_work_once_and_new_ones_replace_the_old() {
     assert!(!factors::use_recovery_code(&pool, user.id, &codes[1]).await.unwrap(), "old codes die with the new set");
     assert!(factors::use_recovery_code(&pool, user.id, &fresh[1]).await.unwrap());
 }
+
+#[tokio::test]
+async fn the_magic_link_cap_holds_when_requests_for_one_address_arrive_together() {
+    let (_pg, pool) = database().await;
+    users::create(&pool, "burst@example.org", Role::User).await.unwrap();
+    let attempts = (0..8).map(|_| {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            stingd::identity::magic::issue(&pool, "burst@example.org", std::time::Duration::from_secs(600)).await.unwrap()
+        })
+    });
+    let issued = futures_util::future::join_all(attempts).await.into_iter().filter(|r| r.as_ref().unwrap().is_some()).count();
+    assert_eq!(issued as i64, stingd::identity::magic::PER_ADDRESS);
+}

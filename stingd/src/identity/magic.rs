@@ -20,12 +20,16 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// of links lately. `None` says nothing about which.
 pub async fn issue(pool: &PgPool, email: &str, ttl: Duration) -> Result<Option<(String, String)>, IdentityError> {
     let Some(user) = super::users::find_by_email(pool, email).await?.filter(|u| !u.disabled) else { return Ok(None) };
+    // Requests for one address may arrive together: the user's row is locked while counting
+    // and inserting, so the cap holds under concurrency.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE").bind(user.id).execute(&mut *tx).await?;
     let recent: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM magic_links WHERE user_id = $1 AND created_at > now() - make_interval(secs => $2)",
     )
     .bind(user.id)
     .bind(WINDOW.as_secs_f64())
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
     if recent >= PER_ADDRESS {
         return Ok(None);
@@ -37,8 +41,9 @@ pub async fn issue(pool: &PgPool, email: &str, ttl: Duration) -> Result<Option<(
     .bind(hash(&token))
     .bind(user.id)
     .bind(ttl.min(WINDOW).as_secs_f64())
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(Some((token, user.email)))
 }
 
