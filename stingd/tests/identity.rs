@@ -130,9 +130,12 @@ async fn the_magic_link_cap_holds_when_requests_for_one_address_arrive_together(
     let attempts = (0..8).map(|_| {
         let pool = pool.clone();
         tokio::spawn(async move {
-            stingd::identity::magic::issue(&pool, "burst@example.org", std::time::Duration::from_secs(600)).await.unwrap()
+            stingd::identity::magic::issue(&pool, "burst@example.org", std::time::Duration::from_secs(600))
+                .await
+                .unwrap()
         })
     });
-    let issued = futures_util::future::join_all(attempts).await.into_iter().filter(|r| r.as_ref().unwrap().is_some()).count();
+    let issued =
+        futures_util::future::join_all(attempts).await.into_iter().filter(|r| r.as_ref().unwrap().is_some()).count();
     assert_eq!(issued as i64, stingd::identity::magic::PER_ADDRESS);
 }
