@@ -214,3 +214,39 @@ pub async fn invite(
         .await,
     )
 }
+
+/// Resets a user's factors and mails them a new enrolment link.
+pub async fn reset_factors(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(id): Path<Uuid>,
+) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            crate::identity::factors::reset_all(&identity.pool, id).await.map_err(failed)?;
+            let user = users::find(&identity.pool, id)
+                .await
+                .map_err(failed)?
+                .ok_or_else(|| failed(IdentityError::NoSuchUser))?;
+            let token = crate::identity::enrolment::create(&identity.pool, id).await.map_err(failed)?;
+            let mailed = match &state.mailer {
+                Some(mailer) => {
+                    mailer.send_enrolment_link(&user.email, &format!("{}/enrol#{token}", identity.origin)).await.is_ok()
+                }
+                None => false,
+            };
+            audit::record(
+                &identity.pool,
+                principal.user,
+                "user.reset_factors",
+                Some(&id.to_string()),
+                json!({ "mailed": mailed }),
+            )
+            .await
+            .map_err(failed)?;
+            Ok(Json(json!({ "enrolment_link_mailed": mailed })).into_response())
+        }
+        .await,
+    )
+}

@@ -32,6 +32,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/auth/enrol", Access::Public),
     ("POST", "/api/auth/password", Access::Public),
     ("POST", "/api/auth/signout", Access::Public),
+    ("POST", "/api/admin/users/{id}/reset-factors", Access::Role(Role::Admin)),
     ("POST", "/api/admin/invitations", Access::Role(Role::Admin)),
     ("POST", "/api/auth/register", Access::Public),
     ("POST", "/api/auth/magic-link", Access::Public),

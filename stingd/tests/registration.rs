@@ -122,3 +122,38 @@ async fn closed_registration_refuses() {
     let refused = site.post("/api/auth/register", None, json!({"email": "me@example.org"})).await;
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn an_admin_resets_a_users_factors_and_a_new_enrolment_link_goes_by_mail() {
+    let site = site("invite").await;
+    let admin = users::create(&site.pool, "admin@example.org", Role::Admin).await.unwrap();
+    let session = sessions::create(&site.pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    let lost = users::create(&site.pool, "lost-phone@example.org", Role::User).await.unwrap();
+    stingd::identity::factors::set_password(&site.pool, lost.id, "their old long password").await.unwrap();
+    stingd::identity::factors::enrol_totp(&site.pool, lost.id, &lost.email).await.unwrap();
+    let codes = stingd::identity::factors::new_recovery_codes(&site.pool, lost.id).await.unwrap();
+    let theirs = sessions::create(&site.pool, lost.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+
+    let reset = site.post(&format!("/api/admin/users/{}/reset-factors", lost.id), Some(&cookie), json!({})).await;
+    assert_eq!(reset.status(), 200);
+    assert_eq!(reset.json::<Value>().await.unwrap()["enrolment_link_mailed"], true);
+    assert!(sessions::authenticate(&site.pool, &theirs, Duration::from_secs(3600)).await.unwrap().is_none());
+    assert!(
+        stingd::identity::factors::verify_password(&site.pool, &lost.email, "their old long password")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!stingd::identity::factors::use_recovery_code(&site.pool, lost.id, &codes[0]).await.unwrap());
+    let totp: i64 = sqlx::query_scalar("SELECT count(*) FROM totp_factors").fetch_one(&site.pool).await.unwrap();
+    assert_eq!(totp, 0);
+    let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(mails[0].to, ["lost-phone@example.org"]);
+    let token = site.enrolment_token(&mails[0].data);
+    assert_eq!(site.post("/api/auth/enrol", None, json!({"token": token})).await.status(), 200);
+
+    let unknown =
+        site.post(&format!("/api/admin/users/{}/reset-factors", uuid::Uuid::new_v4()), Some(&cookie), json!({})).await;
+    assert_eq!(unknown.status(), 404);
+}

@@ -102,6 +102,12 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::signin::enrol))
         .add(Method::POST, "/api/auth/password", Access::Public, post(crate::signin::password_signin))
         .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::signin::signout))
+        .add(
+            Method::POST,
+            "/api/admin/users/{id}/reset-factors",
+            Access::Role(Role::Admin),
+            post(crate::admin::reset_factors),
+        )
         .add(Method::POST, "/api/admin/invitations", Access::Role(Role::Admin), post(crate::admin::invite))
         .add(Method::POST, "/api/auth/register", Access::Public, post(crate::signin::register))
         .add(Method::POST, "/api/auth/magic-link", Access::Public, post(crate::signin::magic_link))

@@ -180,3 +180,19 @@ pub async fn use_recovery_code(pool: &PgPool, user: Uuid, code: &str) -> Result<
         .rows_affected();
     Ok(used == 1)
 }
+
+/// Removes every factor of a user (TOTP, password, recovery codes) and ends their sessions, in
+/// one transaction: for a lost phone or a suspected compromise. The user enrols again.
+pub async fn reset_all(pool: &PgPool, user: Uuid) -> Result<(), IdentityError> {
+    let mut tx = pool.begin().await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)").bind(user).fetch_one(&mut *tx).await?;
+    if !exists {
+        return Err(IdentityError::NoSuchUser);
+    }
+    for table in ["totp_factors", "password_factors", "recovery_codes", "sessions"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(user).execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
