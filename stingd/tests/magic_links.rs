@@ -5,82 +5,34 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Stingd, model};
+use common::site::Site;
 use serde_json::{Value, json};
-use sting_e2e::Component;
-use sting_e2e::env::require_path;
-use sting_e2e::postgres::PostgresInstance;
-use sting_e2e::smtp::SmtpSink;
-use stingd::db;
 use stingd::identity::users::{self, Role};
 
-struct Site {
-    stingd: Stingd,
-    pool: sqlx::PgPool,
-    mail: SmtpSink,
-    origin: String,
-    _pg: PostgresInstance,
-}
-
 async fn site() -> Site {
-    let pg = PostgresInstance::start();
-    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
-    db::migrate(&pool).await.unwrap();
-    let mail = SmtpSink::start().await;
-    let sections = format!(
-        "auth:\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n  magic_link_ttl: 10m\n  smtp:\n    host: 127.0.0.1\n    port: {}\n    security: none\n    from: STING <sting@example.org>\n",
-        mail.port
-    );
-    let url = pg.url();
-    let stingd = Stingd::start_full(
-        &require_path(Component::LlamaServer),
-        &[model("bee", "")],
-        "",
-        &sections,
-        &[(db::DATABASE_URL_VAR, &url)],
-    )
-    .await;
-    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
-    Site { stingd, pool, mail, origin, _pg: pg }
+    Site::start("  magic_link_ttl: 10m\n").await
 }
 
-impl Site {
-    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.stingd
-            .http
-            .post(format!("{}{path}", self.stingd.base))
-            .header("origin", &self.origin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    fn token_in(&self, mail: &str) -> String {
-        // Undo quoted-printable's soft line breaks, as a mail client would.
-        let mail = mail.replace("=\n", "").replace("=3D", "=");
-        let prefix = format!("{}/auth/magic#", self.origin);
-        let line = mail.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no link in:\n{mail}"));
-        line[prefix.len()..].trim().to_string()
-    }
+fn token_in(site: &Site, mail: &str) -> String {
+    site.link_secret(mail, "/auth/magic")
 }
 
 #[tokio::test]
 async fn a_link_arrives_by_mail_signs_in_once_and_is_stored_hashed() {
     let site = site().await;
     let user = users::create(&site.pool, "bee@example.org", Role::User).await.unwrap();
-    let asked = site.post("/api/auth/magic-link", json!({"email": "Bee@Example.org"})).await;
+    let asked = site.post("/api/auth/magic-link", None, json!({"email": "Bee@Example.org"})).await;
     assert_eq!(asked.status(), 202);
     let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(mails[0].to, ["bee@example.org"]);
     assert_eq!(mails[0].from, "sting@example.org");
     assert!(mails[0].data.contains("Subject: Your STING sign-in link"));
-    let token = site.token_in(&mails[0].data);
+    let token = token_in(&site, &mails[0].data);
 
     let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM magic_links").fetch_one(&site.pool).await.unwrap();
     assert_eq!(stored.len(), 32);
 
-    let used = site.post("/api/auth/magic-link/verify", json!({"token": token})).await;
+    let used = site.post("/api/auth/magic-link/verify", None, json!({"token": token})).await;
     assert_eq!(used.status(), 200);
     let cookie = used.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
     let me: Value = site
@@ -97,7 +49,7 @@ async fn a_link_arrives_by_mail_signs_in_once_and_is_stored_hashed() {
     assert_eq!(me["principal"]["user"], user.id.to_string());
     assert_eq!(me["principal"]["aal"], 1);
 
-    let again = site.post("/api/auth/magic-link/verify", json!({"token": token})).await;
+    let again = site.post("/api/auth/magic-link/verify", None, json!({"token": token})).await;
     assert_eq!(again.status(), 401);
     assert_eq!(again.json::<Value>().await.unwrap()["error"]["code"], "magic_link_invalid");
 }
@@ -106,8 +58,8 @@ async fn a_link_arrives_by_mail_signs_in_once_and_is_stored_hashed() {
 async fn asking_for_an_unknown_address_looks_the_same_and_sends_nothing() {
     let site = site().await;
     users::create(&site.pool, "known@example.org", Role::User).await.unwrap();
-    let known = site.post("/api/auth/magic-link", json!({"email": "known@example.org"})).await;
-    let unknown = site.post("/api/auth/magic-link", json!({"email": "stranger@example.org"})).await;
+    let known = site.post("/api/auth/magic-link", None, json!({"email": "known@example.org"})).await;
+    let unknown = site.post("/api/auth/magic-link", None, json!({"email": "stranger@example.org"})).await;
     assert_eq!(known.status(), unknown.status());
     assert_eq!(known.json::<Value>().await.unwrap(), unknown.json::<Value>().await.unwrap());
     site.mail.wait_for(1, Duration::from_secs(10)).await;
@@ -120,7 +72,7 @@ async fn an_expired_link_is_refused_and_an_address_gets_three_links_per_quarter_
     let site = site().await;
     users::create(&site.pool, "busy@example.org", Role::User).await.unwrap();
     for _ in 0..4 {
-        assert_eq!(site.post("/api/auth/magic-link", json!({"email": "busy@example.org"})).await.status(), 202);
+        assert_eq!(site.post("/api/auth/magic-link", None, json!({"email": "busy@example.org"})).await.status(), 202);
     }
     site.mail.wait_for(3, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -134,6 +86,6 @@ async fn an_expired_link_is_refused_and_an_address_gets_three_links_per_quarter_
     assert!(lifetimes.iter().all(|s| (599.0..=601.0).contains(s)), "{lifetimes:?}");
 
     sqlx::query("UPDATE magic_links SET expires_at = now() - interval '1 second'").execute(&site.pool).await.unwrap();
-    let token = site.token_in(&mails[0].data);
-    assert_eq!(site.post("/api/auth/magic-link/verify", json!({"token": token})).await.status(), 401);
+    let token = token_in(&site, &mails[0].data);
+    assert_eq!(site.post("/api/auth/magic-link/verify", None, json!({"token": token})).await.status(), 401);
 }

@@ -5,62 +5,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Stingd, model};
+use common::site::Site;
 use serde_json::{Value, json};
-use sting_e2e::Component;
-use sting_e2e::env::require_path;
-use sting_e2e::postgres::PostgresInstance;
-use sting_e2e::smtp::SmtpSink;
-use stingd::db;
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
 
-struct Site {
-    stingd: Stingd,
-    pool: sqlx::PgPool,
-    mail: SmtpSink,
-    origin: String,
-    _pg: PostgresInstance,
-}
-
 async fn site(registration: &str) -> Site {
-    let pg = PostgresInstance::start();
-    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
-    db::migrate(&pool).await.unwrap();
-    let mail = SmtpSink::start().await;
-    let sections = format!(
-        "auth:\n  registration: {registration}\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n  smtp:\n    host: 127.0.0.1\n    port: {}\n    security: none\n",
-        mail.port
-    );
-    let url = pg.url();
-    let stingd = Stingd::start_full(
-        &require_path(Component::LlamaServer),
-        &[model("bee", "")],
-        "",
-        &sections,
-        &[(db::DATABASE_URL_VAR, &url)],
-    )
-    .await;
-    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
-    Site { stingd, pool, mail, origin, _pg: pg }
-}
-
-impl Site {
-    async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> reqwest::Response {
-        let mut request =
-            self.stingd.http.post(format!("{}{path}", self.stingd.base)).header("origin", &self.origin).json(&body);
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send().await.unwrap()
-    }
-
-    fn enrolment_token(&self, mail: &str) -> String {
-        let mail = mail.replace("=\n", "").replace("=3D", "=");
-        let prefix = format!("{}/enrol#", self.origin);
-        let line = mail.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no link in:\n{mail}"));
-        line[prefix.len()..].trim().to_string()
-    }
+    Site::start(&format!("  registration: {registration}\n")).await
 }
 
 #[tokio::test]
@@ -79,7 +30,7 @@ async fn by_invitation_strangers_cannot_register_and_an_admin_invites_by_email()
     assert_eq!(invited.status(), 201);
     let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(mails[0].to, ["mod@example.org"]);
-    let token = site.enrolment_token(&mails[0].data);
+    let token = site.link_secret(&mails[0].data, "/enrol");
     assert_eq!(site.post("/api/auth/enrol", None, json!({"token": token})).await.status(), 200);
     assert_eq!(users::find_by_email(&site.pool, "mod@example.org").await.unwrap().unwrap().role, Role::Moderator);
 
@@ -150,7 +101,7 @@ async fn an_admin_resets_a_users_factors_and_a_new_enrolment_link_goes_by_mail()
     assert_eq!(totp, 0);
     let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
     assert_eq!(mails[0].to, ["lost-phone@example.org"]);
-    let token = site.enrolment_token(&mails[0].data);
+    let token = site.link_secret(&mails[0].data, "/enrol");
     assert_eq!(site.post("/api/auth/enrol", None, json!({"token": token})).await.status(), 200);
 
     let unknown =

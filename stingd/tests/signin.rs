@@ -4,55 +4,13 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{Stingd, model};
+use common::site::Site;
 use serde_json::{Value, json};
-use sting_e2e::Component;
-use sting_e2e::env::require_path;
-use sting_e2e::postgres::PostgresInstance;
-use stingd::db;
 use stingd::identity::users::{self, Role};
 use stingd::identity::{enrolment, factors};
 
-struct Site {
-    stingd: Stingd,
-    pool: sqlx::PgPool,
-    origin: String,
-    _pg: PostgresInstance,
-}
-
 async fn site(auth_zone: &str) -> Site {
-    let pg = PostgresInstance::start();
-    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
-    db::migrate(&pool).await.unwrap();
-    let url = pg.url();
-    let sections = format!("auth:\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: {auth_zone}\n");
-    let stingd = Stingd::start_full(
-        &require_path(Component::LlamaServer),
-        &[model("bee", "")],
-        "",
-        &sections,
-        &[(db::DATABASE_URL_VAR, &url)],
-    )
-    .await;
-    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
-    Site { stingd, pool, origin, _pg: pg }
-}
-
-impl Site {
-    async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> reqwest::Response {
-        let mut request =
-            self.stingd.http.post(format!("{}{path}", self.stingd.base)).header("origin", &self.origin).json(&body);
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send().await.unwrap()
-    }
-
-    async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
-        self.stingd.http.get(format!("{}{path}", self.stingd.base)).header("cookie", cookie).send().await.unwrap()
-    }
+    Site::start(&format!("  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: {auth_zone}\n")).await
 }
 
 /// The `name=value` part of the session cookie a response sets, checking its attributes.

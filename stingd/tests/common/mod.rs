@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod site;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,0 +1,75 @@
+//! A stingd with identity on: a PostgreSQL server of the test's own (migrated), a capturing
+//! SMTP server, and helpers to post as a browser of the site would (with its Origin).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sting_e2e::Component;
+use sting_e2e::env::require_path;
+use sting_e2e::postgres::PostgresInstance;
+use sting_e2e::smtp::SmtpSink;
+use stingd::db;
+
+use super::{Stingd, model};
+
+pub struct Site {
+    pub stingd: Stingd,
+    pub pool: sqlx::PgPool,
+    pub mail: SmtpSink,
+    /// `https://localhost:PORT`, the origin stingd accepts cookie state changes from.
+    pub origin: String,
+    _pg: PostgresInstance,
+}
+
+impl Site {
+    /// `auth_extra` adds keys under `auth:` (indented two spaces), such as `  registration: open\n`.
+    pub async fn start(auth_extra: &str) -> Self {
+        let pg = PostgresInstance::start();
+        let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
+        db::migrate(&pool).await.unwrap();
+        let mail = SmtpSink::start().await;
+        let rates = if auth_extra.contains("rate_limits:") {
+            ""
+        } else {
+            "  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n"
+        };
+        let sections = format!(
+            "auth:\n{rates}{auth_extra}  smtp:\n    host: 127.0.0.1\n    port: {}\n    security: none\n    from: STING <sting@example.org>\n",
+            mail.port
+        );
+        let url = pg.url();
+        let stingd = Stingd::start_full(
+            &require_path(Component::LlamaServer),
+            &[model("bee", "")],
+            "",
+            &sections,
+            &[(db::DATABASE_URL_VAR, &url)],
+        )
+        .await;
+        let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
+        Self { stingd, pool, mail, origin, _pg: pg }
+    }
+
+    pub async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> reqwest::Response {
+        let mut request =
+            self.stingd.http.post(format!("{}{path}", self.stingd.base)).header("origin", &self.origin).json(&body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
+        self.stingd.http.get(format!("{}{path}", self.stingd.base)).header("cookie", cookie).send().await.unwrap()
+    }
+
+    /// The secret after `{origin}{path}#` in a mail, with quoted-printable soft breaks undone
+    /// as a mail client would.
+    pub fn link_secret(&self, mail: &str, path: &str) -> String {
+        let mail = mail.replace("=\n", "").replace("=3D", "=");
+        let prefix = format!("{}{path}#", self.origin);
+        let line =
+            mail.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("no {prefix} link in:\n{mail}"));
+        line[prefix.len()..].trim().to_string()
+    }
+}
