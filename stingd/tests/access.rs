@@ -7,12 +7,9 @@ mod common;
 use std::time::Duration;
 
 use axum::http::Method;
-use common::{API_KEY, Stingd, model};
-use sting_e2e::Component;
-use sting_e2e::env::require_path;
-use sting_e2e::postgres::PostgresInstance;
+use common::API_KEY;
+use common::site::Site;
 use stingd::access::Access;
-use stingd::db;
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
 
@@ -77,22 +74,11 @@ fn every_declared_route_has_a_decision_in_the_table_and_they_agree() {
 
 #[tokio::test]
 async fn every_route_answers_every_caller_as_its_decision_says() {
-    let pg = PostgresInstance::start();
-    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
-    db::migrate(&pool).await.unwrap();
-    let url = pg.url();
-    let stingd = Stingd::start_full(
-        &require_path(Component::LlamaServer),
-        &[model("bee", "")],
-        "",
-        "",
-        &[(db::DATABASE_URL_VAR, &url)],
-    )
-    .await;
-    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
+    let site = Site::start("").await;
+    let (stingd, pool, origin) = (&site.stingd, &site.pool, &site.origin);
     let mut people = std::collections::HashMap::new();
     for role in [Role::Viewer, Role::User, Role::Moderator, Role::Admin] {
-        let user = users::create(&pool, &format!("{}@example.org", role.as_str()), role).await.unwrap();
+        let user = users::create(pool, &format!("{}@example.org", role.as_str()), role).await.unwrap();
         people.insert(role.as_str(), user.id);
     }
 
@@ -100,7 +86,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
     for (n, (method, path, access)) in TABLE.iter().enumerate() {
         for (k, who) in CALLERS.iter().enumerate() {
             // A fresh target and fresh sessions each time: admin actions change state.
-            let target = users::create(&pool, &format!("target-{n}-{k}@example.org"), Role::User).await.unwrap();
+            let target = users::create(pool, &format!("target-{n}-{k}@example.org"), Role::User).await.unwrap();
             let url = format!("{}{}", stingd.base, path.replace("{id}", &target.id.to_string()));
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             let mut request =
@@ -113,7 +99,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                 } else {
                     serde_json::json!({"model": "nope", "messages": [], "prompt": "x", "input": "x"})
                 };
-                request = request.json(&body).header("origin", &origin);
+                request = request.json(&body).header("origin", origin);
             }
             let principal = match who {
                 Who::Anonymous => None,
@@ -128,7 +114,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                 }
                 Who::Session(role, aal) => {
                     let user = people[role.as_str()];
-                    let session = sessions::create(&pool, user, *aal, Duration::from_secs(3600)).await.unwrap();
+                    let session = sessions::create(pool, user, *aal, Duration::from_secs(3600)).await.unwrap();
                     request = request.header("cookie", format!("{}={session}", sessions::COOKIE_NAME));
                     Some(stingd::access::Principal {
                         caller: stingd::gateway::Caller::user(user),
@@ -164,30 +150,19 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
 
 #[tokio::test]
 async fn admin_actions_work_and_are_audited() {
-    let pg = PostgresInstance::start();
-    let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
-    db::migrate(&pool).await.unwrap();
-    let url = pg.url();
-    let stingd = Stingd::start_full(
-        &require_path(Component::LlamaServer),
-        &[model("bee", "")],
-        "",
-        "",
-        &[(db::DATABASE_URL_VAR, &url)],
-    )
-    .await;
-    let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
-    let admin = users::create(&pool, "admin@example.org", Role::Admin).await.unwrap();
-    let session = sessions::create(&pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+    let site = Site::start("").await;
+    let (stingd, pool, origin) = (&site.stingd, &site.pool, &site.origin);
+    let admin = users::create(pool, "admin@example.org", Role::Admin).await.unwrap();
+    let session = sessions::create(pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
     let cookie = format!("{}={session}", sessions::COOKIE_NAME);
-    let bob = users::create(&pool, "bob@example.org", Role::User).await.unwrap();
-    let bobs_session = sessions::create(&pool, bob.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
+    let bob = users::create(pool, "bob@example.org", Role::User).await.unwrap();
+    let bobs_session = sessions::create(pool, bob.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
     let post = |path: String, body: serde_json::Value| {
         stingd
             .http
             .post(format!("{}{path}", stingd.base))
             .header("cookie", &cookie)
-            .header("origin", &origin)
+            .header("origin", origin)
             .json(&body)
             .send()
     };
@@ -213,9 +188,9 @@ async fn admin_actions_work_and_are_audited() {
             .status(),
         204
     );
-    assert_eq!(users::find(&pool, bob.id).await.unwrap().unwrap().role, Role::Moderator);
+    assert_eq!(users::find(pool, bob.id).await.unwrap().unwrap().role, Role::Moderator);
     assert!(
-        sessions::authenticate(&pool, &bobs_session, Duration::from_secs(3600)).await.unwrap().is_none(),
+        sessions::authenticate(pool, &bobs_session, Duration::from_secs(3600)).await.unwrap().is_none(),
         "new privileges need a new sign-in"
     );
     assert_eq!(

@@ -6,9 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{API_KEY, Stingd, chat_body, model};
-use sting_e2e::Component;
-use sting_e2e::env::require_path;
+use common::site::Site;
+use common::{API_KEY, chat_body};
 use sting_e2e::postgres::PostgresInstance;
 use stingd::db;
 use stingd::identity::sessions::{self, Aal};
@@ -17,32 +16,21 @@ use stingd::identity::users::{self, Role};
 
 const HOUR: Duration = Duration::from_secs(3600);
 
-async fn setup() -> (PostgresInstance, sqlx::PgPool, Stingd) {
-    let pg = PostgresInstance::start();
-    let pool = db::connect(&pg.url(), 2, Duration::from_secs(5)).await.unwrap();
-    db::migrate(&pool).await.unwrap();
-    let url = pg.url();
-    let stingd = Stingd::start_full(
-        &require_path(Component::LlamaServer),
-        &[model("bee", "")],
-        "",
-        "",
-        &[(db::DATABASE_URL_VAR, &url)],
-    )
-    .await;
-    (pg, pool, stingd)
+async fn setup() -> Site {
+    Site::start("").await
 }
 
-fn origin(stingd: &Stingd) -> String {
-    format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap())
+fn origin(site: &Site) -> &str {
+    &site.origin
 }
 
 #[tokio::test]
 async fn api_tokens_and_sessions_are_accepted_and_a_cookie_needs_the_sites_origin_to_change_state() {
-    let (_pg, pool, stingd) = setup().await;
-    let user = users::create(&pool, "ana@example.org", Role::User).await.unwrap();
-    let (_, token) = tokens::create(&pool, user.id, "script", &[], None).await.unwrap();
-    let session = sessions::create(&pool, user.id, Aal::One, HOUR).await.unwrap();
+    let site = setup().await;
+    let (pool, stingd) = (&site.pool, &site.stingd);
+    let user = users::create(pool, "ana@example.org", Role::User).await.unwrap();
+    let (_, token) = tokens::create(pool, user.id, "script", &[], None).await.unwrap();
+    let session = sessions::create(pool, user.id, Aal::One, HOUR).await.unwrap();
     let models = format!("{}/v1/models", stingd.base);
 
     assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 200);
@@ -79,7 +67,7 @@ async fn api_tokens_and_sessions_are_accepted_and_a_cookie_needs_the_sites_origi
         .http
         .post(&chat)
         .header("cookie", &cookie)
-        .header("origin", origin(&stingd))
+        .header("origin", origin(&site))
         .json(&body)
         .send()
         .await
@@ -91,15 +79,16 @@ async fn api_tokens_and_sessions_are_accepted_and_a_cookie_needs_the_sites_origi
 
 #[tokio::test]
 async fn a_disabled_users_token_and_session_stop_working_at_once() {
-    let (_pg, pool, stingd) = setup().await;
-    let user = users::create(&pool, "gone@example.org", Role::User).await.unwrap();
-    let (_, token) = tokens::create(&pool, user.id, "script", &[], None).await.unwrap();
-    let session = sessions::create(&pool, user.id, Aal::Two, HOUR).await.unwrap();
+    let site = setup().await;
+    let (pool, stingd) = (&site.pool, &site.stingd);
+    let user = users::create(pool, "gone@example.org", Role::User).await.unwrap();
+    let (_, token) = tokens::create(pool, user.id, "script", &[], None).await.unwrap();
+    let session = sessions::create(pool, user.id, Aal::Two, HOUR).await.unwrap();
     let models = format!("{}/v1/models", stingd.base);
     let cookie = format!("{}={session}", sessions::COOKIE_NAME);
     assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 200);
 
-    users::disable(&pool, user.id).await.unwrap();
+    users::disable(pool, user.id).await.unwrap();
     assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 401);
     assert_eq!(stingd.http.get(&models).header("cookie", &cookie).send().await.unwrap().status(), 401);
 }
@@ -107,17 +96,17 @@ async fn a_disabled_users_token_and_session_stop_working_at_once() {
 #[tokio::test]
 async fn stingd_refuses_to_serve_on_a_schema_a_newer_release_contracted() {
     let pg = PostgresInstance::start();
-    let pool = db::connect(&pg.url(), 2, Duration::from_secs(5)).await.unwrap();
-    db::migrate(&pool).await.unwrap();
+    let pool = &db::connect(&pg.url(), 2, Duration::from_secs(5)).await.unwrap();
+    db::migrate(pool).await.unwrap();
     let future = db::known_version() + 1;
     sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, 'newer', true, '\\x00', 0)")
         .bind(future)
-        .execute(&pool)
+        .execute(pool)
         .await
         .unwrap();
     sqlx::query("INSERT INTO sting_schema_compat (version, min_reader) VALUES ($1, $1)")
         .bind(future)
-        .execute(&pool)
+        .execute(pool)
         .await
         .unwrap();
 
