@@ -27,6 +27,24 @@ pub struct Principal {
     pub role: Role,
     #[serde(serialize_with = "aal_number")]
     pub aal: Aal,
+    /// What an API token may do; `None` for a session or a static key (all their role allows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<std::sync::Arc<[String]>>,
+}
+
+/// The scopes an API token can carry. A route needs `inference` if it is a model route, `read`
+/// if it only reads, and `write` otherwise.
+pub const SCOPES: &[&str] = &["inference", "read", "write"];
+
+/// The scope `method path` needs of a token.
+pub fn scope_for(method: &Method, path: &str) -> &'static str {
+    if path.starts_with("/v1/") {
+        "inference"
+    } else if matches!(*method, Method::GET | Method::HEAD) {
+        "read"
+    } else {
+        "write"
+    }
 }
 
 fn aal_number<S: serde::Serializer>(aal: &Aal, s: S) -> Result<S::Ok, S::Error> {
@@ -107,7 +125,20 @@ impl Routes {
 }
 
 async fn require(access: Access, request: Request, next: Next) -> Response {
-    match access.check(request.extensions().get::<Principal>()) {
+    let principal = request.extensions().get::<Principal>();
+    if let (Some(scopes), false) = (principal.and_then(|p| p.scopes.as_ref()), access == Access::Public) {
+        let needed = scope_for(request.method(), request.uri().path());
+        if !scopes.iter().any(|s| s == needed) {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "scope_missing",
+                format!("this token lacks the `{needed}` scope this route needs"),
+            )
+            .into_response();
+        }
+    }
+    match access.check(principal) {
         Ok(()) => next.run(request).await,
         Err(StatusCode::UNAUTHORIZED) => ApiError::unauthorized().into_response(),
         Err(_) => ApiError::new(
@@ -130,7 +161,7 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, aal: Aal, user: bool) -> Principal {
-        Principal { caller: Caller::user(Uuid::nil()), user: user.then(Uuid::nil), role, aal }
+        Principal { caller: Caller::user(Uuid::nil()), user: user.then(Uuid::nil), role, aal, scopes: None }
     }
 
     #[test]

@@ -78,14 +78,47 @@ pub async fn disable_user(
 ) -> Response {
     respond(
         async {
-            let pool = database(&state)?;
+            let identity = identity(&state)?;
+            let pool = &identity.pool;
             if principal.user == Some(id) {
                 return Err(ApiError::bad_request("cannot_disable_self", "an admin cannot disable their own account"));
             }
-            users::disable(pool, id).await.map_err(failed)?;
+            users::disable(pool, &identity.credentials, id).await.map_err(failed)?;
             audit::record(pool, principal.user, "user.disable", Some(&id.to_string()), json!({}))
                 .await
                 .map_err(failed)?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        .await,
+    )
+}
+
+/// Deletes an account and everything it owns; the audit log keeps the event.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(id): Path<Uuid>,
+) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            if principal.user == Some(id) {
+                return Err(ApiError::bad_request("cannot_delete_self", "an admin cannot delete their own account"));
+            }
+            let user = users::find(&identity.pool, id)
+                .await
+                .map_err(failed)?
+                .ok_or_else(|| failed(IdentityError::NoSuchUser))?;
+            users::delete(&identity.pool, &identity.credentials, id).await.map_err(failed)?;
+            audit::record(
+                &identity.pool,
+                principal.user,
+                "user.delete",
+                Some(&id.to_string()),
+                json!({ "email": user.email }),
+            )
+            .await
+            .map_err(failed)?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         .await,
@@ -105,13 +138,12 @@ pub async fn change_role(
 ) -> Response {
     respond(
         async {
-            let Json(change) = change.map_err(|rejection| {
-                ApiError::new(rejection.status(), "invalid_request_error", "invalid_body", rejection.body_text())
-            })?;
-            let pool = database(&state)?;
+            let Json(change) = change.map_err(ApiError::from_json_rejection)?;
+            let identity = identity(&state)?;
+            let pool = &identity.pool;
             let before =
                 users::find(pool, id).await.map_err(failed)?.ok_or_else(|| failed(IdentityError::NoSuchUser))?;
-            users::set_role(pool, id, change.role).await.map_err(failed)?;
+            users::set_role(pool, &identity.credentials, id, change.role).await.map_err(failed)?;
             let detail = json!({ "from": before.role, "to": change.role });
             audit::record(pool, principal.user, "user.role", Some(&id.to_string()), detail).await.map_err(failed)?;
             Ok(StatusCode::NO_CONTENT.into_response())
@@ -126,8 +158,9 @@ pub async fn revoke_all_sessions(
 ) -> Response {
     respond(
         async {
-            let pool = database(&state)?;
-            let revoked = sessions::revoke_all(pool).await.map_err(failed)?;
+            let identity = identity(&state)?;
+            let pool = &identity.pool;
+            let revoked = sessions::revoke_all(pool, &identity.credentials).await.map_err(failed)?;
             audit::record(pool, principal.user, "sessions.revoke_all", None, json!({ "revoked": revoked }))
                 .await
                 .map_err(failed)?;
@@ -173,9 +206,7 @@ pub async fn invite(
 ) -> Response {
     respond(
         async {
-            let Json(invitation) = body.map_err(|rejection| {
-                ApiError::new(rejection.status(), "invalid_request_error", "invalid_body", rejection.body_text())
-            })?;
+            let Json(invitation) = body.map_err(ApiError::from_json_rejection)?;
             let identity = identity(&state)?;
             let user =
                 users::create(&identity.pool, &invitation.email, invitation.role).await.map_err(|e| match e {
@@ -224,7 +255,7 @@ pub async fn reset_factors(
     respond(
         async {
             let identity = identity(&state)?;
-            crate::identity::factors::reset_all(&identity.pool, id).await.map_err(failed)?;
+            crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await.map_err(failed)?;
             let user = users::find(&identity.pool, id)
                 .await
                 .map_err(failed)?

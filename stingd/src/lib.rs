@@ -14,3 +14,4 @@ pub mod serve;
 pub mod signin;
 pub mod supervisor;
 pub mod tls;
+pub mod tokens_api;

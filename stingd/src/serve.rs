@@ -188,7 +188,10 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             let domain = &options.config.system.domain;
             let origin =
                 if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };
+            let credentials = crate::identity::cache::CredentialCache::new(crate::identity::cache::MAX_AGE);
+            tokio::spawn(credentials.clone().listen(pool.clone()));
             Some(gateway::Identity {
+                credentials,
                 pool,
                 session_idle: options.config.auth.session.idle_timeout.as_std(),
                 origin: origin.into(),

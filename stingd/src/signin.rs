@@ -160,7 +160,10 @@ pub async fn totp_confirm(
                     "that code is not valid now",
                 ));
             }
-            let id = sessions::rotate(&identity.pool, &old, Aal::Two).await.map_err(failed)?.ok_or_else(rejected)?;
+            let id = sessions::rotate(&identity.pool, &identity.credentials, &old, Aal::Two)
+                .await
+                .map_err(failed)?
+                .ok_or_else(rejected)?;
             let codes = factors::new_recovery_codes(&identity.pool, user).await.map_err(failed)?;
             audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await.map_err(failed)?;
             Ok(with_session(json!({ "aal": 2, "recovery_codes": codes }), &id, state.session_absolute))
@@ -333,7 +336,7 @@ pub async fn signout(State(state): State<AppState>, request: Request) -> Respons
             let cookie = crate::gateway::session_cookie(&request);
             drop(request);
             if let Some(id) = cookie {
-                sessions::revoke(&identity.pool, &id).await.map_err(failed)?;
+                sessions::revoke(&identity.pool, &identity.credentials, &id).await.map_err(failed)?;
             }
             let mut response = StatusCode::NO_CONTENT.into_response();
             let clear = format!("{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0", sessions::COOKIE_NAME);

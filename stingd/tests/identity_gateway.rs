@@ -29,7 +29,7 @@ async fn api_tokens_and_sessions_are_accepted_and_a_cookie_needs_the_sites_origi
     let site = setup().await;
     let (pool, stingd) = (&site.pool, &site.stingd);
     let user = users::create(pool, "ana@example.org", Role::User).await.unwrap();
-    let (_, token) = tokens::create(pool, user.id, "script", &[], None).await.unwrap();
+    let (_, token) = tokens::create(pool, user.id, "script", &["inference"], None).await.unwrap();
     let session = sessions::create(pool, user.id, Aal::One, HOUR).await.unwrap();
     let models = format!("{}/v1/models", stingd.base);
 
@@ -81,16 +81,81 @@ async fn api_tokens_and_sessions_are_accepted_and_a_cookie_needs_the_sites_origi
 async fn a_disabled_users_token_and_session_stop_working_at_once() {
     let site = setup().await;
     let (pool, stingd) = (&site.pool, &site.stingd);
+    let admin = users::create(pool, "admin@example.org", Role::Admin).await.unwrap();
+    let admin_cookie =
+        format!("{}={}", sessions::COOKIE_NAME, sessions::create(pool, admin.id, Aal::Two, HOUR).await.unwrap());
     let user = users::create(pool, "gone@example.org", Role::User).await.unwrap();
-    let (_, token) = tokens::create(pool, user.id, "script", &[], None).await.unwrap();
+    let (_, token) = tokens::create(pool, user.id, "script", &["inference"], None).await.unwrap();
     let session = sessions::create(pool, user.id, Aal::Two, HOUR).await.unwrap();
     let models = format!("{}/v1/models", stingd.base);
     let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    // Used once each, so both are in stingd's credential cache.
     assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 200);
+    assert_eq!(stingd.http.get(&models).header("cookie", &cookie).send().await.unwrap().status(), 200);
 
-    users::disable(pool, user.id).await.unwrap();
+    let disable =
+        site.post(&format!("/api/admin/users/{}/disable", user.id), Some(&admin_cookie), serde_json::json!({})).await;
+    assert_eq!(disable.status(), 204);
     assert_eq!(stingd.http.get(&models).bearer_auth(&token).send().await.unwrap().status(), 401);
     assert_eq!(stingd.http.get(&models).header("cookie", &cookie).send().await.unwrap().status(), 401);
+}
+
+/// Polls `url` with `cookie` until it is refused; how long that took.
+async fn until_refused(site: &Site, cookie: &str) -> Duration {
+    let started = std::time::Instant::now();
+    // Well under the cache's own limit (`MAX_AGE`), so only a notification explains a refusal.
+    while started.elapsed() < stingd::identity::cache::MAX_AGE / 3 {
+        if site.get("/api/me", cookie).await.status() == 401 {
+            return started.elapsed();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the revocation never reached stingd's credential cache");
+}
+
+#[tokio::test]
+async fn a_revocation_made_elsewhere_reaches_the_cache_through_the_database_even_after_a_restart() {
+    let site = setup().await;
+    let pool = &site.pool;
+    let user = users::create(pool, "elsewhere@example.org", Role::User).await.unwrap();
+    let first = format!("{}={}", sessions::COOKIE_NAME, sessions::create(pool, user.id, Aal::One, HOUR).await.unwrap());
+    let second =
+        format!("{}={}", sessions::COOKIE_NAME, sessions::create(pool, user.id, Aal::One, HOUR).await.unwrap());
+    assert_eq!(site.get("/api/me", &first).await.status(), 200);
+    assert_eq!(site.get("/api/me", &second).await.status(), 200);
+
+    // Another stingd, or an operator with psql: nothing tells this stingd but the database.
+    sqlx::query("UPDATE users SET disabled_at = now() WHERE id = $1").bind(user.id).execute(pool).await.unwrap();
+    until_refused(&site, &first).await;
+
+    // A restart loses notifications sent meanwhile; while stingd cannot hear them it serves
+    // nothing from memory, and it listens again once the database is back.
+    sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1").bind(user.id).execute(pool).await.unwrap();
+    let third = format!("{}={}", sessions::COOKIE_NAME, sessions::create(pool, user.id, Aal::One, HOUR).await.unwrap());
+    assert_eq!(site.get("/api/me", &third).await.status(), 200);
+    site.pg.stop();
+    // The listener notices the closed connection a moment after the server has gone.
+    let mut refused = false;
+    for _ in 0..100 {
+        if site.get("/api/me", &third).await.status() == 503 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "no cached answer while revocations cannot be heard");
+    site.pg.start_again();
+    let mut status = 0;
+    for _ in 0..200 {
+        status = site.get("/api/me", &third).await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200, "back once the database is");
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.id).execute(pool).await.unwrap();
+    until_refused(&site, &third).await;
 }
 
 #[tokio::test]

@@ -36,6 +36,18 @@ impl ApiError {
         )
     }
 
+    /// A body that is not the JSON a route expects (400 unreadable, 415 wrong type, 422 wrong
+    /// shape, 413 too large).
+    pub fn from_json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        let status = rejection.status();
+        let code = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => return too_large(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            _ => "invalid_body",
+        };
+        Self::new(status, "invalid_request_error", code, rejection.body_text())
+    }
+
     pub fn upstream(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_GATEWAY, "server_error", "upstream_error", message)
     }
@@ -72,16 +84,55 @@ impl From<AcquireError> for ApiError {
 impl From<axum::extract::rejection::BytesRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request_error",
-                "body_too_large",
-                format!("the request body is larger than {} MiB", super::MAX_BODY_BYTES / (1024 * 1024)),
-            )
+            too_large()
         } else {
             Self::bad_request("unreadable_body", rejection.body_text())
         }
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "invalid_request_error",
+        "body_too_large",
+        format!("the request body is larger than {} MiB", super::MAX_BODY_BYTES / (1024 * 1024)),
+    )
+}
+
+/// Any error response not already in the JSON shape (an extractor's plain-text rejection of a
+/// malformed path or query, say) gets it, with a code from its status, so that clients only
+/// ever parse one error format.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text =
+        axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let (kind, code) = match status {
+        StatusCode::NOT_FOUND => ("invalid_request_error", "not_found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("invalid_request_error", "method_not_allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request_error", "body_too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("invalid_request_error", "unsupported_media_type"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_request_error", "invalid_body"),
+        s if s.is_client_error() => ("invalid_request_error", "invalid_request"),
+        _ => ("server_error", "internal_error"),
+    };
+    let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    let mut response = (status, axum::Json(error_body(kind, code, &message))).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
 }
 
 /// The error as JSON, for the body of a response or an SSE event.

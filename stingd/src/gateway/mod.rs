@@ -18,7 +18,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde_json::json;
 
 pub use audit::AuditLog;
@@ -70,6 +70,8 @@ pub struct Identity {
     pub session_idle: std::time::Duration,
     /// `https://domain[:port]`: the only origin allowed to change state with a session cookie.
     pub origin: Arc<str>,
+    /// Validated sessions and tokens, forgotten when the database says they changed.
+    pub credentials: Arc<crate::identity::cache::CredentialCache>,
 }
 
 #[derive(Clone)]
@@ -114,6 +116,10 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/auth/magic-link/verify", Access::Public, post(crate::signin::magic_link_verify))
         .add(Method::POST, "/api/auth/totp/setup", Access::Authenticated, post(crate::signin::totp_setup))
         .add(Method::POST, "/api/auth/totp/confirm", Access::Authenticated, post(crate::signin::totp_confirm))
+        .add(Method::DELETE, "/api/admin/users/{id}", Access::Role(Role::Admin), delete(crate::admin::delete_user))
+        .add(Method::GET, "/api/tokens", Access::Role(Role::Viewer), get(crate::tokens_api::list))
+        .add(Method::POST, "/api/tokens", Access::Role(Role::User), post(crate::tokens_api::create))
+        .add(Method::DELETE, "/api/tokens/{id}", Access::Role(Role::Viewer), delete(crate::tokens_api::revoke))
 }
 
 /// The API. Serve it with `into_make_service_with_connect_info::<PeerAddr>()`: the rate-limit
@@ -154,6 +160,7 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
+        .layer(middleware::map_response(error::json_errors))
         .with_state(state)
 }
 
@@ -174,18 +181,22 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
             user: None,
             role: Role::User,
             aal: Aal::One,
+            scopes: None,
         });
         let principal = match (key, &state.identity) {
             (Some(p), _) => Some(p),
-            (None, Some(identity)) => match crate::identity::tokens::authenticate(&identity.pool, &presented).await {
-                Ok(owner) => owner.map(|o| Principal {
-                    caller: Caller::user(o.user),
-                    user: Some(o.user),
-                    role: o.role,
-                    aal: Aal::One,
-                }),
-                Err(e) => return identity_unavailable(e),
-            },
+            (None, Some(identity)) => {
+                match crate::identity::tokens::authenticate(&identity.pool, &identity.credentials, &presented).await {
+                    Ok(owner) => owner.map(|o| Principal {
+                        caller: Caller::user(o.user),
+                        user: Some(o.user),
+                        role: o.role,
+                        aal: Aal::One,
+                        scopes: Some(o.scopes.into()),
+                    }),
+                    Err(e) => return identity_unavailable(e),
+                }
+            }
             (None, None) => None,
         };
         match principal {
@@ -193,7 +204,9 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
             None => return ApiError::unauthorized().into_response(),
         }
     } else if let (Some(id), Some(identity)) = (session_cookie(&request), &state.identity) {
-        match crate::identity::sessions::authenticate(&identity.pool, &id, identity.session_idle).await {
+        match crate::identity::sessions::authenticate(&identity.pool, &identity.credentials, &id, identity.session_idle)
+            .await
+        {
             Ok(Some(session)) => {
                 let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
                 let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -211,6 +224,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
                     user: Some(session.user),
                     role: session.role,
                     aal: session.aal,
+                    scopes: None,
                 })
             }
             // A stale cookie is no credential: public routes (signing in again) must still work.

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::IdentityError;
+use super::cache::CredentialCache;
 
 /// The issuer shown in authenticator apps.
 pub const TOTP_ISSUER: &str = "STING";
@@ -183,7 +184,7 @@ pub async fn use_recovery_code(pool: &PgPool, user: Uuid, code: &str) -> Result<
 
 /// Removes every factor of a user (TOTP, password, recovery codes) and ends their sessions, in
 /// one transaction: for a lost phone or a suspected compromise. The user enrols again.
-pub async fn reset_all(pool: &PgPool, user: Uuid) -> Result<(), IdentityError> {
+pub async fn reset_all(pool: &PgPool, cache: &CredentialCache, user: Uuid) -> Result<(), IdentityError> {
     let mut tx = pool.begin().await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)").bind(user).fetch_one(&mut *tx).await?;
@@ -194,5 +195,6 @@ pub async fn reset_all(pool: &PgPool, user: Uuid) -> Result<(), IdentityError> {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(user).execute(&mut *tx).await?;
     }
     tx.commit().await?;
+    cache.forget_user(user);
     Ok(())
 }

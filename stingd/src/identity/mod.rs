@@ -4,6 +4,7 @@
 //! unknown email costs the same time as a wrong password).
 
 pub mod audit;
+pub mod cache;
 pub mod enrolment;
 pub mod factors;
 pub mod magic;

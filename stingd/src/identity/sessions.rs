@@ -9,13 +9,17 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::IdentityError;
+use super::cache::{Credential, CredentialCache};
 use super::secrets::{hash, new_secret};
 use super::users::Role;
 
 pub const COOKIE_NAME: &str = "sting_session";
 const PREFIX: &str = "sess_";
-/// How often `last_seen_at` is written back (not on every request).
-const TOUCH_EVERY_SECS: i64 = 60;
+/// How often `last_seen_at` is written back (not on every request): at most once a minute, and
+/// often enough that a session in use never reaches the idle timeout between writes.
+fn touch_every(idle: Duration) -> Duration {
+    (idle / 4).min(Duration::from_secs(60))
+}
 
 /// Authentication assurance: 1 for one factor, 2 for two (or a passkey with verification).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,29 +51,51 @@ pub async fn create(pool: &PgPool, user: Uuid, aal: Aal, absolute: Duration) -> 
 }
 
 /// The session this id names, if it is alive: not expired, used within `idle`, its user not
-/// disabled.
-pub async fn authenticate(pool: &PgPool, id: &str, idle: Duration) -> Result<Option<Session>, IdentityError> {
-    let row: Option<(Uuid, String, i16, bool)> = sqlx::query_as(
-        "SELECT s.user_id, u.role, s.aal, s.last_seen_at < now() - make_interval(secs => $3)
+/// disabled. Answered from `cache` when it can be (see [`super::cache`]).
+pub async fn authenticate(
+    pool: &PgPool,
+    cache: &CredentialCache,
+    id: &str,
+    idle: Duration,
+) -> Result<Option<Session>, IdentityError> {
+    let key = hash(id);
+    if let Some(Credential::Session(session)) = cache.get(&key) {
+        return Ok(Some(session));
+    }
+    let ticket = cache.ticket();
+    let row: Option<(Uuid, String, i16, bool, f64)> = sqlx::query_as(
+        "SELECT s.user_id, u.role, s.aal, s.last_seen_at < now() - make_interval(secs => $3),
+                extract(epoch FROM s.expires_at - now())::float8
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL
            AND s.last_seen_at > now() - make_interval(secs => $2)",
     )
-    .bind(hash(id))
+    .bind(&key)
     .bind(idle.as_secs_f64())
-    .bind(TOUCH_EVERY_SECS as f64)
+    .bind(touch_every(idle).as_secs_f64())
     .fetch_optional(pool)
     .await?;
-    let Some((user, role, aal, stale)) = row else { return Ok(None) };
+    let Some((user, role, aal, stale, remaining)) = row else { return Ok(None) };
     if stale {
-        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1").bind(hash(id)).execute(pool).await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1").bind(&key).execute(pool).await?;
     }
     let role = Role::parse(&role);
-    Ok(Some(Session { user, role, aal: if aal >= 2 { Aal::Two } else { Aal::One } }))
+    let session = Session { user, role, aal: if aal >= 2 { Aal::Two } else { Aal::One } };
+    if let Some(ticket) = ticket {
+        // Believed no longer than a touch interval, so `last_seen_at` keeps up with use.
+        let valid_for = Duration::from_secs_f64(remaining.max(0.0)).min(touch_every(idle));
+        cache.put(ticket, key, Credential::Session(session.clone()), Some(valid_for));
+    }
+    Ok(Some(session))
 }
 
 /// Replaces a session's id (and raises its assurance): the old id stops working at once.
-pub async fn rotate(pool: &PgPool, old: &str, aal: Aal) -> Result<Option<String>, IdentityError> {
+pub async fn rotate(
+    pool: &PgPool,
+    cache: &CredentialCache,
+    old: &str,
+    aal: Aal,
+) -> Result<Option<String>, IdentityError> {
     let new = new_secret(PREFIX);
     let moved = sqlx::query("UPDATE sessions SET id_hash = $2, aal = greatest(aal, $3), last_seen_at = now() WHERE id_hash = $1 AND expires_at > now()")
         .bind(hash(old))
@@ -78,17 +104,22 @@ pub async fn rotate(pool: &PgPool, old: &str, aal: Aal) -> Result<Option<String>
         .execute(pool)
         .await?
         .rows_affected();
+    cache.forget(&hash(old));
     Ok((moved == 1).then_some(new))
 }
 
-pub async fn revoke(pool: &PgPool, id: &str) -> Result<(), IdentityError> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(hash(id)).execute(pool).await?;
+pub async fn revoke(pool: &PgPool, cache: &CredentialCache, id: &str) -> Result<(), IdentityError> {
+    let key = hash(id);
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(&key).execute(pool).await?;
+    cache.forget(&key);
     Ok(())
 }
 
 /// Ends every session of every user (what `msting reset-auth` asks for). Returns how many.
-pub async fn revoke_all(pool: &PgPool) -> Result<u64, IdentityError> {
-    Ok(sqlx::query("DELETE FROM sessions").execute(pool).await?.rows_affected())
+pub async fn revoke_all(pool: &PgPool, cache: &CredentialCache) -> Result<u64, IdentityError> {
+    let revoked = sqlx::query("DELETE FROM sessions").execute(pool).await?.rows_affected();
+    cache.forget_all();
+    Ok(revoked)
 }
 
 /// The `Set-Cookie` value for a session id.

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::IdentityError;
+use super::cache::CredentialCache;
 
 /// The roles of the security model, from most to least privileged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -106,7 +107,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<User>, IdentityError> {
 
 /// Changes a role and ends the user's sessions, so the new privileges come with a new sign-in
 /// (and a new session id).
-pub async fn set_role(pool: &PgPool, user: Uuid, role: Role) -> Result<(), IdentityError> {
+pub async fn set_role(pool: &PgPool, cache: &CredentialCache, user: Uuid, role: Role) -> Result<(), IdentityError> {
     let mut tx = pool.begin().await?;
     let found = sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
         .bind(user)
@@ -118,12 +119,13 @@ pub async fn set_role(pool: &PgPool, user: Uuid, role: Role) -> Result<(), Ident
     }
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
     tx.commit().await?;
+    cache.forget_user(user);
     Ok(())
 }
 
 /// Disables an account and, in the same transaction, ends every session and revokes every
 /// token it has: nothing it held works a moment later.
-pub async fn disable(pool: &PgPool, user: Uuid) -> Result<(), IdentityError> {
+pub async fn disable(pool: &PgPool, cache: &CredentialCache, user: Uuid) -> Result<(), IdentityError> {
     let mut tx = pool.begin().await?;
     let found = sqlx::query("UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE id = $1")
         .bind(user)
@@ -138,6 +140,18 @@ pub async fn disable(pool: &PgPool, user: Uuid) -> Result<(), IdentityError> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    cache.forget_user(user);
+    Ok(())
+}
+
+/// Deletes an account and everything it owns (sessions, tokens and factors go with it; audit
+/// records keep the event and lose the actor).
+pub async fn delete(pool: &PgPool, cache: &CredentialCache, user: Uuid) -> Result<(), IdentityError> {
+    let found = sqlx::query("DELETE FROM users WHERE id = $1").bind(user).execute(pool).await?;
+    cache.forget_user(user);
+    if found.rows_affected() == 0 {
+        return Err(IdentityError::NoSuchUser);
+    }
     Ok(())
 }
 

@@ -18,7 +18,8 @@ pub struct Site {
     pub mail: SmtpSink,
     /// `https://localhost:PORT`, the origin stingd accepts cookie state changes from.
     pub origin: String,
-    _pg: PostgresInstance,
+    /// The site's database server (to restart it, say).
+    pub pg: PostgresInstance,
 }
 
 impl Site {
@@ -47,7 +48,7 @@ impl Site {
         )
         .await;
         let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
-        Self { stingd, pool, mail, origin, _pg: pg }
+        Self { stingd, pool, mail, origin, pg }
     }
 
     pub async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> reqwest::Response {

@@ -1,0 +1,146 @@
+//! A user's own API tokens, for programs and the OpenAI-compatible gateway: created from a
+//! signed-in session (a token cannot mint tokens), shown once, listed without their secret,
+//! revoked by their owner. Another user's token is "not found", never "forbidden".
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::access::{Principal, SCOPES};
+use crate::gateway::{ApiError, AppState};
+use crate::identity::{audit, tokens};
+
+/// A token lives this long unless asked otherwise (`expires_in_days`; 0 means never).
+const DEFAULT_DAYS: u32 = 90;
+const MAX_DAYS: u32 = 3650;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    name: String,
+    scopes: Vec<String>,
+    expires_in_days: Option<u32>,
+}
+
+fn identity(state: &AppState) -> Result<&crate::gateway::Identity, ApiError> {
+    state.identity.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "identity_unavailable",
+            "tokens need the database",
+        )
+    })
+}
+
+fn failed(error: crate::identity::IdentityError) -> ApiError {
+    tracing::error!(%error, "token operation failed");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_error",
+        "identity_unavailable",
+        "the account store did not answer",
+    )
+}
+
+/// The signed-in user behind a request (the route's access rule guarantees one).
+fn owner(principal: &Principal) -> Result<Uuid, ApiError> {
+    principal
+        .user
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "permission_error", "forbidden", "tokens belong to users"))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let result = async {
+        let Json(new) = body.map_err(ApiError::from_json_rejection)?;
+        let user = owner(&principal)?;
+        if principal.scopes.is_some() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "permission_error",
+                "session_required",
+                "tokens are created from a signed-in session, not with another token",
+            ));
+        }
+        let name = new.name.trim();
+        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+            return Err(ApiError::bad_request("invalid_name", "a token needs a name of 1 to 100 printable characters"));
+        }
+        if new.scopes.is_empty() {
+            return Err(ApiError::bad_request(
+                "invalid_scopes",
+                format!("name at least one scope of: {}", SCOPES.join(", ")),
+            ));
+        }
+        if let Some(unknown) = new.scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+            return Err(ApiError::bad_request(
+                "invalid_scopes",
+                format!("unknown scope `{unknown}`; the scopes are: {}", SCOPES.join(", ")),
+            ));
+        }
+        let days = new.expires_in_days.unwrap_or(DEFAULT_DAYS);
+        if days > MAX_DAYS {
+            return Err(ApiError::bad_request(
+                "invalid_expiry",
+                format!("expires_in_days is at most {MAX_DAYS} (0 for a token that never expires)"),
+            ));
+        }
+        let expires_in = (days > 0).then(|| std::time::Duration::from_secs(u64::from(days) * 86_400));
+        let identity = identity(&state)?;
+        let scopes: Vec<&str> = new.scopes.iter().map(String::as_str).collect();
+        let (id, secret) = tokens::create(&identity.pool, user, name, &scopes, expires_in).await.map_err(failed)?;
+        let detail = json!({ "name": name, "scopes": scopes, "expires_in_days": days });
+        audit::record(&identity.pool, Some(user), "token.create", Some(&id.to_string()), detail)
+            .await
+            .map_err(failed)?;
+        let body = json!({ "id": id, "name": name, "scopes": scopes, "token": secret,
+                           "note": "this is the only time the token is shown" });
+        Ok((StatusCode::CREATED, Json(body)).into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn list(State(state): State<AppState>, axum::Extension(principal): axum::Extension<Principal>) -> Response {
+    let result = async {
+        let user = owner(&principal)?;
+        let identity = identity(&state)?;
+        let list = tokens::list(&identity.pool, user).await.map_err(failed)?;
+        Ok::<_, ApiError>(Json(json!({ "tokens": list })).into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(id): Path<Uuid>,
+) -> Response {
+    let result = async {
+        let user = owner(&principal)?;
+        let identity = identity(&state)?;
+        if !tokens::revoke(&identity.pool, &identity.credentials, user, id).await.map_err(failed)? {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_request_error",
+                "token_not_found",
+                "no such token",
+            ));
+        }
+        audit::record(&identity.pool, Some(user), "token.revoke", Some(&id.to_string()), json!({}))
+            .await
+            .map_err(failed)?;
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await;
+    result.unwrap_or_else(IntoResponse::into_response)
+}
