@@ -24,6 +24,9 @@ pub struct Principal {
     pub caller: Caller,
     /// The signed-in user; `None` for a static gateway key.
     pub user: Option<Uuid>,
+    /// The signed-in user's address (shown by `/api/me` without another lookup).
+    #[serde(skip)]
+    pub email: Option<std::sync::Arc<str>>,
     pub role: Role,
     #[serde(serialize_with = "aal_number")]
     pub aal: Aal,
@@ -161,7 +164,14 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, aal: Aal, user: bool) -> Principal {
-        Principal { caller: Caller::user(Uuid::nil()), user: user.then(Uuid::nil), role, aal, scopes: None }
+        Principal {
+            caller: Caller::user(Uuid::nil()),
+            user: user.then(Uuid::nil),
+            email: None,
+            role,
+            aal,
+            scopes: None,
+        }
     }
 
     #[test]

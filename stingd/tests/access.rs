@@ -117,6 +117,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                     Some(stingd::access::Principal {
                         caller: stingd::gateway::Caller { id: "key".into() },
                         user: None,
+                        email: None,
                         role: Role::User,
                         aal: Aal::One,
                         scopes: None,
@@ -129,6 +130,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                     Some(stingd::access::Principal {
                         caller: stingd::gateway::Caller::user(user),
                         user: Some(user),
+                        email: None,
                         role: *role,
                         aal: *aal,
                         scopes: None,

@@ -179,6 +179,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
         let key = state.api_keys.identify(presented.as_bytes()).map(|caller| Principal {
             caller,
             user: None,
+            email: None,
             role: Role::User,
             aal: Aal::One,
             scopes: None,
@@ -190,6 +191,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
                     Ok(owner) => owner.map(|o| Principal {
                         caller: Caller::user(o.user),
                         user: Some(o.user),
+                        email: Some(o.email.into()),
                         role: o.role,
                         aal: Aal::One,
                         scopes: Some(o.scopes.into()),
@@ -222,6 +224,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
                 Some(Principal {
                     caller: Caller::user(session.user),
                     user: Some(session.user),
+                    email: Some(session.email.into()),
                     role: session.role,
                     aal: session.aal,
                     scopes: None,

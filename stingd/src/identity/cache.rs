@@ -191,7 +191,7 @@ mod tests {
     use crate::identity::users::Role;
 
     fn session(user: Uuid) -> Credential {
-        Credential::Session(Session { user, role: Role::User, aal: Aal::One })
+        Credential::Session(Session { user, email: "a@example.org".into(), role: Role::User, aal: Aal::One })
     }
 
     fn live_cache() -> Arc<CredentialCache> {

@@ -31,6 +31,7 @@ pub enum Aal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     pub user: Uuid,
+    pub email: String,
     pub role: Role,
     pub aal: Aal,
 }
@@ -63,8 +64,8 @@ pub async fn authenticate(
         return Ok(Some(session));
     }
     let ticket = cache.ticket();
-    let row: Option<(Uuid, String, i16, bool, f64)> = sqlx::query_as(
-        "SELECT s.user_id, u.role, s.aal, s.last_seen_at < now() - make_interval(secs => $3),
+    let row: Option<(Uuid, String, String, i16, bool, f64)> = sqlx::query_as(
+        "SELECT s.user_id, u.email, u.role, s.aal, s.last_seen_at < now() - make_interval(secs => $3),
                 extract(epoch FROM s.expires_at - now())::float8
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.id_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL
@@ -75,12 +76,12 @@ pub async fn authenticate(
     .bind(touch_every(idle).as_secs_f64())
     .fetch_optional(pool)
     .await?;
-    let Some((user, role, aal, stale, remaining)) = row else { return Ok(None) };
+    let Some((user, email, role, aal, stale, remaining)) = row else { return Ok(None) };
     if stale {
         sqlx::query("UPDATE sessions SET last_seen_at = now() WHERE id_hash = $1").bind(&key).execute(pool).await?;
     }
     let role = Role::parse(&role);
-    let session = Session { user, role, aal: if aal >= 2 { Aal::Two } else { Aal::One } };
+    let session = Session { user, email, role, aal: if aal >= 2 { Aal::Two } else { Aal::One } };
     if let Some(ticket) = ticket {
         // Believed no longer than a touch interval, so `last_seen_at` keeps up with use.
         let valid_for = Duration::from_secs_f64(remaining.max(0.0)).min(touch_every(idle));

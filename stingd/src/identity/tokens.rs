@@ -16,6 +16,7 @@ const PREFIX: &str = "sting_";
 pub struct TokenOwner {
     pub token: Uuid,
     pub user: Uuid,
+    pub email: String,
     pub role: super::users::Role,
     pub scopes: Vec<String>,
 }
@@ -61,12 +62,13 @@ pub async fn authenticate(
     struct Row {
         id: Uuid,
         user_id: Uuid,
+        email: String,
         role: String,
         scopes: Vec<String>,
         remaining: Option<f64>,
     }
     let row: Option<Row> = sqlx::query_as(
-        "SELECT t.id, t.user_id, u.role, t.scopes, extract(epoch FROM t.expires_at - now())::float8 AS remaining
+        "SELECT t.id, t.user_id, u.email, u.role, t.scopes, extract(epoch FROM t.expires_at - now())::float8 AS remaining
          FROM api_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
            AND u.disabled_at IS NULL",
@@ -75,8 +77,13 @@ pub async fn authenticate(
     .fetch_optional(pool)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let owner =
-        TokenOwner { token: row.id, user: row.user_id, role: super::users::Role::parse(&row.role), scopes: row.scopes };
+    let owner = TokenOwner {
+        token: row.id,
+        user: row.user_id,
+        email: row.email,
+        role: super::users::Role::parse(&row.role),
+        scopes: row.scopes,
+    };
     if let Some(ticket) = ticket {
         let valid_for = row.remaining.map(|r| Duration::from_secs_f64(r.max(0.0)));
         cache.put(ticket, key, Credential::Token(owner.clone()), valid_for);

@@ -5,9 +5,10 @@
 //!   eval "$(sudo tests/env/setup.sh)"
 //!   target/release/bench-auth --stingd target/release/stingd [--seconds 5] [--connections 32]
 //!
-//! Three ways in: no credentials (`/health`), a static gateway key (`/v1/models`, no database),
-//! and a session cookie (`/api/me`, one PostgreSQL lookup). PostgreSQL is a server of the
-//! benchmark's own. Each is driven by the same closed loop of concurrent connections.
+//! Every way in: no credentials (`/health`), a static gateway key, an API token and a session
+//! cookie on the same route (`/v1/models`), and the session on `/api/me`. Tokens and sessions
+//! are checked against PostgreSQL (a server of the benchmark's own) and then held in stingd's
+//! credential cache. Each is driven by the same closed loop of concurrent connections.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -63,11 +64,19 @@ async fn main() -> anyhow::Result<()> {
         .execute(&pool)
         .await?;
     let cookie = format!("sting_session={session}");
+    let token = "sting_benchmark-token-0123456789abcdefghijklmnopq";
+    sqlx::query("INSERT INTO api_tokens (user_id, name, secret_hash, scopes) VALUES ($2::uuid, 'bench', sha256($1::bytea), '{inference,read}')")
+        .bind(token.as_bytes())
+        .bind(&user.0)
+        .execute(&pool)
+        .await?;
 
-    let cases: [Case; 3] = [
+    let cases: [Case; 5] = [
         ("GET /health (no credentials)", format!("{base}/health"), None),
         ("GET /v1/models (static key)", format!("{base}/v1/models"), Some(("authorization", format!("Bearer {KEY}")))),
-        ("GET /api/me (session, PostgreSQL)", format!("{base}/api/me"), Some(("cookie", cookie))),
+        ("GET /v1/models (API token)", format!("{base}/v1/models"), Some(("authorization", format!("Bearer {token}")))),
+        ("GET /v1/models (session)", format!("{base}/v1/models"), Some(("cookie", cookie.clone()))),
+        ("GET /api/me (session)", format!("{base}/api/me"), Some(("cookie", cookie))),
     ];
     let mut results = Vec::new();
     for (name, url, header) in &cases {
