@@ -116,7 +116,7 @@ pub async fn delete_user(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RoleChange {
     role: Role,
 }
@@ -161,8 +161,10 @@ pub async fn revoke_all_sessions(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// How many events, newest first (1 to 1000; 100 by default).
     limit: Option<i64>,
 }
 
@@ -177,7 +179,7 @@ pub async fn audit(State(state): State<AppState>, Query(query): Query<AuditQuery
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Invitation {
     email: String,
     #[serde(default = "default_role")]

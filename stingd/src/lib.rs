@@ -9,6 +9,7 @@ pub mod gateway;
 pub mod gpu;
 pub mod identity;
 pub mod mail;
+pub mod openapi;
 pub mod sandbox;
 pub mod serve;
 pub mod signin;

@@ -69,7 +69,7 @@ fn same_site(request_origin: Option<&HeaderValue>, identity: &Identity) -> Resul
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EnrolRequest {
     token: String,
 }
@@ -131,7 +131,7 @@ pub async fn totp_setup(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CodeRequest {
     code: String,
 }
@@ -172,7 +172,7 @@ pub async fn totp_confirm(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordSignIn {
     email: String,
     password: String,
@@ -262,7 +262,7 @@ pub async fn register(State(state): State<AppState>, request: Request) -> Respon
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MagicLinkRequest {
     email: String,
 }
@@ -300,7 +300,7 @@ pub async fn magic_link(State(state): State<AppState>, request: Request) -> Resp
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MagicLinkVerify {
     token: String,
 }

@@ -18,7 +18,7 @@ use crate::identity::{audit, tokens};
 const DEFAULT_DAYS: u32 = 90;
 const MAX_DAYS: u32 = 3650;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     name: String,

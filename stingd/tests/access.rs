@@ -40,6 +40,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/tokens", Access::Role(Role::Viewer)),
     ("POST", "/api/tokens", Access::Role(Role::User)),
     ("DELETE", "/api/tokens/{id}", Access::Role(Role::Viewer)),
+    ("GET", "/api/openapi.json", Access::Authenticated),
 ];
 
 #[derive(Clone, Copy, Debug)]

@@ -22,6 +22,9 @@ PG_URL="postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:5432/$PG_DB"
 REDIS_URL="redis://127.0.0.1:6379/0"
 # The official OpenAI client library, to test that the gateway is what it claims (pinned).
 OPENAI_VERSION=3.54.0
+# In a venv of its own: its dependencies need not agree with the openai client's.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_VENV="$CACHE/schemathesis-venv"
 APT_PACKAGES=(docker.io postgresql redis-server debootstrap pebble age python3-venv ca-certificates)
 
 MODE=install
@@ -59,6 +62,7 @@ model_ready() { [ -s "$MODEL" ]; }
 image_ready() { docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; }
 openai_ready() { [ "$("$VENV/bin/python" -c 'import openai; print(openai.__version__)' 2>/dev/null)" = "$OPENAI_VERSION" ]; }
 deny_path() { echo "$CACHE/tools/bin/cargo-deny"; }
+schemathesis_ready() { [ "$("$SCHEMATHESIS_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; }
 deny_ready() { [ -x "$(deny_path)" ]; }
 
 check_all() {
@@ -72,6 +76,7 @@ check_all() {
   model_ready || need "the Gemma 3 270M GGUF at $MODEL"
   image_ready || need "the base image $BASE_IMAGE"
   openai_ready || need "the openai Python client $OPENAI_VERSION (pip, in $VENV)"
+  schemathesis_ready || need "schemathesis $SCHEMATHESIS_VERSION (pip, in $SCHEMATHESIS_VENV)"
   deny_ready || need "cargo-deny at $(deny_path)"
   [ "${#missing[@]}" -eq 0 ]
 }
@@ -91,6 +96,7 @@ STING_PEBBLE_CHALLTESTSRV=$(command -v pebble-challtestsrv)
 STING_AGE=$(command -v age)
 STING_PYTHON=$VENV/bin/python
 STING_CARGO_DENY=$(deny_path)
+STING_SCHEMATHESIS=$SCHEMATHESIS_VENV/bin/schemathesis
 EOF
 }
 
@@ -261,6 +267,13 @@ step_openai() {
   "$VENV/bin/pip" install -q "openai==$OPENAI_VERSION" >&2
 }
 
+step_schemathesis() {
+  schemathesis_ready && return 0
+  log "installing schemathesis $SCHEMATHESIS_VERSION into $SCHEMATHESIS_VENV"
+  [ -x "$SCHEMATHESIS_VENV/bin/pip" ] || python3 -m venv "$SCHEMATHESIS_VENV" >&2
+  "$SCHEMATHESIS_VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" >&2
+}
+
 step_deny() {
   deny_ready && return 0
   log "installing cargo-deny into $CACHE/tools (once)"
@@ -277,6 +290,7 @@ step_llama
 step_model
 step_image
 step_openai
+step_schemathesis
 step_deny
 
 check_all || { printf 'setup.sh: still missing after set-up:\n'; printf '  - %s\n' "${missing[@]}"; } >&2

@@ -16,6 +16,8 @@ pub enum Component {
     Age,
     /// A Python with the official `openai` client installed.
     Python,
+    /// The schemathesis command (API fuzzing from an OpenAPI document).
+    Schemathesis,
 }
 
 impl Component {
@@ -30,12 +32,22 @@ impl Component {
             Self::Pebble => "STING_PEBBLE",
             Self::Age => "STING_AGE",
             Self::Python => "STING_PYTHON",
+            Self::Schemathesis => "STING_SCHEMATHESIS",
         }
     }
 
     /// Whether the value names a file that must exist.
     fn is_file(self) -> bool {
-        matches!(self, Self::LlamaServer | Self::TestModel | Self::Bao | Self::Pebble | Self::Age | Self::Python)
+        matches!(
+            self,
+            Self::LlamaServer
+                | Self::TestModel
+                | Self::Bao
+                | Self::Pebble
+                | Self::Age
+                | Self::Python
+                | Self::Schemathesis
+        )
     }
 }
 

@@ -120,6 +120,19 @@ pub fn routes() -> Routes {
         .add(Method::GET, "/api/tokens", Access::Role(Role::Viewer), get(crate::tokens_api::list))
         .add(Method::POST, "/api/tokens", Access::Role(Role::User), post(crate::tokens_api::create))
         .add(Method::DELETE, "/api/tokens/{id}", Access::Role(Role::Viewer), delete(crate::tokens_api::revoke))
+        .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(openapi))
+}
+
+/// The OpenAPI document of exactly the routes this build serves.
+async fn openapi() -> Response {
+    let (_, decisions) = routes().into_parts();
+    match crate::openapi::document(&decisions) {
+        Ok(doc) => axum::Json(doc).into_response(),
+        Err(missing) => {
+            ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "server_error", "undocumented_route", missing)
+                .into_response()
+        }
+    }
 }
 
 /// The API. Serve it with `into_make_service_with_connect_info::<PeerAddr>()`: the rate-limit
@@ -169,12 +182,15 @@ pub fn router(state: AppState) -> Router {
 /// Wrong credentials: 401 at once. A session may change state only from the configured origin
 /// (CSRF): a browser always sends `Origin` with such requests, and another site cannot forge it.
 async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
+    // An `Authorization` header is a claim to be someone: if it is not a valid bearer
+    // credential the request fails, even if a cookie would have passed.
+    let bearer = match request.headers().get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => match value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) {
+            Some(presented) => Some(presented.trim().to_string()),
+            None => return ApiError::unauthorized().into_response(),
+        },
+    };
     let principal = if let Some(presented) = bearer {
         let key = state.api_keys.identify(presented.as_bytes()).map(|caller| Principal {
             caller,

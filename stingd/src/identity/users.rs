@@ -8,7 +8,7 @@ use super::IdentityError;
 use super::cache::CredentialCache;
 
 /// The roles of the security model, from most to least privileged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,

@@ -1,0 +1,319 @@
+//! The OpenAPI document served at `/api/openapi.json`, built from the same route list the
+//! router is built from ([`crate::gateway::routes`]): paths, methods and who may call them come
+//! from the code, request bodies from the Rust types (utoipa), and the errors each route can
+//! answer from its access decision. A route without a description here fails the test that
+//! builds the document, so the document cannot fall behind the router.
+
+use axum::http::Method;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, Required,
+    ResponseBuilder, Schema,
+};
+
+use crate::access::{Access, RouteDecision};
+use crate::identity::users::Role;
+
+/// What the route list does not say about a route.
+struct Doc {
+    summary: &'static str,
+    /// The request body's schema, by component name.
+    body: Option<&'static str>,
+    /// Success statuses and what they mean.
+    ok: &'static [(u16, &'static str)],
+    /// Whether it needs the database or a model process, and so can answer 503.
+    can_be_unavailable: bool,
+}
+
+const fn doc(summary: &'static str, body: Option<&'static str>, ok: &'static [(u16, &'static str)]) -> Doc {
+    Doc { summary, body, ok, can_be_unavailable: true }
+}
+
+fn describe(method: &Method, path: &str) -> Option<Doc> {
+    const OK: &[(u16, &str)] = &[(200, "done")];
+    const NO_CONTENT: &[(u16, &str)] = &[(204, "done")];
+    Some(match (method.as_str(), path) {
+        ("POST", "/v1/chat/completions") => {
+            doc("Chat completion (OpenAI-compatible; `stream` for SSE)", Some("ChatCompletionRequest"), OK)
+        }
+        ("POST", "/v1/completions") => doc("Text completion (OpenAI-compatible)", Some("CompletionRequest"), OK),
+        ("POST", "/v1/embeddings") => doc("Embeddings (OpenAI-compatible)", Some("EmbeddingRequest"), OK),
+        ("GET", "/v1/models") => doc("The configured models and their state", None, OK),
+        ("GET", "/metrics") => doc("Prometheus/OpenMetrics metrics", None, OK),
+        ("GET", "/api/me") => doc("Who the caller is: user, role, assurance level", None, OK),
+        ("GET", "/api/openapi.json") => Doc { can_be_unavailable: false, ..doc("This document", None, OK) },
+        ("GET", "/api/admin/users") => doc("Every account", None, OK),
+        ("POST", "/api/admin/users/{id}/disable") => {
+            doc("Disable an account; its sessions and tokens end at once", None, NO_CONTENT)
+        }
+        ("POST", "/api/admin/users/{id}/role") => {
+            doc("Change an account's role (its sessions end)", Some("RoleChange"), NO_CONTENT)
+        }
+        ("DELETE", "/api/admin/users/{id}") => doc("Delete an account and everything it owns", None, NO_CONTENT),
+        ("POST", "/api/admin/users/{id}/reset-factors") => {
+            doc("Remove an account's factors and mail a new enrolment link", None, OK)
+        }
+        ("POST", "/api/admin/sessions/revoke-all") => doc("End every session of every user", None, OK),
+        ("GET", "/api/admin/audit") => doc("The audit log, newest first", None, OK),
+        ("POST", "/api/admin/invitations") => {
+            doc("Create an account and mail its enrolment link", Some("Invitation"), &[(201, "invited")])
+        }
+        ("POST", "/api/auth/enrol") => {
+            doc("Open a one-time enrolment link (a session for registering a factor)", Some("EnrolRequest"), OK)
+        }
+        ("POST", "/api/auth/register") => doc(
+            "Register (if `auth.registration` allows): an enrolment link by mail",
+            Some("MagicLinkRequest"),
+            &[(202, "accepted, whether or not the address can register")],
+        ),
+        ("POST", "/api/auth/magic-link") => doc(
+            "Mail a sign-in link",
+            Some("MagicLinkRequest"),
+            &[(202, "accepted, whether or not the address has an account")],
+        ),
+        ("POST", "/api/auth/magic-link/verify") => doc("Use a sign-in link", Some("MagicLinkVerify"), OK),
+        ("POST", "/api/auth/password") => {
+            doc("Sign in with a password and a second factor", Some("PasswordSignIn"), OK)
+        }
+        ("POST", "/api/auth/signout") => doc("End this session", None, NO_CONTENT),
+        ("POST", "/api/auth/totp/setup") => doc("Start TOTP enrolment", None, OK),
+        ("POST", "/api/auth/totp/confirm") => {
+            doc("Confirm TOTP with a first code (the session becomes AAL2)", Some("CodeRequest"), OK)
+        }
+        ("GET", "/api/tokens") => doc("The caller's API tokens (never their secrets)", None, OK),
+        ("POST", "/api/tokens") => doc(
+            "Create an API token (shown once)",
+            Some("NewToken"),
+            &[(201, "created; the only time the secret is shown")],
+        ),
+        ("DELETE", "/api/tokens/{id}") => doc("Revoke one of the caller's API tokens", None, NO_CONTENT),
+        _ => return None,
+    })
+}
+
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Error"))).build())
+        .build()
+        .into()
+}
+
+/// An OpenAI request: the fields stingd reads, and anything else passed through to the model.
+fn openai_request(required: &[(&str, Schema)]) -> Schema {
+    let mut object =
+        ObjectBuilder::new().additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(true)));
+    for (name, schema) in required {
+        object = object.property(*name, schema.clone()).required(*name);
+    }
+    object.into()
+}
+
+fn string() -> Schema {
+    ObjectBuilder::new().schema_type(Type::String).into()
+}
+
+fn error_schema() -> Schema {
+    let detail = ObjectBuilder::new()
+        .property("message", string())
+        .required("message")
+        .property("type", string())
+        .required("type")
+        .property("code", string())
+        .required("code")
+        .property(
+            "param",
+            ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null])),
+        )
+        .required("param");
+    ObjectBuilder::new().property("error", detail).required("error").into()
+}
+
+/// The document for `decisions` (every route the router serves, with its access decision).
+pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
+    let mut paths = PathsBuilder::new();
+    for decision in decisions {
+        let doc = describe(&decision.method, decision.path)
+            .ok_or_else(|| format!("{} {} has no description in openapi.rs", decision.method, decision.path))?;
+        let mut operation = OperationBuilder::new()
+            .summary(Some(doc.summary))
+            .operation_id(Some(operation_id(&decision.method, decision.path)))
+            .tag(decision.path.split('/').nth(if decision.path.starts_with("/api/") { 2 } else { 1 }).unwrap_or("api"));
+        for (status, description) in doc.ok {
+            operation =
+                operation.response(status.to_string(), ResponseBuilder::new().description(*description).build());
+        }
+        if decision.path.contains("{id}") {
+            operation = operation
+                .parameter(
+                    ParameterBuilder::new().name("id").parameter_in(ParameterIn::Path).required(Required::True).schema(
+                        Some(ObjectBuilder::new().schema_type(Type::String).format(Some(
+                            utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid),
+                        ))),
+                    ),
+                )
+                .response("400", error_response("the id is not a UUID"))
+                .response("404", error_response("no such user or token"));
+        }
+        if decision.path == "/api/admin/audit" {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name("limit")
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .description(Some("how many events, newest first (1 to 1000; 100 by default)"))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).format(Some(
+                        utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Int64),
+                    )))),
+            );
+            operation = operation.response("400", error_response("the limit is not a number"));
+        }
+        if let Some(body) = doc.body {
+            operation = operation
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content(
+                            "application/json",
+                            ContentBuilder::new().schema(Some(Ref::from_schema_name(body))).build(),
+                        )
+                        .build(),
+                ))
+                .response("400", error_response("the body is not JSON, or a value is not acceptable"))
+                .response("413", error_response("the body is too large"))
+                .response("415", error_response("the body is not `application/json`"))
+                .response("422", error_response("the JSON does not have the expected shape"));
+        } else if decision.method == Method::POST {
+            operation = operation.response("400", error_response("the request is not acceptable"));
+        }
+        if decision.method == Method::POST && decision.path.starts_with("/v1/") {
+            operation = operation.response("404", error_response("no such model"));
+        }
+        match decision.access {
+            Access::Public => {}
+            Access::Authenticated | Access::Role(_) => {
+                operation = operation
+                    .security(SecurityRequirement::new("bearer", Vec::<String>::new()))
+                    .security(SecurityRequirement::new("session", Vec::<String>::new()))
+                    .response("401", error_response("no valid credentials"))
+                    .response("403", error_response(match decision.access {
+                        Access::Role(Role::Admin | Role::Moderator) => "needs a higher role with a second factor (AAL2), or a token lacks the scope",
+                        _ => "needs a higher role, a token lacks the scope, or a session's request came from another site",
+                    }));
+            }
+        }
+        if decision.access == Access::Public && decision.method == Method::POST {
+            operation = operation.response("403", error_response("sent from another site, or the link is not valid"));
+        }
+        if decision.path.starts_with("/api/auth/") {
+            operation = operation.response("401", error_response("the link, code or password was not accepted"));
+        }
+        operation = operation
+            .response("429", error_response("too many requests from this address or caller (see Retry-After)"));
+        if doc.can_be_unavailable {
+            operation =
+                operation.response("503", error_response("the database or the model is unavailable (see Retry-After)"));
+        }
+        let method = match decision.method.as_str() {
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            "DELETE" => HttpMethod::Delete,
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            other => return Err(format!("{other} {} uses a method openapi.rs does not map", decision.path)),
+        };
+        paths = paths.path(decision.path, utoipa::openapi::PathItem::new(method, operation.build()));
+    }
+    paths = paths.path(
+        "/health",
+        utoipa::openapi::PathItem::new(
+            HttpMethod::Get,
+            OperationBuilder::new()
+                .summary(Some("Liveness; the only route that needs no credentials"))
+                .operation_id(Some("get_health"))
+                .tag("health")
+                .response("200", ResponseBuilder::new().description("alive").build())
+                .build(),
+        ),
+    );
+    let messages = ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(true))),
+        )
+        .min_items(Some(1));
+    let components = ComponentsBuilder::new()
+        .schema("Error", error_schema())
+        .schema("ChatCompletionRequest", openai_request(&[("model", string()), ("messages", messages.into())]))
+        .schema("CompletionRequest", openai_request(&[("model", string()), ("prompt", string())]))
+        .schema("EmbeddingRequest", openai_request(&[("model", string()), ("input", string())]))
+        .schema_from::<crate::signin::EnrolRequest>()
+        .schema_from::<crate::signin::CodeRequest>()
+        .schema_from::<crate::signin::PasswordSignIn>()
+        .schema_from::<crate::signin::MagicLinkRequest>()
+        .schema_from::<crate::signin::MagicLinkVerify>()
+        .schema_from::<crate::admin::RoleChange>()
+        .schema_from::<crate::admin::Invitation>()
+        .schema_from::<crate::tokens_api::NewToken>()
+        .schema_from::<Role>()
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("an API token (`sting_...`) or a gateway key"))
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::identity::sessions::COOKIE_NAME,
+                "a session from signing in; state changes need this site's Origin",
+            ))),
+        )
+        .build();
+    Ok(OpenApiBuilder::new()
+        .info(InfoBuilder::new().title("STING-CE stingd").version(env!("CARGO_PKG_VERSION")).description(Some("Identity, administration and the OpenAI-compatible gateway. Errors are `{\"error\": {\"message\", \"type\", \"param\", \"code\"}}` with a stable `code`.")).build())
+        .paths(paths.build())
+        .components(Some(components))
+        .build())
+}
+
+fn operation_id(method: &Method, path: &str) -> String {
+    let mut id = method.as_str().to_lowercase();
+    for part in path.split(['/', '-', '.']).filter(|p| !p.is_empty()) {
+        id.push('_');
+        id.push_str(part.trim_matches(['{', '}']));
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_described() {
+        let (_, decisions) = crate::gateway::routes().into_parts();
+        let doc = super::document(&decisions).expect("every route has a description");
+        let json = serde_json::to_value(&doc).unwrap();
+        for decision in &decisions {
+            let op = &json["paths"][decision.path][decision.method.as_str().to_lowercase()];
+            assert!(op.is_object(), "{} {}", decision.method, decision.path);
+            if decision.access != crate::access::Access::Public {
+                assert!(
+                    op["responses"]["401"].is_object(),
+                    "{} {} must say it needs credentials",
+                    decision.method,
+                    decision.path
+                );
+            }
+            assert!(op["responses"].get("500").is_none());
+        }
+    }
+}
