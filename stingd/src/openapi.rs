@@ -82,6 +82,20 @@ fn describe(method: &Method, path: &str) -> Option<Doc> {
         }
         ("POST", "/api/auth/signout") => doc("End this session", None, NO_CONTENT),
         ("POST", "/api/auth/totp/setup") => doc("Start TOTP enrolment", None, OK),
+        ("POST", "/api/auth/passkey/register/start") => {
+            doc("Start registering a passkey: options for navigator.credentials.create()", None, OK)
+        }
+        ("POST", "/api/auth/passkey/register/finish") => {
+            doc("Keep the new passkey (the session becomes AAL2)", Some("PasskeyRegistrationFinish"), OK)
+        }
+        ("POST", "/api/auth/passkey/start") => doc(
+            "Start signing in with a passkey: options for navigator.credentials.get()",
+            Some("PasskeySignInStart"),
+            OK,
+        ),
+        ("POST", "/api/auth/passkey/finish") => {
+            doc("Sign in with a passkey (an AAL2 session)", Some("PasskeySignInFinish"), OK)
+        }
         ("POST", "/api/auth/totp/confirm") => {
             doc("Confirm TOTP with a first code (the session becomes AAL2)", Some("CodeRequest"), OK)
         }
@@ -261,6 +275,9 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         .schema_from::<crate::admin::RoleChange>()
         .schema_from::<crate::admin::Invitation>()
         .schema_from::<crate::tokens_api::NewToken>()
+        .schema_from::<crate::signin::PasskeyRegistrationFinish>()
+        .schema_from::<crate::signin::PasskeySignInStart>()
+        .schema_from::<crate::signin::PasskeySignInFinish>()
         .schema_from::<Role>()
         .security_scheme(
             "bearer",

@@ -190,8 +190,11 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
                 if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };
             let credentials = crate::identity::cache::CredentialCache::new(crate::identity::cache::MAX_AGE);
             tokio::spawn(credentials.clone().listen(pool.clone()));
+            let passkeys = crate::identity::passkeys::Passkeys::new(domain, &origin)
+                .context("cannot set up passkeys for system.domain")?;
             Some(gateway::Identity {
                 credentials,
+                passkeys: Arc::new(passkeys),
                 pool,
                 session_idle: options.config.auth.session.idle_timeout.as_std(),
                 origin: origin.into(),

@@ -51,6 +51,15 @@ fn with_session(body: serde_json::Value, id: &str, absolute: std::time::Duration
     response
 }
 
+fn second_factor_needed() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "permission_error",
+        "aal2_required",
+        "this account already has a second factor: sign in with it to add another, or ask an admin to reset it",
+    )
+}
+
 fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -107,23 +116,17 @@ pub async fn totp_setup(
         async {
             let identity = identity(&state)?;
             let user = principal.user.ok_or_else(rejected)?;
-            let confirmed: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)")
+            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await.map_err(failed)? {
+                return Err(second_factor_needed());
+            }
+            let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
                 .bind(user)
                 .fetch_one(&identity.pool)
                 .await
                 .map_err(|e| failed(e.into()))?;
-            if confirmed && principal.aal < Aal::Two {
-                return Err(ApiError::new(
-                    StatusCode::CONFLICT,
-                    "invalid_request_error",
-                    "totp_already_set",
-                    "a TOTP authenticator is already registered: sign in with it to replace it, or ask an admin to reset it",
-                ));
-            }
-            let email: String =
-                sqlx::query_scalar("SELECT email FROM users WHERE id = $1").bind(user).fetch_one(&identity.pool).await.map_err(|e| failed(e.into()))?;
             let enrolment = factors::enrol_totp(&identity.pool, user, &email).await.map_err(failed)?;
-            let mut response = Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 })).into_response();
+            let mut response = Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 }))
+                .into_response();
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(response)
         }
@@ -366,4 +369,151 @@ async fn read_json<T: serde::de::DeserializeOwned>(request: Request) -> Result<T
     serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::bad_request("invalid_json", format!("the request body is not what this route takes: {e}"))
     })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasskeyRegistrationFinish {
+    /// The `ceremony` from `/api/auth/passkey/register/start`.
+    ceremony: uuid::Uuid,
+    /// What the user calls this passkey ("laptop", "phone").
+    #[serde(default)]
+    name: Option<String>,
+    /// The `PublicKeyCredential` from `navigator.credentials.create()`, as JSON.
+    #[schema(value_type = Object)]
+    credential: webauthn_rs::prelude::RegisterPublicKeyCredential,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasskeySignInStart {
+    email: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PasskeySignInFinish {
+    ceremony: uuid::Uuid,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()`, as JSON.
+    #[schema(value_type = Object)]
+    credential: webauthn_rs::prelude::PublicKeyCredential,
+}
+
+/// Starts registering a passkey for the signed-in user: options for
+/// `navigator.credentials.create()`.
+pub async fn passkey_register_start(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            let user = principal.user.ok_or_else(rejected)?;
+            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await.map_err(failed)? {
+                return Err(second_factor_needed());
+            }
+            let email = principal.email.as_deref().unwrap_or_default();
+            let (ceremony, options) =
+                identity.passkeys.start_registration(&identity.pool, user, email).await.map_err(failed)?;
+            Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
+        }
+        .await,
+    )
+}
+
+/// Keeps the new passkey. It verified the user on the device, so the session is replaced by
+/// one at AAL2.
+pub async fn passkey_register_finish(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    request: Request,
+) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            let user = principal.user.ok_or_else(rejected)?;
+            let old = crate::gateway::session_cookie(&request);
+            let body: PasskeyRegistrationFinish = read_json(request).await?;
+            let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("passkey");
+            if name.len() > 100 || name.chars().any(char::is_control) {
+                return Err(ApiError::bad_request("invalid_name", "a passkey's name is 1 to 100 printable characters"));
+            }
+            let Some(passkey) = identity
+                .passkeys
+                .finish_registration(&identity.pool, user, body.ceremony, &body.credential, name)
+                .await
+                .map_err(failed)?
+            else {
+                audit::record(&identity.pool, Some(user), "passkey.register_failed", None, json!({}))
+                    .await
+                    .map_err(failed)?;
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "authentication_error",
+                    "passkey_rejected",
+                    "the passkey could not be registered: start again",
+                ));
+            };
+            audit::record(
+                &identity.pool,
+                Some(user),
+                "passkey.registered",
+                Some(&passkey.to_string()),
+                json!({ "name": name }),
+            )
+            .await
+            .map_err(failed)?;
+            match old {
+                Some(old) => {
+                    let id = sessions::rotate(&identity.pool, &identity.credentials, &old, Aal::Two)
+                        .await
+                        .map_err(failed)?
+                        .ok_or_else(rejected)?;
+                    Ok(with_session(json!({ "passkey": passkey, "aal": 2 }), &id, state.session_absolute))
+                }
+                // Registered with a token-less bearer? Only sessions reach here in practice.
+                None => Ok(Json(json!({ "passkey": passkey })).into_response()),
+            }
+        }
+        .await,
+    )
+}
+
+/// Starts signing in with a passkey: options for `navigator.credentials.get()`. Answers the
+/// same way whether or not the address has an account or passkeys.
+pub async fn passkey_signin_start(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            same_site(request.headers().get(header::ORIGIN), identity)?;
+            let body: PasskeySignInStart = read_json(request).await?;
+            let (ceremony, options) =
+                identity.passkeys.start_authentication(&identity.pool, &body.email).await.map_err(failed)?;
+            Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
+        }
+        .await,
+    )
+}
+
+/// Completes a passkey sign-in: a new AAL2 session.
+pub async fn passkey_signin_finish(State(state): State<AppState>, request: Request) -> Response {
+    respond(
+        async {
+            let identity = identity(&state)?;
+            same_site(request.headers().get(header::ORIGIN), identity)?;
+            let body: PasskeySignInFinish = read_json(request).await?;
+            let Some(user) = identity
+                .passkeys
+                .finish_authentication(&identity.pool, body.ceremony, &body.credential)
+                .await
+                .map_err(failed)?
+            else {
+                audit::record(&identity.pool, None, "signin.failed", None, json!({ "method": "passkey" }))
+                    .await
+                    .map_err(failed)?;
+                return Err(rejected());
+            };
+            let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await.map_err(failed)?;
+            audit::record(&identity.pool, Some(user), "signin.passkey", None, json!({})).await.map_err(failed)?;
+            Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
+        }
+        .await,
+    )
 }

@@ -41,6 +41,10 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/tokens", Access::Role(Role::User)),
     ("DELETE", "/api/tokens/{id}", Access::Role(Role::Viewer)),
     ("GET", "/api/openapi.json", Access::Authenticated),
+    ("POST", "/api/auth/passkey/register/start", Access::Role(Role::Viewer)),
+    ("POST", "/api/auth/passkey/register/finish", Access::Role(Role::Viewer)),
+    ("POST", "/api/auth/passkey/start", Access::Public),
+    ("POST", "/api/auth/passkey/finish", Access::Public),
 ];
 
 #[derive(Clone, Copy, Debug)]

@@ -72,6 +72,8 @@ pub struct Identity {
     pub origin: Arc<str>,
     /// Validated sessions and tokens, forgotten when the database says they changed.
     pub credentials: Arc<crate::identity::cache::CredentialCache>,
+    /// The WebAuthn relying party (this site's domain and origin).
+    pub passkeys: Arc<crate::identity::passkeys::Passkeys>,
 }
 
 #[derive(Clone)]
@@ -121,6 +123,20 @@ pub fn routes() -> Routes {
         .add(Method::POST, "/api/tokens", Access::Role(Role::User), post(crate::tokens_api::create))
         .add(Method::DELETE, "/api/tokens/{id}", Access::Role(Role::Viewer), delete(crate::tokens_api::revoke))
         .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(openapi))
+        .add(
+            Method::POST,
+            "/api/auth/passkey/register/start",
+            Access::Role(Role::Viewer),
+            post(crate::signin::passkey_register_start),
+        )
+        .add(
+            Method::POST,
+            "/api/auth/passkey/register/finish",
+            Access::Role(Role::Viewer),
+            post(crate::signin::passkey_register_finish),
+        )
+        .add(Method::POST, "/api/auth/passkey/start", Access::Public, post(crate::signin::passkey_signin_start))
+        .add(Method::POST, "/api/auth/passkey/finish", Access::Public, post(crate::signin::passkey_signin_finish))
 }
 
 /// The OpenAPI document of exactly the routes this build serves.

@@ -182,7 +182,19 @@ pub async fn use_recovery_code(pool: &PgPool, user: Uuid, code: &str) -> Result<
     Ok(used == 1)
 }
 
-/// Removes every factor of a user (TOTP, password, recovery codes) and ends their sessions, in
+/// Whether the user has a second factor (a confirmed TOTP or a passkey): then adding another
+/// needs a session that used one (AAL2), or a stolen first factor could add its own.
+pub async fn has_second_factor(pool: &PgPool, user: Uuid) -> Result<bool, IdentityError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM passkey_factors WHERE user_id = $1)",
+    )
+    .bind(user)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Removes every factor of a user (TOTP, password, passkeys, recovery codes) and ends their sessions, in
 /// one transaction: for a lost phone or a suspected compromise. The user enrols again.
 pub async fn reset_all(pool: &PgPool, cache: &CredentialCache, user: Uuid) -> Result<(), IdentityError> {
     let mut tx = pool.begin().await?;
@@ -191,7 +203,7 @@ pub async fn reset_all(pool: &PgPool, cache: &CredentialCache, user: Uuid) -> Re
     if !exists {
         return Err(IdentityError::NoSuchUser);
     }
-    for table in ["totp_factors", "password_factors", "recovery_codes", "sessions"] {
+    for table in ["totp_factors", "password_factors", "passkey_factors", "recovery_codes", "sessions"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(user).execute(&mut *tx).await?;
     }
     tx.commit().await?;

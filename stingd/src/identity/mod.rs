@@ -8,6 +8,7 @@ pub mod cache;
 pub mod enrolment;
 pub mod factors;
 pub mod magic;
+pub mod passkeys;
 mod secrets;
 pub mod sessions;
 pub mod tokens;
@@ -25,6 +26,8 @@ pub enum IdentityError {
     NoSuchUser,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("passkey: {0}")]
+    Passkey(String),
     #[error("password hashing: {0}")]
     Hashing(String),
 }
