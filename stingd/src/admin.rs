@@ -15,38 +15,6 @@ use crate::gateway::{ApiError, AppState};
 use crate::identity::users::{self, Role};
 use crate::identity::{IdentityError, audit, sessions};
 
-fn identity(state: &AppState) -> Result<&crate::gateway::Identity, ApiError> {
-    state.identity.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "identity_unavailable",
-            "accounts need the database (STING_DATABASE_URL)",
-        )
-    })
-}
-
-fn database(state: &AppState) -> Result<&sqlx::PgPool, ApiError> {
-    identity(state).map(|i| &i.pool)
-}
-
-fn failed(e: IdentityError) -> ApiError {
-    match e {
-        IdentityError::NoSuchUser => {
-            ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "user_not_found", "no such user")
-        }
-        other => {
-            tracing::error!(error = %other, "account operation failed");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
-                "identity_unavailable",
-                "the account store did not answer",
-            )
-        }
-    }
-}
-
 fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -56,10 +24,7 @@ pub async fn me(axum::Extension(principal): axum::Extension<Principal>) -> Respo
 }
 
 pub async fn list_users(State(state): State<AppState>) -> Response {
-    respond(
-        async { Ok(Json(json!({ "users": users::list(database(&state)?).await.map_err(failed)? })).into_response()) }
-            .await,
-    )
+    respond(async { Ok(Json(json!({ "users": users::list(&state.identity()?.pool).await? })).into_response()) }.await)
 }
 
 pub async fn disable_user(
@@ -69,15 +34,13 @@ pub async fn disable_user(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let pool = &identity.pool;
             if principal.user == Some(id) {
                 return Err(ApiError::bad_request("cannot_disable_self", "an admin cannot disable their own account"));
             }
-            users::disable(pool, &identity.credentials, id).await.map_err(failed)?;
-            audit::record(pool, principal.user, "user.disable", Some(&id.to_string()), json!({}))
-                .await
-                .map_err(failed)?;
+            users::disable(pool, &identity.credentials, id).await?;
+            audit::record(pool, principal.user, "user.disable", Some(&id.to_string()), json!({})).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         .await,
@@ -92,15 +55,13 @@ pub async fn delete_user(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             if principal.user == Some(id) {
                 return Err(ApiError::bad_request("cannot_delete_self", "an admin cannot delete their own account"));
             }
-            let user = users::find(&identity.pool, id)
-                .await
-                .map_err(failed)?
-                .ok_or_else(|| failed(IdentityError::NoSuchUser))?;
-            users::delete(&identity.pool, &identity.credentials, id).await.map_err(failed)?;
+            let user =
+                users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
+            users::delete(&identity.pool, &identity.credentials, id).await?;
             audit::record(
                 &identity.pool,
                 principal.user,
@@ -108,8 +69,7 @@ pub async fn delete_user(
                 Some(&id.to_string()),
                 json!({ "email": user.email }),
             )
-            .await
-            .map_err(failed)?;
+            .await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         .await,
@@ -130,13 +90,12 @@ pub async fn change_role(
     respond(
         async {
             let Json(change) = change.map_err(ApiError::from_json_rejection)?;
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let pool = &identity.pool;
-            let before =
-                users::find(pool, id).await.map_err(failed)?.ok_or_else(|| failed(IdentityError::NoSuchUser))?;
-            users::set_role(pool, &identity.credentials, id, change.role).await.map_err(failed)?;
+            let before = users::find(pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
+            users::set_role(pool, &identity.credentials, id, change.role).await?;
             let detail = json!({ "from": before.role, "to": change.role });
-            audit::record(pool, principal.user, "user.role", Some(&id.to_string()), detail).await.map_err(failed)?;
+            audit::record(pool, principal.user, "user.role", Some(&id.to_string()), detail).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         .await,
@@ -149,12 +108,10 @@ pub async fn revoke_all_sessions(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let pool = &identity.pool;
-            let revoked = sessions::revoke_all(pool, &identity.credentials).await.map_err(failed)?;
-            audit::record(pool, principal.user, "sessions.revoke_all", None, json!({ "revoked": revoked }))
-                .await
-                .map_err(failed)?;
+            let revoked = sessions::revoke_all(pool, &identity.credentials).await?;
+            audit::record(pool, principal.user, "sessions.revoke_all", None, json!({ "revoked": revoked })).await?;
             Ok(Json(json!({ "revoked": revoked })).into_response())
         }
         .await,
@@ -172,8 +129,7 @@ pub async fn audit(State(state): State<AppState>, Query(query): Query<AuditQuery
     respond(
         async {
             let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-            Ok(Json(json!({ "events": audit::recent(database(&state)?, limit).await.map_err(failed)? }))
-                .into_response())
+            Ok(Json(json!({ "events": audit::recent(&state.identity()?.pool, limit).await? })).into_response())
         }
         .await,
     )
@@ -200,7 +156,7 @@ pub async fn invite(
     respond(
         async {
             let Json(invitation) = body.map_err(ApiError::from_json_rejection)?;
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let user =
                 users::create(&identity.pool, &invitation.email, invitation.role).await.map_err(|e| match e {
                     IdentityError::EmailTaken => ApiError::new(
@@ -212,9 +168,9 @@ pub async fn invite(
                     IdentityError::InvalidEmail => {
                         ApiError::bad_request("invalid_email", "the email address is not valid")
                     }
-                    other => failed(other),
+                    other => ApiError::from(other),
                 })?;
-            let token = crate::identity::enrolment::create(&identity.pool, user.id).await.map_err(failed)?;
+            let token = crate::identity::enrolment::create(&identity.pool, user.id).await?;
             let link = format!("{}/enrol#{token}", identity.origin);
             if let Some(mailer) = &state.mailer {
                 mailer.send_enrolment_link(&user.email, &link).await.map_err(|e| {
@@ -228,9 +184,7 @@ pub async fn invite(
                 })?;
             }
             let detail = json!({ "role": invitation.role });
-            audit::record(&identity.pool, principal.user, "user.invite", Some(&user.id.to_string()), detail)
-                .await
-                .map_err(failed)?;
+            audit::record(&identity.pool, principal.user, "user.invite", Some(&user.id.to_string()), detail).await?;
             let mut response = Json(json!({ "user": user.id })).into_response();
             *response.status_mut() = StatusCode::CREATED;
             Ok(response)
@@ -247,13 +201,11 @@ pub async fn reset_factors(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
-            crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await.map_err(failed)?;
-            let user = users::find(&identity.pool, id)
-                .await
-                .map_err(failed)?
-                .ok_or_else(|| failed(IdentityError::NoSuchUser))?;
-            let token = crate::identity::enrolment::create(&identity.pool, id).await.map_err(failed)?;
+            let identity = state.identity()?;
+            crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await?;
+            let user =
+                users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
+            let token = crate::identity::enrolment::create(&identity.pool, id).await?;
             let mailed = match &state.mailer {
                 Some(mailer) => {
                     mailer.send_enrolment_link(&user.email, &format!("{}/enrol#{token}", identity.origin)).await.is_ok()
@@ -267,8 +219,7 @@ pub async fn reset_factors(
                 Some(&id.to_string()),
                 json!({ "mailed": mailed }),
             )
-            .await
-            .map_err(failed)?;
+            .await?;
             Ok(Json(json!({ "enrolment_link_mailed": mailed })).into_response())
         }
         .await,

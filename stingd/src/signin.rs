@@ -16,27 +16,6 @@ use crate::gateway::{ApiError, AppState, Identity};
 use crate::identity::sessions::{self, Aal};
 use crate::identity::{IdentityError, audit, enrolment, factors, magic};
 
-fn identity(state: &AppState) -> Result<&Identity, ApiError> {
-    state.identity.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "identity_unavailable",
-            "sign-in needs the database (STING_DATABASE_URL)",
-        )
-    })
-}
-
-fn failed(e: IdentityError) -> ApiError {
-    tracing::error!(error = %e, "sign-in storage failed");
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "server_error",
-        "identity_unavailable",
-        "the account store did not answer",
-    )
-}
-
 fn rejected() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", "signin_failed", "sign-in failed")
 }
@@ -87,10 +66,10 @@ pub struct EnrolRequest {
 pub async fn enrol(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: EnrolRequest = read_json(request).await?;
-            let Some(user) = enrolment::consume(&identity.pool, &body.token).await.map_err(failed)? else {
+            let Some(user) = enrolment::consume(&identity.pool, &body.token).await? else {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "authentication_error",
@@ -99,8 +78,8 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Response 
                 ));
             };
             let absolute = state.session_absolute;
-            let id = sessions::create(&identity.pool, user, Aal::One, absolute).await.map_err(failed)?;
-            audit::record(&identity.pool, Some(user), "enrolment.open", None, json!({})).await.map_err(failed)?;
+            let id = sessions::create(&identity.pool, user, Aal::One, absolute).await?;
+            audit::record(&identity.pool, Some(user), "enrolment.open", None, json!({})).await?;
             Ok(with_session(json!({ "user": user, "next": "totp" }), &id, absolute))
         }
         .await,
@@ -114,17 +93,17 @@ pub async fn totp_setup(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let user = principal.user.ok_or_else(rejected)?;
-            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await.map_err(failed)? {
+            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await? {
                 return Err(second_factor_needed());
             }
             let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
                 .bind(user)
                 .fetch_one(&identity.pool)
                 .await
-                .map_err(|e| failed(e.into()))?;
-            let enrolment = factors::enrol_totp(&identity.pool, user, &email).await.map_err(failed)?;
+                .map_err(IdentityError::from)?;
+            let enrolment = factors::enrol_totp(&identity.pool, user, &email).await?;
             let mut response = Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 }))
                 .into_response();
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -148,14 +127,12 @@ pub async fn totp_confirm(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let user = principal.user.ok_or_else(rejected)?;
             let old = crate::gateway::session_cookie(&request).ok_or_else(rejected)?;
             let body: CodeRequest = read_json(request).await?;
-            if !factors::verify_totp(&identity.pool, user, &body.code, now()).await.map_err(failed)? {
-                audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({}))
-                    .await
-                    .map_err(failed)?;
+            if !factors::verify_totp(&identity.pool, user, &body.code, now()).await? {
+                audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "authentication_error",
@@ -163,12 +140,10 @@ pub async fn totp_confirm(
                     "that code is not valid now",
                 ));
             }
-            let id = sessions::rotate(&identity.pool, &identity.credentials, &old, Aal::Two)
-                .await
-                .map_err(failed)?
-                .ok_or_else(rejected)?;
-            let codes = factors::new_recovery_codes(&identity.pool, user).await.map_err(failed)?;
-            audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await.map_err(failed)?;
+            let id =
+                sessions::rotate(&identity.pool, &identity.credentials, &old, Aal::Two).await?.ok_or_else(rejected)?;
+            let codes = factors::new_recovery_codes(&identity.pool, user).await?;
+            audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await?;
             Ok(with_session(json!({ "aal": 2, "recovery_codes": codes }), &id, state.session_absolute))
         }
         .await,
@@ -187,31 +162,25 @@ pub struct PasswordSignIn {
 pub async fn password_signin(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: PasswordSignIn = read_json(request).await?;
-            let user = factors::verify_password(&identity.pool, &body.email, &body.password).await.map_err(failed)?;
+            let user = factors::verify_password(&identity.pool, &body.email, &body.password).await?;
             let second = match user {
                 Some(user) => {
-                    factors::verify_totp(&identity.pool, user, &body.code, now()).await.map_err(failed)?
-                        || factors::use_recovery_code(&identity.pool, user, &body.code).await.map_err(failed)?
+                    factors::verify_totp(&identity.pool, user, &body.code, now()).await?
+                        || factors::use_recovery_code(&identity.pool, user, &body.code).await?
                 }
                 None => false,
             };
             match (user, second) {
                 (Some(user), true) => {
-                    let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute)
-                        .await
-                        .map_err(failed)?;
-                    audit::record(&identity.pool, Some(user), "signin.password", None, json!({}))
-                        .await
-                        .map_err(failed)?;
+                    let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
+                    audit::record(&identity.pool, Some(user), "signin.password", None, json!({})).await?;
                     Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
                 }
                 (user, _) => {
-                    audit::record(&identity.pool, user, "signin.failed", None, json!({ "method": "password" }))
-                        .await
-                        .map_err(failed)?;
+                    audit::record(&identity.pool, user, "signin.failed", None, json!({ "method": "password" })).await?;
                     Err(rejected())
                 }
             }
@@ -225,7 +194,7 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
 pub async fn register(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             if state.registration != sting_config::Registration::Open {
                 return Err(ApiError::new(
@@ -275,7 +244,7 @@ pub struct MagicLinkRequest {
 pub async fn magic_link(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: MagicLinkRequest = read_json(request).await?;
             let (pool, origin, ttl, mailer) =
@@ -312,10 +281,10 @@ pub struct MagicLinkVerify {
 pub async fn magic_link_verify(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: MagicLinkVerify = read_json(request).await?;
-            let Some(user) = magic::consume(&identity.pool, &body.token).await.map_err(failed)? else {
+            let Some(user) = magic::consume(&identity.pool, &body.token).await? else {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "authentication_error",
@@ -323,8 +292,8 @@ pub async fn magic_link_verify(State(state): State<AppState>, request: Request) 
                     "this sign-in link is unknown, used or expired: ask for a new one",
                 ));
             };
-            let id = sessions::create(&identity.pool, user, Aal::One, state.session_absolute).await.map_err(failed)?;
-            audit::record(&identity.pool, Some(user), "signin.magic_link", None, json!({})).await.map_err(failed)?;
+            let id = sessions::create(&identity.pool, user, Aal::One, state.session_absolute).await?;
+            audit::record(&identity.pool, Some(user), "signin.magic_link", None, json!({})).await?;
             Ok(with_session(json!({ "user": user, "aal": 1 }), &id, state.session_absolute))
         }
         .await,
@@ -335,11 +304,11 @@ pub async fn magic_link_verify(State(state): State<AppState>, request: Request) 
 pub async fn signout(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let cookie = crate::gateway::session_cookie(&request);
             drop(request);
             if let Some(id) = cookie {
-                sessions::revoke(&identity.pool, &identity.credentials, &id).await.map_err(failed)?;
+                sessions::revoke(&identity.pool, &identity.credentials, &id).await?;
             }
             let mut response = StatusCode::NO_CONTENT.into_response();
             let clear = format!("{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0", sessions::COOKIE_NAME);
@@ -404,14 +373,13 @@ pub async fn passkey_register_start(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let user = principal.user.ok_or_else(rejected)?;
-            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await.map_err(failed)? {
+            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await? {
                 return Err(second_factor_needed());
             }
             let email = principal.email.as_deref().unwrap_or_default();
-            let (ceremony, options) =
-                identity.passkeys.start_registration(&identity.pool, user, email).await.map_err(failed)?;
+            let (ceremony, options) = identity.passkeys.start_registration(&identity.pool, user, email).await?;
             Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
         }
         .await,
@@ -427,7 +395,7 @@ pub async fn passkey_register_finish(
 ) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             let user = principal.user.ok_or_else(rejected)?;
             let old = crate::gateway::session_cookie(&request);
             let body: PasskeyRegistrationFinish = read_json(request).await?;
@@ -438,12 +406,9 @@ pub async fn passkey_register_finish(
             let Some(passkey) = identity
                 .passkeys
                 .finish_registration(&identity.pool, user, body.ceremony, &body.credential, name)
-                .await
-                .map_err(failed)?
+                .await?
             else {
-                audit::record(&identity.pool, Some(user), "passkey.register_failed", None, json!({}))
-                    .await
-                    .map_err(failed)?;
+                audit::record(&identity.pool, Some(user), "passkey.register_failed", None, json!({})).await?;
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "authentication_error",
@@ -458,13 +423,11 @@ pub async fn passkey_register_finish(
                 Some(&passkey.to_string()),
                 json!({ "name": name }),
             )
-            .await
-            .map_err(failed)?;
+            .await?;
             match old {
                 Some(old) => {
                     let id = sessions::rotate(&identity.pool, &identity.credentials, &old, Aal::Two)
-                        .await
-                        .map_err(failed)?
+                        .await?
                         .ok_or_else(rejected)?;
                     Ok(with_session(json!({ "passkey": passkey, "aal": 2 }), &id, state.session_absolute))
                 }
@@ -481,11 +444,10 @@ pub async fn passkey_register_finish(
 pub async fn passkey_signin_start(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: PasskeySignInStart = read_json(request).await?;
-            let (ceremony, options) =
-                identity.passkeys.start_authentication(&identity.pool, &body.email).await.map_err(failed)?;
+            let (ceremony, options) = identity.passkeys.start_authentication(&identity.pool, &body.email).await?;
             Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
         }
         .await,
@@ -496,22 +458,17 @@ pub async fn passkey_signin_start(State(state): State<AppState>, request: Reques
 pub async fn passkey_signin_finish(State(state): State<AppState>, request: Request) -> Response {
     respond(
         async {
-            let identity = identity(&state)?;
+            let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: PasskeySignInFinish = read_json(request).await?;
-            let Some(user) = identity
-                .passkeys
-                .finish_authentication(&identity.pool, body.ceremony, &body.credential)
-                .await
-                .map_err(failed)?
+            let Some(user) =
+                identity.passkeys.finish_authentication(&identity.pool, body.ceremony, &body.credential).await?
             else {
-                audit::record(&identity.pool, None, "signin.failed", None, json!({ "method": "passkey" }))
-                    .await
-                    .map_err(failed)?;
+                audit::record(&identity.pool, None, "signin.failed", None, json!({ "method": "passkey" })).await?;
                 return Err(rejected());
             };
-            let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await.map_err(failed)?;
-            audit::record(&identity.pool, Some(user), "signin.passkey", None, json!({})).await.map_err(failed)?;
+            let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
+            audit::record(&identity.pool, Some(user), "signin.passkey", None, json!({})).await?;
             Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
         }
         .await,

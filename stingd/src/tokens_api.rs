@@ -26,27 +26,6 @@ pub struct NewToken {
     expires_in_days: Option<u32>,
 }
 
-fn identity(state: &AppState) -> Result<&crate::gateway::Identity, ApiError> {
-    state.identity.as_ref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "identity_unavailable",
-            "tokens need the database",
-        )
-    })
-}
-
-fn failed(error: crate::identity::IdentityError) -> ApiError {
-    tracing::error!(%error, "token operation failed");
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "server_error",
-        "identity_unavailable",
-        "the account store did not answer",
-    )
-}
-
 /// The signed-in user behind a request (the route's access rule guarantees one).
 fn owner(principal: &Principal) -> Result<Uuid, ApiError> {
     principal
@@ -94,13 +73,11 @@ pub async fn create(
             ));
         }
         let expires_in = (days > 0).then(|| std::time::Duration::from_secs(u64::from(days) * 86_400));
-        let identity = identity(&state)?;
+        let identity = state.identity()?;
         let scopes: Vec<&str> = new.scopes.iter().map(String::as_str).collect();
-        let (id, secret) = tokens::create(&identity.pool, user, name, &scopes, expires_in).await.map_err(failed)?;
+        let (id, secret) = tokens::create(&identity.pool, user, name, &scopes, expires_in).await?;
         let detail = json!({ "name": name, "scopes": scopes, "expires_in_days": days });
-        audit::record(&identity.pool, Some(user), "token.create", Some(&id.to_string()), detail)
-            .await
-            .map_err(failed)?;
+        audit::record(&identity.pool, Some(user), "token.create", Some(&id.to_string()), detail).await?;
         let body = json!({ "id": id, "name": name, "scopes": scopes, "token": secret,
                            "note": "this is the only time the token is shown" });
         Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -112,8 +89,8 @@ pub async fn create(
 pub async fn list(State(state): State<AppState>, axum::Extension(principal): axum::Extension<Principal>) -> Response {
     let result = async {
         let user = owner(&principal)?;
-        let identity = identity(&state)?;
-        let list = tokens::list(&identity.pool, user).await.map_err(failed)?;
+        let identity = state.identity()?;
+        let list = tokens::list(&identity.pool, user).await?;
         Ok::<_, ApiError>(Json(json!({ "tokens": list })).into_response())
     }
     .await;
@@ -127,8 +104,8 @@ pub async fn revoke(
 ) -> Response {
     let result = async {
         let user = owner(&principal)?;
-        let identity = identity(&state)?;
-        if !tokens::revoke(&identity.pool, &identity.credentials, user, id).await.map_err(failed)? {
+        let identity = state.identity()?;
+        if !tokens::revoke(&identity.pool, &identity.credentials, user, id).await? {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "invalid_request_error",
@@ -136,9 +113,7 @@ pub async fn revoke(
                 "no such token",
             ));
         }
-        audit::record(&identity.pool, Some(user), "token.revoke", Some(&id.to_string()), json!({}))
-            .await
-            .map_err(failed)?;
+        audit::record(&identity.pool, Some(user), "token.revoke", Some(&id.to_string()), json!({})).await?;
         Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;

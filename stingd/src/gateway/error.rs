@@ -81,6 +81,27 @@ impl From<AcquireError> for ApiError {
     }
 }
 
+/// Account storage errors, as every account route answers them: a missing user is 404, anything
+/// else means the database did not answer (503, logged, never shown).
+impl From<crate::identity::IdentityError> for ApiError {
+    fn from(e: crate::identity::IdentityError) -> Self {
+        match e {
+            crate::identity::IdentityError::NoSuchUser => {
+                Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "user_not_found", "no such user")
+            }
+            other => {
+                tracing::error!(error = %other, "account storage failed");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "identity_unavailable",
+                    "the account store did not answer",
+                )
+            }
+        }
+    }
+}
+
 impl From<axum::extract::rejection::BytesRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::BytesRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -63,6 +63,20 @@ pub struct AppState {
     pub registration: sting_config::Registration,
 }
 
+impl AppState {
+    /// Identity, or a 503 saying why there is none (stingd runs without a database).
+    pub fn identity(&self) -> Result<&Identity, ApiError> {
+        self.identity.as_ref().ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "identity_unavailable",
+                "accounts and sign-in need the database (STING_DATABASE_URL)",
+            )
+        })
+    }
+}
+
 /// What the gateway needs of identity: the database and the session rules.
 #[derive(Clone)]
 pub struct Identity {
