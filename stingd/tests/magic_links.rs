@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::site::Site;
+use common::site::{Site, session_cookie};
 use serde_json::{Value, json};
 use stingd::identity::users::{self, Role};
 
@@ -34,18 +34,8 @@ async fn a_link_arrives_by_mail_signs_in_once_and_is_stored_hashed() {
 
     let used = site.post("/api/auth/magic-link/verify", None, json!({"token": token})).await;
     assert_eq!(used.status(), 200);
-    let cookie = used.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    let me: Value = site
-        .stingd
-        .http
-        .get(format!("{}/api/me", site.stingd.base))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cookie = session_cookie(&used);
+    let me: Value = site.get("/api/me", &cookie).await.json().await.unwrap();
     assert_eq!(me["principal"]["user"], user.id.to_string());
     assert_eq!(me["principal"]["aal"], 1);
 

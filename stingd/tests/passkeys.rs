@@ -7,18 +7,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::site::Site;
+use common::site::{Site, session_cookie};
 use serde_json::{Value, json};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
-
-fn set_cookie(response: &reqwest::Response) -> String {
-    let header = response.headers().get("set-cookie").expect("a session cookie").to_str().unwrap();
-    header.split(';').next().unwrap().to_string()
-}
 
 /// Registers a passkey on `authenticator` for the user of `cookie`; the AAL2 cookie it returns.
 async fn register(site: &Site, cookie: &str, authenticator: &mut WebauthnAuthenticator<SoftPasskey>) -> String {
@@ -35,7 +30,7 @@ async fn register(site: &Site, cookie: &str, authenticator: &mut WebauthnAuthent
         )
         .await;
     assert_eq!(finish.status(), 200);
-    set_cookie(&finish)
+    session_cookie(&finish)
 }
 
 async fn sign_in_options(site: &Site, email: &str) -> (Value, RequestChallengeResponse) {
@@ -65,7 +60,7 @@ async fn a_passkey_registered_from_a_session_signs_in_at_aal2_once_per_ceremony(
     let body = json!({ "ceremony": ceremony, "credential": assertion });
     let signed_in = site.post("/api/auth/passkey/finish", None, body.clone()).await;
     assert_eq!(signed_in.status(), 200);
-    let cookie = set_cookie(&signed_in);
+    let cookie = session_cookie(&signed_in);
     let me: Value = site.get("/api/me", &cookie).await.json().await.unwrap();
     assert_eq!((me["email"].as_str(), me["principal"]["aal"].as_u64()), (Some("pat@example.org"), Some(2)));
 

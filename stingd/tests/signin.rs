@@ -4,22 +4,13 @@
 
 mod common;
 
-use common::site::Site;
+use common::site::{Site, session_cookie};
 use serde_json::{Value, json};
 use stingd::identity::users::{self, Role};
 use stingd::identity::{enrolment, factors};
 
 async fn site(auth_zone: &str) -> Site {
     Site::start(&format!("  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: {auth_zone}\n")).await
-}
-
-/// The `name=value` part of the session cookie a response sets, checking its attributes.
-fn session_cookie(response: &reqwest::Response) -> String {
-    let set = response.headers()["set-cookie"].to_str().unwrap().to_string();
-    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
-        assert!(set.contains(attribute), "{set}");
-    }
-    set.split(';').next().unwrap().to_string()
 }
 
 fn totp_code(secret: &str, at: u64) -> String {

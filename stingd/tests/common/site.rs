@@ -74,3 +74,12 @@ impl Site {
         line[prefix.len()..].trim().to_string()
     }
 }
+
+/// The `name=value` part of the session cookie a response sets, checking its attributes.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    let set = response.headers()["set-cookie"].to_str().unwrap().to_string();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    set.split(';').next().unwrap().to_string()
+}
