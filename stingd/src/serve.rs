@@ -222,7 +222,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         metrics: gateway::Metrics::shared(),
         cache,
         key_rate_limit: options.config.llm.key_rate_limit.map(|rate| Arc::new(gateway::RateLimiter::new(rate))),
-        zones: zones(&options.config),
+        zones: zones(&options.config, identity.as_ref().map(|i| i.pool.clone())),
         audit,
         identity,
         session_absolute: options.config.auth.session.absolute_timeout.as_std(),
@@ -278,15 +278,20 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn zones(config: &Config) -> gateway::Zones {
+fn zones(config: &Config, pool: Option<sqlx::PgPool>) -> gateway::Zones {
     // The config's validation guarantees each entry parses.
     let trusted: Arc<Vec<gateway::Network>> =
         Arc::new(config.auth.trusted_proxies.iter().filter_map(|p| gateway::Network::parse(p)).collect());
+    let rejections = gateway::RejectionLog::new(pool);
     let limits = &config.auth.rate_limits;
+    let zone = |name, rate| gateway::Zone::new(name, rate, trusted.clone(), rejections.clone());
     gateway::Zones {
-        api: gateway::Zone::new("api", limits.api, trusted.clone()),
-        ai: gateway::Zone::new("ai", limits.ai, trusted.clone()),
-        auth: gateway::Zone::new("auth", limits.auth, trusted),
+        api: zone("api", limits.api),
+        ai: zone("ai", limits.ai),
+        auth: zone("auth", limits.auth),
+        user_api: zone("api", limits.per_user.api),
+        user_ai: zone("ai", limits.per_user.ai),
+        account: zone("auth", limits.per_user.auth),
     }
 }
 

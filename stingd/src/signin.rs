@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::access::Principal;
-use crate::gateway::{ApiError, AppState, Identity};
+use crate::gateway::{ApiError, AppState, Identity, ZoneKey};
 use crate::identity::sessions::{self, Aal};
 use crate::identity::{IdentityError, audit, enrolment, factors, magic};
 
@@ -165,6 +165,7 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
             let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: PasswordSignIn = read_json(request).await?;
+            state.zones.account.check(ZoneKey::account(&body.email), None)?;
             let user = factors::verify_password(&identity.pool, &body.email, &body.password).await?;
             let second = match user {
                 Some(user) => {

@@ -59,7 +59,7 @@ async fn start(ca: &Ca) -> Front {
     let (cert, key, _) = ca.leaf();
     install(&certs, &cert, &key);
     let config = dir.path().join("config.yml");
-    std::fs::write(&config, "version: 1\nsystem:\n  domain: localhost\nauth:\n  rate_limits:\n    api: 100000/s\nllm:\n  default_model: null\n  models: []\n")
+    std::fs::write(&config, "version: 1\nsystem:\n  domain: localhost\nauth:\n  rate_limits:\n    api: 100000/s\n    per_user:\n      api: 100000/s\nllm:\n  default_model: null\n  models: []\n")
         .unwrap();
     let (https, http) = (free_port(), free_port());
     let mut command = Command::new(env!("CARGO_BIN_EXE_stingd"));

@@ -10,7 +10,10 @@ use stingd::identity::users::{self, Role};
 use stingd::identity::{enrolment, factors};
 
 async fn site(auth_zone: &str) -> Site {
-    Site::start(&format!("  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: {auth_zone}\n")).await
+    Site::start(&format!(
+        "  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: {auth_zone}\n    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n"
+    ))
+    .await
 }
 
 fn totp_code(secret: &str, at: u64) -> String {

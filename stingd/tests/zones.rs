@@ -8,8 +8,10 @@ use common::{API_KEY, Stingd, chat_body, model};
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
 
+/// `auth` sets the address zones; the per-user zones stay out of the way.
 async fn start(auth: &str) -> Stingd {
-    Stingd::start_full(&require_path(Component::LlamaServer), &[model("bee", "")], "", auth, &[]).await
+    let auth = format!("{auth}    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n");
+    Stingd::start_full(&require_path(Component::LlamaServer), &[model("bee", "")], "", &auth, &[]).await
 }
 
 async fn chat_from(stingd: &Stingd, forwarded_for: Option<&str>) -> reqwest::Response {

@@ -415,16 +415,42 @@ impl Default for Session {
     }
 }
 
-/// Rate-limit zones per client address (the original's nginx zones).
+/// Rate-limit zones per client address (the original's nginx zones), and the same zones again
+/// per user, so that one account spread over many addresses is slowed as well.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimits {
     pub api: Rate,
     pub auth: Rate,
     pub ai: Rate,
+    pub per_user: PerUserRateLimits,
 }
 
 impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            api: Rate::per_second(10),
+            auth: Rate::per_minute(5),
+            ai: Rate::per_second(2),
+            per_user: PerUserRateLimits::default(),
+        }
+    }
+}
+
+/// The zones keyed by who is calling rather than from where.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct PerUserRateLimits {
+    /// Every API route, per signed-in user (or gateway key).
+    pub api: Rate,
+    /// Password sign-in attempts per account named, from any address (passkeys
+    /// cannot be guessed, and magic links have their own limit per address).
+    pub auth: Rate,
+    /// Chat and completions, per signed-in user (or gateway key).
+    pub ai: Rate,
+}
+
+impl Default for PerUserRateLimits {
     fn default() -> Self {
         Self { api: Rate::per_second(10), auth: Rate::per_minute(5), ai: Rate::per_second(2) }
     }

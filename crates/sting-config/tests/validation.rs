@@ -119,7 +119,8 @@ fn each_kind_of_mistake_gets_its_own_code_key_and_line() {
             "four gigs",
         ),
         ("  connect_timeout: 5s", "  connect_timeout: soon", Code::InvalidValue, "database.connect_timeout", "soon"),
-        ("    api: 10/s", "    api: fast", Code::InvalidValue, "auth.rate_limits.api", "api: fast"),
+        ("\n    api: 10/s", "\n    api: fast", Code::InvalidValue, "auth.rate_limits.api", "api: fast"),
+        ("      auth: 5/m", "      auth: slowly", Code::InvalidValue, "auth.rate_limits.per_user.auth", "auth: slowly"),
         (
             "  methods: [magic-link, passkey, totp]",
             "  methods: [magic-link, passkee]",

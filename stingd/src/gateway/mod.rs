@@ -27,7 +27,7 @@ pub use callers::{ApiKeys, Caller};
 pub use error::ApiError;
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
-pub use zones::{Network, PeerAddr, Zone};
+pub use zones::{Network, PeerAddr, RejectionLog, Zone, ZoneKey};
 
 use crate::access::{Access, Principal, Routes};
 use crate::identity::sessions::Aal;
@@ -90,11 +90,17 @@ pub struct Identity {
     pub passkeys: Arc<crate::identity::passkeys::Passkeys>,
 }
 
+/// The rate-limit zones (`auth.rate_limits`).
 #[derive(Clone)]
 pub struct Zones {
     pub api: Zone,
     pub ai: Zone,
     pub auth: Zone,
+    /// Per signed-in user or gateway key.
+    pub user_api: Zone,
+    pub user_ai: Zone,
+    /// Per account named in a sign-in attempt.
+    pub account: Zone,
 }
 
 /// Every route with its access decision (the route × role test walks these).
@@ -170,17 +176,29 @@ async fn openapi() -> Response {
 pub fn router(state: AppState) -> Router {
     let (api, _) = routes().into_parts();
     let ai_paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
-    let (ai_zone, auth_zone) = (state.zones.ai.clone(), state.zones.auth.clone());
+    let zones = state.zones.clone();
     let api = api
-        // On top of `api`: the `ai` zone for the model routes, `auth` for signing in.
+        // On top of `api` by address: the `ai` zone for the model routes, `auth` for signing
+        // in; then, once the caller is known, `api` and `ai` again per user.
         .layer(middleware::from_fn(move |request: Request, next: Next| {
-            let (ai, auth) = (ai_zone.clone(), auth_zone.clone());
+            let zones = zones.clone();
             async move {
                 let path = request.uri().path();
-                if ai_paths.contains(&path) {
-                    zones::limit_request(&ai, request, next).await
+                let is_ai = ai_paths.contains(&path);
+                if let Some(principal) = request.extensions().get::<Principal>() {
+                    let key = zones::ZoneKey::caller(&principal.caller);
+                    let checked = zones
+                        .user_api
+                        .check(key.clone(), principal.user)
+                        .and_then(|()| if is_ai { zones.user_ai.check(key, principal.user) } else { Ok(()) });
+                    if let Err(refusal) = checked {
+                        return refusal.into_response();
+                    }
+                }
+                if is_ai {
+                    zones::limit_request(&zones.ai, request, next).await
                 } else if path.starts_with("/api/auth/") {
-                    zones::limit_request(&auth, request, next).await
+                    zones::limit_request(&zones.auth, request, next).await
                 } else {
                     next.run(request).await
                 }

@@ -2,18 +2,28 @@
 //! every API route, `ai` for the model routes, `auth` for sign-in (with the identity routes).
 //! They run before authentication, so guessing keys is slowed like anything else.
 //!
+//! The `per_user` zones count the same routes by signed-in user or gateway key (after
+//! authentication), and password and passkey sign-in attempts by the account they name, so
+//! that spreading requests over many addresses does not escape the limits. Refusals are
+//! recorded in the audit log (sparingly, see [`RejectionLog`]).
+//!
 //! The client address is the connection's peer, unless that peer is a configured trusted
 //! proxy: then the nearest address in `X-Forwarded-For` that is not itself a trusted proxy.
 //! From anyone else the header is ignored, so it cannot be used to dodge a limit.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use uuid::Uuid;
+
+use super::callers::Caller;
 use super::error::ApiError;
 use super::limits::RateLimiter;
 
@@ -90,17 +100,88 @@ pub fn client_address(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[Netw
     client
 }
 
-/// One zone: its limiter and the proxies whose forwarding headers count.
+/// What a zone counts requests by.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ZoneKey {
+    /// A client address; IPv6 clients by their /64, since one host is routinely given a whole
+    /// /64 and could otherwise take a fresh bucket for every request.
+    Address(IpAddr),
+    /// A signed-in user or gateway key ([`Caller::id`]).
+    Caller(Arc<str>),
+    /// An account named in a sign-in attempt (its address, lower-cased), whether or not it
+    /// exists, so the limit tells nothing about which accounts do.
+    Account(Arc<str>),
+}
+
+impl ZoneKey {
+    pub fn address(ip: IpAddr) -> Self {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => Self::Address(IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into())),
+            v4 => Self::Address(v4),
+        }
+    }
+
+    pub fn caller(caller: &Caller) -> Self {
+        Self::Caller(caller.id.clone())
+    }
+
+    pub fn account(email: &str) -> Self {
+        // Long enough for any real address; an attacker's megabyte stays out of memory and the audit log.
+        let email: String = email.trim().chars().take(254).collect();
+        Self::Account(email.to_lowercase().into())
+    }
+
+    /// How the audit log names it.
+    fn target(&self) -> String {
+        match self {
+            Self::Address(IpAddr::V6(v6)) => format!("address:{v6}/64"),
+            Self::Address(ip) => format!("address:{ip}"),
+            Self::Caller(id) => id.to_string(),
+            Self::Account(email) => format!("account:{email}"),
+        }
+    }
+}
+
+/// One zone: its limiter, the proxies whose forwarding headers count, and where rejections
+/// are recorded.
 #[derive(Clone)]
 pub struct Zone {
     pub name: &'static str,
-    limiter: Arc<RateLimiter<IpAddr>>,
+    limiter: Arc<RateLimiter<ZoneKey>>,
     trusted: Arc<Vec<Network>>,
+    rejections: Arc<RejectionLog>,
 }
 
 impl Zone {
-    pub fn new(name: &'static str, rate: sting_config::Rate, trusted: Arc<Vec<Network>>) -> Self {
-        Self { name, limiter: Arc::new(RateLimiter::new(rate)), trusted }
+    pub fn new(
+        name: &'static str,
+        rate: sting_config::Rate,
+        trusted: Arc<Vec<Network>>,
+        rejections: Arc<RejectionLog>,
+    ) -> Self {
+        Self { name, limiter: Arc::new(RateLimiter::new(rate)), trusted, rejections }
+    }
+
+    /// Takes a token for `key`, or refuses with 429 and `Retry-After` (and notes the refusal).
+    pub fn check(&self, key: ZoneKey, actor: Option<Uuid>) -> Result<(), ApiError> {
+        let Err(wait) = self.limiter.check(&key) else { return Ok(()) };
+        let message = match &key {
+            ZoneKey::Address(_) => format!("too many requests from this address (zone `{}`)", self.name),
+            ZoneKey::Caller(_) => format!("too many requests from this user (zone `{}`, per user)", self.name),
+            ZoneKey::Account(_) => "too many sign-in attempts for this account: wait before trying again".into(),
+        };
+        self.rejections.note(self.name, &key, actor, wait);
+        Err(ApiError {
+            retry_after: Some(wait),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "rate_limited", message)
+        })
+    }
+
+    /// The client's address for this zone (see [`client_address`]).
+    pub fn client(&self, request: &Request) -> Option<IpAddr> {
+        let ConnectInfo(PeerAddr(peer)) = request.extensions().get::<ConnectInfo<PeerAddr>>().copied()?;
+        let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        Some(client_address(peer.ip(), forwarded, &self.trusted))
     }
 }
 
@@ -110,24 +191,71 @@ pub async fn limit(State(zone): State<Zone>, request: Request, next: Next) -> Re
 }
 
 pub async fn limit_request(zone: &Zone, request: Request, next: Next) -> Response {
-    let Some(ConnectInfo(PeerAddr(peer))) = request.extensions().get::<ConnectInfo<PeerAddr>>().copied() else {
+    let Some(client) = zone.client(&request) else {
         // Served without connection info: a programming error, refused rather than unlimited.
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = client_address(peer.ip(), forwarded, &zone.trusted);
-    match zone.limiter.check(&client) {
+    match zone.check(ZoneKey::address(client), None) {
         Ok(()) => next.run(request).await,
-        Err(wait) => ApiError {
-            retry_after: Some(wait),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                "rate_limited",
-                format!("too many requests from this address (zone `{}`)", zone.name),
-            )
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Records refusals in the audit log, so that admins see who is being slowed. A flood must not
+/// become a flood of writes: a key is recorded once a minute at most (with the count since),
+/// and all keys together at most [`REJECTIONS_RECORDED_PER_MINUTE`] times a minute; every
+/// refusal still reaches the tracing log as a debug event.
+pub struct RejectionLog {
+    pool: Option<sqlx::PgPool>,
+    /// Per zone and key: when last recorded, and refusals since.
+    recent: Mutex<HashMap<(&'static str, ZoneKey), LastRecorded>>,
+    budget: RateLimiter<()>,
+}
+
+type LastRecorded = (Instant, u64);
+
+pub const REJECTIONS_RECORDED_PER_MINUTE: u32 = 60;
+const RECORD_EVERY: Duration = Duration::from_secs(60);
+const MAX_REMEMBERED: usize = 10_000;
+
+impl RejectionLog {
+    pub fn new(pool: Option<sqlx::PgPool>) -> Arc<Self> {
+        Arc::new(Self {
+            pool,
+            recent: Mutex::new(HashMap::new()),
+            budget: RateLimiter::new(sting_config::Rate::per_minute(REJECTIONS_RECORDED_PER_MINUTE)),
+        })
+    }
+
+    /// Whether this refusal is to be recorded, and if so how many it stands for.
+    fn due(&self, zone: &'static str, key: &ZoneKey, now: Instant) -> Option<u64> {
+        let mut recent = self.recent.lock().expect("rejection log lock");
+        if recent.len() >= MAX_REMEMBERED {
+            recent.retain(|_, (at, _)| now.duration_since(*at) < RECORD_EVERY);
         }
-        .into_response(),
+        let entry = recent.entry((zone, key.clone())).or_insert((now.checked_sub(RECORD_EVERY)?, 0));
+        entry.1 += 1;
+        if now.duration_since(entry.0) < RECORD_EVERY || self.budget.check(&()).is_err() {
+            return None;
+        }
+        entry.0 = now;
+        Some(std::mem::take(&mut entry.1))
+    }
+
+    fn note(&self, zone: &'static str, key: &ZoneKey, actor: Option<Uuid>, wait: Duration) {
+        tracing::debug!(zone, key = %key.target(), "rate limited");
+        let Some(pool) = &self.pool else { return };
+        let Some(refused) = self.due(zone, key, Instant::now()) else { return };
+        tracing::warn!(zone, key = %key.target(), refused, "rate limit reached");
+        let detail = serde_json::json!({ "zone": zone, "refused": refused, "retry_after_ms": wait.as_millis() as u64 });
+        let (pool, target) = (pool.clone(), key.target());
+        tokio::spawn(async move {
+            if let Err(error) =
+                crate::identity::audit::record(&pool, actor, "ratelimit.exceeded", Some(&target), detail).await
+            {
+                tracing::warn!(%error, "cannot record a rate-limit event in the audit log");
+            }
+        });
     }
 }
 
@@ -150,6 +278,35 @@ mod tests {
         assert!(
             Network::parse("10.0.0.0/33").is_none() || !Network::parse("10.0.0.0/33").unwrap().contains(ip("1.1.1.1"))
         );
+    }
+
+    #[test]
+    fn ipv6_clients_share_a_bucket_per_64_and_accounts_ignore_case() {
+        assert_eq!(ZoneKey::address(ip("2001:db8:1:2::1")), ZoneKey::address(ip("2001:db8:1:2:ffff::9")));
+        assert_ne!(ZoneKey::address(ip("2001:db8:1:2::1")), ZoneKey::address(ip("2001:db8:1:3::1")));
+        assert_eq!(ZoneKey::address(ip("2001:db8:1:2::1")).target(), "address:2001:db8:1:2::/64");
+        assert_eq!(ZoneKey::address(ip("::ffff:192.0.2.7")), ZoneKey::address(ip("192.0.2.7")));
+        assert_ne!(ZoneKey::address(ip("192.0.2.7")), ZoneKey::address(ip("192.0.2.8")));
+        assert_eq!(ZoneKey::account(" Ann@Example.org"), ZoneKey::account("ann@example.org"));
+        let ZoneKey::Account(long) = ZoneKey::account(&"a".repeat(10_000)) else { unreachable!() };
+        assert_eq!(long.len(), 254);
+    }
+
+    #[test]
+    fn refusals_are_recorded_once_a_minute_per_key_and_sparingly_in_all() {
+        let log = RejectionLog::new(None);
+        let start = Instant::now() + RECORD_EVERY;
+        let ann = ZoneKey::account("ann@example.org");
+        assert_eq!(log.due("auth", &ann, start), Some(1), "the first refusal is recorded");
+        assert_eq!(log.due("auth", &ann, start + Duration::from_secs(1)), None);
+        assert_eq!(log.due("auth", &ann, start + Duration::from_secs(2)), None);
+        assert_eq!(log.due("api", &ann, start), Some(1), "each zone on its own");
+        assert_eq!(log.due("auth", &ann, start + RECORD_EVERY), Some(3), "a minute later, with the count since");
+        // Many keys at once: no more than the budget is written.
+        let recorded = (0..1000u32)
+            .filter(|n| log.due("api", &ZoneKey::address(IpAddr::from(n.to_be_bytes())), start).is_some())
+            .count();
+        assert!((50..=REJECTIONS_RECORDED_PER_MINUTE as usize).contains(&recorded), "{recorded}");
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl Stingd {
         let auth = if sections.contains("auth:") {
             ""
         } else {
-            "auth:\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n  smtp:\n    host: 127.0.0.1\n    port: 9\n"
+            "auth:\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n  smtp:\n    host: 127.0.0.1\n    port: 9\n"
         };
         let config = format!(
             "version: 1\nllm:\n  llama_server: {}\n  default_model: null\n{llm_extra}  models:\n{}{auth}{sections}",

@@ -32,7 +32,7 @@ impl Site {
         let rates = if auth_extra.contains("rate_limits:") {
             ""
         } else {
-            "  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n"
+            "  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n"
         };
         let sections = format!(
             "auth:\n{rates}{auth_extra}  smtp:\n    host: 127.0.0.1\n    port: {}\n    security: none\n    from: STING <sting@example.org>\n",

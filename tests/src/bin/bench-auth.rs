@@ -32,7 +32,7 @@ async fn main() -> anyhow::Result<()> {
     let pg = PostgresInstance::start();
     let dir = tempfile::tempdir()?;
     let config = format!(
-        "version: 1\nauth:\n  rate_limits:\n    api: 10000000/s\n    ai: 10000000/s\n    auth: 10000000/s\nllm:\n  llama_server: {}\n  models: []\n",
+        "version: 1\nauth:\n  rate_limits:\n    api: 10000000/s\n    ai: 10000000/s\n    auth: 10000000/s\n    per_user:\n      api: 10000000/s\n      ai: 10000000/s\n      auth: 10000000/s\nllm:\n  llama_server: {}\n  models: []\n",
         require_path(Component::LlamaServer).display()
     );
     std::fs::write(dir.path().join("config.yml"), config)?;

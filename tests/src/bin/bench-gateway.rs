@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let config = format!(
-        "version: 1\nauth:\n  rate_limits:\n    api: 1000000/s\n    ai: 1000000/s\nllm:\n  llama_server: {}\n  cache:\n    enabled: false\n  models:\n    - name: bee\n      path: {}\n      context: 8192\n      parallel: 8\n      threads: 1\n      pinned: true\n",
+        "version: 1\nauth:\n  rate_limits:\n    api: 1000000/s\n    ai: 1000000/s\n    per_user:\n      api: 1000000/s\n      ai: 1000000/s\n      auth: 1000000/s\nllm:\n  llama_server: {}\n  cache:\n    enabled: false\n  models:\n    - name: bee\n      path: {}\n      context: 8192\n      parallel: 8\n      threads: 1\n      pinned: true\n",
         require_path(Component::LlamaServer).display(),
         require_path(Component::TestModel).display()
     );
