@@ -211,6 +211,12 @@ fn admin_create(email: &str, config: &std::path::Path, to_stdout: bool) -> ExitC
         return ExitCode::FAILURE;
     }
     let Some(config) = load(config) else { return ExitCode::FAILURE };
+    if config.auth.provider == sting_config::AuthProvider::Kratos {
+        eprintln!(
+            "error: with `auth.provider: kratos` accounts are Kratos identities: create the admin in Kratos with the trait `role: admin`"
+        );
+        return ExitCode::FAILURE;
+    }
     let Ok(url) = std::env::var(db::DATABASE_URL_VAR) else {
         eprintln!("error: {} is not set: give the database URL in it", db::DATABASE_URL_VAR);
         return ExitCode::FAILURE;

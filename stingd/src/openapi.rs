@@ -228,6 +228,12 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         if decision.path.starts_with("/api/auth/") {
             operation = operation.response("401", error_response("the link, code or password was not accepted"));
         }
+        if crate::gateway::is_builtin_only(decision.path) {
+            operation = operation.response(
+                "409",
+                error_response("sign-in, factors and roles are managed in Ory Kratos (`auth.provider: kratos`)"),
+            );
+        }
         operation = operation
             .response("429", error_response("too many requests from this address or caller (see Retry-After)"));
         if doc.can_be_unavailable {

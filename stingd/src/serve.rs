@@ -202,6 +202,20 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         }
         Err(_) => None,
     };
+    let kratos = match options.config.auth.provider {
+        sting_config::AuthProvider::Builtin => None,
+        sting_config::AuthProvider::Kratos => {
+            anyhow::ensure!(
+                identity.is_some(),
+                "auth.provider kratos needs the database too (STING_DATABASE_URL): local accounts hold roles, tokens and the audit log"
+            );
+            tracing::info!(url = %options.config.auth.kratos.public_url, "sessions are Ory Kratos's");
+            Some(Arc::new(
+                crate::identity::kratos::Kratos::new(&options.config.auth.kratos)
+                    .context("cannot build the HTTP client for Kratos")?,
+            ))
+        }
+    };
     let mailer = match &identity {
         Some(_) => Some(Arc::new(crate::mail::Mailer::from_config(&options.config.auth.smtp)?)),
         None => None,
@@ -229,6 +243,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         mailer,
         magic_link_ttl: options.config.auth.magic_link_ttl.as_std(),
         registration: options.config.auth.registration,
+        kratos,
     };
     if let Some(address) = &options.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;

@@ -146,4 +146,16 @@ async fn admin_create_prints_a_one_time_enrolment_link_and_refuses_a_pipe_withou
     let again = run(&["--stdout"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("root@example.org already has an account"));
+
+    // With Kratos signing in, admins are Kratos identities: no local enrolment link.
+    std::fs::write(&config, "version: 1\nauth:\n  provider: kratos\n").unwrap();
+    let kratos = Command::new(env!("CARGO_BIN_EXE_stingd"))
+        .args(["admin", "create", "--email", "other@example.org", "--stdout", "--config"])
+        .arg(&config)
+        .env(db::DATABASE_URL_VAR, pg.url())
+        .output()
+        .unwrap();
+    assert!(!kratos.status.success());
+    assert!(String::from_utf8_lossy(&kratos.stderr).contains("trait `role: admin`"));
+    assert!(users::find_by_email(&pool, "other@example.org").await.unwrap().is_none());
 }

@@ -495,13 +495,22 @@ pub enum SmtpSecurity {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Kratos {
+    /// Kratos's public API: stingd asks its `/sessions/whoami` who a request is.
     pub public_url: String,
+    /// Kratos's admin API (kept from the original's config; stingd does not call it: identities
+    /// are administered in Kratos).
     pub admin_url: String,
+    /// The session cookie's name, as Kratos's `session.cookie.name` sets it.
+    pub session_cookie: String,
 }
 
 impl Default for Kratos {
     fn default() -> Self {
-        Self { public_url: "http://kratos:4433".into(), admin_url: "http://kratos:4434".into() }
+        Self {
+            public_url: "http://kratos:4433".into(),
+            admin_url: "http://kratos:4434".into(),
+            session_cookie: "ory_kratos_session".into(),
+        }
     }
 }
 

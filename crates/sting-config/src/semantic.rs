@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::schema::{Config, SignInMethod, TlsMode};
+use crate::schema::{AuthProvider, Config, SignInMethod, TlsMode};
 use crate::values::Duration;
 
 /// The longest a sign-in link may live, whatever the config says.
@@ -106,6 +106,27 @@ pub(crate) fn check(config: &Config) -> Vec<Diagnostic> {
                 &format!("auth.trusted_proxies[{i}]"),
                 format!("`{proxy}` is not an IP address or network"),
                 "write an address such as `10.0.0.5` or a network such as `10.0.0.0/24`",
+            );
+        }
+    }
+
+    if auth.provider == AuthProvider::Kratos {
+        let kratos = &auth.kratos;
+        let is_http = url::Url::parse(&kratos.public_url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !is_http {
+            problem(
+                "auth.kratos.public_url",
+                format!("`{}` is not an http(s) URL", kratos.public_url),
+                "write Kratos's public API address, such as `http://kratos:4433`",
+            );
+        }
+        let is_token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if kratos.session_cookie.is_empty() || !kratos.session_cookie.chars().all(is_token) {
+            problem(
+                "auth.kratos.session_cookie",
+                format!("`{}` is not a cookie name", kratos.session_cookie),
+                "write the name Kratos's `session.cookie.name` sets (by default `ory_kratos_session`)",
             );
         }
     }

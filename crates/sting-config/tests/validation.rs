@@ -205,6 +205,22 @@ fn rules_across_keys_are_checked_with_the_right_line() {
             "disk_warning_percent: 95",
         ),
         (&[("    idle_timeout: 30m", "    idle_timeout: 1d")], "auth.session.idle_timeout", "idle_timeout: 1d"),
+        (
+            &[
+                ("  provider: builtin", "  provider: kratos"),
+                ("    public_url: http://kratos:4433", "    public_url: kratos"),
+            ],
+            "auth.kratos.public_url",
+            "public_url: kratos",
+        ),
+        (
+            &[
+                ("  provider: builtin", "  provider: kratos"),
+                ("    session_cookie: ory_kratos_session", "    session_cookie: \"my session\""),
+            ],
+            "auth.kratos.session_cookie",
+            "session_cookie: \"my session\"",
+        ),
     ];
     let mut failures = Vec::new();
     for (edits, key, line_text) in cases {

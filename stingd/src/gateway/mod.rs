@@ -61,6 +61,16 @@ pub struct AppState {
     pub magic_link_ttl: std::time::Duration,
     /// Who may create an account (`auth.registration`).
     pub registration: sting_config::Registration,
+    /// Set when `auth.provider` is `kratos`: sessions are Kratos's, sign-in happens there.
+    pub kratos: Option<Arc<crate::identity::kratos::Kratos>>,
+}
+
+/// Whether a route belongs to built-in sign-in (and so is answered 409 when Kratos signs in).
+pub fn is_builtin_only(path: &str) -> bool {
+    path.starts_with("/api/auth/")
+        || path == "/api/admin/invitations"
+        || path.ends_with("/reset-factors")
+        || (path.starts_with("/api/admin/users/") && path.ends_with("/role"))
 }
 
 impl AppState {
@@ -177,6 +187,7 @@ pub fn router(state: AppState) -> Router {
     let (api, _) = routes().into_parts();
     let ai_paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
     let zones = state.zones.clone();
+    let kratos_signs_in = state.kratos.is_some();
     let api = api
         // On top of `api` by address: the `ai` zone for the model routes, `auth` for signing
         // in; then, once the caller is known, `api` and `ai` again per user.
@@ -194,6 +205,15 @@ pub fn router(state: AppState) -> Router {
                     if let Err(refusal) = checked {
                         return refusal.into_response();
                     }
+                }
+                if kratos_signs_in && is_builtin_only(path) {
+                    return ApiError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "invalid_request_error",
+                        "managed_by_kratos",
+                        "sign-in, factors and roles are managed in Ory Kratos here (`auth.provider: kratos`)",
+                    )
+                    .into_response();
                 }
                 if is_ai {
                     zones::limit_request(&zones.ai, request, next).await
@@ -227,8 +247,8 @@ pub fn router(state: AppState) -> Router {
 
 /// Who is calling: a static key, an API token (`sting_...`) or a session cookie, recorded as the
 /// request's [`Principal`]. No credentials: no principal, and each route's [`Access`] decides.
-/// Wrong credentials: 401 at once. A session may change state only from the configured origin
-/// (CSRF): a browser always sends `Origin` with such requests, and another site cannot forge it.
+/// Wrong credentials: 401 at once. With `auth.provider: kratos`, Kratos's session cookie or
+/// token takes the place of stingd's own session cookie.
 async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     // An `Authorization` header is a claim to be someone: if it is not a valid bearer
     // credential the request fails, even if a cookie would have passed.
@@ -269,21 +289,18 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
             Some(p) => Some(p),
             None => return ApiError::unauthorized().into_response(),
         }
+    } else if let (Some(kratos), Some(identity)) = (&state.kratos, &state.identity) {
+        match kratos_principal(kratos, identity, request.method(), request.headers()).await {
+            Ok(principal) => principal,
+            Err(refusal) => return refusal,
+        }
     } else if let (Some(id), Some(identity)) = (session_cookie(&request), &state.identity) {
         match crate::identity::sessions::authenticate(&identity.pool, &identity.credentials, &id, identity.session_idle)
             .await
         {
             Ok(Some(session)) => {
-                let safe = matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
-                let origin = request.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok());
-                if !safe && origin != Some(&*identity.origin) {
-                    return ApiError::new(
-                        axum::http::StatusCode::FORBIDDEN,
-                        "permission_error",
-                        "csrf_rejected",
-                        "a session may change state only from this site's own pages",
-                    )
-                    .into_response();
+                if let Err(refusal) = same_origin(request.method(), request.headers(), identity) {
+                    return refusal.into_response();
                 }
                 Some(Principal {
                     caller: Caller::user(session.user),
@@ -306,6 +323,84 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
         request.extensions_mut().insert(principal);
     }
     next.run(request).await
+}
+
+/// A cookie may change state only from the configured origin (CSRF): a browser always sends
+/// `Origin` with such requests, and another site cannot forge it.
+fn same_origin(
+    method: &axum::http::Method,
+    headers: &axum::http::HeaderMap,
+    identity: &Identity,
+) -> Result<(), ApiError> {
+    let safe = matches!(*method, axum::http::Method::GET | axum::http::Method::HEAD);
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if !safe && origin != Some(&*identity.origin) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "permission_error",
+            "csrf_rejected",
+            "a session may change state only from this site's own pages",
+        ));
+    }
+    Ok(())
+}
+
+/// The principal of a Kratos session, if the request carries one. A session token header is a
+/// claim like `Authorization`: if Kratos does not vouch for it the request fails; a stale
+/// cookie is no credential, as with built-in sessions.
+async fn kratos_principal(
+    kratos: &crate::identity::kratos::Kratos,
+    identity: &Identity,
+    method: &axum::http::Method,
+    headers: &axum::http::HeaderMap,
+) -> Result<Option<Principal>, Response> {
+    use crate::identity::kratos::{KratosCredential, KratosError, Whoami};
+    let Some(credential) = kratos.credential(headers) else { return Ok(None) };
+    let by_token = matches!(credential, KratosCredential::Token(_));
+    match kratos.whoami(&identity.pool, &identity.credentials, &credential).await {
+        Ok(Whoami::SignedIn(session)) => {
+            if !by_token {
+                same_origin(method, headers, identity).map_err(IntoResponse::into_response)?;
+            }
+            Ok(Some(Principal {
+                caller: Caller::user(session.user),
+                user: Some(session.user),
+                email: Some(session.email.into()),
+                role: session.role,
+                aal: session.aal,
+                scopes: None,
+            }))
+        }
+        Ok(Whoami::Nobody | Whoami::Disabled) if by_token => Err(ApiError::unauthorized().into_response()),
+        Ok(Whoami::Nobody | Whoami::Disabled) => Ok(None),
+        Ok(Whoami::SecondFactorRequired) => Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "permission_error",
+            "aal2_required",
+            "Kratos asks for this account's second factor: complete it at the sign-in page",
+        )
+        .into_response()),
+        Err(KratosError::EmailClash { email }) => {
+            tracing::warn!(%email, "a Kratos identity's address belongs to another local account");
+            Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "invalid_request_error",
+                "account_conflict",
+                "another local account already uses this address: an admin must delete it first",
+            )
+            .into_response())
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot ask Kratos who this is");
+            Err(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "server_error",
+                "identity_unavailable",
+                "the sign-in service (Kratos) cannot be asked right now",
+            )
+            .into_response())
+        }
+    }
 }
 
 pub(crate) fn session_cookie(request: &Request) -> Option<String> {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cache;
 pub mod enrolment;
 pub mod factors;
+pub mod kratos;
 pub mod magic;
 pub mod passkeys;
 mod secrets;

@@ -47,7 +47,7 @@ pub struct User {
 }
 
 /// A plausible address: one `@`, something on each side, no spaces or control characters.
-fn valid_email(email: &str) -> bool {
+pub(crate) fn is_valid_email(email: &str) -> bool {
     let Some((local, domain)) = email.split_once('@') else { return false };
     !local.is_empty()
         && domain.contains('.')
@@ -60,7 +60,7 @@ fn valid_email(email: &str) -> bool {
 
 pub async fn create(pool: &PgPool, email: &str, role: Role) -> Result<User, IdentityError> {
     let email = email.trim();
-    if !valid_email(email) {
+    if !is_valid_email(email) {
         return Err(IdentityError::InvalidEmail);
     }
     let id: Result<Uuid, sqlx::Error> =
@@ -160,10 +160,10 @@ mod tests {
     #[test]
     fn emails_are_checked_for_shape() {
         for good in ["a@b.org", "first.last+tag@sub.example.com"] {
-            assert!(super::valid_email(good), "{good}");
+            assert!(super::is_valid_email(good), "{good}");
         }
         for bad in ["", "a", "a@b", "@b.org", "a@.org", "a b@c.org", "a@b.org.", "a@b@c.org"] {
-            assert!(!super::valid_email(bad), "{bad}");
+            assert!(!super::is_valid_email(bad), "{bad}");
         }
     }
 }

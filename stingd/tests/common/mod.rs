@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod kratos;
 pub mod site;
 
 use std::path::PathBuf;
