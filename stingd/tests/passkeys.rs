@@ -144,3 +144,31 @@ async fn asking_for_an_unknown_address_looks_like_asking_for_a_known_one() {
         .unwrap();
     assert_eq!(foreign.status(), 403, "sign-in starts only from this site");
 }
+
+#[tokio::test]
+async fn a_bad_passkey_name_is_refused_and_the_ceremony_can_still_finish() {
+    let site = Site::start("").await;
+    let user = users::create(&site.pool, "kim@example.org", Role::User).await.unwrap();
+    let cookie = sessions::create(&site.pool, user.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
+    let cookie = format!("{}={cookie}", sessions::COOKIE_NAME);
+    let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
+    let start: Value =
+        site.post("/api/auth/passkey/register/start", Some(&cookie), json!({})).await.json().await.unwrap();
+    let options: CreationChallengeResponse = serde_json::from_value(start["options"].clone()).unwrap();
+    let credential = authenticator.do_registration(Url::parse(&site.origin).unwrap(), options).unwrap();
+    let finish = |name: String| {
+        site.post(
+            "/api/auth/passkey/register/finish",
+            Some(&cookie),
+            json!({ "ceremony": start["ceremony"], "name": name, "credential": credential }),
+        )
+    };
+    for bad in ["x".repeat(101), "two\nlines".to_string()] {
+        let refused = finish(bad).await;
+        assert_eq!(refused.status(), 400);
+        assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "invalid_name");
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM passkey_factors").fetch_one(&site.pool).await.unwrap();
+    assert_eq!(stored, 0);
+    assert_eq!(finish("x".repeat(100)).await.status(), 200, "the same ceremony, with an acceptable name");
+}
