@@ -2,6 +2,7 @@
 //! `tests/env/setup.sh` prints), free ports, child processes that never outlive a test, and
 //! Docker resources named per test so they never touch another stack on the same engine.
 
+pub mod bao;
 pub mod docker;
 pub mod env;
 pub mod postgres;

@@ -1,0 +1,70 @@
+//! An OpenBao server of a test's own, in production mode (raft storage, a real seal), from a
+//! configuration file the test writes: started, stopped and restarted like the real one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::env::require_path;
+use crate::{ChildGuard, Component};
+
+pub struct BaoProcess {
+    config: PathBuf,
+    child: Option<ChildGuard>,
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+}
+
+impl BaoProcess {
+    /// Starts `bao server -config=CONFIG` and waits until it answers on `address`.
+    pub async fn start(config: &Path, address: &str) -> Self {
+        let mut process = Self { config: config.to_path_buf(), child: None, address: address.to_string() };
+        process.spawn().await;
+        process
+    }
+
+    async fn spawn(&mut self) {
+        let mut command = Command::new(require_path(Component::Bao));
+        command.arg("server").arg(format!("-config={}", self.config.display()));
+        // Nothing of the test's environment (a VAULT_TOKEN, say) reaches the server.
+        command.env_clear().env("PATH", "/usr/bin:/bin");
+        let mut child = ChildGuard::spawn("bao", command);
+        let client = reqwest::Client::new();
+        crate::wait_for_http(
+            &client,
+            &format!("{}/v1/sys/seal-status", self.address),
+            &mut child,
+            Duration::from_secs(30),
+            |status| status.is_success(),
+        )
+        .await;
+        self.child = Some(child);
+    }
+
+    /// Stops the server (SIGTERM, as `docker stop` would) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(child) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            for _ in 0..100 {
+                if !Path::new(&format!("/proc/{}", child.id())).exists()
+                    || std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
+                        .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
+                {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            drop(child);
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.spawn().await;
+    }
+
+    /// What the server printed so far.
+    pub fn output(&self) -> String {
+        self.child.as_ref().map(ChildGuard::output).unwrap_or_default()
+    }
+}
