@@ -84,6 +84,8 @@ impl GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Config(commands::config::ConfigArgs),
+    Vault(commands::vault::VaultArgs),
+    Unseal(commands::unseal::UnsealArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -99,6 +101,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     let out = Output::new(&cli.global);
     let outcome = match cli.command {
         Command::Config(args) => commands::config::exec(&cli.global, &out, args),
+        Command::Vault(args) => commands::vault::exec(&cli.global, &out, args),
+        Command::Unseal(args) => commands::unseal::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

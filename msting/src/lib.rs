@@ -5,3 +5,5 @@ pub mod cli;
 pub mod commands;
 pub mod fsio;
 pub mod output;
+pub mod shares;
+pub mod vault_access;

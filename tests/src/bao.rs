@@ -5,8 +5,48 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use sting_vault::server::{ServerConfig, ensure_static_key};
+
 use crate::env::require_path;
-use crate::{ChildGuard, Component};
+use crate::{ChildGuard, Component, free_port};
+
+/// A fresh server in its own folder: raft storage, an audit device, and (with `auto_unseal`)
+/// the static-key seal, from the configuration sting-vault renders for the stack.
+pub struct TestBao {
+    pub dir: tempfile::TempDir,
+    pub process: BaoProcess,
+}
+
+impl TestBao {
+    pub async fn start(auto_unseal: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (port, cluster) = (free_port(), free_port());
+        let config = ServerConfig {
+            storage_dir: dir.path().join("data"),
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            cluster_listen: format!("127.0.0.1:{cluster}").parse().unwrap(),
+            api_addr: format!("http://127.0.0.1:{port}"),
+            tls: None,
+            static_key: auto_unseal.then(|| ensure_static_key(&dir.path().join("keys")).unwrap()),
+            audit_file: dir.path().join("logs/audit.log"),
+        };
+        std::fs::create_dir_all(&config.storage_dir).unwrap();
+        std::fs::create_dir_all(dir.path().join("logs")).unwrap();
+        let file = dir.path().join("bao.hcl");
+        std::fs::write(&file, config.render()).unwrap();
+        let process = BaoProcess::start(&file, &format!("http://127.0.0.1:{port}")).await;
+        Self { dir, process }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.process.address
+    }
+
+    /// Everything the server wrote to its audit log so far.
+    pub fn audit_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("logs/audit.log")).unwrap_or_default()
+    }
+}
 
 pub struct BaoProcess {
     config: PathBuf,

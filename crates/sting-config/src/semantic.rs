@@ -62,6 +62,17 @@ pub(crate) fn check(config: &Config) -> Vec<Diagnostic> {
             "make `key_threshold` at most `key_shares`",
         );
     }
+    if !vault.share_recipients.is_empty() && vault.share_recipients.len() != vault.key_shares as usize {
+        problem(
+            "vault.share_recipients",
+            format!(
+                "{} recipients for {} shares: each holder receives one share",
+                vault.share_recipients.len(),
+                vault.key_shares
+            ),
+            "list one age recipient per share (as many as `key_shares`), or none to see the shares on the terminal",
+        );
+    }
     for (i, recipient) in vault.share_recipients.iter().enumerate() {
         check_age_recipient(&format!("vault.share_recipients[{i}]"), recipient, &mut problem);
     }

@@ -197,6 +197,14 @@ fn rules_across_keys_are_checked_with_the_right_line() {
             "install_dir: opt/sting",
         ),
         (&[("  trusted_proxies: []", "  trusted_proxies: [10.0.0.0/33]")], "auth.trusted_proxies[0]", "10.0.0.0/33"),
+        (
+            &[(
+                "  share_recipients: []",
+                "  share_recipients: [age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p]",
+            )],
+            "vault.share_recipients",
+            "share_recipients: [age1",
+        ),
         (&[("  recipients: []", "  recipients: [AGE-SECRET-KEY-1QQQQ]")], "backup.recipients[0]", "AGE-SECRET-KEY"),
         (&[("  mode: local-ca", "  mode: provided")], "tls.provided.cert_file", "cert_file: null"),
         (

@@ -242,23 +242,26 @@ pub async fn configure(vault: &Vault, plan: &Plan) -> Result<Configured, VaultEr
     Ok(done)
 }
 
+/// The names of the audit devices Vault writes to.
+pub async fn audit_devices(vault: &Vault) -> Result<Vec<String>, VaultError> {
+    let answer = vault.call(Method::GET, "sys/audit", None).await?.unwrap_or_default();
+    let map = answer.get("data").filter(|d| d.is_object()).unwrap_or(&answer);
+    Ok(map
+        .as_object()
+        .map(|m| m.keys().filter(|k| k.ends_with('/')).map(|k| k.trim_end_matches('/').to_string()).collect())
+        .unwrap_or_default())
+}
+
 /// The audit devices, after making sure there is one. OpenBao only takes them from its
 /// configuration file; HashiCorp Vault also through the API, which is tried when none is there.
 async fn ensure_audit(vault: &Vault, file: &str) -> Result<Vec<String>, VaultError> {
-    let names = |answer: Option<Value>| -> Vec<String> {
-        let answer = answer.unwrap_or_default();
-        let map = answer.get("data").filter(|d| d.is_object()).unwrap_or(&answer);
-        map.as_object()
-            .map(|m| m.keys().filter(|k| k.ends_with('/')).map(|k| k.trim_end_matches('/').to_string()).collect())
-            .unwrap_or_default()
-    };
-    let devices = names(vault.call(Method::GET, "sys/audit", None).await?);
+    let devices = audit_devices(vault).await?;
     if !devices.is_empty() {
         return Ok(devices);
     }
     let body = json!({ "type": "file", "options": { "file_path": file } });
     match vault.call(Method::PUT, "sys/audit/sting", Some(&body)).await {
-        Ok(_) => Ok(names(vault.call(Method::GET, "sys/audit", None).await?)),
+        Ok(_) => audit_devices(vault).await,
         Err(VaultError::Api { .. } | VaultError::Denied { .. }) => Err(VaultError::Refused {
             what: "running without an audit device".into(),
             reason: "the server has none and would not add one through its API: declare `audit \"file\"` in its configuration (msting's server config does)".into(),

@@ -7,42 +7,21 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sting_config::SecretRef;
-use sting_e2e::bao::BaoProcess;
+use sting_e2e::bao::TestBao;
 use sting_e2e::free_port;
 use sting_vault::bootstrap::{self, Initialised, Plan, SealMode};
 use sting_vault::policy::STINGD_TRANSIT_KEY;
-use sting_vault::server::{ServerConfig, ensure_static_key};
 use sting_vault::{Connection, Secret, Vault, VaultError, approle, kv, seal, transit};
 
 struct Server {
-    _dir: tempfile::TempDir,
-    process: BaoProcess,
+    process: TestBao,
     vault: Vault,
 }
 
 async fn server(mode: SealMode) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let (port, cluster) = (free_port(), free_port());
-    let config = ServerConfig {
-        storage_dir: dir.path().join("data"),
-        listen: format!("127.0.0.1:{port}").parse().unwrap(),
-        cluster_listen: format!("127.0.0.1:{cluster}").parse().unwrap(),
-        api_addr: format!("http://127.0.0.1:{port}"),
-        tls: None,
-        static_key: match mode {
-            SealMode::Auto => Some(ensure_static_key(&dir.path().join("keys")).unwrap()),
-            SealMode::Manual => None,
-        },
-        audit_file: dir.path().join("logs/audit.log"),
-    };
-    std::fs::create_dir_all(&config.storage_dir).unwrap();
-    std::fs::create_dir_all(dir.path().join("logs")).unwrap();
-    let file = dir.path().join("bao.hcl");
-    std::fs::write(&file, config.render()).unwrap();
-    let address = format!("http://127.0.0.1:{port}");
-    let process = BaoProcess::start(&file, &address).await;
-    let vault = Vault::new(Connection { address, ca_file: None }).unwrap();
-    Server { _dir: dir, process, vault }
+    let process = TestBao::start(mode == SealMode::Auto).await;
+    let vault = Vault::new(Connection { address: process.address().into(), ca_file: None }).unwrap();
+    Server { process, vault }
 }
 
 fn plan() -> Plan {
@@ -99,7 +78,7 @@ async fn auto_unseal_comes_back_by_itself_and_the_root_token_is_gone() {
     assert!(matches!(refused, VaultError::Denied { .. }), "{refused:?}");
 
     // A restart: unsealed again without anyone, with the data intact.
-    server.process.restart().await;
+    server.process.process.restart().await;
     bootstrap::wait_until_unsealed(&server.vault, Duration::from_secs(30)).await.unwrap();
     assert_eq!(kv::get(&operator, "sting", "database/stingd").await.unwrap().unwrap(), before);
 
@@ -113,7 +92,7 @@ async fn manual_unsealing_counts_shares_and_a_wrong_one_changes_nothing() {
     let mut server = server(SealMode::Manual).await;
     let (init, operator) = bootstrapped(&server, SealMode::Manual).await;
     kv::put(&operator, "sting", "providers/openai", &values(&[("api_key", "sk-test-123")]), None).await.unwrap();
-    server.process.restart().await;
+    server.process.process.restart().await;
     let sealed = seal::status(&server.vault).await.unwrap();
     assert!(sealed.sealed && sealed.progress == 0, "a restart seals a Shamir Vault: {sealed:?}");
     let error = kv::get(&operator, "sting", "providers/openai").await.unwrap_err();

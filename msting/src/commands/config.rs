@@ -83,7 +83,7 @@ fn validate(out: &Output, file: &Path, overrides: &Overrides) -> anyhow::Result<
 }
 
 /// Prints validation problems: each with its location and hint, or as JSON.
-fn report(out: &Output, diagnostics: &Diagnostics) -> anyhow::Result<()> {
+pub(crate) fn report(out: &Output, diagnostics: &Diagnostics) -> anyhow::Result<()> {
     if out.json {
         return out.json(&json!({ "file": diagnostics.file, "valid": false, "problems": diagnostics.problems }));
     }

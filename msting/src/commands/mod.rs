@@ -3,3 +3,20 @@
 
 pub mod completions;
 pub mod config;
+pub mod unseal;
+pub mod vault;
+
+use crate::cli::GlobalArgs;
+use crate::output::Output;
+
+/// The stack's config, or its problems printed and an error.
+pub(crate) fn load_config(global: &GlobalArgs, out: &Output) -> anyhow::Result<sting_config::Config> {
+    let file = global.config_path();
+    match sting_config::load_file(&file, &global.config_overrides()) {
+        Ok(loaded) => Ok(loaded.config),
+        Err(diagnostics) => {
+            config::report(out, &diagnostics)?;
+            anyhow::bail!("{} has problems (above): fix them, then run this again", file.display())
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `msting unseal`: give Vault its unseal shares after a restart (manual mode). Shares come
+//! from a hidden prompt, from stdin, or from `--key-file`; never from the command line.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use serde_json::json;
+use sting_vault::{Secret, Vault, seal};
+
+use crate::cli::{GlobalArgs, exit};
+use crate::output::{GOOD, Output};
+use crate::{shares, vault_access};
+
+/// Unseal Vault with key shares (a hidden prompt on a terminal, else stdin, one per line)
+#[derive(Debug, Args)]
+pub struct UnsealArgs {
+    /// Read the shares from this file, one per line (keep it off the host afterwards)
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+pub fn exec(global: &GlobalArgs, out: &Output, args: UnsealArgs) -> anyhow::Result<u8> {
+    let config = super::load_config(global, out)?;
+    vault_access::runtime()?.block_on(unseal(out, &config, args))
+}
+
+async fn unseal(out: &Output, config: &sting_config::Config, args: UnsealArgs) -> anyhow::Result<u8> {
+    let vault = Vault::new(vault_access::connection(config))?;
+    let mut status = seal::status(&vault).await?;
+    if !status.initialized {
+        bail!("Vault at {} is not initialised: run `msting vault init` first", vault.address());
+    }
+    if !status.sealed {
+        out.note(format!("Vault at {} is already unsealed", vault.address()));
+        return report(out, &vault, &status);
+    }
+    if status.recovery_seal {
+        bail!(
+            "Vault at {} unseals itself with its static key but is sealed: the key file is missing or was changed (see the vault container's log); shares cannot unseal it",
+            vault.address()
+        );
+    }
+    let prompt = args.key_file.is_none() && std::io::stdin().is_terminal();
+    let mut queued: Vec<Secret> = match &args.key_file {
+        Some(file) => {
+            let reader = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+            shares::read_shares(std::io::BufReader::new(reader))?
+        }
+        None if prompt => Vec::new(),
+        None => shares::read_shares(std::io::stdin().lock())?,
+    }
+    .into_iter()
+    .rev()
+    .collect();
+    if status.progress > 0 {
+        out.note(format!("{} of {} shares were already given", status.progress, status.threshold));
+    }
+    while status.sealed {
+        let share = match queued.pop() {
+            Some(share) => share,
+            None if prompt => Secret::new(
+                dialoguer::Password::new()
+                    .with_prompt(format!("Unseal share ({} of {} given)", status.progress, status.threshold))
+                    .interact()?,
+            ),
+            None => bail!(
+                "{} of {} shares given; Vault is still sealed: give {} more",
+                status.progress,
+                status.threshold,
+                status.threshold - status.progress
+            ),
+        };
+        status = seal::unseal(&vault, &share).await?;
+        if status.sealed {
+            out.note(format!("share accepted: {} of {}", status.progress, status.threshold));
+        }
+    }
+    sting_vault::bootstrap::wait_until_unsealed(&vault, std::time::Duration::from_secs(30)).await?;
+    out.note(format!("{GOOD}unsealed{GOOD:#}: Vault at {}", vault.address()));
+    report(out, &vault, &status)
+}
+
+fn report(out: &Output, vault: &Vault, status: &seal::SealStatus) -> anyhow::Result<u8> {
+    if out.json {
+        out.json(&json!({ "address": vault.address(), "sealed": status.sealed, "threshold": status.threshold }))?;
+    }
+    Ok(exit::OK)
+}

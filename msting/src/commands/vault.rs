@@ -1,0 +1,194 @@
+//! `msting vault`: initialise Vault (once), show its status, and rekey it when a share holder
+//! leaves.
+
+use std::io::IsTerminal;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use sting_vault::bootstrap::{self, Plan, SealMode};
+use sting_vault::{Vault, approle, seal};
+
+use crate::cli::{GlobalArgs, exit};
+use crate::output::{GOOD, Output, WARN};
+use crate::shares::{self, HandedShare};
+use crate::vault_access;
+
+/// Initialise, inspect and rekey Vault
+#[derive(Debug, Args)]
+pub struct VaultArgs {
+    #[command(subcommand)]
+    pub command: VaultCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Initialise Vault once: hand out the key shares (on this terminal, or age-encrypted to
+    /// `vault.share_recipients`), set up secrets, policies and roles, keep msting's operator
+    /// login, and revoke the root token
+    Init,
+    /// Whether Vault is initialised and sealed, its seal, version, storage and audit devices
+    /// (exit status 1 when it is sealed or not initialised)
+    Status,
+}
+
+pub fn exec(global: &GlobalArgs, out: &Output, args: VaultArgs) -> anyhow::Result<u8> {
+    let config = super::load_config(global, out)?;
+    let runtime = vault_access::runtime()?;
+    match args.command {
+        VaultCommand::Init => runtime.block_on(init(out, &config)),
+        VaultCommand::Status => runtime.block_on(status(out, &config)),
+    }
+}
+
+/// What the plan for this stack is: its KV mount, the operator token's lifetime, its secrets.
+pub(crate) fn plan(config: &sting_config::Config) -> Plan {
+    Plan {
+        kv_mount: config.vault.kv_mount.clone(),
+        operator_token_ttl: config.vault.operator_token_ttl.as_std(),
+        operator_cidrs: vec!["127.0.0.1/32".into(), "::1/128".into()],
+        service_secret_id_ttl: std::time::Duration::from_secs(24 * 3600),
+        generated: Plan::stack_secrets(),
+        audit_file: "/vault/logs/audit.log".into(),
+    }
+}
+
+async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8> {
+    let vault_config = &config.vault;
+    let mode = SealMode::from(vault_config.unseal);
+    // Everything that could refuse is checked before Vault is touched.
+    let handout =
+        shares::plan_handout(&vault_config.share_recipients, vault_config.key_shares, std::io::stdout().is_terminal())?;
+    let credentials = vault_access::credentials_path(config);
+    let vault = Vault::new(vault_access::connection(config))?;
+    out.note(format!("initialising Vault at {}", vault.address()));
+    let init = bootstrap::initialise(&vault, mode, vault_config.key_shares, vault_config.key_threshold).await?;
+
+    // The shares first: whatever happens next, their holders have them.
+    let handed = shares::hand_out(&handout, &init.shares)?;
+    present_shares(out, &handed, init.threshold, mode)?;
+
+    if mode == SealMode::Manual {
+        for share in &init.shares[..init.threshold as usize] {
+            seal::unseal(&vault, share).await?;
+        }
+    }
+    let root = vault.with_token(init.root_token.clone());
+    let configured = async {
+        let configured = bootstrap::configure(&root, &plan(config)).await?;
+        let (role_id, secret_id) = bootstrap::operator_credentials(&root).await?;
+        vault_access::save_credentials(&credentials, &role_id, &secret_id)?;
+        anyhow::Ok(configured)
+    }
+    .await;
+    // The root token goes whatever happened: it is never kept, shown or needed again.
+    let revoked = approle::revoke_self(&root).await;
+    let configured = configured.context(
+        "Vault is initialised but not set up; its root token was revoked. Recover with the shares just handed out",
+    )?;
+    revoked.context("the root token could not be revoked: seal Vault and rekey it")?;
+
+    if out.json {
+        out.json(&json!({
+            "address": vault.address(),
+            "mode": match mode { SealMode::Auto => "auto", SealMode::Manual => "manual" },
+            "threshold": init.threshold,
+            "shares": handed,
+            "role_ids": configured.role_ids,
+            "generated": configured.generated,
+            "audit_devices": configured.audit_devices,
+            "operator_credentials": credentials,
+            "root_token": "revoked",
+        }))?;
+    } else {
+        out.note(format!(
+            "{GOOD}done{GOOD:#}: secrets generated ({}), roles {}, audit device {}; the root token is revoked",
+            configured.generated.len(),
+            configured.role_ids.keys().cloned().collect::<Vec<_>>().join(", "),
+            configured.audit_devices.join(", ")
+        ));
+        out.note(format!("msting's operator login is in {} (0600)", credentials.display()));
+    }
+    Ok(exit::OK)
+}
+
+fn present_shares(out: &Output, handed: &[HandedShare], threshold: u32, mode: SealMode) -> anyhow::Result<()> {
+    if out.json {
+        return Ok(()); // in the document
+    }
+    let kind = match mode {
+        SealMode::Auto => "Recovery key shares (Vault unseals itself; these recover or rekey it)",
+        SealMode::Manual => "Unseal key shares (`msting unseal` needs them after every restart)",
+    };
+    out.result(format!("{kind}: {threshold} of {} are needed.", handed.len()));
+    out.result(format!("{WARN}They are shown once and kept nowhere: give one to each holder now.{WARN:#}"));
+    for share in handed {
+        match &share.recipient {
+            Some(recipient) => out.result(format!("share {} (for {recipient}):\n{}", share.number, share.share)),
+            None => out.result(format!("share {}: {}", share.number, share.share)),
+        }
+    }
+    Ok(())
+}
+
+async fn status(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8> {
+    let vault = Vault::new(vault_access::connection(config))?;
+    let status = seal::status(&vault).await?;
+    // The audit devices need the operator; their absence is said, not an error.
+    let audit = if status.initialized && !status.sealed {
+        match vault_access::operator(config).await {
+            Ok(operator) => bootstrap::audit_devices(&operator).await.ok(),
+            Err(error) => {
+                out.warn(format!("{error:#}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let auto = status.recovery_seal;
+    if out.json {
+        out.json(&json!({
+            "address": vault.address(),
+            "initialized": status.initialized,
+            "sealed": status.sealed,
+            "seal_type": status.seal_type,
+            "auto_unseal": auto,
+            "threshold": status.threshold,
+            "shares": status.shares,
+            "progress": status.progress,
+            "version": status.version,
+            "storage": status.storage_type,
+            "audit_devices": audit,
+        }))?;
+    } else {
+        let state = match (status.initialized, status.sealed) {
+            (false, _) => format!("{WARN}not initialised{WARN:#} (run `msting vault init`)"),
+            (true, true) => format!("{WARN}sealed{WARN:#} (run `msting unseal`)"),
+            (true, false) => format!("{GOOD}unsealed{GOOD:#}"),
+        };
+        out.result(format!("Vault at {}: {state}", vault.address()));
+        let shares = if auto { "recovery shares" } else { "unseal shares" };
+        out.result(format!(
+            "  seal: {}{}, {shares} {} of {}",
+            status.seal_type,
+            if auto { " (auto-unseal)" } else { " (manual)" },
+            status.threshold,
+            status.shares
+        ));
+        if status.sealed && status.progress > 0 {
+            out.result(format!("  unseal progress: {} of {}", status.progress, status.threshold));
+        }
+        out.result(format!(
+            "  version: {}, storage: {}",
+            status.version,
+            status.storage_type.as_deref().unwrap_or("unknown")
+        ));
+        match &audit {
+            Some(devices) if !devices.is_empty() => out.result(format!("  audit devices: {}", devices.join(", "))),
+            Some(_) => out.result(format!("  audit devices: {WARN}none{WARN:#}")),
+            None => out.result("  audit devices: unknown (needs the operator login)"),
+        }
+    }
+    Ok(if status.initialized && !status.sealed { exit::OK } else { exit::FAILURE })
+}

@@ -1,0 +1,227 @@
+//! `msting vault init`, `msting unseal` and `msting vault status` against a real OpenBao server:
+//! shares handed out once (age-encrypted, or only on a terminal), the operator login kept
+//! root-only, unsealing from a file, stdin or a wrong share, and no secret in any output.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use sting_e2e::bao::TestBao;
+use sting_vault::{Connection, Secret, Vault, approle, kv, seal};
+
+struct Stack {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    bao: TestBao,
+}
+
+impl Stack {
+    /// A Vault server and a config for it: `vault_section` is the body of `vault:`.
+    async fn start(auto_unseal: bool, vault_section: &str) -> Self {
+        let bao = TestBao::start(auto_unseal).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.yml");
+        std::fs::write(&config, format!("version: 1\nvault:\n{vault_section}")).unwrap();
+        Self { dir, config, bao }
+    }
+
+    fn msting(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_msting"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("STING_") || key.starts_with("VAULT_") || key.starts_with("BAO_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .args(["--config", self.config.to_str().unwrap(), "--install-dir", self.dir.path().to_str().unwrap()])
+            .args(args)
+            .env("STING_VAULT_ADDR", self.bao.address())
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn vault(&self) -> Vault {
+        Vault::new(Connection { address: self.bao.address().into(), ca_file: None }).unwrap()
+    }
+
+    fn credentials_file(&self) -> PathBuf {
+        self.dir.path().join("secrets/vault/operator.json")
+    }
+
+    /// Logs in as msting would, from the credentials file.
+    async fn operator(&self) -> Vault {
+        let creds: Value = serde_json::from_str(&std::fs::read_to_string(self.credentials_file()).unwrap()).unwrap();
+        let secret_id = Secret::new(creds["secret_id"].as_str().unwrap());
+        let login = approle::login(&self.vault(), creds["role_id"].as_str().unwrap(), &secret_id).await.unwrap();
+        self.vault().with_token(login.token)
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn open_share(armored: &str, identity: &age::x25519::Identity) -> String {
+    let decryptor = age::Decryptor::new(age::armor::ArmoredReader::new(armored.as_bytes())).unwrap();
+    let mut reader = decryptor.decrypt(std::iter::once(identity as &dyn age::Identity)).unwrap();
+    let mut share = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut share).unwrap();
+    share
+}
+
+#[tokio::test]
+async fn init_hands_encrypted_shares_out_once_and_unseal_takes_them_back_after_a_restart() {
+    let holders: Vec<_> = (0..3).map(|_| age::x25519::Identity::generate()).collect();
+    let recipients: Vec<String> = holders.iter().map(|h| h.to_public().to_string()).collect();
+    let mut stack = Stack::start(
+        false,
+        &format!(
+            "  unseal: manual\n  key_shares: 3\n  key_threshold: 2\n  share_recipients: [{}]\n",
+            recipients.join(", ")
+        ),
+    )
+    .await;
+
+    let init = stack.msting(&["--json", "vault", "init"], None);
+    assert!(init.status.success(), "{}", text(&init));
+    let report: Value = serde_json::from_slice(&init.stdout).unwrap();
+    assert_eq!(report["root_token"], "revoked");
+    let shares: Vec<String> = report["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&holders)
+        .map(|(handed, holder)| open_share(handed["share"].as_str().unwrap(), holder))
+        .collect();
+    assert_eq!(shares.len(), 3);
+    let credentials = stack.credentials_file();
+    assert_eq!((mode(credentials.parent().unwrap()), mode(&credentials)), (0o700, 0o600));
+    let again = stack.msting(&["vault", "init"], None);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("already initialised"), "{}", text(&again));
+
+    // Nothing msting printed, and nothing in Vault's audit log, holds a generated secret.
+    let operator = stack.operator().await;
+    let mut generated = Vec::new();
+    for path in ["database/postgres", "database/stingd", "stingd/keys"] {
+        generated.extend(kv::get(&operator, "sting", path).await.unwrap().unwrap().into_values());
+    }
+    assert_eq!(generated.len(), 4);
+    let status = stack.msting(&["vault", "status"], None);
+    let everything = format!("{}{}{}", text(&init), text(&again), text(&status));
+    for secret in &generated {
+        assert!(!everything.contains(secret.expose()), "a generated secret was printed");
+        assert!(!stack.bao.audit_log().contains(secret.expose()), "a generated secret is in the audit log");
+    }
+    let audit = stack.bao.audit_log();
+    assert!(
+        audit.contains("auth/approle/login"),
+        "the audit device records requests: {}",
+        &audit[..audit.len().min(500)]
+    );
+
+    // After a restart Vault is sealed: status says so (exit 1) and what to run.
+    stack.bao.process.restart().await;
+    let status = stack.msting(&["vault", "status"], None);
+    assert_eq!(status.status.code(), Some(1));
+    assert!(text(&status).contains("sealed (run `msting unseal`)"), "{}", text(&status));
+
+    // One share from a file: accepted, but one is not enough.
+    let file = stack.dir.path().join("one-share");
+    std::fs::write(&file, format!("# holder 1\n{}\n", shares[0])).unwrap();
+    let partial = stack.msting(&["unseal", "--key-file", file.to_str().unwrap()], None);
+    assert!(!partial.status.success());
+    assert!(text(&partial).contains("share accepted: 1 of 2"), "{}", text(&partial));
+    assert!(text(&partial).contains("give 1 more"), "{}", text(&partial));
+
+    // A wrong share: refused, nothing counted, and the share is not echoed.
+    let wrong = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB";
+    let refused = stack.msting(&["unseal"], Some(&format!("{wrong}\n")));
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("not accepted"), "{}", text(&refused));
+    assert!(!text(&refused).contains(wrong));
+    assert_eq!(seal::status(&stack.vault()).await.unwrap().progress, 0);
+
+    // Two good shares on stdin unseal it.
+    let unsealed = stack.msting(&["unseal"], Some(&format!("{}\n{}\n", shares[1], shares[2])));
+    assert!(unsealed.status.success(), "{}", text(&unsealed));
+    assert!(!text(&unsealed).contains(&shares[1]));
+    let status = stack.msting(&["--json", "vault", "status"], None);
+    assert!(status.status.success(), "{}", text(&status));
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!((status["sealed"].as_bool(), status["auto_unseal"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(status["audit_devices"], serde_json::json!(["sting"]));
+    assert_eq!(status["storage"], "raft");
+}
+
+#[tokio::test]
+async fn shares_in_the_clear_are_shown_only_on_a_terminal() {
+    let stack = Stack::start(true, "  unseal: auto\n").await;
+    let piped = stack.msting(&["vault", "init"], None);
+    assert!(!piped.status.success());
+    assert!(text(&piped).contains("only on a terminal"), "{}", text(&piped));
+    assert!(!seal::status(&stack.vault()).await.unwrap().initialized, "a refusal changes nothing");
+
+    // On a terminal (a pseudo-terminal from script(1)), the five recovery shares are shown.
+    let command = format!(
+        "{} --config {} --install-dir {} vault init",
+        env!("CARGO_BIN_EXE_msting"),
+        stack.config.display(),
+        stack.dir.path().display()
+    );
+    let on_terminal = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("STING_VAULT_ADDR", stack.bao.address())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = text(&on_terminal);
+    assert!(on_terminal.status.success(), "{shown}");
+    assert!(shown.contains("Recovery key shares"), "{shown}");
+    assert_eq!((1..=5).filter(|n| shown.contains(&format!("share {n}: "))).count(), 5, "{shown}");
+    let status = seal::status(&stack.vault()).await.unwrap();
+    assert!(status.initialized && !status.sealed && status.recovery_seal, "auto-unseal: {status:?}");
+
+    let unseal = stack.msting(&["unseal"], None);
+    assert!(unseal.status.success(), "{}", text(&unseal));
+    assert!(text(&unseal).contains("already unsealed"));
+    let operator = stack.operator().await;
+    assert!(kv::get(&operator, "sting", "stingd/keys").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn an_unreachable_vault_and_loose_credentials_are_explained() {
+    let stack = Stack::start(true, "  unseal: auto\n").await;
+    let out = Command::new(env!("CARGO_BIN_EXE_msting"))
+        .args(["--config", stack.config.to_str().unwrap(), "vault", "status"])
+        .env("STING_VAULT_ADDR", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("cannot reach Vault at http://127.0.0.1:9"), "{}", text(&out));
+
+    // Initialised with recipients (no terminal needed), then the credentials file is loosened.
+    let holder = age::x25519::Identity::generate().to_public().to_string();
+    std::fs::write(
+        &stack.config,
+        format!("version: 1\nvault:\n  key_shares: 1\n  key_threshold: 1\n  share_recipients: [{holder}]\n"),
+    )
+    .unwrap();
+    assert!(stack.msting(&["vault", "init"], None).status.success());
+    std::fs::set_permissions(stack.credentials_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let status = stack.msting(&["vault", "status"], None);
+    assert!(text(&status).contains("needs the operator login"), "{}", text(&status));
+    assert!(text(&status).contains("can be read by others (mode 644)"), "{}", text(&status));
+}
