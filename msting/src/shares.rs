@@ -91,6 +91,40 @@ fn encrypt(share: &Secret, recipient: &(dyn age::Recipient + Send)) -> anyhow::R
     Ok(String::from_utf8(armored)?)
 }
 
+/// Where an operator's shares come from: a file, a hidden prompt on a terminal, or stdin.
+pub struct ShareInput {
+    queued: Vec<Secret>,
+    prompt: bool,
+}
+
+impl ShareInput {
+    pub fn new(key_file: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        use std::io::IsTerminal;
+        let prompt = key_file.is_none() && std::io::stdin().is_terminal();
+        let shares = match key_file {
+            Some(file) => {
+                let reader = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+                read_shares(std::io::BufReader::new(reader))?
+            }
+            None if prompt => Vec::new(),
+            None => read_shares(std::io::stdin().lock())?,
+        };
+        Ok(Self { queued: shares.into_iter().rev().collect(), prompt })
+    }
+
+    /// The next share; `None` when a file or stdin has no more.
+    pub fn next(&mut self, what: &str, given: u32, needed: u32) -> anyhow::Result<Option<Secret>> {
+        if let Some(share) = self.queued.pop() {
+            return Ok(Some(share));
+        }
+        if !self.prompt {
+            return Ok(None);
+        }
+        let typed = dialoguer::Password::new().with_prompt(format!("{what} ({given} of {needed} given)")).interact()?;
+        Ok(Some(Secret::new(typed)))
+    }
+}
+
 /// Shares from a reader, one per line; blank lines and `#` comments are skipped.
 pub fn read_shares(reader: impl BufRead) -> anyhow::Result<Vec<Secret>> {
     let mut shares = Vec::new();

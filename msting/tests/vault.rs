@@ -225,3 +225,73 @@ async fn an_unreachable_vault_and_loose_credentials_are_explained() {
     assert!(text(&status).contains("needs the operator login"), "{}", text(&status));
     assert!(text(&status).contains("can be read by others (mode 644)"), "{}", text(&status));
 }
+
+fn recipients_section(holders: &[age::x25519::Identity], mode: &str, threshold: usize) -> String {
+    let recipients: Vec<String> = holders.iter().map(|h| h.to_public().to_string()).collect();
+    format!(
+        "  unseal: {mode}\n  key_shares: {}\n  key_threshold: {threshold}\n  share_recipients: [{}]\n",
+        holders.len(),
+        recipients.join(", ")
+    )
+}
+
+fn shares_of(output: &Output, holders: &[age::x25519::Identity]) -> Vec<String> {
+    assert!(output.status.success(), "{}", text(output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(holders)
+        .map(|(handed, holder)| open_share(handed["share"].as_str().unwrap(), holder))
+        .collect()
+}
+
+#[tokio::test]
+async fn rekeying_hands_new_shares_to_new_holders_and_the_old_ones_stop_unsealing() {
+    let old_holders: Vec<_> = (0..3).map(|_| age::x25519::Identity::generate()).collect();
+    let mut stack = Stack::start(false, &recipients_section(&old_holders, "manual", 2)).await;
+    let old = shares_of(&stack.msting(&["--json", "vault", "init"], None), &old_holders);
+
+    // A wrong current share cancels the rekey; the old shares still work afterwards.
+    let wrong = stack.msting(
+        &["--yes", "vault", "rekey"],
+        Some("QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\nQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJC\n"),
+    );
+    assert!(!wrong.status.success());
+    assert!(text(&wrong).contains("not accepted"), "{}", text(&wrong));
+
+    let new_holders: Vec<_> = (0..3).map(|_| age::x25519::Identity::generate()).collect();
+    std::fs::write(&stack.config, format!("version: 1\nvault:\n{}", recipients_section(&new_holders, "manual", 2)))
+        .unwrap();
+    let not_enough = stack.msting(&["--yes", "vault", "rekey"], Some(&format!("{}\n", old[0])));
+    assert!(!not_enough.status.success());
+    assert!(text(&not_enough).contains("current shares still work"), "{}", text(&not_enough));
+    let rekeyed = stack.msting(&["--yes", "--json", "vault", "rekey"], Some(&format!("{}\n{}\n", old[0], old[2])));
+    let new = shares_of(&rekeyed, &new_holders);
+    assert!(new.iter().all(|share| !old.contains(share)));
+
+    stack.bao.process.restart().await;
+    let with_old = stack.msting(&["unseal"], Some(&format!("{}\n{}\n", old[0], old[1])));
+    assert!(!with_old.status.success(), "{}", text(&with_old));
+    assert!(seal::status(&stack.vault()).await.unwrap().sealed);
+    let with_new = stack.msting(&["unseal"], Some(&format!("{}\n{}\n", new[1], new[2])));
+    assert!(with_new.status.success(), "{}", text(&with_new));
+}
+
+#[tokio::test]
+async fn recovery_shares_are_rekeyed_with_auto_unseal() {
+    let first: Vec<_> = (0..2).map(|_| age::x25519::Identity::generate()).collect();
+    let stack = Stack::start(true, &recipients_section(&first, "auto", 2)).await;
+    let old = shares_of(&stack.msting(&["--json", "vault", "init"], None), &first);
+    let second: Vec<_> = (0..2).map(|_| age::x25519::Identity::generate()).collect();
+    std::fs::write(&stack.config, format!("version: 1\nvault:\n{}", recipients_section(&second, "auto", 2))).unwrap();
+    let rekey = |shares: &[String]| {
+        stack.msting(&["--yes", "--json", "vault", "rekey"], Some(&format!("{}\n", shares.join("\n"))))
+    };
+    let new = shares_of(&rekey(&old), &second);
+    let stale = rekey(&old);
+    assert!(!stale.status.success(), "the old recovery shares no longer work");
+    assert!(text(&stale).contains("not accepted"), "{}", text(&stale));
+    shares_of(&rekey(&new), &second);
+}

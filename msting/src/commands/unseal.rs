@@ -1,13 +1,12 @@
 //! `msting unseal`: give Vault its unseal shares after a restart (manual mode). Shares come
 //! from a hidden prompt, from stdin, or from `--key-file`; never from the command line.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Args;
 use serde_json::json;
-use sting_vault::{Secret, Vault, seal};
+use sting_vault::{Vault, seal};
 
 use crate::cli::{GlobalArgs, exit};
 use crate::output::{GOOD, Output};
@@ -42,35 +41,18 @@ async fn unseal(out: &Output, config: &sting_config::Config, args: UnsealArgs) -
             vault.address()
         );
     }
-    let prompt = args.key_file.is_none() && std::io::stdin().is_terminal();
-    let mut queued: Vec<Secret> = match &args.key_file {
-        Some(file) => {
-            let reader = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
-            shares::read_shares(std::io::BufReader::new(reader))?
-        }
-        None if prompt => Vec::new(),
-        None => shares::read_shares(std::io::stdin().lock())?,
-    }
-    .into_iter()
-    .rev()
-    .collect();
+    let mut input = shares::ShareInput::new(args.key_file.as_deref())?;
     if status.progress > 0 {
         out.note(format!("{} of {} shares were already given", status.progress, status.threshold));
     }
     while status.sealed {
-        let share = match queued.pop() {
-            Some(share) => share,
-            None if prompt => Secret::new(
-                dialoguer::Password::new()
-                    .with_prompt(format!("Unseal share ({} of {} given)", status.progress, status.threshold))
-                    .interact()?,
-            ),
-            None => bail!(
+        let Some(share) = input.next("Unseal share", status.progress, status.threshold)? else {
+            bail!(
                 "{} of {} shares given; Vault is still sealed: give {} more",
                 status.progress,
                 status.threshold,
                 status.threshold - status.progress
-            ),
+            );
         };
         status = seal::unseal(&vault, &share).await?;
         if status.sealed {

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use sting_vault::bootstrap::{self, Plan, SealMode};
-use sting_vault::{Vault, approle, seal};
+use sting_vault::{Vault, approle, rekey, seal};
 
 use crate::cli::{GlobalArgs, exit};
 use crate::output::{GOOD, Output, WARN};
@@ -30,6 +30,14 @@ pub enum VaultCommand {
     /// Whether Vault is initialised and sealed, its seal, version, storage and audit devices
     /// (exit status 1 when it is sealed or not initialised)
     Status,
+    /// Replace the key shares when a holder leaves (unseal shares, or recovery shares with
+    /// auto-unseal): a threshold of current shares in (prompt, stdin or --key-file), a new set
+    /// out as at init (`vault.key_shares`, `key_threshold`, `share_recipients`)
+    Rekey {
+        /// Read the current shares from this file, one per line
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<std::path::PathBuf>,
+    },
 }
 
 pub fn exec(global: &GlobalArgs, out: &Output, args: VaultArgs) -> anyhow::Result<u8> {
@@ -38,6 +46,7 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: VaultArgs) -> anyhow::Resul
     match args.command {
         VaultCommand::Init => runtime.block_on(init(out, &config)),
         VaultCommand::Status => runtime.block_on(status(out, &config)),
+        VaultCommand::Rekey { key_file } => runtime.block_on(rekey(out, &config, key_file.as_deref())),
     }
 }
 
@@ -108,6 +117,48 @@ async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8>
             configured.audit_devices.join(", ")
         ));
         out.note(format!("msting's operator login is in {} (0600)", credentials.display()));
+    }
+    Ok(exit::OK)
+}
+
+async fn rekey(out: &Output, config: &sting_config::Config, key_file: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    let vault_config = &config.vault;
+    let handout =
+        shares::plan_handout(&vault_config.share_recipients, vault_config.key_shares, std::io::stdout().is_terminal())?;
+    let operator = vault_access::operator(config).await?;
+    let mode = if seal::status(&operator).await?.recovery_seal { SealMode::Auto } else { SealMode::Manual };
+    let kind = if mode == SealMode::Auto { "recovery" } else { "unseal" };
+    if !out.confirm(
+        &format!("Replace every {kind} share? The current ones stop working once this completes"),
+        "not rekeyed: re-run with --yes, or answer the prompt on a terminal",
+    )? {
+        return Ok(exit::FAILURE);
+    }
+    let mut input = shares::ShareInput::new(key_file)?;
+    let mut progress = rekey::start(&operator, mode, vault_config.key_shares, vault_config.key_threshold).await?;
+    let (new_shares, threshold) = loop {
+        let Some(share) = input.next(&format!("Current {kind} share"), progress.progress, progress.required)? else {
+            rekey::cancel(&operator, &progress).await;
+            anyhow::bail!(
+                "{} of {} current shares given: rekeying was cancelled and the current shares still work",
+                progress.progress,
+                progress.required
+            );
+        };
+        match rekey::give(&operator, &progress, &share).await? {
+            rekey::Step::NeedMore(next) => {
+                out.note(format!("share accepted: {} of {}", next.progress, next.required));
+                progress = next;
+            }
+            rekey::Step::Done { shares, threshold } => break (shares, threshold),
+        }
+    };
+    let handed = shares::hand_out(&handout, &new_shares)?;
+    present_shares(out, &handed, threshold, mode)?;
+    if out.json {
+        out.json(&json!({ "mode": kind, "threshold": threshold, "shares": handed }))?;
+    } else {
+        out.note(format!("{GOOD}rekeyed{GOOD:#}: the previous {kind} shares no longer work"));
     }
     Ok(exit::OK)
 }
