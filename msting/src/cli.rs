@@ -86,6 +86,8 @@ pub enum Command {
     Config(commands::config::ConfigArgs),
     Vault(commands::vault::VaultArgs),
     Unseal(commands::unseal::UnsealArgs),
+    VaultSecret(commands::vault_secret::VaultSecretArgs),
+    EncryptionKeys(commands::encryption_keys::EncryptionKeysArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -103,6 +105,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Config(args) => commands::config::exec(&cli.global, &out, args),
         Command::Vault(args) => commands::vault::exec(&cli.global, &out, args),
         Command::Unseal(args) => commands::unseal::exec(&cli.global, &out, args),
+        Command::VaultSecret(args) => commands::vault_secret::exec(&cli.global, &out, args),
+        Command::EncryptionKeys(args) => commands::encryption_keys::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

@@ -5,5 +5,6 @@ pub mod cli;
 pub mod commands;
 pub mod fsio;
 pub mod output;
+pub mod provider_secrets;
 pub mod shares;
 pub mod vault_access;

@@ -295,3 +295,85 @@ async fn recovery_shares_are_rekeyed_with_auto_unseal() {
     assert!(text(&stale).contains("not accepted"), "{}", text(&stale));
     shares_of(&rekey(&new), &second);
 }
+
+/// A stack initialised with one share to one (thrown away) holder: ready for operator commands.
+async fn ready_stack() -> Stack {
+    let holder = [age::x25519::Identity::generate()];
+    let stack = Stack::start(true, &recipients_section(&holder, "auto", 1)).await;
+    let init = stack.msting(&["vault", "init"], None);
+    assert!(init.status.success(), "{}", text(&init));
+    stack
+}
+
+#[tokio::test]
+async fn provider_keys_go_in_by_stdin_never_argv_and_come_out_masked() {
+    let stack = ready_stack().await;
+    let key = "sk-proj-Zq81xWm3kP0vT7aLs9dQe4Rb";
+    let set = stack.msting(&["vault-secret", "set", "openai"], Some(&format!("{key}\n")));
+    assert!(set.status.success(), "{}", text(&set));
+    assert!(stack.msting(&["vault-secret", "set", "openai", "org"], Some("org-4411")).status.success());
+
+    let on_argv = stack.msting(&["vault-secret", "set", "openai", "api_key", key], None);
+    assert_eq!(on_argv.status.code(), Some(2), "a value on the command line is a usage error");
+    let empty = stack.msting(&["vault-secret", "set", "anthropic"], Some("\n"));
+    assert!(!empty.status.success() && text(&empty).contains("empty"), "{}", text(&empty));
+    let bad_name = stack.msting(&["vault-secret", "set", "Open/AI"], Some("x"));
+    assert!(text(&bad_name).contains("is not a provider name"), "{}", text(&bad_name));
+
+    let list = stack.msting(&["vault-secret", "list"], None);
+    assert!(list.status.success(), "{}", text(&list));
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "openai: api_key, org");
+    let get = stack.msting(&["vault-secret", "get", "openai"], None);
+    assert_eq!(String::from_utf8_lossy(&get.stdout).trim(), format!("••••e4Rb ({} characters)", key.len()));
+    let piped_reveal = stack.msting(&["vault-secret", "get", "openai", "--reveal"], None);
+    assert!(!piped_reveal.status.success() && text(&piped_reveal).contains("only on a terminal"));
+    for output in [&set, &list, &get, &piped_reveal] {
+        assert!(!text(output).contains(key), "the key was printed");
+    }
+
+    // On a terminal, --reveal shows it.
+    let command = format!(
+        "{} --config {} --install-dir {} vault-secret get openai --reveal",
+        env!("CARGO_BIN_EXE_msting"),
+        stack.config.display(),
+        stack.dir.path().display()
+    );
+    let revealed = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("STING_VAULT_ADDR", stack.bao.address())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(text(&revealed).contains(key), "{}", text(&revealed));
+
+    // Removing asks first; without a terminal or --yes nothing goes.
+    assert!(stack.msting(&["--yes", "vault-secret", "rm", "openai", "org"], None).status.success());
+    let refused = stack.msting(&["vault-secret", "rm", "openai"], None);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&stack.msting(&["vault-secret", "list"], None).stdout).trim(),
+        "openai: api_key"
+    );
+    assert!(stack.msting(&["--yes", "vault-secret", "rm", "openai"], None).status.success());
+    let gone = stack.msting(&["vault-secret", "get", "openai"], None);
+    assert!(text(&gone).contains("msting vault-secret set openai api_key"), "{}", text(&gone));
+}
+
+#[tokio::test]
+async fn the_encryption_key_rotates_and_says_when() {
+    let stack = ready_stack().await;
+    let status = |stack: &Stack| -> Value {
+        let out = stack.msting(&["--json", "encryption-keys", "status"], None);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = status(&stack);
+    assert_eq!((before["latest_version"].as_u64(), before["min_decryption_version"].as_u64()), (Some(1), Some(1)));
+    let rotated = stack.msting(&["encryption-keys", "rotate"], None);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    assert!(text(&rotated).contains("older data still decrypts"));
+    let after = status(&stack);
+    assert_eq!(after["latest_version"].as_u64(), Some(2));
+    assert_eq!(after["versions"].as_object().unwrap().len(), 2);
+    assert!(after["last_rotation"].as_str().is_some_and(|t| t.starts_with("20")), "{after}");
+}

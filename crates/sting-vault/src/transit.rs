@@ -44,8 +44,12 @@ pub async fn status(vault: &Vault, name: &str) -> Result<KeyStatus, VaultError> 
                 .filter_map(|(version, made)| {
                     let when = match made {
                         serde_json::Value::String(s) => s.clone(),
-                        // Older servers give seconds since the epoch.
-                        other => other.to_string(),
+                        // OpenBao gives seconds since the epoch.
+                        serde_json::Value::Number(n) => {
+                            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(n.as_u64()?);
+                            humantime::format_rfc3339_seconds(at).to_string()
+                        }
+                        _ => return None,
                     };
                     Some((version.parse().ok()?, when))
                 })

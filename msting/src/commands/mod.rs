@@ -3,8 +3,10 @@
 
 pub mod completions;
 pub mod config;
+pub mod encryption_keys;
 pub mod unseal;
 pub mod vault;
+pub mod vault_secret;
 
 use crate::cli::GlobalArgs;
 use crate::output::Output;
