@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 /// The migrations compiled into this binary (`stingd/migrations/`). Migrations applied by a
 /// newer release that this binary does not carry are accepted (that is what expand-only makes
@@ -75,6 +75,34 @@ pub async fn connect(url: &str, pool_size: u32, connect_timeout: Duration) -> Re
         .connect(url)
         .await
         .map_err(|source| DbError::Connect { target: redact(url), source })
+}
+
+/// The connection to the configured database with this login (from Vault).
+pub fn connect_options(config: &sting_config::Config, login: &crate::vault::DatabaseLogin) -> PgConnectOptions {
+    let database = &config.database;
+    PgConnectOptions::new()
+        .host(&database.host)
+        .port(database.port)
+        .database(&database.name)
+        .username(&login.username)
+        .password(login.password.expose())
+}
+
+/// [`connect`], with options rather than a URL.
+pub async fn connect_with(
+    options: PgConnectOptions,
+    pool_size: u32,
+    connect_timeout: Duration,
+) -> Result<PgPool, DbError> {
+    let target =
+        format!("postgres://{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""));
+    PgPoolOptions::new()
+        .max_connections(pool_size)
+        .acquire_timeout(connect_timeout)
+        .test_before_acquire(true)
+        .connect_with(options)
+        .await
+        .map_err(|source| DbError::Connect { target, source })
 }
 
 /// The URL without its password, for messages.

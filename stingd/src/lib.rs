@@ -16,3 +16,4 @@ pub mod signin;
 pub mod supervisor;
 pub mod tls;
 pub mod tokens_api;
+pub mod vault;

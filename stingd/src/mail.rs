@@ -10,12 +10,8 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    pub fn from_config(smtp: &Smtp) -> anyhow::Result<Self> {
-        if smtp.password.is_some() {
-            anyhow::bail!(
-                "auth.smtp.password: stingd reads secrets from Vault, which arrives with the Vault issue; use a relay without a password until then"
-            );
-        }
+    /// `password` is the value `auth.smtp.password` refers to, read from Vault.
+    pub fn from_config(smtp: &Smtp, password: Option<sting_vault::Secret>) -> anyhow::Result<Self> {
         let builder = match smtp.security {
             SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
             SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
@@ -23,7 +19,17 @@ impl Mailer {
         };
         let from: Mailbox =
             smtp.from.parse().map_err(|e| anyhow::anyhow!("auth.smtp.from `{}` is not an address: {e}", smtp.from))?;
-        Ok(Self { transport: builder.port(smtp.port).timeout(Some(std::time::Duration::from_secs(20))).build(), from })
+        let mut builder = builder.port(smtp.port).timeout(Some(std::time::Duration::from_secs(20)));
+        if let Some(password) = password {
+            let user = smtp.username.clone().ok_or_else(|| {
+                anyhow::anyhow!("auth.smtp.password is set but auth.smtp.username is not: name the account")
+            })?;
+            builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+                user,
+                password.expose().to_string(),
+            ));
+        }
+        Ok(Self { transport: builder.build(), from })
     }
 
     pub async fn send_enrolment_link(&self, to: &str, link: &str) -> anyhow::Result<()> {

@@ -62,6 +62,7 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
                 base_url: r.base_url.clone(),
                 model: r.model.clone(),
                 allowed: m.allow_remote,
+                api_key: None,
             }),
             name: m.name.clone(),
             aliases: m.aliases.clone(),
@@ -97,19 +98,6 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
     })
 }
 
-/// Refuses what this build cannot honour yet, rather than ignore it.
-fn check_supported(config: &Config) -> anyhow::Result<()> {
-    for (i, m) in config.llm.models.iter().enumerate() {
-        if m.remote.as_ref().is_some_and(|r| r.api_key.is_some()) {
-            bail!(
-                "llm.models[{i}].remote.api_key: stingd reads secrets from Vault, which arrives with the Vault issue; \
-                 until then a remote server must not need a key"
-            );
-        }
-    }
-    Ok(())
-}
-
 /// The config's binary, else `STING_LLAMA_SERVER`, else `llama-server` on the PATH.
 fn llama_server_binary(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
     let candidate = configured
@@ -137,13 +125,30 @@ fn detect_memory_budget() -> u64 {
     limit / 4 * 3
 }
 
+/// What the state is built from once the secrets are known.
+struct Parts {
+    config: Arc<Config>,
+    listen: Listen,
+    api_keys: Arc<gateway::ApiKeys>,
+    supervisor_config: SupervisorConfig,
+    audit: Option<Arc<gateway::AuditLog>>,
+    metrics: Arc<gateway::Metrics>,
+}
+
+/// The secrets the state needs: from Vault, or for a standalone stingd from its environment.
+struct Secrets {
+    /// The database connection, when identity is on.
+    database: Option<sqlx::postgres::PgConnectOptions>,
+    smtp_password: Option<sting_vault::Secret>,
+    remote_keys: std::collections::HashMap<String, sting_vault::Secret>,
+}
+
 pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     if let Listen::PlainLoopback(address) = &options.listen {
         if !address.ip().is_loopback() {
             bail!("{address} is not a loopback address: plain HTTP is allowed on loopback only (use HTTPS elsewhere)");
         }
     }
-    check_supported(&options.config)?;
     let api_keys = gateway::ApiKeys::parse(&options.api_keys).map_err(|e| anyhow::anyhow!("{API_KEY_VAR}: {e}"))?;
     let supervisor_config = supervisor_config(&options.config)?;
     let audit = if options.config.llm.models.iter().any(|m| m.allow_remote && m.remote.is_some()) {
@@ -154,10 +159,6 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     } else {
         None
     };
-    let cache_config = &options.config.llm.cache;
-    let cache = cache_config.enabled.then(|| {
-        Arc::new(gateway::ResponseCache::new(cache_config.max_size.bytes() as usize, cache_config.ttl.as_std()))
-    });
     // Certificates first: a missing one is reported before any model starts.
     let tls = match &options.listen {
         Listen::Https { .. } => {
@@ -175,88 +176,61 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         }
         Listen::PlainLoopback(_) => None,
     };
-    let identity = match std::env::var(crate::db::DATABASE_URL_VAR) {
-        Ok(url) => {
-            let database = &options.config.database;
-            let pool = crate::db::connect(&url, database.pool_size, database.connect_timeout.as_std()).await?;
-            let status = crate::db::migrate(&pool).await?;
-            tracing::info!(schema = ?status.applied.last(), "database ready");
-            let https_port = match &options.listen {
-                Listen::Https { https, .. } => https.port(),
-                Listen::PlainLoopback(address) => address.port(),
-            };
-            let domain = &options.config.system.domain;
-            let origin =
-                if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };
-            let credentials = crate::identity::cache::CredentialCache::new(crate::identity::cache::MAX_AGE);
-            tokio::spawn(credentials.clone().listen(pool.clone()));
-            let passkeys = crate::identity::passkeys::Passkeys::new(domain, &origin)
-                .context("cannot set up passkeys for system.domain")?;
-            Some(gateway::Identity {
-                credentials,
-                passkeys: Arc::new(passkeys),
-                pool,
-                session_idle: options.config.auth.session.idle_timeout.as_std(),
-                origin: origin.into(),
-            })
-        }
-        Err(_) => None,
-    };
-    let kratos = match options.config.auth.provider {
-        sting_config::AuthProvider::Builtin => None,
-        sting_config::AuthProvider::Kratos => {
-            anyhow::ensure!(
-                identity.is_some(),
-                "auth.provider kratos needs the database too (STING_DATABASE_URL): local accounts hold roles, tokens and the audit log"
-            );
-            tracing::info!(url = %options.config.auth.kratos.public_url, "sessions are Ory Kratos's");
-            Some(Arc::new(
-                crate::identity::kratos::Kratos::new(&options.config.auth.kratos)
-                    .context("cannot build the HTTP client for Kratos")?,
-            ))
-        }
-    };
-    let mailer = match &identity {
-        Some(_) => Some(Arc::new(crate::mail::Mailer::from_config(&options.config.auth.smtp)?)),
-        None => None,
-    };
-    let upstream = reqwest::Client::builder()
-        .no_proxy()
-        // llama-server drops idle connections after 5 s; stop reusing them before it does.
-        .pool_idle_timeout(Duration::from_secs(3))
-        .tcp_nodelay(true)
-        .build()
-        .context("cannot build the HTTP client for the model processes")?;
-    let supervisor = Supervisor::start(supervisor_config, upstream.clone()).context("cannot start the supervisor")?;
-    let state = AppState {
-        supervisor: supervisor.clone(),
-        upstream,
+    let vault = crate::vault::Settings::from_env(&options.config)?;
+    let database_url = std::env::var(crate::db::DATABASE_URL_VAR).ok();
+    if vault.is_some() && database_url.is_some() {
+        bail!(
+            "both {} and {} are set: with Vault, the database login comes from Vault; unset {}",
+            crate::vault::ADDRESS_VAR,
+            crate::db::DATABASE_URL_VAR,
+            crate::db::DATABASE_URL_VAR
+        );
+    }
+    let parts = Arc::new(Parts {
+        config: Arc::new(options.config),
+        listen: options.listen.clone(),
         api_keys: Arc::new(api_keys),
-        default_model: options.config.llm.default_model.as_deref().map(Arc::from),
-        metrics: gateway::Metrics::shared(),
-        cache,
-        key_rate_limit: options.config.llm.key_rate_limit.map(|rate| Arc::new(gateway::RateLimiter::new(rate))),
-        zones: zones(&options.config, identity.as_ref().map(|i| i.pool.clone())),
+        supervisor_config,
         audit,
-        identity,
-        session_absolute: options.config.auth.session.absolute_timeout.as_std(),
-        mailer,
-        magic_link_ttl: options.config.auth.magic_link_ttl.as_std(),
-        registration: options.config.auth.registration,
-        kratos,
+        metrics: gateway::Metrics::shared(),
+    });
+    let supervisor: Arc<std::sync::OnceLock<Supervisor>> = Arc::default();
+    let readiness = crate::vault::Readiness::default();
+
+    let app = match vault {
+        // Standalone: everything is known now, and stingd serves once it is built.
+        None => {
+            let secrets = standalone_secrets(&parts.config, database_url.as_deref())?;
+            let state = build_state(&parts, secrets).await?;
+            let _ = supervisor.set(state.supervisor.clone());
+            gateway::router(state)
+        }
+        // With Vault: serve at once (`/health/ready` says what is awaited), build when it answers.
+        Some(settings) => {
+            let built = Arc::new(std::sync::OnceLock::new());
+            readiness.waiting(format!("waiting for Vault at {}", settings.connection.address));
+            tokio::spawn(start_with_vault(
+                parts.clone(),
+                settings,
+                readiness.clone(),
+                built.clone(),
+                supervisor.clone(),
+            ));
+            gateway::starting_router(built, readiness.clone())
+        }
     };
-    if let Some(address) = &options.config.observability.metrics_listen {
+    if let Some(address) = &parts.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen for metrics on {address}"))?;
         tracing::info!(%address, "metrics listening (no key: keep this address internal)");
-        let router = gateway::metrics_router(state.clone());
+        let router = gateway::metrics_router(parts.metrics.clone(), supervisor.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
     }
-    let app = gateway::router(state).layer(axum::middleware::map_response(front::security_headers));
+    let app = app.layer(axum::middleware::map_response(front::security_headers));
 
-    match (options.listen, tls) {
+    match (parts.listen.clone(), tls) {
         (Listen::PlainLoopback(address), _) => {
             let listener = bind(address).await?;
             tracing::info!(address = %listener.local_addr()?, "stingd listening (plain HTTP, loopback)");
@@ -271,7 +245,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
                     let listener = bind(address).await?;
                     tracing::info!(address = %listener.local_addr()?, "HTTP: redirects to HTTPS and ACME challenges");
                     let router =
-                        front::http_router(&options.config.system.domain, https.port(), challenge_dir(&options.config))
+                        front::http_router(&parts.config.system.domain, https.port(), challenge_dir(&parts.config))
                             .layer(axum::middleware::map_response(front::security_headers));
                     Some(tokio::spawn(async move { axum::serve(listener, router).await }))
                 }
@@ -288,9 +262,176 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         }
         (Listen::Https { .. }, None) => unreachable!("certificates are loaded for HTTPS"),
     }
-    tracing::info!("stopping model processes");
-    supervisor.shutdown().await;
+    if let Some(supervisor) = supervisor.get() {
+        tracing::info!("stopping model processes");
+        supervisor.shutdown().await;
+    }
     Ok(())
+}
+
+/// A standalone stingd's secrets: the database URL from its environment, and no references,
+/// which only Vault can resolve.
+fn standalone_secrets(config: &Config, database_url: Option<&str>) -> anyhow::Result<Secrets> {
+    if config.auth.smtp.password.is_some() {
+        bail!("auth.smtp.password is a vault-ref, and no Vault is named: set {}", crate::vault::ADDRESS_VAR);
+    }
+    for (i, m) in config.llm.models.iter().enumerate() {
+        if m.remote.as_ref().is_some_and(|r| r.api_key.is_some()) {
+            bail!(
+                "llm.models[{i}].remote.api_key is a vault-ref, and no Vault is named: set {}",
+                crate::vault::ADDRESS_VAR
+            );
+        }
+    }
+    let database = match database_url {
+        Some(url) => Some(
+            url.parse::<sqlx::postgres::PgConnectOptions>()
+                .map_err(|e| anyhow::anyhow!("{} is not a PostgreSQL URL: {e}", crate::db::DATABASE_URL_VAR))?,
+        ),
+        None => None,
+    };
+    Ok(Secrets { database, smtp_password: None, remote_keys: Default::default() })
+}
+
+/// Waits for Vault, reads the secrets, connects the database (each with backoff, each wait
+/// shown on `/health/ready`), then puts the full router in place.
+async fn start_with_vault(
+    parts: Arc<Parts>,
+    settings: crate::vault::Settings,
+    readiness: crate::vault::Readiness,
+    built: Arc<std::sync::OnceLock<axum::Router>>,
+    supervisor: Arc<std::sync::OnceLock<Supervisor>>,
+) {
+    let session = crate::vault::log_in(&settings, &readiness).await;
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let attempt = async {
+            let vault = session.vault();
+            let login = crate::vault::database_login(&vault, &settings.kv_mount, &parts.config).await?;
+            let others = crate::vault::config_secrets(&vault, &settings.kv_mount, &parts.config).await?;
+            let secrets = Secrets {
+                database: Some(crate::db::connect_options(&parts.config, &login)),
+                smtp_password: others.smtp_password,
+                remote_keys: others.remote_keys,
+            };
+            let state = build_state(&parts, secrets).await?;
+            anyhow::Ok((state, login))
+        }
+        .await;
+        match attempt {
+            Ok((state, login)) => {
+                if let Some(identity) = &state.identity {
+                    tokio::spawn(crate::vault::follow_database_login(
+                        session.clone(),
+                        identity.pool.clone(),
+                        settings.kv_mount.clone(),
+                        parts.config.clone(),
+                        login,
+                        DATABASE_LOGIN_CHECK,
+                    ));
+                }
+                let _ = supervisor.set(state.supervisor.clone());
+                let _ = built.set(gateway::router(state));
+                readiness.ready();
+                tracing::info!("stingd is ready");
+                return;
+            }
+            Err(error) => {
+                let reason = format!("starting: {error:#}");
+                tracing::warn!(retry_in = ?delay, "{reason}");
+                readiness.waiting(reason);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// How often stingd looks for a rotated database login in Vault.
+const DATABASE_LOGIN_CHECK: Duration = Duration::from_secs(5);
+
+async fn build_state(parts: &Parts, secrets: Secrets) -> anyhow::Result<AppState> {
+    let config = &parts.config;
+    let cache_config = &config.llm.cache;
+    let cache = cache_config.enabled.then(|| {
+        Arc::new(gateway::ResponseCache::new(cache_config.max_size.bytes() as usize, cache_config.ttl.as_std()))
+    });
+    let identity = match secrets.database {
+        Some(options) => {
+            let database = &config.database;
+            let pool = crate::db::connect_with(options, database.pool_size, database.connect_timeout.as_std()).await?;
+            let status = crate::db::migrate(&pool).await?;
+            tracing::info!(schema = ?status.applied.last(), "database ready");
+            let https_port = match &parts.listen {
+                Listen::Https { https, .. } => https.port(),
+                Listen::PlainLoopback(address) => address.port(),
+            };
+            let domain = &config.system.domain;
+            let origin =
+                if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };
+            let credentials = crate::identity::cache::CredentialCache::new(crate::identity::cache::MAX_AGE);
+            tokio::spawn(credentials.clone().listen(pool.clone()));
+            let passkeys = crate::identity::passkeys::Passkeys::new(domain, &origin)
+                .context("cannot set up passkeys for system.domain")?;
+            Some(gateway::Identity {
+                credentials,
+                passkeys: Arc::new(passkeys),
+                pool,
+                session_idle: config.auth.session.idle_timeout.as_std(),
+                origin: origin.into(),
+            })
+        }
+        None => None,
+    };
+    let kratos = match config.auth.provider {
+        sting_config::AuthProvider::Builtin => None,
+        sting_config::AuthProvider::Kratos => {
+            anyhow::ensure!(
+                identity.is_some(),
+                "auth.provider kratos needs the database too (STING_DATABASE_URL): local accounts hold roles, tokens and the audit log"
+            );
+            tracing::info!(url = %config.auth.kratos.public_url, "sessions are Ory Kratos's");
+            Some(Arc::new(
+                crate::identity::kratos::Kratos::new(&config.auth.kratos)
+                    .context("cannot build the HTTP client for Kratos")?,
+            ))
+        }
+    };
+    let mailer = match &identity {
+        Some(_) => Some(Arc::new(crate::mail::Mailer::from_config(&config.auth.smtp, secrets.smtp_password)?)),
+        None => None,
+    };
+    let upstream = reqwest::Client::builder()
+        .no_proxy()
+        // llama-server drops idle connections after 5 s; stop reusing them before it does.
+        .pool_idle_timeout(Duration::from_secs(3))
+        .tcp_nodelay(true)
+        .build()
+        .context("cannot build the HTTP client for the model processes")?;
+    let mut supervisor_config = parts.supervisor_config.clone();
+    for model in &mut supervisor_config.models {
+        if let (Some(remote), Some(key)) = (&mut model.remote, secrets.remote_keys.get(&model.name)) {
+            remote.api_key = Some(key.expose().into());
+        }
+    }
+    let supervisor = Supervisor::start(supervisor_config, upstream.clone()).context("cannot start the supervisor")?;
+    Ok(AppState {
+        supervisor,
+        upstream,
+        api_keys: parts.api_keys.clone(),
+        default_model: config.llm.default_model.as_deref().map(Arc::from),
+        metrics: parts.metrics.clone(),
+        cache,
+        key_rate_limit: config.llm.key_rate_limit.map(|rate| Arc::new(gateway::RateLimiter::new(rate))),
+        zones: zones(config, identity.as_ref().map(|i| i.pool.clone())),
+        audit: parts.audit.clone(),
+        identity,
+        session_absolute: config.auth.session.absolute_timeout.as_std(),
+        mailer,
+        magic_link_ttl: config.auth.magic_link_ttl.as_std(),
+        registration: config.auth.registration,
+        kratos,
+    })
 }
 
 fn zones(config: &Config, pool: Option<sqlx::PgPool>) -> gateway::Zones {

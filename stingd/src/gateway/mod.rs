@@ -229,6 +229,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
     Router::new()
         .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/health/ready", get(|| ready(crate::vault::Readiness::default())))
         .merge(api)
         .fallback(|| async {
             ApiError::new(axum::http::StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "no such route")
@@ -427,14 +428,73 @@ fn identity_unavailable(error: crate::identity::IdentityError) -> Response {
 }
 
 /// The metrics alone, for a separate internal address (`observability.metrics_listen`) that
-/// needs no key.
-pub fn metrics_router(state: AppState) -> Router {
-    Router::new().route("/metrics", get(metrics)).with_state(state)
+/// needs no key. The supervisor is there once stingd has started.
+pub fn metrics_router(metrics: Arc<Metrics>, supervisor: Arc<std::sync::OnceLock<Supervisor>>) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let (metrics, supervisor) = (metrics.clone(), supervisor.clone());
+            async move {
+                let models = match supervisor.get() {
+                    Some(supervisor) => supervisor.status().await,
+                    None => Vec::new(),
+                };
+                render_metrics(&metrics, &models)
+            }
+        }),
+    )
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(&state.supervisor.status().await);
+    render_metrics(&state.metrics, &state.supervisor.status().await)
+}
+
+fn render_metrics(metrics: &Metrics, models: &[crate::supervisor::ModelStatus]) -> Response {
+    let body = metrics.render(models);
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], body).into_response()
+}
+
+/// While stingd waits for Vault (or the database): `/health` answers, `/health/ready` says
+/// what is awaited, and everything else gets 503 with `Retry-After` until the full router is
+/// in place, from when on every request goes to it.
+pub fn starting_router(built: Arc<std::sync::OnceLock<Router>>, readiness: crate::vault::Readiness) -> Router {
+    use tower::ServiceExt;
+    let ready_probe = readiness.clone();
+    let dispatch = move |request: Request| {
+        let (built, readiness) = (built.clone(), readiness.clone());
+        async move {
+            match built.get() {
+                Some(router) => router.clone().oneshot(request).await.into_response(),
+                None => ApiError {
+                    retry_after: Some(std::time::Duration::from_secs(5)),
+                    ..ApiError::new(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "server_error",
+                        "starting",
+                        readiness.waiting_for().unwrap_or_else(|| "starting".into()),
+                    )
+                }
+                .into_response(),
+            }
+        }
+    };
+    Router::new()
+        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/health/ready", get(move || ready(ready_probe.clone())))
+        .fallback(dispatch)
+}
+
+/// 200 when stingd serves everything, 503 with what it waits for otherwise.
+async fn ready(readiness: crate::vault::Readiness) -> Response {
+    match readiness.waiting_for() {
+        None => axum::Json(json!({ "status": "ready" })).into_response(),
+        Some(reason) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            axum::Json(json!({ "status": "starting", "waiting_for": reason })),
+        )
+            .into_response(),
+    }
 }
 
 /// OpenAI's model list, with each model's state (loaded, failed and why, ...) alongside.

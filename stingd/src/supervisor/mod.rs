@@ -50,6 +50,8 @@ pub struct RemoteConfig {
     /// The name the remote server knows the model by, if it differs.
     pub model: Option<String>,
     pub allowed: bool,
+    /// The key the remote server wants (from Vault), sent as a bearer token.
+    pub api_key: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug)]
@@ -424,7 +426,7 @@ impl Owner {
                 m.remote_outstanding += 1;
                 Ok(Lease {
                     base_url: remote.base_url.trim_end_matches('/').to_string(),
-                    api_key: None,
+                    api_key: remote.api_key.clone(),
                     model: m.name.clone(),
                     remote: Some(RemoteLease { model: remote.model.clone() }),
                     release: Some((self.tx.clone(), i, Slot::Remote, 0)),
