@@ -43,7 +43,7 @@ fn a_config_with_three_mistakes_fails_naming_all_three_with_lines() {
         .unwrap()
         .replacen("  queue_depth: 64", "  queue_depht: 64", 1)
         .replacen("  pool_size: 16", "  pool_size: sixteen", 1)
-        .replacen("  password: vault-ref:database#password", "  password: Sup3rS3cret!", 1);
+        .replacen("  password: vault-ref:database/stingd#password", "  password: Sup3rS3cret!", 1);
     fs::write(&file, &config).unwrap();
     let line = |needle: &str| config.lines().position(|l| l.contains(needle)).unwrap() + 1;
 
@@ -115,7 +115,7 @@ fn show_prints_secret_references_never_values() {
     let out = msting(&["--config", default_config().to_str().unwrap(), "config", "show"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let yaml = text(&out.stdout);
-    assert!(yaml.contains("password: vault-ref:database#password"), "{yaml}");
+    assert!(yaml.contains("password: vault-ref:database/stingd#password"), "{yaml}");
     // What show prints is itself a valid config.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("shown.yml");

@@ -341,7 +341,7 @@ async fn start_with_vault(
                 tracing::warn!(retry_in = ?delay, "{reason}");
                 readiness.waiting(reason);
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(30));
+                delay = (delay * 2).min(crate::vault::MAX_DELAY);
             }
         }
     }

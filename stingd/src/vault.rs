@@ -90,9 +90,12 @@ impl Session {
     }
 }
 
-/// Backoff between attempts: doubling from 1 s to 30 s.
+/// The longest wait between attempts: Vault is on this host, so it is worth asking often.
+pub const MAX_DELAY: Duration = Duration::from_secs(10);
+
+/// Backoff between attempts: doubling from 1 s to [`MAX_DELAY`].
 fn next_delay(delay: Duration) -> Duration {
-    (delay * 2).min(Duration::from_secs(30))
+    (delay * 2).min(MAX_DELAY)
 }
 
 /// Logs in, retrying until it works. Each failure is logged and shown on `/health/ready`.

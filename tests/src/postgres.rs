@@ -23,7 +23,18 @@ fn run_as_postgres(program: &std::path::Path, args: &[&str]) {
 }
 
 impl PostgresInstance {
+    /// Trusts every connection (the tests' usual server).
     pub fn start() -> Self {
+        Self::start_with(&["-A", "trust"])
+    }
+
+    /// Passwords over TCP (scram-sha-256), as in production; the local socket stays trusted
+    /// for the test's own administration ([`Self::socket_url`]).
+    pub fn start_with_password_auth() -> Self {
+        Self::start_with(&["--auth-local=trust", "--auth-host=scram-sha-256"])
+    }
+
+    fn start_with(auth: &[&str]) -> Self {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()
             .and_then(|dirs| dirs.flatten().map(|d| d.path().join("bin")).filter(|b| b.join("initdb").is_file()).max())
@@ -34,10 +45,9 @@ impl PostgresInstance {
         let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status().unwrap();
         assert!(status.success(), "chown to postgres failed");
         let data = dir.path().join("data");
-        run_as_postgres(
-            &bin.join("initdb"),
-            &["-D", data.to_str().unwrap(), "-A", "trust", "-U", "postgres", "--no-sync"],
-        );
+        let mut args = vec!["-D", data.to_str().unwrap(), "-U", "postgres", "--no-sync"];
+        args.extend_from_slice(auth);
+        run_as_postgres(&bin.join("initdb"), &args);
         let instance = Self { port: crate::free_port(), bin, dir };
         instance.pg_ctl(&["start"]);
         instance
@@ -52,6 +62,11 @@ impl PostgresInstance {
             vec!["-D", data.to_str().unwrap(), "-l", log.to_str().unwrap(), "-o", &options, "-w", "-m", "fast"];
         args.extend_from_slice(action);
         run_as_postgres(&self.bin.join("pg_ctl"), &args);
+    }
+
+    /// The superuser over the local socket (trusted whatever the TCP rules).
+    pub fn socket_url(&self) -> String {
+        format!("postgres://postgres@localhost/postgres?host={}&port={}", self.dir.path().display(), self.port)
     }
 
     pub fn url(&self) -> String {

@@ -281,7 +281,7 @@ impl Default for Database {
             port: 5432,
             name: "sting".into(),
             user: "sting".into(),
-            password: SecretRef::new("database", "password"),
+            password: SecretRef::new("database/stingd", "password"),
             pool_size: 16,
             connect_timeout: Duration::from_secs(5),
         }

@@ -57,7 +57,7 @@ fn a_typo_a_wrong_type_and_a_plain_secret_are_all_reported_with_their_lines() {
     let text = edited(&[
         ("  queue_depth: 64", "  queue_dpeth: 64"),
         ("  pool_size: 16", "  pool_size: lots"),
-        ("  password: vault-ref:database#password", "  password: hunter2-very-secret"),
+        ("  password: vault-ref:database/stingd#password", "  password: hunter2-very-secret"),
     ]);
     let d = errors(&text);
     assert_eq!(d.problems.len(), 3, "{d}");

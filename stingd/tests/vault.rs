@@ -1,0 +1,224 @@
+//! stingd with Vault (a real OpenBao) and a PostgreSQL server that checks passwords: it waits
+//! for a sealed Vault without dying and says so on `/health/ready`, serves once unsealed, logs
+//! in with its wrapped secret-id once and keeps its token across restarts, resolves `vault-ref`s
+//! (a remote model's key, checked by a real llama-server that demands it), and follows a
+//! rotated database login without a failed request.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+use common::{API_KEY, Stingd, chat_body, model};
+use serde_json::Value;
+use sting_e2e::bao::TestBao;
+use sting_e2e::env::require_path;
+use sting_e2e::postgres::PostgresInstance;
+use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
+use sting_vault::bootstrap::{self, Plan, SealMode};
+use sting_vault::{Connection, Secret, Vault, approle, kv, seal};
+use stingd::identity::sessions::{self, Aal};
+use stingd::identity::users::{self, Role};
+
+const REMOTE_KEY: &str = "remote-key-from-vault-7c1e93";
+
+/// PostgreSQL with two logins acting as one owner role, the way rotation alternates them.
+fn database() -> PostgresInstance {
+    PostgresInstance::start_with_password_auth()
+}
+
+async fn admin(pg: &PostgresInstance, sql: &str) {
+    let pool = sqlx::PgPool::connect(&pg.socket_url()).await.unwrap();
+    sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+/// A llama-server that answers only with the key.
+async fn remote_server() -> (ChildGuard, String) {
+    let port = free_port();
+    let mut command = std::process::Command::new(require_path(Component::LlamaServer));
+    command
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-m"])
+        .arg(require_path(Component::TestModel))
+        .args(["-c", "512", "-np", "1", "-t", "1", "--no-webui", "--alias", "far-model"])
+        .env("LLAMA_API_KEY", REMOTE_KEY);
+    let mut server = ChildGuard::spawn("remote llama-server", command);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for_http(&reqwest::Client::new(), &format!("{base}/health"), &mut server, Duration::from_secs(60), |s| {
+        s.is_success()
+    })
+    .await;
+    (server, base)
+}
+
+async fn ready(stingd: &Stingd) -> (u16, Value) {
+    let response = stingd.http.get(format!("{}/health/ready", stingd.base)).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn wait_ready(stingd: &mut Stingd, patience: Duration) {
+    let started = Instant::now();
+    loop {
+        stingd.process.assert_running();
+        let (status, body) = ready(stingd).await;
+        if status == 200 {
+            return;
+        }
+        assert!(started.elapsed() < patience, "not ready after {patience:?}: {body}\n{}", stingd.process.output());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// What `/health/ready` says stingd waits for, once it mentions `needle` (503 throughout).
+async fn wait_reason(stingd: &Stingd, needle: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let (status, body) = ready(stingd).await;
+        assert_eq!(status, 503, "{body}");
+        let reason = body["waiting_for"].as_str().unwrap_or_default().to_string();
+        if reason.contains(needle) {
+            return reason;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "still waiting for: {reason}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_follows_a_rotated_login() {
+    // Vault, initialised with one share so the test can seal and unseal it.
+    let bao = TestBao::start(false).await;
+    let vault = Vault::new(Connection { address: bao.address().into(), ca_file: None }).unwrap();
+    let init = bootstrap::initialise(&vault, SealMode::Manual, 1, 1).await.unwrap();
+    seal::unseal(&vault, &init.shares[0]).await.unwrap();
+    let root = vault.with_token(init.root_token.clone());
+    let plan = Plan {
+        kv_mount: "sting".into(),
+        operator_token_ttl: Duration::from_secs(600),
+        operator_cidrs: vec![],
+        service_secret_id_ttl: Duration::from_secs(3600),
+        generated: Plan::stack_secrets(),
+        audit_file: "/dev/null".into(),
+    };
+    let configured = bootstrap::configure(&root, &plan).await.unwrap();
+
+    // The database: an owner role, and two logins that act as it.
+    let pg = database();
+    admin(
+        &pg,
+        "CREATE ROLE sting_owner NOLOGIN;
+         GRANT CREATE, USAGE ON SCHEMA public TO sting_owner;
+         CREATE ROLE login_a LOGIN PASSWORD 'first-password-a' IN ROLE sting_owner;
+         CREATE ROLE login_b LOGIN PASSWORD 'not-yet-b' IN ROLE sting_owner;
+         ALTER ROLE login_a SET role = 'sting_owner';
+         ALTER ROLE login_b SET role = 'sting_owner';",
+    )
+    .await;
+    let login = |user: &str, password: &str| {
+        [("username".to_string(), Secret::new(user)), ("password".to_string(), Secret::new(password))]
+            .into_iter()
+            .collect()
+    };
+    kv::put(&root, "sting", "database/stingd", &login("login_a", "first-password-a"), None).await.unwrap();
+    let remote_key = [("api_key".to_string(), Secret::new(REMOTE_KEY))].into_iter().collect();
+    kv::put(&root, "sting", "providers/far", &remote_key, None).await.unwrap();
+
+    // stingd's files: its role-id and a wrapped secret-id, as msting mounts them.
+    let files = tempfile::tempdir().unwrap();
+    let auth_dir = files.path().join("vault-auth");
+    std::fs::create_dir_all(&auth_dir).unwrap();
+    std::fs::write(auth_dir.join("role-id"), &configured.role_ids["stingd"]).unwrap();
+    let wrapped = approle::issue_wrapped_secret_id(&root, "stingd", Duration::from_secs(600)).await.unwrap();
+    std::fs::write(auth_dir.join("secret-id"), wrapped.expose()).unwrap();
+    let token_file = files.path().join("state/vault-token");
+
+    // Sealed before stingd starts.
+    seal::seal(&root).await.unwrap();
+    let (_remote, remote_base) = remote_server().await;
+    let sections = format!(
+        "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: sting_owner\n  password: vault-ref:database/stingd#password\n  pool_size: 32\n",
+        pg.port
+    );
+    let far = format!(
+        "    - name: far\n      allow_remote: true\n      remote:\n        base_url: {remote_base}\n        model: far-model\n        api_key: vault-ref:providers/far#api_key\n"
+    );
+    let env = [
+        ("STING_VAULT_ADDR", bao.address()),
+        ("STING_VAULT_AUTH_DIR", auth_dir.to_str().unwrap()),
+        ("STING_VAULT_TOKEN_FILE", token_file.to_str().unwrap()),
+    ];
+    let (llama, models) = (require_path(Component::LlamaServer), [model("bee", ""), far.clone()]);
+    let start = || Stingd::start_full(&llama, &models, "", &sections, &env);
+    let mut stingd = start().await;
+
+    let waiting = wait_reason(&stingd, "sealed").await;
+    assert!(waiting.contains("msting unseal"), "{waiting}");
+    let early = stingd.http.get(format!("{}/v1/models", stingd.base)).bearer_auth(API_KEY).send().await.unwrap();
+    assert_eq!(early.status(), 503);
+    assert!(early.headers().contains_key("retry-after"));
+    assert_eq!(early.json::<Value>().await.unwrap()["error"]["code"], "starting");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stingd.process.assert_running();
+
+    // Unsealed: stingd logs in, reads its secrets, connects, and serves.
+    seal::unseal(&vault, &init.shares[0]).await.unwrap();
+    wait_ready(&mut stingd, Duration::from_secs(40)).await;
+    assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let models = stingd.http.get(format!("{}/v1/models", stingd.base)).bearer_auth(API_KEY).send().await.unwrap();
+    assert_eq!(models.status(), 200);
+
+    // The remote model's key came from Vault: the remote server, which demands it, answers.
+    let answer = stingd.post("/v1/chat/completions", chat_body("far", 2, false)).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+
+    // A rotation: login_b gets a new password, Vault names it, login_a's password is changed.
+    // Requests that read the database keep working throughout; once the pool grows, its new
+    // connections are login_b's.
+    let superuser = sqlx::PgPool::connect(&pg.socket_url()).await.unwrap();
+    let reader = users::create(&superuser, "reader@example.org", Role::User).await.unwrap();
+    let session = sessions::create(&superuser, reader.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
+    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    let load = {
+        let (http, base) = (stingd.http.clone(), stingd.base.clone());
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(14) {
+                // More at once after the rotation, so that the pool must open new connections.
+                let width = if started.elapsed() < Duration::from_secs(9) { 8 } else { 20 };
+                let burst = (0..width).map(|_| http.get(format!("{base}/api/tokens")).header("cookie", &cookie).send());
+                for response in futures_util::future::join_all(burst).await {
+                    statuses.push(response.map(|r| r.status().as_u16()).unwrap_or(0));
+                }
+            }
+            statuses
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    admin(&pg, "ALTER ROLE login_b PASSWORD 'second-password-b';").await;
+    kv::put(&root, "sting", "database/stingd", &login("login_b", "second-password-b"), None).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    admin(&pg, "ALTER ROLE login_a PASSWORD 'retired-a-8d2f';").await;
+    let statuses = load.await.unwrap();
+    assert!(statuses.len() > 50, "{} requests", statuses.len());
+    assert!(statuses.iter().all(|s| *s == 200), "statuses: {statuses:?}");
+    let logins: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT usename::text FROM pg_stat_activity WHERE usename LIKE 'login_%'")
+            .fetch_all(&superuser)
+            .await
+            .unwrap();
+    assert!(logins.contains(&"login_b".to_string()), "{logins:?}");
+
+    // Restarted, stingd uses its kept token: the (spent) secret-id is not needed again.
+    drop(stingd);
+    let mut again = start().await;
+    wait_ready(&mut again, Duration::from_secs(40)).await;
+
+    // Without the kept token, the spent secret-id cannot log in: stingd waits and says why.
+    drop(again);
+    std::fs::remove_file(&token_file).unwrap();
+    let stuck = start().await;
+    let reason = wait_reason(&stuck, "secret-id").await;
+    assert!(reason.contains("issue stingd a new one"), "{reason}");
+    assert!(!reason.contains(wrapped.expose()));
+}
