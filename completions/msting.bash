@@ -28,6 +28,9 @@ _msting() {
             msting,help)
                 cmd="msting__subcmd__help"
                 ;;
+            msting,secrets)
+                cmd="msting__subcmd__secrets"
+                ;;
             msting,unseal)
                 cmd="msting__subcmd__unseal"
                 ;;
@@ -97,6 +100,9 @@ _msting() {
             msting__subcmd__help,help)
                 cmd="msting__subcmd__help__subcmd__help"
                 ;;
+            msting__subcmd__help,secrets)
+                cmd="msting__subcmd__help__subcmd__secrets"
+                ;;
             msting__subcmd__help,unseal)
                 cmd="msting__subcmd__help__subcmd__unseal"
                 ;;
@@ -124,6 +130,9 @@ _msting() {
             msting__subcmd__help__subcmd__encryption__subcmd__keys,status)
                 cmd="msting__subcmd__help__subcmd__encryption__subcmd__keys__subcmd__status"
                 ;;
+            msting__subcmd__help__subcmd__secrets,rotate)
+                cmd="msting__subcmd__help__subcmd__secrets__subcmd__rotate"
+                ;;
             msting__subcmd__help__subcmd__vault,init)
                 cmd="msting__subcmd__help__subcmd__vault__subcmd__init"
                 ;;
@@ -144,6 +153,18 @@ _msting() {
                 ;;
             msting__subcmd__help__subcmd__vault__subcmd__secret,set)
                 cmd="msting__subcmd__help__subcmd__vault__subcmd__secret__subcmd__set"
+                ;;
+            msting__subcmd__secrets,help)
+                cmd="msting__subcmd__secrets__subcmd__help"
+                ;;
+            msting__subcmd__secrets,rotate)
+                cmd="msting__subcmd__secrets__subcmd__rotate"
+                ;;
+            msting__subcmd__secrets__subcmd__help,help)
+                cmd="msting__subcmd__secrets__subcmd__help__subcmd__help"
+                ;;
+            msting__subcmd__secrets__subcmd__help,rotate)
+                cmd="msting__subcmd__secrets__subcmd__help__subcmd__rotate"
                 ;;
             msting__subcmd__vault,help)
                 cmd="msting__subcmd__vault__subcmd__help"
@@ -206,7 +227,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -566,7 +587,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="config vault unseal vault-secret encryption-keys completions help"
+            opts="config vault unseal vault-secret encryption-keys secrets completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +740,34 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        msting__subcmd__help__subcmd__secrets)
+            opts="rotate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__secrets__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         msting__subcmd__help__subcmd__unseal)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -852,6 +901,96 @@ _msting() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__secrets)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__secrets__subcmd__help)
+            opts="rotate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__secrets__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__secrets__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__secrets__subcmd__rotate)
+            opts="-y -q -v -h -V --settle --config --install-dir --json --yes --quiet --verbose --no-color --help --version database session-key cookie-key"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

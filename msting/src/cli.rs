@@ -88,6 +88,7 @@ pub enum Command {
     Unseal(commands::unseal::UnsealArgs),
     VaultSecret(commands::vault_secret::VaultSecretArgs),
     EncryptionKeys(commands::encryption_keys::EncryptionKeysArgs),
+    Secrets(commands::secrets::SecretsArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -107,6 +108,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Unseal(args) => commands::unseal::exec(&cli.global, &out, args),
         Command::VaultSecret(args) => commands::vault_secret::exec(&cli.global, &out, args),
         Command::EncryptionKeys(args) => commands::encryption_keys::exec(&cli.global, &out, args),
+        Command::Secrets(args) => commands::secrets::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

@@ -3,8 +3,10 @@
 
 pub mod cli;
 pub mod commands;
+pub mod db_admin;
 pub mod fsio;
 pub mod output;
 pub mod provider_secrets;
+pub mod rotate;
 pub mod shares;
 pub mod vault_access;

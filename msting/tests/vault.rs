@@ -377,3 +377,29 @@ async fn the_encryption_key_rotates_and_says_when() {
     assert_eq!(after["versions"].as_object().unwrap().len(), 2);
     assert!(after["last_rotation"].as_str().is_some_and(|t| t.starts_with("20")), "{after}");
 }
+
+#[tokio::test]
+async fn secrets_rotate_names_what_it_can_and_never_prints_a_value() {
+    let stack = ready_stack().await;
+    let unknown = stack.msting(&["secrets", "rotate", "everything"], None);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown).contains("database") && text(&unknown).contains("session-key"), "{}", text(&unknown));
+
+    // The database needs a way in; without one nothing is changed, in Vault either.
+    let operator = stack.operator().await;
+    let before = kv::get(&operator, "sting", "database/stingd").await.unwrap().unwrap();
+    let no_database = stack.msting(&["secrets", "rotate", "database"], None);
+    assert!(!no_database.status.success());
+    assert!(text(&no_database).contains("STING_DB_ADMIN_SOCKET"), "{}", text(&no_database));
+    assert_eq!(kv::get(&operator, "sting", "database/stingd").await.unwrap().unwrap(), before);
+
+    let keys = kv::get(&operator, "sting", "stingd/keys").await.unwrap().unwrap();
+    let rotated = stack.msting(&["--json", "secrets", "rotate", "session-key"], None);
+    assert!(rotated.status.success(), "{}", text(&rotated));
+    let report: Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    assert_eq!(report["version"], 2);
+    let after = kv::get(&operator, "sting", "stingd/keys").await.unwrap().unwrap();
+    assert_ne!(after["session_key"], keys["session_key"]);
+    assert_eq!(after["cookie_key"], keys["cookie_key"], "only the named key changes");
+    assert!(!text(&rotated).contains(after["session_key"].expose()));
+}

@@ -1,8 +1,8 @@
 //! stingd with Vault (a real OpenBao) and a PostgreSQL server that checks passwords: it waits
 //! for a sealed Vault without dying and says so on `/health/ready`, serves once unsealed, logs
 //! in with its wrapped secret-id once and keeps its token across restarts, resolves `vault-ref`s
-//! (a remote model's key, checked by a real llama-server that demands it), and follows a
-//! rotated database login without a failed request.
+//! (a remote model's key, checked by a real llama-server that demands it), and takes up the
+//! database logins `msting secrets rotate` alternates without a failed request.
 
 mod common;
 
@@ -85,7 +85,7 @@ async fn wait_reason(stingd: &Stingd, needle: &str) -> String {
 }
 
 #[tokio::test]
-async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_follows_a_rotated_login() {
+async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_database_logins_under_load() {
     // Vault, initialised with one share so the test can seal and unseal it.
     let bao = TestBao::start(false).await;
     let vault = Vault::new(Connection { address: bao.address().into(), ca_file: None }).unwrap();
@@ -102,24 +102,17 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_follows_a_rotated
     };
     let configured = bootstrap::configure(&root, &plan).await.unwrap();
 
-    // The database: an owner role, and two logins that act as it.
+    // The database as install leaves it: the owner role logs in with the generated password.
     let pg = database();
+    let generated = kv::get(&root, "sting", "database/stingd").await.unwrap().unwrap()["password"].clone();
     admin(
         &pg,
-        "CREATE ROLE sting_owner NOLOGIN;
-         GRANT CREATE, USAGE ON SCHEMA public TO sting_owner;
-         CREATE ROLE login_a LOGIN PASSWORD 'first-password-a' IN ROLE sting_owner;
-         CREATE ROLE login_b LOGIN PASSWORD 'not-yet-b' IN ROLE sting_owner;
-         ALTER ROLE login_a SET role = 'sting_owner';
-         ALTER ROLE login_b SET role = 'sting_owner';",
+        &format!(
+            "CREATE ROLE sting LOGIN PASSWORD '{}'; GRANT CREATE, USAGE ON SCHEMA public TO sting;",
+            generated.expose()
+        ),
     )
     .await;
-    let login = |user: &str, password: &str| {
-        [("username".to_string(), Secret::new(user)), ("password".to_string(), Secret::new(password))]
-            .into_iter()
-            .collect()
-    };
-    kv::put(&root, "sting", "database/stingd", &login("login_a", "first-password-a"), None).await.unwrap();
     let remote_key = [("api_key".to_string(), Secret::new(REMOTE_KEY))].into_iter().collect();
     kv::put(&root, "sting", "providers/far", &remote_key, None).await.unwrap();
 
@@ -136,7 +129,7 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_follows_a_rotated
     seal::seal(&root).await.unwrap();
     let (_remote, remote_base) = remote_server().await;
     let sections = format!(
-        "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: sting_owner\n  password: vault-ref:database/stingd#password\n  pool_size: 32\n",
+        "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: sting\n  password: vault-ref:database/stingd#password\n  pool_size: 32\n",
         pg.port
     );
     let far = format!(
@@ -171,22 +164,23 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_follows_a_rotated
     let answer = stingd.post("/v1/chat/completions", chat_body("far", 2, false)).send().await.unwrap();
     assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
 
-    // A rotation: login_b gets a new password, Vault names it, login_a's password is changed.
-    // Requests that read the database keep working throughout; once the pool grows, its new
-    // connections are login_b's.
+    // Two rotations by msting while requests that read the database keep coming: the first
+    // moves stingd from the owner's own login to sting_a, the second to sting_b. Not one
+    // request fails, and once the pool grows its new connections are the new login's.
     let superuser = sqlx::PgPool::connect(&pg.socket_url()).await.unwrap();
     let reader = users::create(&superuser, "reader@example.org", Role::User).await.unwrap();
     let session = sessions::create(&superuser, reader.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
     let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let width = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(4));
     let load = {
         let (http, base) = (stingd.http.clone(), stingd.base.clone());
+        let (running, width) = (running.clone(), width.clone());
         tokio::spawn(async move {
             let mut statuses = Vec::new();
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(14) {
-                // More at once after the rotation, so that the pool must open new connections.
-                let width = if started.elapsed() < Duration::from_secs(9) { 8 } else { 20 };
-                let burst = (0..width).map(|_| http.get(format!("{base}/api/tokens")).header("cookie", &cookie).send());
+            while running.load(std::sync::atomic::Ordering::SeqCst) {
+                let n = width.load(std::sync::atomic::Ordering::SeqCst);
+                let burst = (0..n).map(|_| http.get(format!("{base}/api/tokens")).header("cookie", &cookie).send());
                 for response in futures_util::future::join_all(burst).await {
                     statuses.push(response.map(|r| r.status().as_u16()).unwrap_or(0));
                 }
@@ -194,20 +188,39 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_follows_a_rotated
             statuses
         })
     };
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    admin(&pg, "ALTER ROLE login_b PASSWORD 'second-password-b';").await;
-    kv::put(&root, "sting", "database/stingd", &login("login_b", "second-password-b"), None).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(6)).await;
-    admin(&pg, "ALTER ROLE login_a PASSWORD 'retired-a-8d2f';").await;
-    let statuses = load.await.unwrap();
-    assert!(statuses.len() > 50, "{} requests", statuses.len());
-    assert!(statuses.iter().all(|s| *s == 200), "statuses: {statuses:?}");
-    let logins: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT usename::text FROM pg_stat_activity WHERE usename LIKE 'login_%'")
-            .fetch_all(&superuser)
+    let admin_sql = msting::db_admin::LocalPsql {
+        socket_dir: pg.socket_dir().to_path_buf(),
+        port: pg.port,
+        database: "postgres".into(),
+    };
+    let operator = root.clone();
+    let settle = Duration::from_secs(12);
+    for (expected, retired, wider) in [("sting_a", "sting", 12), ("sting_b", "sting_a", 24)] {
+        let rotated = msting::rotate::rotate_database_login(&operator, "sting", &admin_sql, "sting", settle, |_| {})
             .await
             .unwrap();
-    assert!(logins.contains(&"login_b".to_string()), "{logins:?}");
+        assert_eq!((rotated.login.as_deref(), rotated.retired.as_deref()), (Some(expected), Some(retired)));
+        // More at once, so that the pool must open connections, which only the new login can.
+        width.store(wider, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let logins: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT usename::text FROM pg_stat_activity WHERE usename LIKE 'sting%' AND backend_start > now() - interval '2 seconds'",
+        )
+        .fetch_all(&superuser)
+        .await
+        .unwrap();
+        assert!(
+            !logins.is_empty() && logins.iter().all(|l| l == expected),
+            "new connections after rotating to {expected}: {logins:?}"
+        );
+    }
+    running.store(false, std::sync::atomic::Ordering::SeqCst);
+    let statuses = load.await.unwrap();
+    assert!(statuses.len() > 100, "{} requests", statuses.len());
+    assert!(statuses.iter().all(|s| *s == 200), "statuses: {statuses:?}");
+    let stored = kv::get(&root, "sting", "database/stingd").await.unwrap().unwrap();
+    assert_eq!(stored["username"].expose(), "sting_b");
+    assert_ne!(stored["password"].expose(), generated.expose());
 
     // Restarted, stingd uses its kept token: the (spent) secret-id is not needed again.
     drop(stingd);

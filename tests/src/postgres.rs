@@ -64,6 +64,11 @@ impl PostgresInstance {
         run_as_postgres(&self.bin.join("pg_ctl"), &args);
     }
 
+    /// The folder of the server's socket.
+    pub fn socket_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// The superuser over the local socket (trusted whatever the TCP rules).
     pub fn socket_url(&self) -> String {
         format!("postgres://postgres@localhost/postgres?host={}&port={}", self.dir.path().display(), self.port)

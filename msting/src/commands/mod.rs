@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod config;
 pub mod encryption_keys;
+pub mod secrets;
 pub mod unseal;
 pub mod vault;
 pub mod vault_secret;
