@@ -133,6 +133,9 @@ _msting() {
             msting__subcmd__help__subcmd__secrets,rotate)
                 cmd="msting__subcmd__help__subcmd__secrets__subcmd__rotate"
                 ;;
+            msting__subcmd__help__subcmd__vault,credentials)
+                cmd="msting__subcmd__help__subcmd__vault__subcmd__credentials"
+                ;;
             msting__subcmd__help__subcmd__vault,init)
                 cmd="msting__subcmd__help__subcmd__vault__subcmd__init"
                 ;;
@@ -166,6 +169,9 @@ _msting() {
             msting__subcmd__secrets__subcmd__help,rotate)
                 cmd="msting__subcmd__secrets__subcmd__help__subcmd__rotate"
                 ;;
+            msting__subcmd__vault,credentials)
+                cmd="msting__subcmd__vault__subcmd__credentials"
+                ;;
             msting__subcmd__vault,help)
                 cmd="msting__subcmd__vault__subcmd__help"
                 ;;
@@ -177,6 +183,9 @@ _msting() {
                 ;;
             msting__subcmd__vault,status)
                 cmd="msting__subcmd__vault__subcmd__status"
+                ;;
+            msting__subcmd__vault__subcmd__help,credentials)
+                cmd="msting__subcmd__vault__subcmd__help__subcmd__credentials"
                 ;;
             msting__subcmd__vault__subcmd__help,help)
                 cmd="msting__subcmd__vault__subcmd__help__subcmd__help"
@@ -783,7 +792,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__vault)
-            opts="init status rekey"
+            opts="init status rekey credentials"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -853,6 +862,20 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__vault__subcmd__secret__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__vault__subcmd__credentials)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1025,7 +1048,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__vault)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version init status rekey help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version init status rekey credentials help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1240,9 +1263,53 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        msting__subcmd__vault__subcmd__help)
-            opts="init status rekey help"
+        msting__subcmd__vault__subcmd__credentials)
+            opts="-y -q -v -h -V --dir --valid-for --config --install-dir --json --yes --quiet --verbose --no-color --help --version stingd"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --valid-for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__vault__subcmd__help)
+            opts="init status rekey credentials help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__vault__subcmd__help__subcmd__credentials)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

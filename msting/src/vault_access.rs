@@ -51,6 +51,21 @@ pub fn save_credentials(path: &Path, role_id: &str, secret_id: &Secret) -> anyho
     crate::fsio::atomic_write(path, document.expose().as_bytes(), Some(0o600))
 }
 
+/// Where a service's role-id and wrapped secret-id are kept for mounting.
+pub fn service_credentials_dir(config: &Config, service: &str) -> PathBuf {
+    config.paths.secrets_dir.join("vault").join(service)
+}
+
+/// Writes `role-id` and `secret-id` (the wrapping token) into `dir`: the folder 0700, the
+/// files 0400, each replaced atomically.
+pub fn save_service_credentials(dir: &Path, role_id: &str, wrapped_secret_id: &Secret) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    crate::fsio::atomic_write(&dir.join("role-id"), role_id.as_bytes(), Some(0o400))?;
+    crate::fsio::atomic_write(&dir.join("secret-id"), wrapped_secret_id.expose().as_bytes(), Some(0o400))
+}
+
 fn zeroize_json(credentials: &OperatorCredentials) -> anyhow::Result<Secret> {
     Ok(Secret::new(serde_json::to_string_pretty(credentials)?))
 }

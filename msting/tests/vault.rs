@@ -403,3 +403,30 @@ async fn secrets_rotate_names_what_it_can_and_never_prints_a_value() {
     assert_eq!(after["cookie_key"], keys["cookie_key"], "only the named key changes");
     assert!(!text(&rotated).contains(after["session_key"].expose()));
 }
+
+#[tokio::test]
+async fn a_service_gets_its_login_as_read_only_files_that_work_once() {
+    let stack = ready_stack().await;
+    let issued = stack.msting(&["vault", "credentials", "stingd"], None);
+    assert!(issued.status.success(), "{}", text(&issued));
+    let dir = stack.dir.path().join("secrets/vault/stingd");
+    assert_eq!(mode(&dir), 0o700);
+    for file in ["role-id", "secret-id"] {
+        assert_eq!(mode(&dir.join(file)), 0o400, "{file}");
+    }
+    let role_id = std::fs::read_to_string(dir.join("role-id")).unwrap();
+    let wrapped = Secret::new(std::fs::read_to_string(dir.join("secret-id")).unwrap());
+    assert!(!text(&issued).contains(wrapped.expose()), "the wrapping token is not printed");
+    let login = approle::login_wrapped(&stack.vault(), &role_id, &wrapped).await.unwrap();
+    let stingd = stack.vault().with_token(login.token);
+    assert!(kv::get(&stingd, "sting", "database/stingd").await.unwrap().is_some());
+    assert!(approle::login_wrapped(&stack.vault(), &role_id, &wrapped).await.is_err(), "opened once");
+
+    // Issued again: replaced, and the new one works.
+    assert!(stack.msting(&["vault", "credentials", "stingd"], None).status.success());
+    let fresh = Secret::new(std::fs::read_to_string(dir.join("secret-id")).unwrap());
+    assert_ne!(fresh, wrapped);
+    approle::login_wrapped(&stack.vault(), &role_id, &fresh).await.unwrap();
+    let unknown = stack.msting(&["vault", "credentials", "postgres"], None);
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -143,7 +143,7 @@ async fn try_log_in(settings: &Settings) -> anyhow::Result<(Vault, Duration)> {
         .with_context(|| format!("no {SECRET_ID_FILE} in {}", settings.auth_dir.display()))?;
     let login = approle::login_wrapped(&vault, role_id.expose(), &wrapped).await.with_context(|| {
         format!(
-            "the secret-id in {} cannot be used (each is opened once): have msting issue stingd a new one",
+            "the secret-id in {} cannot be used (each is opened once): issue a new one with `msting vault credentials stingd`",
             settings.auth_dir.display()
         )
     })?;

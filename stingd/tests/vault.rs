@@ -232,6 +232,6 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_
     std::fs::remove_file(&token_file).unwrap();
     let stuck = start().await;
     let reason = wait_reason(&stuck, "secret-id").await;
-    assert!(reason.contains("issue stingd a new one"), "{reason}");
+    assert!(reason.contains("msting vault credentials stingd"), "{reason}");
     assert!(!reason.contains(wrapped.expose()));
 }

@@ -168,6 +168,24 @@ async fn a_service_reads_its_own_secrets_and_nothing_else_with_a_secret_id_that_
 }
 
 #[tokio::test]
+async fn the_operator_logs_in_only_from_its_own_addresses() {
+    let server = server(SealMode::Auto).await;
+    let init = bootstrap::initialise(&server.vault, SealMode::Auto, 1, 1).await.unwrap();
+    let root = server.vault.with_token(init.root_token);
+    // As if msting's requests had to come from the Docker bridge, not from this test's loopback.
+    let elsewhere = Plan { operator_cidrs: vec!["10.99.0.1/32".into()], ..plan() };
+    bootstrap::configure(&root, &elsewhere).await.unwrap();
+    let (role_id, secret_id) = bootstrap::operator_credentials(&root).await.unwrap();
+    let refused = approle::login(&server.vault, &role_id, &secret_id).await.unwrap_err();
+    assert!(matches!(refused, VaultError::Refused { .. }), "{refused:?}");
+    // From loopback, as configured for a host install, it works; and its token lives minutes.
+    bootstrap::configure(&root, &plan()).await.unwrap();
+    let (role_id, secret_id) = bootstrap::operator_credentials(&root).await.unwrap();
+    let login = approle::login(&server.vault, &role_id, &secret_id).await.unwrap();
+    assert_eq!(login.lease, Duration::from_secs(600));
+}
+
+#[tokio::test]
 async fn an_expired_secret_id_is_refused() {
     let server = server(SealMode::Auto).await;
     let init = bootstrap::initialise(&server.vault, SealMode::Auto, 1, 1).await.unwrap();

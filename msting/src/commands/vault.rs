@@ -38,6 +38,18 @@ pub enum VaultCommand {
         #[arg(long, value_name = "FILE")]
         key_file: Option<std::path::PathBuf>,
     },
+    /// Give a service its Vault login: its role-id and a fresh, response-wrapped, single-use
+    /// secret-id, as files (0400 in a 0700 folder) to mount read-only into its container
+    Credentials {
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(bootstrap::SERVICE_ROLES))]
+        service: String,
+        /// Where to write them [default: SECRETS_DIR/vault/SERVICE]
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+        /// How long the wrapped secret-id may wait to be opened
+        #[arg(long, default_value = "24h", value_parser = humantime::parse_duration)]
+        valid_for: std::time::Duration,
+    },
 }
 
 pub fn exec(global: &GlobalArgs, out: &Output, args: VaultArgs) -> anyhow::Result<u8> {
@@ -47,6 +59,10 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: VaultArgs) -> anyhow::Resul
         VaultCommand::Init => runtime.block_on(init(out, &config)),
         VaultCommand::Status => runtime.block_on(status(out, &config)),
         VaultCommand::Rekey { key_file } => runtime.block_on(rekey(out, &config, key_file.as_deref())),
+        VaultCommand::Credentials { service, dir, valid_for } => {
+            let dir = dir.unwrap_or_else(|| vault_access::service_credentials_dir(&config, &service));
+            runtime.block_on(credentials(out, &config, &service, &dir, valid_for))
+        }
     }
 }
 
@@ -117,6 +133,29 @@ async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8>
             configured.audit_devices.join(", ")
         ));
         out.note(format!("msting's operator login is in {} (0600)", credentials.display()));
+    }
+    Ok(exit::OK)
+}
+
+async fn credentials(
+    out: &Output,
+    config: &sting_config::Config,
+    service: &str,
+    dir: &std::path::Path,
+    valid_for: std::time::Duration,
+) -> anyhow::Result<u8> {
+    let operator = vault_access::operator(config).await?;
+    let role_id = approle::role_id(&operator, service).await?;
+    let wrapped = approle::issue_wrapped_secret_id(&operator, service, valid_for).await?;
+    vault_access::save_service_credentials(dir, &role_id, &wrapped)?;
+    if out.json {
+        out.json(&json!({ "service": service, "dir": dir, "valid_for_seconds": valid_for.as_secs() }))?;
+    } else {
+        out.note(format!(
+            "{GOOD}issued{GOOD:#}: {service}'s role-id and a wrapped secret-id in {} (opened once, within {})",
+            dir.display(),
+            humantime::format_duration(valid_for)
+        ));
     }
     Ok(exit::OK)
 }
