@@ -108,19 +108,34 @@ async fn init_hands_encrypted_shares_out_once_and_unseal_takes_them_back_after_a
     assert_eq!(shares.len(), 3);
     let credentials = stack.credentials_file();
     assert_eq!((mode(credentials.parent().unwrap()), mode(&credentials)), (0o700, 0o600));
-    let again = stack.msting(&["vault", "init"], None);
-    assert!(!again.status.success());
-    assert!(text(&again).contains("already initialised"), "{}", text(&again));
+    // Run again, it hands out nothing and finishes whatever is missing (as after an interrupted
+    // set-up), keeping what exists.
+    let operator = stack.operator().await;
+    let kept = kv::get(&operator, "sting", "database/stingd").await.unwrap().unwrap();
+    kv::remove(&operator, "sting", "stingd/keys").await.unwrap();
+    let again = stack.msting(&["--json", "vault", "init"], None);
+    assert!(again.status.success(), "{}", text(&again));
+    let second: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((second["initialised_now"].as_bool(), second["shares"].is_null()), (Some(false), true));
+    assert_eq!(second["generated"], serde_json::json!(["stingd/keys#session_key", "stingd/keys#cookie_key"]));
+    assert_eq!(kv::get(&operator, "sting", "database/stingd").await.unwrap().unwrap(), kept);
+    // Without msting's credentials, an initialised Vault is not touched.
+    let saved = std::fs::read(&credentials).unwrap();
+    std::fs::remove_file(&credentials).unwrap();
+    let stranger = stack.msting(&["vault", "init"], None);
+    assert!(!stranger.status.success());
+    assert!(text(&stranger).contains("already initialised"), "{}", text(&stranger));
+    std::fs::write(&credentials, saved).unwrap();
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
 
     // Nothing msting printed, and nothing in Vault's audit log, holds a generated secret.
-    let operator = stack.operator().await;
     let mut generated = Vec::new();
     for path in ["database/postgres", "database/stingd", "stingd/keys"] {
         generated.extend(kv::get(&operator, "sting", path).await.unwrap().unwrap().into_values());
     }
     assert_eq!(generated.len(), 4);
     let status = stack.msting(&["vault", "status"], None);
-    let everything = format!("{}{}{}", text(&init), text(&again), text(&status));
+    let everything = format!("{}{}{}{}", text(&init), text(&again), text(&stranger), text(&status));
     for secret in &generated {
         assert!(!everything.contains(secret.expose()), "a generated secret was printed");
         assert!(!stack.bao.audit_log().contains(secret.expose()), "a generated secret is in the audit log");

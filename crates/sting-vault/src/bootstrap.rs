@@ -171,7 +171,45 @@ pub struct Configured {
     pub audit_devices: Vec<String>,
 }
 
-/// Sets up (or checks) everything, with a token that may (the root token at install).
+fn operator_role(plan: &Plan) -> RoleSpec {
+    RoleSpec {
+        name: OPERATOR_ROLE.into(),
+        policies: vec![OPERATOR_ROLE.into()],
+        token: TokenLife::Fixed(plan.operator_token_ttl),
+        bound_cidrs: plan.operator_cidrs.clone(),
+        secret_id_uses: 0,
+        secret_id_ttl: None,
+    }
+}
+
+/// The first thing done with the root token, right after initialisation: an audit device,
+/// AppRole, and the operator's policy and role; returns the operator's credentials. Everything
+/// after is done as the operator, so that it can be finished or redone once the root token is
+/// gone (OpenBao no longer lets shares mint a new one without a token).
+pub async fn establish_operator(root: &Vault, plan: &Plan) -> Result<(String, Secret), VaultError> {
+    wait_until_unsealed(root, Duration::from_secs(30)).await?;
+    ensure_audit(root, &plan.audit_file).await?;
+    ensure_approle(root).await?;
+    set_policy(root, OPERATOR_ROLE, &policy::operator(&plan.kv_mount)).await?;
+    approle::ensure_role(root, &operator_role(plan)).await?;
+    operator_credentials(root).await
+}
+
+async fn set_policy(vault: &Vault, name: &str, text: &str) -> Result<(), VaultError> {
+    let path = format!("sys/policies/acl/{name}");
+    vault.call(Method::PUT, &path, Some(&json!({ "policy": text }))).await.map(|_| ())
+}
+
+async fn ensure_approle(vault: &Vault) -> Result<(), VaultError> {
+    let auths = vault.call(Method::GET, "sys/auth", None).await?.unwrap_or_default();
+    if auths.get("approle/").is_none() && auths.pointer("/data/approle~1").is_none() {
+        vault.call(Method::POST, "sys/auth/approle", Some(&json!({ "type": "approle" }))).await?;
+    }
+    Ok(())
+}
+
+/// Sets up (or checks) everything else, as the operator (or any token allowed as much).
+/// Idempotent: it finishes an interrupted set-up and brings an older one up to date.
 pub async fn configure(vault: &Vault, plan: &Plan) -> Result<Configured, VaultError> {
     wait_until_unsealed(vault, Duration::from_secs(30)).await?;
     let mut done = Configured { audit_devices: ensure_audit(vault, &plan.audit_file).await?, ..Default::default() };
@@ -186,28 +224,14 @@ pub async fn configure(vault: &Vault, plan: &Plan) -> Result<Configured, VaultEr
     if !mounted(TRANSIT_MOUNT) {
         vault.call(Method::POST, &format!("sys/mounts/{TRANSIT_MOUNT}"), Some(&json!({ "type": "transit" }))).await?;
     }
-    let auths = vault.call(Method::GET, "sys/auth", None).await?.unwrap_or_default();
-    if auths.get("approle/").is_none() && auths.pointer("/data/approle~1").is_none() {
-        vault.call(Method::POST, "sys/auth/approle", Some(&json!({ "type": "approle" }))).await?;
-    }
+    ensure_approle(vault).await?;
     transit::ensure_key(vault, STINGD_TRANSIT_KEY).await?;
 
-    let client = vault.vaultrs()?;
     for (name, text) in [(OPERATOR_ROLE, policy::operator(&plan.kv_mount)), ("stingd", policy::stingd(&plan.kv_mount))]
     {
-        vaultrs::sys::policy::set(&client, name, &text)
-            .await
-            .map_err(|e| vault.map_vaultrs_error(&format!("sys/policies/acl/{name}"), e))?;
+        set_policy(vault, name, &text).await?;
     }
-    let operator = RoleSpec {
-        name: OPERATOR_ROLE.into(),
-        policies: vec![OPERATOR_ROLE.into()],
-        token: TokenLife::Fixed(plan.operator_token_ttl),
-        bound_cidrs: plan.operator_cidrs.clone(),
-        secret_id_uses: 0,
-        secret_id_ttl: None,
-    };
-    done.role_ids.insert(OPERATOR_ROLE.into(), approle::ensure_role(vault, &operator).await?);
+    done.role_ids.insert(OPERATOR_ROLE.into(), approle::ensure_role(vault, &operator_role(plan)).await?);
     for service in SERVICE_ROLES {
         let spec = RoleSpec {
             name: (*service).into(),

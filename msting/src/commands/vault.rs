@@ -81,44 +81,65 @@ pub(crate) fn plan(config: &sting_config::Config) -> Plan {
 async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8> {
     let vault_config = &config.vault;
     let mode = SealMode::from(vault_config.unseal);
+    let credentials = vault_access::credentials_path(config);
+    let vault = Vault::new(vault_access::connection(config))?;
+    if seal::status(&vault).await?.initialized && credentials.exists() {
+        // Initialised before: finish or update the set-up as the operator; no shares again.
+        out.note(format!("Vault at {} is initialised; checking its set-up", vault.address()));
+        let operator = vault_access::operator(config).await?;
+        let configured = bootstrap::configure(&operator, &plan(config)).await?;
+        return report_init(out, &vault, mode, None, &configured, &credentials);
+    }
     // Everything that could refuse is checked before Vault is touched.
     let handout =
         shares::plan_handout(&vault_config.share_recipients, vault_config.key_shares, std::io::stdout().is_terminal())?;
-    let credentials = vault_access::credentials_path(config);
-    let vault = Vault::new(vault_access::connection(config))?;
     out.note(format!("initialising Vault at {}", vault.address()));
     let init = bootstrap::initialise(&vault, mode, vault_config.key_shares, vault_config.key_threshold).await?;
 
     // The shares first: whatever happens next, their holders have them.
     let handed = shares::hand_out(&handout, &init.shares)?;
     present_shares(out, &handed, init.threshold, mode)?;
-
     if mode == SealMode::Manual {
         for share in &init.shares[..init.threshold as usize] {
             seal::unseal(&vault, share).await?;
         }
     }
+
+    // With the root token only what makes the operator; then the root token goes.
     let root = vault.with_token(init.root_token.clone());
-    let configured = async {
-        let configured = bootstrap::configure(&root, &plan(config)).await?;
-        let (role_id, secret_id) = bootstrap::operator_credentials(&root).await?;
-        vault_access::save_credentials(&credentials, &role_id, &secret_id)?;
-        anyhow::Ok(configured)
+    let established = async {
+        let (role_id, secret_id) = bootstrap::establish_operator(&root, &plan(config)).await?;
+        vault_access::save_credentials(&credentials, &role_id, &secret_id)
     }
     .await;
-    // The root token goes whatever happened: it is never kept, shown or needed again.
     let revoked = approle::revoke_self(&root).await;
-    let configured = configured.context(
-        "Vault is initialised but not set up; its root token was revoked. Recover with the shares just handed out",
+    established.context(
+        "Vault is initialised, but msting's operator login could not be set up and the root token is revoked;          Vault holds no data yet: stop it, empty its storage folder, and run `msting vault init` again",
     )?;
     revoked.context("the root token could not be revoked: seal Vault and rekey it")?;
 
+    let operator = vault_access::operator(config).await?;
+    let configured = bootstrap::configure(&operator, &plan(config))
+        .await
+        .context("Vault's set-up stopped part way: run `msting vault init` again to finish it")?;
+    report_init(out, &vault, mode, Some((&handed, init.threshold)), &configured, &credentials)
+}
+
+fn report_init(
+    out: &Output,
+    vault: &Vault,
+    mode: SealMode,
+    handed: Option<(&[HandedShare], u32)>,
+    configured: &bootstrap::Configured,
+    credentials: &std::path::Path,
+) -> anyhow::Result<u8> {
     if out.json {
         out.json(&json!({
             "address": vault.address(),
             "mode": match mode { SealMode::Auto => "auto", SealMode::Manual => "manual" },
-            "threshold": init.threshold,
-            "shares": handed,
+            "initialised_now": handed.is_some(),
+            "threshold": handed.map(|(_, t)| t),
+            "shares": handed.map(|(h, _)| h),
             "role_ids": configured.role_ids,
             "generated": configured.generated,
             "audit_devices": configured.audit_devices,
@@ -127,7 +148,7 @@ async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8>
         }))?;
     } else {
         out.note(format!(
-            "{GOOD}done{GOOD:#}: secrets generated ({}), roles {}, audit device {}; the root token is revoked",
+            "{GOOD}done{GOOD:#}: secrets generated now: {}; roles {}; audit device {}; no root token exists",
             configured.generated.len(),
             configured.role_ids.keys().cloned().collect::<Vec<_>>().join(", "),
             configured.audit_devices.join(", ")
