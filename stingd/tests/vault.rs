@@ -194,7 +194,7 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_
         database: "postgres".into(),
     };
     let operator = root.clone();
-    let settle = Duration::from_secs(12);
+    let settle = Duration::from_secs(8);
     for (expected, retired, wider) in [("sting_a", "sting", 12), ("sting_b", "sting_a", 24)] {
         let rotated = msting::rotate::rotate_database_login(&operator, "sting", &admin_sql, "sting", settle, |_| {})
             .await

@@ -34,8 +34,12 @@ impl ServerConfig {
     /// OpenBao's HCL configuration.
     pub fn render(&self) -> String {
         let quoted = |p: &Path| serde_json::to_string(&p.display().to_string()).expect("a string");
-        let mut text =
-            format!("storage \"raft\" {{\n  path = {}\n  node_id = \"sting\"\n}}\n\n", quoted(&self.storage_dir));
+        // Raft's fastest timing (multiplier 1), which its documentation recommends for
+        // production: a single node then elects itself in about a second, not six.
+        let mut text = format!(
+            "storage \"raft\" {{\n  path = {}\n  node_id = \"sting\"\n  performance_multiplier = 1\n}}\n\n",
+            quoted(&self.storage_dir)
+        );
         text.push_str(&format!(
             "listener \"tcp\" {{\n  address = \"{}\"\n  cluster_address = \"{}\"\n",
             self.listen, self.cluster_listen
@@ -128,6 +132,7 @@ mod tests {
         for needle in [
             "storage \"raft\"",
             "path = \"/vault/data\"",
+            "performance_multiplier = 1",
             "tls_cert_file = \"/vault/tls/cert.pem\"",
             "current_key = \"file:///vault/keys/unseal.key\"",
             "audit \"file\" \"sting\"",
