@@ -2,7 +2,8 @@
 //! for a sealed Vault without dying and says so on `/health/ready`, serves once unsealed, logs
 //! in with its wrapped secret-id once and keeps its token across restarts, resolves `vault-ref`s
 //! (a remote model's key, checked by a real llama-server that demands it), and takes up the
-//! database logins `msting secrets rotate` alternates without a failed request.
+//! database logins `msting secrets rotate` alternates without a failed request. stingd's token
+//! is given an 8-second period here, so the test also shows it being renewed.
 
 mod common;
 
@@ -97,6 +98,7 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_
         operator_token_ttl: Duration::from_secs(600),
         operator_cidrs: vec![],
         service_secret_id_ttl: Duration::from_secs(3600),
+        service_token_period: Duration::from_secs(8),
         generated: Plan::stack_secrets(),
         audit_file: "/dev/null".into(),
     };

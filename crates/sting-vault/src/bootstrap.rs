@@ -139,6 +139,8 @@ pub struct Plan {
     pub operator_cidrs: Vec<String>,
     /// How long a service's wrapped secret-id waits to be opened, and its own lifetime after.
     pub service_secret_id_ttl: Duration,
+    /// A service's token must be renewed within this period; renewed, it lives on.
+    pub service_token_period: Duration,
     pub generated: Vec<Generated>,
     /// Where an audit device writes if the server has none (HashiCorp Vault; OpenBao declares
     /// it in its configuration file).
@@ -236,7 +238,7 @@ pub async fn configure(vault: &Vault, plan: &Plan) -> Result<Configured, VaultEr
         let spec = RoleSpec {
             name: (*service).into(),
             policies: vec![(*service).into()],
-            token: TokenLife::Periodic(Duration::from_secs(24 * 3600)),
+            token: TokenLife::Periodic(plan.service_token_period),
             bound_cidrs: Vec::new(),
             secret_id_uses: 1,
             secret_id_ttl: Some(plan.service_secret_id_ttl),

@@ -30,6 +30,7 @@ fn plan() -> Plan {
         operator_token_ttl: Duration::from_secs(600),
         operator_cidrs: vec!["127.0.0.1/32".into()],
         service_secret_id_ttl: Duration::from_secs(3600),
+        service_token_period: Duration::from_secs(24 * 3600),
         generated: Plan::stack_secrets(),
         audit_file: "/dev/null".into(),
     }

@@ -73,6 +73,7 @@ pub(crate) fn plan(config: &sting_config::Config) -> Plan {
         operator_token_ttl: config.vault.operator_token_ttl.as_std(),
         operator_cidrs: vec!["127.0.0.1/32".into(), "::1/128".into()],
         service_secret_id_ttl: std::time::Duration::from_secs(24 * 3600),
+        service_token_period: std::time::Duration::from_secs(24 * 3600),
         generated: Plan::stack_secrets(),
         audit_file: "/vault/logs/audit.log".into(),
     }
