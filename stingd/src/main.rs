@@ -56,11 +56,32 @@ enum Command {
         #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
     },
+    /// Personal data in text
+    Pii {
+        #[command(subcommand)]
+        action: PiiAction,
+    },
     /// Check the config stingd would start with, and report every problem with its line
     CheckConfig {
         /// The stack's config file
         #[arg(long, value_name = "FILE", env = "STING_CONFIG", default_value = "/opt/sting-ce/conf/config.yml")]
         config: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PiiAction {
+    /// What a text contains: kind, byte offsets, score and rule for each finding (never the
+    /// values). Exit status 1 when something is found, 0 when nothing is, 2 on an error
+    Scan {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        /// Report findings scored at least this (0 to 1)
+        #[arg(long, default_value_t = 0.5)]
+        min_score: f32,
+        /// The file to scan; `-` or nothing reads stdin
+        file: Option<PathBuf>,
     },
 }
 
@@ -94,6 +115,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve { config, listen, https, http } => serve(&config, listen, https, http),
         Command::CheckConfig { config } => check_config(&config),
+        Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
         Command::Db { action } => database(action),
         Command::Admin { action: AdminAction::Create { email, config, stdout } } => {
             admin_create(&email, &config, stdout)
@@ -156,6 +178,31 @@ fn serve(
             ExitCode::FAILURE
         }
     }
+}
+
+fn pii_scan(json: bool, min_score: f32, file: Option<PathBuf>) -> ExitCode {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = match file.as_deref().filter(|f| f.as_os_str() != "-") {
+        Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)),
+        None => std::io::stdin().read_to_end(&mut bytes),
+    };
+    if let Err(e) = read {
+        eprintln!("error: cannot read {}: {e}", file.as_deref().map_or("stdin".into(), |f| f.display().to_string()));
+        return ExitCode::from(2);
+    }
+    // Invalid UTF-8 is replaced, byte for byte where possible, so offsets stay close.
+    let text = String::from_utf8_lossy(&bytes);
+    let findings = sting_pii::Scanner::new(sting_pii::Kind::ALL, min_score).scan(&text);
+    if json {
+        println!("{}", serde_json::json!({ "findings": findings }));
+    } else {
+        for f in &findings {
+            println!("{}-{}\t{}\t{:.2}\t{}", f.start, f.end, f.kind, f.score, f.rule);
+        }
+        eprintln!("{} finding{}", findings.len(), if findings.len() == 1 { "" } else { "s" });
+    }
+    ExitCode::from(if findings.is_empty() { 0 } else { 1 })
 }
 
 fn check_config(file: &std::path::Path) -> ExitCode {
