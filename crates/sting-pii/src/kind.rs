@@ -58,6 +58,26 @@ impl Kind {
         }
     }
 
+    /// The word in a redaction placeholder (`[EMAIL_1]`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Email => "EMAIL",
+            Kind::Phone => "PHONE",
+            Kind::CreditCard => "CREDIT_CARD",
+            Kind::Iban => "IBAN",
+            Kind::Ssn => "SSN",
+            Kind::IpAddress => "IP_ADDRESS",
+            Kind::MacAddress => "MAC_ADDRESS",
+            Kind::DateOfBirth => "DATE_OF_BIRTH",
+            Kind::CryptoWallet => "CRYPTO_WALLET",
+            Kind::ApiKey => "SECRET",
+            Kind::Npi => "NPI",
+            Kind::Dea => "DEA",
+            Kind::Person => "PERSON",
+            Kind::Address => "ADDRESS",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Kind> {
         Kind::ALL.iter().copied().find(|k| k.name() == name)
     }

@@ -13,7 +13,9 @@
 
 mod checks;
 mod kind;
+pub mod redact;
 mod scan;
 
 pub use kind::Kind;
+pub use redact::{Placeholders, Restorer, redact};
 pub use scan::{Finding, Scanner};
