@@ -431,6 +431,7 @@ async fn build_state(parts: &Parts, secrets: Secrets) -> anyhow::Result<AppState
         magic_link_ttl: config.auth.magic_link_ttl.as_std(),
         registration: config.auth.registration,
         kratos,
+        pii: Arc::new(sting_pii::Scanner::new(sting_pii::Kind::ALL, config.pii.min_score as f32)),
     })
 }
 

@@ -38,7 +38,7 @@ impl Placeholders {
 
     /// `text` with every placeholder this set gave out replaced by its value.
     pub fn restore(&self, text: &str) -> String {
-        let mut restorer = Restorer::new(self);
+        let mut restorer = Restorer::new(self.clone());
         let mut out = restorer.push(text);
         out.push_str(&restorer.finish());
         out
@@ -62,14 +62,15 @@ pub fn redact(text: &str, findings: &[Finding], placeholders: &mut Placeholders)
     out
 }
 
-/// Restores placeholders in a reply that arrives in pieces.
-pub struct Restorer<'a> {
-    placeholders: &'a Placeholders,
+/// Restores placeholders in a reply that arrives in pieces. `P` is the placeholder set, owned
+/// or shared (`&Placeholders`, `Arc<Placeholders>`).
+pub struct Restorer<P: std::borrow::Borrow<Placeholders>> {
+    placeholders: P,
     held: String,
 }
 
-impl<'a> Restorer<'a> {
-    pub fn new(placeholders: &'a Placeholders) -> Self {
+impl<P: std::borrow::Borrow<Placeholders>> Restorer<P> {
+    pub fn new(placeholders: P) -> Self {
         Self { placeholders, held: String::new() }
     }
 
@@ -93,7 +94,8 @@ impl<'a> Restorer<'a> {
     }
 
     fn replace(&self, text: &str) -> String {
-        if self.placeholders.is_empty() || !text.contains('[') {
+        let placeholders = self.placeholders.borrow();
+        if placeholders.is_empty() || !text.contains('[') {
             return text.to_string();
         }
         let mut out = String::with_capacity(text.len());
@@ -102,8 +104,8 @@ impl<'a> Restorer<'a> {
             out.push_str(&rest[..open]);
             let after = &rest[open..];
             match after.find(']').map(|close| &after[..=close]) {
-                Some(candidate) if self.placeholders.by_placeholder.contains_key(candidate) => {
-                    out.push_str(&self.placeholders.by_placeholder[candidate]);
+                Some(candidate) if placeholders.by_placeholder.contains_key(candidate) => {
+                    out.push_str(&placeholders.by_placeholder[candidate]);
                     rest = &after[candidate.len()..];
                 }
                 _ => {

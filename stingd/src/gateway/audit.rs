@@ -22,6 +22,8 @@ pub struct RemoteRequest<'a> {
     pub request_bytes: usize,
     pub response_bytes: Option<usize>,
     pub status: Option<u16>,
+    /// Personal data replaced by placeholders before the request left (a count, never values).
+    pub redacted: usize,
 }
 
 pub struct AuditLog {

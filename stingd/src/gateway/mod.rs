@@ -9,6 +9,7 @@ mod error;
 mod limits;
 mod metrics;
 mod proxy;
+mod redaction;
 mod zones;
 
 use std::sync::Arc;
@@ -61,6 +62,8 @@ pub struct AppState {
     pub magic_link_ttl: std::time::Duration,
     /// Who may create an account (`auth.registration`).
     pub registration: sting_config::Registration,
+    /// Finds what must not leave the machine in requests to remote models.
+    pub pii: Arc<sting_pii::Scanner>,
     /// Set when `auth.provider` is `kratos`: sessions are Kratos's, sign-in happens there.
     pub kratos: Option<Arc<crate::identity::kratos::Kratos>>,
 }

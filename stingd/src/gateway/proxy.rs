@@ -23,6 +23,7 @@ use super::audit::{self, RemoteRequest};
 use super::cache::{self, Cached};
 use super::callers::Caller;
 use super::error::{ApiError, error_body};
+use super::redaction;
 use crate::supervisor::{AcquireError, Lease};
 
 /// The request body, or why it could not be read (too large, cut off).
@@ -45,6 +46,14 @@ impl Route {
             Self::Chat => "/v1/chat/completions",
             Self::Completions => "/v1/completions",
             Self::Embeddings => "/v1/embeddings",
+        }
+    }
+
+    fn shape(self) -> redaction::Shape {
+        match self {
+            Self::Chat => redaction::Shape::Chat,
+            Self::Completions => redaction::Shape::Completion,
+            Self::Embeddings => redaction::Shape::Embedding,
         }
     }
 
@@ -149,10 +158,11 @@ async fn try_forward(
     };
 
     let lease = state.supervisor.acquire(&model).await?;
-    let body = match &lease.remote {
-        Some(remote) => remote_body(body, remote.model.as_deref())?,
-        None => body,
+    let (body, placeholders) = match &lease.remote {
+        Some(remote) => remote_body(body, remote.model.as_deref(), &state.pii, route)?,
+        None => (body, Default::default()),
     };
+    let placeholders = std::sync::Arc::new(placeholders);
     let request_bytes = body.len();
     let send = |body: Bytes| {
         let mut request = state
@@ -184,6 +194,7 @@ async fn try_forward(
                 request_bytes,
                 response_bytes: None,
                 status: sent.as_ref().ok().map(|r| r.status().as_u16()),
+                redacted: placeholders.len(),
             });
         }
     }
@@ -193,14 +204,20 @@ async fn try_forward(
         upstream.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
     let is_event_stream = content_type.as_ref().is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
 
+    let restorer = (!placeholders.is_empty()).then(|| redaction::SseRestorer::new(placeholders.clone(), route.shape()));
     if head.stream && is_event_stream {
-        return Ok(stream_response(state, lease, upstream, route, status, started));
+        return Ok(stream_response(state, lease, upstream, route, status, started, restorer));
     }
 
     let bytes = upstream
         .bytes()
         .await
         .map_err(|e| ApiError::upstream(format!("the model `{}` stopped mid-answer: {e}", lease.model)))?;
+    let bytes = if placeholders.is_empty() {
+        bytes
+    } else {
+        Bytes::from(redaction::restore_answer(&placeholders, route.shape(), &bytes))
+    };
     let model = lease.model.clone();
     drop(lease);
     state.metrics.observe_request(&model, route.label(), status.as_u16(), started.elapsed());
@@ -241,13 +258,22 @@ fn upstream_error(lease: &Lease, e: reqwest::Error) -> ApiError {
     }
 }
 
-/// The request for a remote server, with the model renamed if the server knows it otherwise.
-fn remote_body(body: Bytes, remote_model: Option<&str>) -> Result<Bytes, ApiError> {
-    let Some(name) = remote_model else { return Ok(body) };
+/// The request for a remote server: personal data replaced by placeholders (returned, to
+/// restore the answer with), and the model renamed if the server knows it otherwise.
+fn remote_body(
+    body: Bytes,
+    remote_model: Option<&str>,
+    scanner: &sting_pii::Scanner,
+    route: Route,
+) -> Result<(Bytes, sting_pii::Placeholders), ApiError> {
     let mut value: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
-    value["model"] = serde_json::Value::String(name.to_string());
-    Ok(serde_json::to_vec(&value).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?.into())
+    let placeholders = redaction::redact_request(scanner, route.shape(), &mut value);
+    if let Some(name) = remote_model {
+        value["model"] = serde_json::Value::String(name.to_string());
+    }
+    let body = serde_json::to_vec(&value).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+    Ok((body.into(), placeholders))
 }
 
 fn cached_response(answer: Cached, cache: &'static str) -> Response {
@@ -270,13 +296,15 @@ fn stream_response(
     route: Route,
     status: StatusCode,
     started: Instant,
+    restorer: Option<redaction::SseRestorer>,
 ) -> Response {
     let model = lease.model.clone();
     let metrics = state.metrics.clone();
     let chunks = upstream.bytes_stream();
     let mut first = true;
     // The lease moves into the stream: outstanding until the stream is done or dropped.
-    let stream = futures_util::stream::unfold((chunks, Some(lease), false), move |(mut chunks, lease, done)| {
+    let initial = (chunks, Some(lease), false, restorer);
+    let stream = futures_util::stream::unfold(initial, move |(mut chunks, lease, done, mut restorer)| {
         let model = model.clone();
         let metrics = metrics.clone();
         let is_first = std::mem::replace(&mut first, false);
@@ -292,7 +320,11 @@ fn stream_response(
                     if let Some(timings) = final_timings(&bytes) {
                         metrics.observe_timings(&model, &timings);
                     }
-                    Some((Ok::<Bytes, std::io::Error>(bytes), (chunks, lease, false)))
+                    let bytes = match &mut restorer {
+                        Some(r) => Bytes::from(r.push(&bytes)),
+                        None => bytes,
+                    };
+                    Some((Ok::<Bytes, std::io::Error>(bytes), (chunks, lease, false, restorer)))
                 }
                 Some(Err(e)) => {
                     tracing::warn!(%model, error = %e, "upstream failed mid-stream");
@@ -305,11 +337,13 @@ fn stream_response(
                             &format!("the model `{model}` stopped mid-answer: {e}")
                         )
                     );
-                    Some((Ok(Bytes::from(event)), (chunks, None, true)))
+                    Some((Ok(Bytes::from(event)), (chunks, None, true, None)))
                 }
                 None => {
                     metrics.observe_request(&model, route.label(), status.as_u16(), started.elapsed());
-                    None
+                    // Whatever the restorer still holds (a partial line, held-back text).
+                    let rest = restorer.as_mut().map(|r| r.finish()).unwrap_or_default();
+                    (!rest.is_empty()).then(|| (Ok(Bytes::from(rest)), (chunks, None, true, None)))
                 }
             }
         }
@@ -356,9 +390,14 @@ mod tests {
 
     #[test]
     fn a_remote_model_name_replaces_the_local_one() {
-        let body = Bytes::from_static(br#"{"model":"bee","messages":[]}"#);
-        let renamed = remote_body(body.clone(), Some("gpt-x")).unwrap();
-        assert_eq!(serde_json::from_slice::<serde_json::Value>(&renamed).unwrap()["model"], "gpt-x");
-        assert_eq!(remote_body(body.clone(), None).unwrap(), body);
+        let scanner = sting_pii::Scanner::all();
+        let body = Bytes::from_static(br#"{"model":"bee","messages":[{"role":"user","content":"hi"}]}"#);
+        let (renamed, placeholders) = remote_body(body.clone(), Some("gpt-x"), &scanner, Route::Chat).unwrap();
+        let renamed: serde_json::Value = serde_json::from_slice(&renamed).unwrap();
+        assert_eq!(renamed["model"], "gpt-x");
+        assert_eq!(renamed["messages"][0]["content"], "hi");
+        assert!(placeholders.is_empty());
+        let (same, _) = remote_body(body.clone(), None, &scanner, Route::Chat).unwrap();
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&same).unwrap()["model"], "bee");
     }
 }
