@@ -12,6 +12,7 @@
 //! value, so they can be stored and logged.
 
 mod checks;
+pub mod eval;
 mod kind;
 pub mod redact;
 mod scan;

@@ -355,6 +355,12 @@ impl Scanner {
         let (start, end) = (run.start, run.end);
         let near = |kind: Kind| context_boost(context, kind, start) > 0.0;
 
+        if run.extension {
+            if let Some((score, rule)) = phone(bytes, run, &digits, &groups) {
+                found.push(finding(Kind::Phone, start, end, (score + 0.1).min(1.0), rule));
+            }
+            return;
+        }
         // IPv4.
         if groups.len() == 4 && same_sep(b'.') && !run.plus && !run.paren {
             let octets: Vec<u32> = run.groups.iter().map(|g| parse(&bytes[g.clone()])).collect();
@@ -464,6 +470,8 @@ struct NumberRun {
     seps: Vec<u8>,
     plus: bool,
     paren: bool,
+    /// Ends with a phone extension, so it can only be a phone number.
+    extension: bool,
 }
 
 impl NumberRun {
@@ -510,15 +518,40 @@ impl NumberRun {
                     seps.push(s);
                     i += 1;
                 }
+                // The trunk prefix of an international number: `+44(0)20 ...`, `+44 (0)20`.
+                (Some(b'('), Some(d)) if plus && d.is_ascii_digit() => {
+                    seps.push(b'(');
+                    i += 1;
+                }
+                (Some(b')'), Some(d)) if plus && (d.is_ascii_digit() || *d == b' ') => {
+                    seps.push(b')');
+                    i += if *d == b' ' { 2 } else { 1 };
+                }
+                (Some(b' '), Some(b'(')) if plus && bytes.get(i + 2).is_some_and(u8::is_ascii_digit) => {
+                    seps.push(b'(');
+                    i += 2;
+                }
                 _ => break,
             }
         }
-        let end = groups.last()?.end;
+        let mut end = groups.last()?.end;
+        // A phone extension: `x5901`, ` ext. 12`.
+        let mut extension = false;
+        for marker in [&b"x"[..], b" x", b" ext. ", b" ext ", b" ext"] {
+            if bytes[end..].starts_with(marker) {
+                let digits_end = token_end(bytes, end + marker.len(), |c| c.is_ascii_digit());
+                if (1..=5).contains(&(digits_end - end - marker.len())) {
+                    end = digits_end;
+                    extension = true;
+                }
+                break;
+            }
+        }
         // A run glued to letters (an order code, a version string) is not a number on its own.
         if bytes.get(end).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
             return None;
         }
-        Some(Self { start, end, groups, seps, plus, paren })
+        Some(Self { start, end, groups, seps, plus, paren, extension })
     }
 
     fn digits(&self, bytes: &[u8]) -> Vec<u8> {
@@ -535,7 +568,7 @@ fn card_grouping(groups: &[usize]) -> bool {
 
 fn phone(bytes: &[u8], run: &NumberRun, digits: &[u8], groups: &[usize]) -> Option<(f32, &'static str)> {
     let len = digits.len();
-    let seps_ok = run.seps.iter().all(|s| matches!(s, b' ' | b'-' | b'.' | b')'));
+    let seps_ok = run.seps.iter().all(|s| matches!(s, b' ' | b'-' | b'.' | b')' | b'('));
     if !seps_ok {
         return None;
     }
@@ -550,11 +583,19 @@ fn phone(bytes: &[u8], run: &NumberRun, digits: &[u8], groups: &[usize]) -> Opti
         [1, 3, 3, 4] if digits[0] == b'1' && nanp(&digits[1..]) => return Some((0.6, "phone-nanp")),
         _ => {}
     }
-    if digits[0] == b'0' && !run.paren {
-        // UK (11 digits), France (10, in pairs), Germany (10 to 12 with an area code).
+    // An international call from Europe or North America: 00 or 011, then the number.
+    if (digits.starts_with(b"00") && (10..=17).contains(&len) && digits[2] != b'0')
+        || (digits.starts_with(b"011") && groups[0] == 3 && (11..=18).contains(&len))
+    {
+        return Some((0.6, "phone-international"));
+    }
+    if digits[0] == b'0' {
+        // UK (11 digits), France (10, in pairs), Germany (10 to 12 with an area code); the area
+        // code may be in brackets.
         match groups {
             [2, 2, 2, 2, 2] if len == 10 && digits[1] != b'0' => return Some((0.6, "phone-fr")),
             [_, _] | [_, _, _] if len == 11 && digits[1] != b'0' => return Some((0.55, "phone-uk")),
+            [11] if digits[1] != b'0' => return Some((0.5, "phone-uk")),
             [a, _] | [a, _, _] if (3..=5).contains(a) && (10..=12).contains(&len) => {
                 return Some((0.5, "phone-national"));
             }
@@ -824,7 +865,9 @@ fn person(bytes: &[u8], i: usize, found: &mut Vec<Finding>) -> Option<usize> {
     let titled = TITLES.contains(&word);
     let known = GIVEN_NAMES.binary_search(&word.to_ascii_lowercase().as_str()).is_ok();
     if !titled && !known {
-        return Some(first_end);
+        // An unknown given name still makes a name where the sentence says so: a cue before
+        // (`Patient`, `Dear`, `holder`) or a reporting verb after (`wrote`, `said`).
+        return cued_name(bytes, i, first_end, found).or(Some(first_end));
     }
     let mut j = first_end;
     if titled && bytes.get(j) == Some(&b'.') {
@@ -846,6 +889,85 @@ fn person(bytes: &[u8], i: usize, found: &mut Vec<Finding>) -> Option<usize> {
     let end = end?;
     let score = if titled { 0.75 } else { 0.55 };
     found.push(finding(Kind::Person, i, end, score, if titled { "person-title" } else { "person-given-name" }));
+    Some(end)
+}
+
+/// Words right before a name that say a person follows.
+const NAME_CUES: &[&str] = &[
+    "patient",
+    "dear",
+    "contact",
+    "holder",
+    "signed",
+    "notes:",
+    "from",
+    "by",
+    "attn",
+    "attn:",
+    "employee",
+    "client",
+    "customer",
+    "applicant",
+    "candidate",
+    "tenant",
+    "cc",
+    "to",
+];
+/// Words right after a name that say it was a person.
+const NAME_VERBS: &[&str] = &[
+    "wrote",
+    "said",
+    "says",
+    "called",
+    "asked",
+    "replied",
+    "emailed",
+    "will",
+    "was",
+    "is",
+    "has",
+    "had",
+    "signed",
+    "confirmed",
+    "reported",
+    "agreed",
+    "left",
+    "joined",
+];
+
+/// Two or three capitalised words, with a cue word before or a reporting verb after.
+fn cued_name(bytes: &[u8], i: usize, first_end: usize, found: &mut Vec<Finding>) -> Option<usize> {
+    // The surname (and a possible third part).
+    let mut end = first_end;
+    let mut words = 1;
+    while bytes.get(end) == Some(&b' ') && words < 3 {
+        let Some(e) = capitalised_word(bytes, end + 1) else { break };
+        end = e;
+        words += 1;
+    }
+    if words < 2 {
+        return None;
+    }
+    let before = {
+        let head = &bytes[..i];
+        let trimmed = head.strip_suffix(b" ").unwrap_or(head);
+        let from = trimmed.iter().rposition(|c| *c == b' ' || *c == b'\n').map_or(0, |p| p + 1);
+        std::str::from_utf8(&trimmed[from..]).ok()?.to_ascii_lowercase()
+    };
+    let after = {
+        let from = end + 1;
+        let to = token_end(bytes, from.min(bytes.len()), |c| c.is_ascii_alphabetic());
+        if bytes.get(end) == Some(&b' ') {
+            std::str::from_utf8(&bytes[from..to]).ok()?.to_ascii_lowercase()
+        } else {
+            String::new()
+        }
+    };
+    let cued = NAME_CUES.contains(&before.trim_end_matches(',')) || NAME_VERBS.contains(&after.as_str());
+    if !cued {
+        return None;
+    }
+    found.push(finding(Kind::Person, i, end, 0.5, "person-context"));
     Some(end)
 }
 

@@ -30,6 +30,9 @@ fn emails_phones_and_cards() {
     found("office 415-555-2671.", Kind::Phone, "415-555-2671");
     found("Tél. 01 42 68 53 00", Kind::Phone, "01 42 68 53 00");
     found("mobile 07700 900123", Kind::Phone, "07700 900123");
+    found("ring +44(0)113 496 0785 today", Kind::Phone, "+44(0)113 496 0785");
+    found("call (378)300-8374x0718 or", Kind::Phone, "(378)300-8374x0718");
+    found("dial 001-510-519-5381 now", Kind::Phone, "001-510-519-5381");
     found("Card 4111 1111 1111 1111 expires", Kind::CreditCard, "4111 1111 1111 1111");
     found("amex 3782-822463-10005", Kind::CreditCard, "3782-822463-10005");
     found("paid with 5555555555554444", Kind::CreditCard, "5555555555554444");
