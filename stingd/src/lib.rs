@@ -8,6 +8,8 @@ pub mod front;
 pub mod gateway;
 pub mod gpu;
 pub mod identity;
+pub mod jars;
+pub mod jars_api;
 pub mod mail;
 pub mod openapi;
 pub mod sandbox;

@@ -106,6 +106,14 @@ fn describe(method: &Method, path: &str) -> Option<Doc> {
             &[(201, "created; the only time the secret is shown")],
         ),
         ("DELETE", "/api/tokens/{id}") => doc("Revoke one of the caller's API tokens", None, NO_CONTENT),
+        ("GET", "/api/jars") => doc("The Honey Jars the caller can reach, with what they may do", None, OK),
+        ("POST", "/api/jars") => doc("Create a Honey Jar", Some("NewJar"), &[(201, "created")]),
+        ("GET", "/api/jars/{id}") => doc("One Honey Jar (with its shares, for its managers)", None, OK),
+        ("PATCH", "/api/jars/{id}") => doc("Rename or re-describe a Honey Jar", Some("JarUpdate"), OK),
+        ("DELETE", "/api/jars/{id}") => doc("Delete a Honey Jar with everything in it", None, NO_CONTENT),
+        ("PUT", "/api/jars/{id}/shares") => {
+            doc("Replace who the Honey Jar is shared with (users, roles, everyone)", Some("JarShares"), OK)
+        }
         _ => return None,
     })
 }
@@ -173,7 +181,7 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
                     ),
                 )
                 .response("400", error_response("the id is not a UUID"))
-                .response("404", error_response("no such user or token"));
+                .response("404", error_response("no such user, token or jar (or not one the caller can reach)"));
         }
         if decision.path == "/api/admin/audit" {
             operation = operation.parameter(
@@ -228,6 +236,9 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         if decision.path.starts_with("/api/auth/") {
             operation = operation.response("401", error_response("the link, code or password was not accepted"));
         }
+        if decision.path.starts_with("/api/jars") && matches!(decision.method, Method::POST | Method::PATCH) {
+            operation = operation.response("409", error_response("the caller already has a jar of that name"));
+        }
         if crate::gateway::is_builtin_only(decision.path) {
             operation = operation.response(
                 "409",
@@ -281,6 +292,11 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         .schema_from::<crate::admin::RoleChange>()
         .schema_from::<crate::admin::Invitation>()
         .schema_from::<crate::tokens_api::NewToken>()
+        .schema_from::<crate::jars_api::NewJar>()
+        .schema_from::<crate::jars_api::JarUpdate>()
+        .schema_from::<crate::jars_api::JarShares>()
+        .schema_from::<crate::jars_api::ShareInput>()
+        .schema_from::<crate::jars_api::ShareLevel>()
         .schema_from::<crate::signin::PasskeyRegistrationFinish>()
         .schema_from::<crate::signin::PasskeySignInStart>()
         .schema_from::<crate::signin::PasskeySignInFinish>()

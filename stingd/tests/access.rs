@@ -45,6 +45,12 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/auth/passkey/register/finish", Access::Role(Role::Viewer)),
     ("POST", "/api/auth/passkey/start", Access::Public),
     ("POST", "/api/auth/passkey/finish", Access::Public),
+    ("GET", "/api/jars", Access::Role(Role::Viewer)),
+    ("POST", "/api/jars", Access::Role(Role::User)),
+    ("GET", "/api/jars/{id}", Access::Role(Role::Viewer)),
+    ("PATCH", "/api/jars/{id}", Access::Role(Role::User)),
+    ("DELETE", "/api/jars/{id}", Access::Role(Role::User)),
+    ("PUT", "/api/jars/{id}/shares", Access::Role(Role::User)),
 ];
 
 #[derive(Clone, Copy, Debug)]

@@ -19,7 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post, put};
 use serde_json::json;
 
 pub use audit::AuditLog;
@@ -170,6 +170,12 @@ pub fn routes() -> Routes {
         )
         .add(Method::POST, "/api/auth/passkey/start", Access::Public, post(crate::signin::passkey_signin_start))
         .add(Method::POST, "/api/auth/passkey/finish", Access::Public, post(crate::signin::passkey_signin_finish))
+        .add(Method::GET, "/api/jars", Access::Role(Role::Viewer), get(crate::jars_api::list))
+        .add(Method::POST, "/api/jars", Access::Role(Role::User), post(crate::jars_api::create))
+        .add(Method::GET, "/api/jars/{id}", Access::Role(Role::Viewer), get(crate::jars_api::get))
+        .add(Method::PATCH, "/api/jars/{id}", Access::Role(Role::User), patch(crate::jars_api::update))
+        .add(Method::DELETE, "/api/jars/{id}", Access::Role(Role::User), delete(crate::jars_api::delete))
+        .add(Method::PUT, "/api/jars/{id}/shares", Access::Role(Role::User), put(crate::jars_api::set_shares))
 }
 
 /// The OpenAPI document of exactly the routes this build serves.
