@@ -8,6 +8,7 @@ pub mod front;
 pub mod gateway;
 pub mod gpu;
 pub mod identity;
+pub mod ingest;
 pub mod jars;
 pub mod jars_api;
 pub mod mail;

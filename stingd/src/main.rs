@@ -56,6 +56,18 @@ enum Command {
         #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
     },
+    /// (internal) Read a document from stdin, confined and limited, and print its text as JSON
+    #[command(hide = true, name = "extract")]
+    Extract {
+        #[arg(long = "type")]
+        kind: String,
+        /// Address space limit in bytes
+        #[arg(long)]
+        memory: u64,
+        /// CPU time limit in seconds
+        #[arg(long)]
+        cpu: u64,
+    },
     /// Personal data in text
     Pii {
         #[command(subcommand)]
@@ -116,6 +128,13 @@ fn main() -> ExitCode {
         Command::Serve { config, listen, https, http } => serve(&config, listen, https, http),
         Command::CheckConfig { config } => check_config(&config),
         Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
+        Command::Extract { kind, memory, cpu } => match stingd::ingest::sniff::DocType::from_name(&kind) {
+            Some(kind) => stingd::ingest::extract::run_child(kind, memory, cpu),
+            None => {
+                eprintln!("error: unknown document type `{kind}`");
+                ExitCode::from(2)
+            }
+        },
         Command::Db { action } => database(action),
         Command::Admin { action: AdminAction::Create { email, config, stdout } } => {
             admin_create(&email, &config, stdout)
