@@ -122,3 +122,48 @@ async fn personal_data_leaves_as_placeholders_and_comes_back_in_the_answer() {
     let record: Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
     assert_eq!(record["redacted"], 2, "the audit record counts what was replaced");
 }
+
+#[tokio::test]
+async fn a_request_sent_off_the_machine_is_in_the_audit_log_admins_read() {
+    let (_llama, base) = llama_server().await;
+    let far = format!(
+        "    - name: far\n      allow_remote: true\n      remote:\n        base_url: {base}\n        model: far-model\n"
+    );
+    let site = common::site::Site::start_with_models("", &[model("bee", ""), far]).await;
+    let admin = stingd::identity::users::create(&site.pool, "root@example.org", stingd::identity::users::Role::Admin)
+        .await
+        .unwrap();
+    let session = stingd::identity::sessions::create(
+        &site.pool,
+        admin.id,
+        stingd::identity::sessions::Aal::Two,
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let cookie = format!("{}={session}", stingd::identity::sessions::COOKIE_NAME);
+    let body =
+        json!({"model": "far", "messages": [{"role": "user", "content": "mail ann@example.org"}], "max_tokens": 2});
+    let sent = site.post("/v1/chat/completions", Some(&cookie), body).await;
+    assert_eq!(sent.status(), 200);
+    let mut events = Value::Null;
+    for _ in 0..50 {
+        events = site.get("/api/admin/audit", &cookie).await.json().await.unwrap();
+        if events.to_string().contains("remote.request") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let event = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "remote.request")
+        .unwrap_or_else(|| panic!("no remote.request in {events}"))
+        .clone();
+    assert_eq!(event["actor"], admin.id.to_string());
+    assert_eq!(event["target"], "far");
+    assert_eq!(event["detail"]["redacted"], 1);
+    assert_eq!(event["detail"]["destination"], base.as_str());
+    assert!(!events.to_string().contains("ann@example.org"), "never the content");
+}

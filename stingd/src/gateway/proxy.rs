@@ -197,6 +197,27 @@ async fn try_forward(
                 redacted: placeholders.len(),
             });
         }
+        // And in the audit log admins read, when there is one.
+        if let Some(identity) = &state.identity {
+            let pool = identity.pool.clone();
+            let actor = caller.id.strip_prefix("user:").and_then(|u| u.parse::<uuid::Uuid>().ok());
+            let detail = serde_json::json!({
+                "destination": audit::destination(&lease.base_url),
+                "route": route.label(),
+                "caller": &*caller.id,
+                "status": sent.as_ref().ok().map(|r| r.status().as_u16()),
+                "request_bytes": request_bytes,
+                "redacted": placeholders.len(),
+            });
+            let model = lease.model.to_string();
+            tokio::spawn(async move {
+                if let Err(error) =
+                    crate::identity::audit::record(&pool, actor, "remote.request", Some(&model), detail).await
+                {
+                    tracing::warn!(%error, "cannot record a remote request in the audit log");
+                }
+            });
+        }
     }
     let upstream = sent.map_err(|e| upstream_error(&lease, e))?;
     let status = StatusCode::from_u16(upstream.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);

@@ -25,6 +25,11 @@ pub struct Site {
 impl Site {
     /// `auth_extra` adds keys under `auth:` (indented two spaces), such as `  registration: open\n`.
     pub async fn start(auth_extra: &str) -> Self {
+        Self::start_with_models(auth_extra, &[model("bee", "")]).await
+    }
+
+    /// The same, with these `llm.models` entries (see [`model`]).
+    pub async fn start_with_models(auth_extra: &str, models: &[String]) -> Self {
         let pg = PostgresInstance::start();
         let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
         db::migrate(&pool).await.unwrap();
@@ -41,7 +46,7 @@ impl Site {
         let url = pg.url();
         let stingd = Stingd::start_full(
             &require_path(Component::LlamaServer),
-            &[model("bee", "")],
+            models,
             "",
             &sections,
             &[(db::DATABASE_URL_VAR, &url)],
