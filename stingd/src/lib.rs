@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admin;
 pub mod db;
+pub mod envelope;
 pub mod front;
 pub mod gateway;
 pub mod gpu;

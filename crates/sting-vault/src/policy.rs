@@ -43,7 +43,7 @@ path "{kv}/data/smtp" {{ capabilities = ["read"] }}
 path "{TRANSIT_MOUNT}/encrypt/{key}" {{ capabilities = ["update"] }}
 path "{TRANSIT_MOUNT}/decrypt/{key}" {{ capabilities = ["update"] }}
 path "{TRANSIT_MOUNT}/rewrap/{key}" {{ capabilities = ["update"] }}
-path "{TRANSIT_MOUNT}/datakey/wrapped/{key}" {{ capabilities = ["update"] }}
+path "{TRANSIT_MOUNT}/datakey/plaintext/{key}" {{ capabilities = ["update"] }}
 path "{TRANSIT_MOUNT}/keys/{key}" {{ capabilities = ["read"] }}
 "#
     )

@@ -103,3 +103,21 @@ fn field(answer: &Option<serde_json::Value>, name: &str, path: &str) -> Result<S
         .map(str::to_string)
         .ok_or_else(|| VaultError::Unexpected { path: path.into(), reason: format!("no {name} in the answer") })
 }
+
+/// A fresh data key for envelope encryption: the key itself (use it in memory, never store it)
+/// and the same key wrapped by the transit key (store that).
+pub struct DataKey {
+    pub plaintext: zeroize::Zeroizing<Vec<u8>>,
+    pub wrapped: String,
+}
+
+pub async fn data_key(vault: &Vault, name: &str) -> Result<DataKey, VaultError> {
+    let path = format!("{TRANSIT_MOUNT}/datakey/plaintext/{name}");
+    let answer = vault.call(Method::POST, &path, Some(&json!({ "bits": 256 }))).await?;
+    let plaintext = field(&answer, "plaintext", &path)?;
+    let plaintext = base64::engine::general_purpose::STANDARD
+        .decode(plaintext)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|_| VaultError::Unexpected { path: path.clone(), reason: "the key is not base64".into() })?;
+    Ok(DataKey { plaintext, wrapped: field(&answer, "ciphertext", &path)? })
+}

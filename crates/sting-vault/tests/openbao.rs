@@ -211,6 +211,15 @@ async fn old_data_still_decrypts_after_the_key_is_rotated_and_rewraps_to_the_new
     let stingd =
         server.vault.with_token(approle::login_wrapped(&server.vault, &role_id, &wrapped).await.unwrap().token);
 
+    // Envelope encryption: a data key whose wrapped form opens back to the same key, for stingd
+    // only.
+    let key = transit::data_key(&stingd, STINGD_TRANSIT_KEY).await.unwrap();
+    assert_eq!(key.plaintext.len(), 32);
+    assert!(key.wrapped.starts_with("vault:v1:"));
+    assert_eq!(*transit::decrypt(&stingd, STINGD_TRANSIT_KEY, &key.wrapped).await.unwrap(), *key.plaintext);
+    let denied = transit::data_key(&operator, STINGD_TRANSIT_KEY).await;
+    assert!(matches!(denied, Err(VaultError::Denied { .. })), "the operator rotates keys but never holds one");
+
     let old = transit::encrypt(&stingd, STINGD_TRANSIT_KEY, b"honey jar key").await.unwrap();
     let rotated = transit::rotate(&operator, STINGD_TRANSIT_KEY).await.unwrap();
     assert_eq!((rotated.latest_version, rotated.min_decryption_version), (2, 1));

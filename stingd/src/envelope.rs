@@ -1,0 +1,90 @@
+//! Envelope encryption for what stingd keeps (documents, their chunks, conversations): each
+//! document gets its own AES-256-GCM data key from Vault's transit engine. Only the key wrapped
+//! by the transit key is stored; the key itself lives in memory while the data is being written
+//! or read. Without Vault nothing can be sealed or opened: storage fails closed.
+//!
+//! A sealed value is a 12-byte random nonce followed by the ciphertext and its tag. The
+//! associated data ties each value to its place (a document's id, a chunk's number), so a value
+//! copied elsewhere does not open.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use sting_vault::policy::STINGD_TRANSIT_KEY;
+use sting_vault::{Vault, VaultError, transit};
+
+const NONCE: usize = 12;
+
+pub struct Sealer {
+    cipher: Aes256Gcm,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error("the stored data does not open with its key: it was changed, or belongs elsewhere")]
+    Tampered,
+    #[error("the data key is not 256 bits")]
+    BadKey,
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl Sealer {
+    fn from_key(key: &[u8]) -> Result<Self, EnvelopeError> {
+        let cipher = Aes256Gcm::new_from_slice(key).map_err(|_| EnvelopeError::BadKey)?;
+        Ok(Self { cipher })
+    }
+
+    /// A new data key: the sealer, and the wrapped key to store beside the data.
+    pub async fn create(vault: &Vault) -> Result<(Self, String), EnvelopeError> {
+        let key = transit::data_key(vault, STINGD_TRANSIT_KEY).await?;
+        Ok((Self::from_key(&key.plaintext)?, key.wrapped))
+    }
+
+    /// The sealer for a stored wrapped key.
+    pub async fn open_key(vault: &Vault, wrapped: &str) -> Result<Self, EnvelopeError> {
+        let key = transit::decrypt(vault, STINGD_TRANSIT_KEY, wrapped).await?;
+        Self::from_key(&key)
+    }
+
+    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE];
+        getrandom::fill(&mut nonce).expect("the operating system's random source failed");
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
+            .expect("AES-GCM encrypts any input under 64 GiB");
+        [nonce.as_slice(), &sealed].concat()
+    }
+
+    pub fn open(&self, sealed: &[u8], context: &[u8]) -> Result<zeroize::Zeroizing<Vec<u8>>, EnvelopeError> {
+        if sealed.len() < NONCE {
+            return Err(EnvelopeError::Tampered);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context })
+            .map(zeroize::Zeroizing::new)
+            .map_err(|_| EnvelopeError::Tampered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_data_opens_only_with_its_key_and_its_context() {
+        let sealer = Sealer::from_key(&[7u8; 32]).unwrap();
+        let sealed = sealer.seal(b"Queen bee notes", b"doc-1");
+        assert!(!sealed.windows(5).any(|w| w == b"Queen"), "no plaintext in the sealed bytes");
+        assert_eq!(&*sealer.open(&sealed, b"doc-1").unwrap(), b"Queen bee notes");
+        assert_ne!(sealer.seal(b"Queen bee notes", b"doc-1"), sealed, "a fresh nonce each time");
+        assert!(matches!(sealer.open(&sealed, b"doc-2"), Err(EnvelopeError::Tampered)), "another place");
+        let mut changed = sealed.clone();
+        *changed.last_mut().unwrap() ^= 1;
+        assert!(matches!(sealer.open(&changed, b"doc-1"), Err(EnvelopeError::Tampered)));
+        let other = Sealer::from_key(&[8u8; 32]).unwrap();
+        assert!(matches!(other.open(&sealed, b"doc-1"), Err(EnvelopeError::Tampered)), "another key");
+        assert!(matches!(Sealer::from_key(&[1u8; 16]), Err(EnvelopeError::BadKey)));
+    }
+}
