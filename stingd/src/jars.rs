@@ -134,7 +134,7 @@ pub async fn get(pool: &PgPool, reader: Reader, id: Uuid) -> Result<Jar, JarErro
 }
 
 /// The jar, if `reader` has at least `needed` on it.
-async fn require(pool: &PgPool, reader: Reader, id: Uuid, needed: Permission) -> Result<Jar, JarError> {
+pub async fn require(pool: &PgPool, reader: Reader, id: Uuid, needed: Permission) -> Result<Jar, JarError> {
     let jar = get(pool, reader, id).await?;
     if jar.permission < needed {
         return Err(JarError::NotAllowed { needed, have: jar.permission });

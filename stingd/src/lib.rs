@@ -4,6 +4,8 @@
 pub mod access;
 pub mod admin;
 pub mod db;
+pub mod documents;
+pub mod documents_api;
 pub mod envelope;
 pub mod front;
 pub mod gateway;

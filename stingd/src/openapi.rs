@@ -111,6 +111,21 @@ fn describe(method: &Method, path: &str) -> Option<Doc> {
         ("GET", "/api/jars/{id}") => doc("One Honey Jar (with its shares, for its managers)", None, OK),
         ("PATCH", "/api/jars/{id}") => doc("Rename or re-describe a Honey Jar", Some("JarUpdate"), OK),
         ("DELETE", "/api/jars/{id}") => doc("Delete a Honey Jar with everything in it", None, NO_CONTENT),
+        ("POST", "/api/jars/{id}/documents") => doc(
+            "Upload a document (the request body itself, named by `?name=`): text, Markdown, HTML, PDF or DOCX",
+            None,
+            &[(201, "stored: `ready`, or `held` for a moderator when it holds personal data")],
+        ),
+        ("GET", "/api/jars/{id}/documents") => doc("The jar's documents", None, OK),
+        ("GET", "/api/jars/{id}/documents/{doc}/content") => {
+            doc("A document as stored (the upload, or its redacted text)", None, OK)
+        }
+        ("POST", "/api/jars/{id}/documents/{doc}/approve") => {
+            doc("Make a document held for review searchable", None, NO_CONTENT)
+        }
+        ("GET", "/api/search") => {
+            doc("Search the jars the caller can read: chunks, snippets and scores above the floor", None, OK)
+        }
         ("PUT", "/api/jars/{id}/shares") => {
             doc("Replace who the Honey Jar is shared with (users, roles, everyone)", Some("JarShares"), OK)
         }
@@ -171,17 +186,57 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
             operation =
                 operation.response(status.to_string(), ResponseBuilder::new().description(*description).build());
         }
-        if decision.path.contains("{id}") {
-            operation = operation
-                .parameter(
-                    ParameterBuilder::new().name("id").parameter_in(ParameterIn::Path).required(Required::True).schema(
-                        Some(ObjectBuilder::new().schema_type(Type::String).format(Some(
+        let path_params: Vec<&str> =
+            decision.path.split('/').filter_map(|p| p.strip_prefix('{').and_then(|p| p.strip_suffix('}'))).collect();
+        for name in &path_params {
+            operation = operation.parameter(
+                ParameterBuilder::new().name(*name).parameter_in(ParameterIn::Path).required(Required::True).schema(
+                    Some(
+                        ObjectBuilder::new().schema_type(Type::String).format(Some(
                             utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Uuid),
-                        ))),
+                        )),
                     ),
-                )
-                .response("400", error_response("the id is not a UUID"))
-                .response("404", error_response("no such user, token or jar (or not one the caller can reach)"));
+                ),
+            );
+        }
+        let query = |name: &str, required: bool, description: &str, kind: Type| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(if required { Required::True } else { Required::False })
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(kind)))
+        };
+        if decision.path == "/api/jars/{id}/documents" && decision.method == Method::POST {
+            operation = operation
+                .parameter(query("name", true, "the document's name, with its extension", Type::String))
+                .request_body(Some(
+                    RequestBodyBuilder::new()
+                        .required(Some(Required::True))
+                        .content("application/octet-stream", ContentBuilder::new().build())
+                        .build(),
+                ))
+                .response("413", error_response("over `honey_jars.max_document_size`, or over the uploader's quota"))
+                .response("415", error_response("not a kind of document STING reads, or not what its name says"))
+                .response("422", error_response("unreadable, empty, or refused by the personal-data policy"));
+        }
+        if decision.path == "/api/search" {
+            operation = operation
+                .parameter(query(
+                    "q",
+                    true,
+                    "the words to look for (web-search syntax: \"phrases\", -not, or)",
+                    Type::String,
+                ))
+                .parameter(query("jar", false, "only this jar", Type::String))
+                .parameter(query("limit", false, "at most this many results (1 to 50; 10 by default)", Type::Integer))
+                .response("400", error_response("no query, or a bad jar or limit"));
+        }
+        if !path_params.is_empty() {
+            operation = operation.response("400", error_response("the id is not a UUID")).response(
+                "404",
+                error_response("no such user, token, jar or document (or not one the caller can reach)"),
+            );
         }
         if decision.path == "/api/admin/audit" {
             operation = operation.parameter(

@@ -201,7 +201,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         // Standalone: everything is known now, and stingd serves once it is built.
         None => {
             let secrets = standalone_secrets(&parts.config, database_url.as_deref())?;
-            let state = build_state(&parts, secrets).await?;
+            let state = build_state(&parts, secrets, None).await?;
             let _ = supervisor.set(state.supervisor.clone());
             gateway::router(state)
         }
@@ -314,7 +314,7 @@ async fn start_with_vault(
                 smtp_password: others.smtp_password,
                 remote_keys: others.remote_keys,
             };
-            let state = build_state(&parts, secrets).await?;
+            let state = build_state(&parts, secrets, Some(session.clone())).await?;
             anyhow::Ok((state, login))
         }
         .await;
@@ -350,7 +350,11 @@ async fn start_with_vault(
 /// How often stingd looks for a rotated database login in Vault.
 const DATABASE_LOGIN_CHECK: Duration = Duration::from_secs(5);
 
-async fn build_state(parts: &Parts, secrets: Secrets) -> anyhow::Result<AppState> {
+async fn build_state(
+    parts: &Parts,
+    secrets: Secrets,
+    vault: Option<crate::vault::Session>,
+) -> anyhow::Result<AppState> {
     let config = &parts.config;
     let cache_config = &config.llm.cache;
     let cache = cache_config.enabled.then(|| {
@@ -432,7 +436,35 @@ async fn build_state(parts: &Parts, secrets: Secrets) -> anyhow::Result<AppState
         registration: config.auth.registration,
         kratos,
         pii: Arc::new(sting_pii::Scanner::new(sting_pii::Kind::ALL, config.pii.min_score as f32)),
+        vault,
+        documents: Arc::new(gateway::DocumentRules {
+            max_document_size: config.honey_jars.max_document_size.bytes(),
+            user_quota: config.honey_jars.user_quota.bytes(),
+            min_score: config.honey_jars.min_score as f32,
+            upload_dir: config.paths.data_dir.join("uploads"),
+            scanner: sting_pii::Scanner::new(&pii_kinds(&config.pii.entities), config.pii.min_score as f32),
+            pii_mode: config.pii.mode,
+            pii_enabled: config.pii.enabled,
+        }),
     })
+}
+
+/// The config's PII entity names, as the scanner's kinds.
+fn pii_kinds(entities: &[sting_config::PiiEntity]) -> Vec<sting_pii::Kind> {
+    use sting_config::PiiEntity as E;
+    use sting_pii::Kind as K;
+    entities
+        .iter()
+        .map(|e| match e {
+            E::Email => K::Email,
+            E::Phone => K::Phone,
+            E::CreditCard => K::CreditCard,
+            E::Iban => K::Iban,
+            E::Ssn => K::Ssn,
+            E::IpAddress => K::IpAddress,
+            E::Person => K::Person,
+        })
+        .collect()
 }
 
 fn zones(config: &Config, pool: Option<sqlx::PgPool>) -> gateway::Zones {

@@ -51,6 +51,11 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("PATCH", "/api/jars/{id}", Access::Role(Role::User)),
     ("DELETE", "/api/jars/{id}", Access::Role(Role::User)),
     ("PUT", "/api/jars/{id}/shares", Access::Role(Role::User)),
+    ("POST", "/api/jars/{id}/documents", Access::Role(Role::User)),
+    ("GET", "/api/jars/{id}/documents", Access::Role(Role::Viewer)),
+    ("GET", "/api/jars/{id}/documents/{doc}/content", Access::Role(Role::Viewer)),
+    ("POST", "/api/jars/{id}/documents/{doc}/approve", Access::Role(Role::Moderator)),
+    ("GET", "/api/search", Access::Role(Role::Viewer)),
 ];
 
 #[derive(Clone, Copy, Debug)]

@@ -30,6 +30,7 @@ pub struct Config {
     pub vault: Vault,
     pub auth: Auth,
     pub llm: Llm,
+    pub honey_jars: HoneyJars,
     pub pii: Pii,
     pub backup: Backup,
     pub tls: Tls,
@@ -49,6 +50,7 @@ impl Default for Config {
             vault: Vault::default(),
             auth: Auth::default(),
             llm: Llm::default(),
+            honey_jars: HoneyJars::default(),
             pii: Pii::default(),
             backup: Backup::default(),
             tls: Tls::default(),
@@ -638,6 +640,25 @@ pub struct RemoteUpstream {
     pub model: Option<String>,
     #[serde(default)]
     pub api_key: Option<SecretRef>,
+}
+
+/// Knowledge bases: what an upload may be, and what search returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct HoneyJars {
+    /// The largest document one upload may be.
+    pub max_document_size: ByteSize,
+    /// What one user's documents may take in all.
+    pub user_quota: ByteSize,
+    /// Search results (and Bee's sources) below this relevance (0 to 1) are never returned.
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub min_score: f64,
+}
+
+impl Default for HoneyJars {
+    fn default() -> Self {
+        Self { max_document_size: ByteSize::mib(50), user_quota: ByteSize::gib(1), min_score: 0.05 }
+    }
 }
 
 /// Detection of personal data in uploads and conversations.

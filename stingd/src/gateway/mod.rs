@@ -64,6 +64,10 @@ pub struct AppState {
     pub registration: sting_config::Registration,
     /// Finds what must not leave the machine in requests to remote models.
     pub pii: Arc<sting_pii::Scanner>,
+    /// stingd's Vault login, when it has one (documents are sealed with its keys).
+    pub vault: Option<crate::vault::Session>,
+    /// Rules for uploads and search.
+    pub documents: Arc<DocumentRules>,
     /// Set when `auth.provider` is `kratos`: sessions are Kratos's, sign-in happens there.
     pub kratos: Option<Arc<crate::identity::kratos::Kratos>>,
 }
@@ -88,6 +92,17 @@ impl AppState {
             )
         })
     }
+}
+
+/// Uploads and search: limits, the upload PII policy and its scanner.
+pub struct DocumentRules {
+    pub max_document_size: u64,
+    pub user_quota: u64,
+    pub min_score: f32,
+    pub upload_dir: std::path::PathBuf,
+    pub scanner: sting_pii::Scanner,
+    pub pii_mode: sting_config::PiiMode,
+    pub pii_enabled: bool,
 }
 
 /// What the gateway needs of identity: the database and the session rules.
@@ -176,6 +191,27 @@ pub fn routes() -> Routes {
         .add(Method::PATCH, "/api/jars/{id}", Access::Role(Role::User), patch(crate::jars_api::update))
         .add(Method::DELETE, "/api/jars/{id}", Access::Role(Role::User), delete(crate::jars_api::delete))
         .add(Method::PUT, "/api/jars/{id}/shares", Access::Role(Role::User), put(crate::jars_api::set_shares))
+        .add(
+            Method::POST,
+            "/api/jars/{id}/documents",
+            Access::Role(Role::User),
+            // The body limit is the upload's own (`honey_jars.max_document_size`), counted as it streams.
+            post(crate::documents_api::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .add(Method::GET, "/api/jars/{id}/documents", Access::Role(Role::Viewer), get(crate::documents_api::list))
+        .add(
+            Method::GET,
+            "/api/jars/{id}/documents/{doc}/content",
+            Access::Role(Role::Viewer),
+            get(crate::documents_api::content),
+        )
+        .add(
+            Method::POST,
+            "/api/jars/{id}/documents/{doc}/approve",
+            Access::Role(Role::Moderator),
+            post(crate::documents_api::approve),
+        )
+        .add(Method::GET, "/api/search", Access::Role(Role::Viewer), get(crate::documents_api::search))
 }
 
 /// The OpenAPI document of exactly the routes this build serves.

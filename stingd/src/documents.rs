@@ -1,0 +1,332 @@
+//! Documents in Honey Jars: an upload becomes text (`ingest`), is checked for personal data
+//! under the upload policy (`pii.mode`: flag holds it for a moderator, redact stores only the
+//! redacted text, block refuses it), and is stored sealed with its own data key (`envelope`)
+//! together with its chunks, which feed the full-text index. Search reads the index through
+//! `jar_permissions`, so it never returns a chunk of a jar the caller cannot read.
+
+use std::path::Path;
+
+use serde::Serialize;
+use sqlx::PgPool;
+use sting_vault::Vault;
+use uuid::Uuid;
+
+use crate::envelope::{EnvelopeError, Sealer};
+use crate::ingest::chunk::{Sizes, chunk};
+use crate::ingest::extract::{ExtractError, Limits, extract};
+use crate::ingest::sniff::{DocType, SniffError, sniff};
+use crate::jars::{self, JarError, Permission, Reader};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error(transparent)]
+    Jar(#[from] JarError),
+    #[error(transparent)]
+    Type(#[from] SniffError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    #[error("the document holds personal data ({0}) and the upload policy blocks such documents")]
+    Blocked(String),
+    #[error("documents are stored encrypted with keys from Vault, and Vault cannot be used now: {0}")]
+    Sealing(#[from] EnvelopeError),
+    #[error("this stingd has no Vault: documents are only stored encrypted (set STING_VAULT_ADDR)")]
+    NoVault,
+    #[error("your documents would take {needed} bytes, over your quota of {quota}")]
+    Quota { needed: u64, quota: u64 },
+    #[error("no such document")]
+    NotFound,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What an upload became.
+#[derive(Debug, Serialize)]
+pub struct Stored {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub doc_type: DocType,
+    pub size: u64,
+    /// `ready` (searchable) or `held` (personal data found; a moderator decides).
+    pub status: &'static str,
+    pub chunks: usize,
+    /// Personal data found, by kind (counts only).
+    pub pii: std::collections::BTreeMap<String, usize>,
+    /// Whether only the redacted text was kept.
+    pub redacted: bool,
+}
+
+/// What the upload policy needs.
+pub struct Policy<'a> {
+    pub scanner: &'a sting_pii::Scanner,
+    pub mode: sting_config::PiiMode,
+    pub enabled: bool,
+    pub quota: u64,
+}
+
+/// The sealed form of a chunk: its heading path and text.
+#[derive(Serialize, serde::Deserialize)]
+struct ChunkBody {
+    heading: String,
+    text: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn store(
+    pool: &PgPool,
+    vault: Option<&Vault>,
+    reader: Reader,
+    jar: Uuid,
+    name: &str,
+    upload: &Path,
+    size: u64,
+    policy: &Policy<'_>,
+) -> Result<Stored, DocumentError> {
+    jars::require(pool, reader, jar, Permission::Write).await?;
+    let used: i64 = sqlx::query_scalar("SELECT coalesce(sum(size), 0)::bigint FROM documents WHERE uploaded_by = $1")
+        .bind(reader.user)
+        .fetch_one(pool)
+        .await?;
+    let needed = used as u64 + size;
+    if needed > policy.quota {
+        return Err(DocumentError::Quota { needed, quota: policy.quota });
+    }
+    let vault = vault.ok_or(DocumentError::NoVault)?;
+    let mut head = vec![0u8; 4096];
+    let read = {
+        use std::io::Read;
+        let mut file = std::fs::File::open(upload).map_err(|e| ExtractError::Failed(e.to_string()))?;
+        file.read(&mut head).map_err(|e| ExtractError::Failed(e.to_string()))?
+    };
+    let doc_type = sniff(&head[..read], name)?;
+    let program = std::env::current_exe().map_err(|e| ExtractError::Failed(e.to_string()))?;
+    let text = extract(&program, upload, doc_type, Limits::default()).await?.text;
+
+    let findings = if policy.enabled { policy.scanner.scan(&text) } else { Vec::new() };
+    let mut pii = std::collections::BTreeMap::new();
+    for f in &findings {
+        *pii.entry(f.kind.name().to_string()).or_insert(0) += 1;
+    }
+    let (text, content, status, redacted) = match (policy.mode, findings.is_empty()) {
+        (_, true) => (text, std::fs::read(upload).map_err(|e| ExtractError::Failed(e.to_string()))?, "ready", false),
+        (sting_config::PiiMode::Block, false) => {
+            return Err(DocumentError::Blocked(pii.keys().cloned().collect::<Vec<_>>().join(", ")));
+        }
+        (sting_config::PiiMode::Redact, false) => {
+            let clean = sting_pii::redact(&text, &findings, &mut sting_pii::Placeholders::default());
+            let bytes = clean.clone().into_bytes();
+            (clean, bytes, "ready", true)
+        }
+        (sting_config::PiiMode::Flag, false) => {
+            (text, std::fs::read(upload).map_err(|e| ExtractError::Failed(e.to_string()))?, "held", false)
+        }
+    };
+
+    let id = Uuid::new_v4();
+    let (sealer, wrapped) = Sealer::create(vault).await?;
+    let sealed_content = sealer.seal(&content, id.as_bytes());
+    let chunks = chunk(&text, Sizes::default());
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO documents (id, jar_id, name, doc_type, size, status, wrapped_key, content, uploaded_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(jar)
+    .bind(name)
+    .bind(doc_type.name())
+    .bind(size as i64)
+    .bind(status)
+    .bind(&wrapped)
+    .bind(&sealed_content)
+    .bind(reader.user)
+    .execute(&mut *tx)
+    .await?;
+    for f in &findings {
+        sqlx::query(
+            "INSERT INTO document_pii (document_id, kind, start_offset, end_offset, score, rule) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(f.kind.name())
+        .bind(f.start as i32)
+        .bind(f.end as i32)
+        .bind(f.score)
+        .bind(f.rule)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for (seq, c) in chunks.iter().enumerate() {
+        let body = ChunkBody { heading: c.heading.clone(), text: text[c.start..c.end].to_string() };
+        let plain = serde_json::to_vec(&body).expect("a chunk serialises");
+        let sealed = sealer.seal(&plain, format!("{id}:{seq}").as_bytes());
+        // The words go to the index; the text itself is stored only sealed.
+        sqlx::query(
+            "INSERT INTO chunks (document_id, jar_id, seq, start_offset, end_offset, sealed, tsv)
+             VALUES ($1, $2, $3, $4, $5, $6, setweight(to_tsvector('english', $7), 'A') || to_tsvector('english', $8))",
+        )
+        .bind(id)
+        .bind(jar)
+        .bind(seq as i32)
+        .bind(c.start as i32)
+        .bind(c.end as i32)
+        .bind(&sealed)
+        .bind(&body.heading)
+        .bind(&body.text)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Stored { id, name: name.to_string(), doc_type, size, status, chunks: chunks.len(), pii, redacted })
+}
+
+/// A document's listing entry.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Listed {
+    pub id: Uuid,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    pub size: i64,
+    pub status: String,
+    pub created_at: i64,
+}
+
+pub async fn list(pool: &PgPool, reader: Reader, jar: Uuid) -> Result<Vec<Listed>, DocumentError> {
+    jars::get(pool, reader, jar).await?;
+    Ok(sqlx::query_as(
+        "SELECT id, name, doc_type, size, status, extract(epoch FROM created_at)::bigint AS created_at
+         FROM documents WHERE jar_id = $1 ORDER BY created_at, id",
+    )
+    .bind(jar)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// A held document becomes searchable (a moderator's decision).
+pub async fn approve(pool: &PgPool, jar: Uuid, id: Uuid) -> Result<(), DocumentError> {
+    let done = sqlx::query("UPDATE documents SET status = 'ready' WHERE id = $1 AND jar_id = $2 AND status = 'held'")
+        .bind(id)
+        .bind(jar)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(DocumentError::NotFound);
+    }
+    Ok(())
+}
+
+/// The stored content (the upload, or its redacted text), opened with its key from Vault.
+pub async fn content(
+    pool: &PgPool,
+    vault: Option<&Vault>,
+    reader: Reader,
+    jar: Uuid,
+    id: Uuid,
+) -> Result<(String, zeroize::Zeroizing<Vec<u8>>), DocumentError> {
+    jars::get(pool, reader, jar).await?;
+    let row: Option<(String, String, Vec<u8>)> =
+        sqlx::query_as("SELECT doc_type, wrapped_key, content FROM documents WHERE id = $1 AND jar_id = $2")
+            .bind(id)
+            .bind(jar)
+            .fetch_optional(pool)
+            .await?;
+    let (doc_type, wrapped, sealed) = row.ok_or(DocumentError::NotFound)?;
+    let vault = vault.ok_or(DocumentError::NoVault)?;
+    let sealer = Sealer::open_key(vault, &wrapped).await?;
+    Ok((doc_type, sealer.open(&sealed, id.as_bytes())?))
+}
+
+/// One search hit.
+#[derive(Debug, Serialize)]
+pub struct Hit {
+    pub jar: Uuid,
+    pub document: Uuid,
+    pub document_name: String,
+    pub chunk: i32,
+    pub heading: String,
+    pub snippet: String,
+    pub score: f32,
+}
+
+type HitRow = (Uuid, Uuid, String, i32, Vec<u8>, String, f32);
+
+/// The best chunks for `query` among the jars `reader` can read (one jar, if given), no lower
+/// than `min_score`.
+pub async fn search(
+    pool: &PgPool,
+    vault: Option<&Vault>,
+    reader: Reader,
+    query: &str,
+    jar: Option<Uuid>,
+    limit: i64,
+    min_score: f32,
+) -> Result<Vec<Hit>, DocumentError> {
+    let rows: Vec<HitRow> = sqlx::query_as(
+        "SELECT c.jar_id, c.document_id, d.name, c.seq, c.sealed, d.wrapped_key,
+                ts_rank_cd(c.tsv, q.query, 32)::real AS score
+         FROM chunks c
+         JOIN jar_permissions($1, $2, $3) p ON p.jar_id = c.jar_id
+         JOIN documents d ON d.id = c.document_id AND d.status = 'ready'
+         CROSS JOIN websearch_to_tsquery('english', $4) AS q(query)
+         WHERE c.tsv @@ q.query AND ($5::uuid IS NULL OR c.jar_id = $5)
+         ORDER BY score DESC, c.id
+         LIMIT $6",
+    )
+    .bind(reader.user)
+    .bind(reader.role.as_str())
+    .bind(reader.elevated)
+    .bind(query)
+    .bind(jar)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let rows: Vec<HitRow> = rows.into_iter().filter(|r| r.6 >= min_score).collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vault = vault.ok_or(DocumentError::NoVault)?;
+    let mut keys: std::collections::HashMap<Uuid, Sealer> = std::collections::HashMap::new();
+    let words: Vec<String> =
+        query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
+    let mut hits = Vec::with_capacity(rows.len());
+    for (jar, document, document_name, seq, sealed, wrapped, score) in rows {
+        let sealer = match keys.entry(document) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => new.insert(Sealer::open_key(vault, &wrapped).await?),
+        };
+        let plain = sealer.open(&sealed, format!("{document}:{seq}").as_bytes())?;
+        let body: ChunkBody = serde_json::from_slice(&plain).map_err(|_| EnvelopeError::Tampered)?;
+        hits.push(Hit {
+            jar,
+            document,
+            document_name,
+            chunk: seq,
+            heading: body.heading,
+            snippet: snippet(&body.text, &words),
+            score,
+        });
+    }
+    Ok(hits)
+}
+
+/// About 240 bytes around the first query word in the chunk.
+fn snippet(text: &str, words: &[String]) -> String {
+    let lower = text.to_lowercase();
+    let at = words.iter().filter_map(|w| lower.find(w.as_str())).min().unwrap_or(0);
+    let mut start = at.saturating_sub(80).min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let mut end = (start + 240).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let mut out = text[start..end].trim().to_string();
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if end < text.len() {
+        out.push('…');
+    }
+    out
+}

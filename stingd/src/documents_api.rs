@@ -1,0 +1,245 @@
+//! Documents and search over HTTP. An upload is the request body itself (`curl -T file`), named
+//! by `?name=`, streamed to a private folder with the size limit enforced as it arrives; the
+//! rest happens in `documents`.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use crate::access::Principal;
+use crate::documents::{self, DocumentError, Policy};
+use crate::gateway::{ApiError, AppState};
+use crate::identity::audit;
+use crate::ingest::extract::ExtractError;
+use crate::jars::Reader;
+
+impl From<DocumentError> for ApiError {
+    fn from(e: DocumentError) -> Self {
+        let message = e.to_string();
+        match e {
+            DocumentError::Jar(e) => e.into(),
+            DocumentError::Type(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "invalid_request_error",
+                "unsupported_document",
+                message,
+            ),
+            DocumentError::Extract(ExtractError::Failed(_)) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "extraction_failed", message)
+            }
+            DocumentError::Extract(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_error", "unreadable_document", message)
+            }
+            DocumentError::Blocked(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_error", "pii_blocked", message)
+            }
+            DocumentError::Sealing(_) | DocumentError::NoVault => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "vault_unavailable", message)
+            }
+            DocumentError::Quota { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "quota_exceeded", message)
+            }
+            DocumentError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "document_not_found", message)
+            }
+            DocumentError::Database(e) => crate::identity::IdentityError::Database(e).into(),
+        }
+    }
+}
+
+fn reader(principal: &Principal) -> Result<Reader, ApiError> {
+    let user = principal.user.ok_or_else(|| {
+        ApiError::new(StatusCode::FORBIDDEN, "permission_error", "user_required", "documents belong to users")
+    })?;
+    Ok(Reader::new(user, principal.role, principal.aal))
+}
+
+fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Removes the upload's temporary file whatever happens.
+struct TempFile(std::path::PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(jar): Path<Uuid>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
+    respond(
+        async {
+            let reader = reader(&principal)?;
+            let name = query.get("name").map(|n| n.trim()).unwrap_or_default();
+            if name.is_empty() || name.len() > 255 || name.chars().any(|c| c.is_control() || c == '/') {
+                return Err(ApiError::bad_request("invalid_name", "name the document with `?name=` (1 to 255 characters, no `/`)"));
+            }
+            let identity = state.identity()?;
+            let limit = state.documents.max_document_size;
+            // Streamed to a private folder, counted as it comes.
+            std::fs::create_dir_all(&state.documents.upload_dir)
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "storage_failed", e.to_string()))?;
+            let temp = TempFile(state.documents.upload_dir.join(format!("{}.part", Uuid::new_v4())));
+            let mut file = tokio::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&temp.0)
+                .await
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "storage_failed", e.to_string()))?;
+            let mut size = 0u64;
+            let mut stream = body.into_data_stream();
+            while let Some(piece) = stream.next().await {
+                let piece = piece.map_err(|e| ApiError::bad_request("upload_interrupted", e.to_string()))?;
+                size += piece.len() as u64;
+                if size > limit {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "invalid_request_error",
+                        "document_too_large",
+                        format!("a document may be at most {limit} bytes (`honey_jars.max_document_size`)"),
+                    ));
+                }
+                file.write_all(&piece)
+                    .await
+                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "storage_failed", e.to_string()))?;
+            }
+            file.sync_all().await.ok();
+            drop(file);
+            let policy = Policy {
+                scanner: &state.documents.scanner,
+                mode: state.documents.pii_mode,
+                enabled: state.documents.pii_enabled,
+                quota: state.documents.user_quota,
+            };
+            let vault = state.vault.as_ref().map(|s| s.vault());
+            let stored =
+                documents::store(&identity.pool, vault.as_ref(), reader, jar, name, &temp.0, size, &policy).await?;
+            let detail = json!({ "jar": jar, "name": stored.name, "size": size, "status": stored.status, "pii": stored.pii, "redacted": stored.redacted });
+            audit::record(&identity.pool, Some(reader.user), "document.upload", Some(&stored.id.to_string()), detail)
+                .await?;
+            Ok((StatusCode::CREATED, Json(json!(stored))).into_response())
+        }
+        .await,
+    )
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(jar): Path<Uuid>,
+) -> Response {
+    respond(
+        async {
+            let listed = documents::list(&state.identity()?.pool, reader(&principal)?, jar).await?;
+            Ok(Json(json!({ "documents": listed })).into_response())
+        }
+        .await,
+    )
+}
+
+pub async fn content(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path((jar, id)): Path<(Uuid, Uuid)>,
+) -> Response {
+    respond(
+        async {
+            let vault = state.vault.as_ref().map(|s| s.vault());
+            let (doc_type, bytes) =
+                documents::content(&state.identity()?.pool, vault.as_ref(), reader(&principal)?, jar, id).await?;
+            let content_type = match doc_type.as_str() {
+                "pdf" => "application/pdf",
+                "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "html" => "text/plain; charset=utf-8",
+                _ => "text/plain; charset=utf-8",
+            };
+            Ok(([(header::CONTENT_TYPE, content_type)], bytes.to_vec()).into_response())
+        }
+        .await,
+    )
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path((jar, id)): Path<(Uuid, Uuid)>,
+) -> Response {
+    respond(
+        async {
+            let identity = state.identity()?;
+            documents::approve(&identity.pool, jar, id).await?;
+            audit::record(
+                &identity.pool,
+                principal.user,
+                "document.approve",
+                Some(&id.to_string()),
+                json!({ "jar": jar }),
+            )
+            .await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        .await,
+    )
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    respond(
+        async {
+            let reader = reader(&principal)?;
+            let q = query.get("q").map(|q| q.trim()).unwrap_or_default();
+            if q.is_empty() || q.len() > 500 {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    "give the words to look for in `q` (at most 500 characters)",
+                ));
+            }
+            let jar = match query.get("jar") {
+                Some(j) => {
+                    Some(j.parse::<Uuid>().map_err(|_| ApiError::bad_request("invalid_jar", "`jar` is a jar's id"))?)
+                }
+                None => None,
+            };
+            let limit = match query.get("limit") {
+                Some(l) => l
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|l| (1..=50).contains(l))
+                    .ok_or_else(|| ApiError::bad_request("invalid_limit", "`limit` is a number from 1 to 50"))?,
+                None => 10,
+            };
+            let vault = state.vault.as_ref().map(|s| s.vault());
+            let hits = documents::search(
+                &state.identity()?.pool,
+                vault.as_ref(),
+                reader,
+                q,
+                jar,
+                limit,
+                state.documents.min_score,
+            )
+            .await?;
+            Ok(Json(json!({ "results": hits })).into_response())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,271 @@
+//! Documents in Honey Jars with a real OpenBao, PostgreSQL and stingd: uploads sealed with their
+//! own data keys (no plaintext at rest), indexed and searchable only by those who may read the
+//! jar, the upload PII policy (flag holds for a moderator, redact keeps no personal data, block
+//! refuses), bad files refused cleanly, and a sealed Vault failing closed.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Stingd, model};
+use serde_json::{Value, json};
+use sting_e2e::Component;
+use sting_e2e::bao::TestBao;
+use sting_e2e::env::require_path;
+use sting_e2e::postgres::PostgresInstance;
+use sting_vault::bootstrap::{self, Plan, SealMode};
+use sting_vault::{Connection, Secret, Vault, approle, kv, seal};
+use stingd::identity::sessions::{self, Aal};
+use stingd::identity::users::{self, Role};
+
+struct World {
+    bao: TestBao,
+    root: Vault,
+    pg: PostgresInstance,
+    pool: sqlx::PgPool,
+    files: tempfile::TempDir,
+    role_id: String,
+}
+
+async fn world() -> World {
+    // Manual unsealing, so that a sealed Vault stays sealed for as long as the test wants.
+    let bao = TestBao::start(false).await;
+    let vault = Vault::new(Connection { address: bao.address().into(), ca_file: None }).unwrap();
+    let init = bootstrap::initialise(&vault, SealMode::Manual, 1, 1).await.unwrap();
+    seal::unseal(&vault, &init.shares[0]).await.unwrap();
+    let root = vault.with_token(init.root_token);
+    let plan = Plan {
+        kv_mount: "sting".into(),
+        operator_token_ttl: Duration::from_secs(600),
+        operator_cidrs: vec![],
+        service_secret_id_ttl: Duration::from_secs(3600),
+        service_token_period: Duration::from_secs(3600),
+        generated: Plan::stack_secrets(),
+        audit_file: "/dev/null".into(),
+    };
+    let configured = bootstrap::configure(&root, &plan).await.unwrap();
+    let pg = PostgresInstance::start();
+    let login = [("username".to_string(), Secret::new("postgres")), ("password".to_string(), Secret::new("trusted"))];
+    kv::put(&root, "sting", "database/stingd", &login.into_iter().collect(), None).await.unwrap();
+    let pool = stingd::db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
+    stingd::db::migrate(&pool).await.unwrap();
+    World { bao, root, pg, pool, files: tempfile::tempdir().unwrap(), role_id: configured.role_ids["stingd"].clone() }
+}
+
+/// A stingd on `world` with this PII mode; each start gets a fresh wrapped secret-id.
+async fn stingd(world: &World, pii_mode: &str) -> Stingd {
+    let auth = world.files.path().join(format!("auth-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&auth).unwrap();
+    std::fs::write(auth.join("role-id"), &world.role_id).unwrap();
+    let wrapped = approle::issue_wrapped_secret_id(&world.root, "stingd", Duration::from_secs(600)).await.unwrap();
+    std::fs::write(auth.join("secret-id"), wrapped.expose()).unwrap();
+    let sections = format!(
+        "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: postgres\n  password: vault-ref:database/stingd#password\n\
+         honey_jars:\n  max_document_size: 64k\n  user_quota: 1m\n  min_score: 0.01\n\
+         pii:\n  mode: {pii_mode}\n  entities: [email, phone, credit-card, iban, ssn, ip-address]\n",
+        world.pg.port
+    );
+    let token = auth.join("token");
+    let env = [
+        ("STING_VAULT_ADDR", world.bao.address()),
+        ("STING_VAULT_AUTH_DIR", auth.to_str().unwrap()),
+        ("STING_VAULT_TOKEN_FILE", token.to_str().unwrap()),
+        ("STING_DATA_DIR", world.files.path().to_str().unwrap()),
+    ];
+    let mut stingd =
+        Stingd::start_full(&require_path(Component::LlamaServer), &[model("bee", "")], "", &sections, &env).await;
+    for _ in 0..200 {
+        stingd.process.assert_running();
+        let ready = stingd.http.get(format!("{}/health/ready", stingd.base)).send().await.unwrap();
+        if ready.status() == 200 {
+            return stingd;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("stingd did not become ready:\n{}", stingd.process.output());
+}
+
+async fn signed_in(world: &World, email: &str, role: Role) -> String {
+    let user = match users::find_by_email(&world.pool, email).await.unwrap() {
+        Some(user) => user,
+        None => users::create(&world.pool, email, role).await.unwrap(),
+    };
+    let session = sessions::create(&world.pool, user.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+    format!("{}={session}", sessions::COOKIE_NAME)
+}
+
+fn origin(stingd: &Stingd) -> String {
+    format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap())
+}
+
+async fn send(
+    stingd: &Stingd,
+    method: reqwest::Method,
+    path: &str,
+    cookie: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, Value) {
+    let mut request = stingd
+        .http
+        .request(method, format!("{}{path}", stingd.base))
+        .header("cookie", cookie)
+        .header("origin", origin(stingd));
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn upload(stingd: &Stingd, cookie: &str, jar: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
+    send(stingd, reqwest::Method::POST, &format!("/api/jars/{jar}/documents?name={name}"), cookie, Some(bytes.to_vec()))
+        .await
+}
+
+async fn search(stingd: &Stingd, cookie: &str, q: &str) -> Vec<Value> {
+    let (status, body) = send(stingd, reqwest::Method::GET, &format!("/api/search?q={q}"), cookie, None).await;
+    assert_eq!(status, 200, "{body}");
+    body["results"].as_array().unwrap().clone()
+}
+
+async fn new_jar(stingd: &Stingd, cookie: &str, name: &str) -> String {
+    let body = serde_json::to_vec(&json!({"name": name})).unwrap();
+    let response = stingd
+        .http
+        .post(format!("{}/api/jars", stingd.base))
+        .header("cookie", cookie)
+        .header("origin", origin(stingd))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+const GUIDE: &str = "# Hive care\n\nInspect the frames weekly. Propolis seals small gaps in the hive.\n\n## Winter\n\nLeave enough honey for the colony.\n";
+
+#[tokio::test]
+async fn uploads_are_sealed_indexed_and_found_only_by_readers() {
+    let world = world().await;
+    let stingd = stingd(&world, "flag").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let bob = signed_in(&world, "bob@example.org", Role::User).await;
+    let jar = new_jar(&stingd, &ann, "Beekeeping").await;
+
+    let (status, stored) = upload(&stingd, &ann, &jar, "guide.md", GUIDE.as_bytes()).await;
+    assert_eq!(status, 201, "{stored}");
+    assert_eq!((stored["status"].as_str(), stored["type"].as_str()), (Some("ready"), Some("markdown")));
+    assert!(stored["chunks"].as_u64().unwrap() >= 2, "headings start chunks: {stored}");
+
+    // Nothing readable at rest but the index's words.
+    let sealed: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT content FROM documents UNION ALL SELECT sealed FROM chunks")
+        .fetch_all(&world.pool)
+        .await
+        .unwrap();
+    for (bytes,) in &sealed {
+        assert!(!bytes.windows(8).any(|w| w == b"Propolis" || w == b"colony. "), "plaintext at rest");
+    }
+
+    let hits = search(&stingd, &ann, "propolis").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["document_name"], "guide.md");
+    assert_eq!(hits[0]["heading"], "Hive care");
+    assert!(hits[0]["snippet"].as_str().unwrap().contains("Propolis seals"));
+    assert!(search(&stingd, &bob, "propolis").await.is_empty(), "bob cannot read the jar");
+    assert!(search(&stingd, &ann, "spaceship").await.is_empty(), "nothing unrelated passes");
+
+    let shares = serde_json::to_vec(&json!({"shares": [{"email": "bob@example.org", "permission": "read"}]})).unwrap();
+    let response = stingd
+        .http
+        .put(format!("{}/api/jars/{jar}/shares", stingd.base))
+        .header("cookie", &ann)
+        .header("origin", origin(&stingd))
+        .header("content-type", "application/json")
+        .body(shares)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(search(&stingd, &bob, "winter honey").await.len(), 1, "shared: bob finds it");
+    let id = stored["id"].as_str().unwrap();
+    let content = stingd
+        .http
+        .get(format!("{}/api/jars/{jar}/documents/{id}/content", stingd.base))
+        .header("cookie", &bob)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(content.text().await.unwrap(), GUIDE, "the stored document opens back to the upload");
+
+    // Personal data under `flag`: held, not searchable, until a moderator approves it.
+    let letter = "# Letter\n\nPlease reply to nectar.keeper@example.org about the queen order.\n";
+    let (status, held) = upload(&stingd, &ann, &jar, "letter.md", letter.as_bytes()).await;
+    assert_eq!((status, held["status"].as_str()), (201, Some("held")), "{held}");
+    assert_eq!(held["pii"]["email"], 1);
+    assert!(search(&stingd, &ann, "queen order").await.is_empty(), "held documents are not searchable");
+    let moderator = signed_in(&world, "mod@example.org", Role::Moderator).await;
+    let approve = format!("/api/jars/{jar}/documents/{}/approve", held["id"].as_str().unwrap());
+    assert_eq!(send(&stingd, reqwest::Method::POST, &approve, &ann, None).await.0, 403, "only moderators approve");
+    assert_eq!(send(&stingd, reqwest::Method::POST, &approve, &moderator, None).await.0, 204);
+    assert_eq!(search(&stingd, &ann, "queen order").await.len(), 1);
+    let pii: Vec<(String, i32, i32)> =
+        sqlx::query_as("SELECT kind, start_offset, end_offset FROM document_pii").fetch_all(&world.pool).await.unwrap();
+    assert_eq!(
+        pii,
+        vec![("email".to_string(), letter.find("nectar").unwrap() as i32, letter.find(" about").unwrap() as i32)]
+    );
+
+    // Bad files: refused with what is wrong, and nothing half-stored.
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM documents").fetch_one(&world.pool).await.unwrap();
+    let cases: [(&str, Vec<u8>, u16, &str); 4] = [
+        ("report.pdf", b"this is not a PDF".to_vec(), 415, "unsupported_document"),
+        ("empty.txt", Vec::new(), 415, "unsupported_document"),
+        ("broken.pdf", b"%PDF-1.4\nnot really\n".to_vec(), 422, "unreadable_document"),
+        ("huge.txt", vec![b'a'; 70 * 1024], 413, "document_too_large"),
+    ];
+    for (name, bytes, status, code) in cases {
+        let (got, body) = upload(&stingd, &ann, &jar, name, &bytes).await;
+        assert_eq!((got, body["error"]["code"].as_str()), (status, Some(code)), "{name}: {body}");
+    }
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM documents").fetch_one(&world.pool).await.unwrap();
+    assert_eq!(before, after);
+    let leftovers = std::fs::read_dir(world.files.path().join("uploads")).unwrap().count();
+    assert_eq!(leftovers, 0, "no temporary upload is left behind");
+
+    // Vault sealed: storing and opening fail closed.
+    seal::seal(&world.root).await.unwrap();
+    let (status, body) = upload(&stingd, &ann, &jar, "more.md", b"# More\n\nBees.\n").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("vault_unavailable")), "{body}");
+    let (status, _) = send(&stingd, reqwest::Method::GET, "/api/search?q=propolis", &ann, None).await;
+    assert_eq!(status, 503);
+}
+
+#[tokio::test]
+async fn redact_keeps_no_personal_data_and_block_refuses_it() {
+    let world = world().await;
+    let letter = "# Order\n\nCall +44 20 7946 0958 or write to keeper@example.org for the swarm.\n";
+
+    let redacting = stingd(&world, "redact").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let jar = new_jar(&redacting, &ann, "Orders").await;
+    let (status, stored) = upload(&redacting, &ann, &jar, "order.md", letter.as_bytes()).await;
+    assert_eq!((status, stored["status"].as_str(), stored["redacted"].as_bool()), (201, Some("ready"), Some(true)));
+    let hits = search(&redacting, &ann, "swarm").await;
+    let snippet = hits[0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("[EMAIL_1]") && !snippet.contains("keeper@"), "{snippet}");
+    assert!(search(&redacting, &ann, "keeper").await.is_empty(), "the index has no trace of it");
+    let words: Vec<String> = sqlx::query_scalar("SELECT tsv::text FROM chunks").fetch_all(&world.pool).await.unwrap();
+    assert!(words.iter().all(|w| !w.contains("keeper") && !w.contains("7946")), "{words:?}");
+    drop(redacting);
+
+    let blocking = stingd(&world, "block").await;
+    let (status, body) = upload(&blocking, &ann, &jar, "order2.md", letter.as_bytes()).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (422, Some("pii_blocked")), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("email") && message.contains("phone") && !message.contains("keeper"), "{message}");
+    let (status, _) = upload(&blocking, &ann, &jar, "clean.md", b"# Swarm\n\nNo one to call.\n").await;
+    assert_eq!(status, 201, "clean documents pass");
+}
