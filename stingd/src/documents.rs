@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use sting_vault::Vault;
 use uuid::Uuid;
 
-use crate::envelope::{EnvelopeError, Sealer};
+use crate::envelope::{EnvelopeError, KeyCache, Sealer};
 use crate::ingest::chunk::{Sizes, chunk};
 use crate::ingest::extract::{ExtractError, Limits, extract};
 use crate::ingest::sniff::{DocType, SniffError, sniff};
@@ -252,9 +252,11 @@ type HitRow = (Uuid, Uuid, String, i32, Vec<u8>, String, f32);
 
 /// The best chunks for `query` among the jars `reader` can read (one jar, if given), no lower
 /// than `min_score`.
+#[allow(clippy::too_many_arguments)]
 pub async fn search(
     pool: &PgPool,
     vault: Option<&Vault>,
+    keys: &KeyCache,
     reader: Reader,
     query: &str,
     jar: Option<Uuid>,
@@ -285,15 +287,15 @@ pub async fn search(
         return Ok(Vec::new());
     }
     let vault = vault.ok_or(DocumentError::NoVault)?;
-    let mut keys: std::collections::HashMap<Uuid, Sealer> = std::collections::HashMap::new();
+    // Keys may be at hand in memory, but a sealed Vault means no one is to read: ask first.
+    if sting_vault::seal::status(vault).await.map_err(EnvelopeError::from)?.sealed {
+        return Err(EnvelopeError::from(sting_vault::VaultError::Sealed { address: vault.address().into() }).into());
+    }
     let words: Vec<String> =
         query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
     let mut hits = Vec::with_capacity(rows.len());
     for (jar, document, document_name, seq, sealed, wrapped, score) in rows {
-        let sealer = match keys.entry(document) {
-            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(new) => new.insert(Sealer::open_key(vault, &wrapped).await?),
-        };
+        let sealer = keys.sealer(vault, document, &wrapped).await?;
         let plain = sealer.open(&sealed, format!("{document}:{seq}").as_bytes())?;
         let body: ChunkBody = serde_json::from_slice(&plain).map_err(|_| EnvelopeError::Tampered)?;
         hits.push(Hit {

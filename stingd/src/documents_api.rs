@@ -231,6 +231,7 @@ pub async fn search(
             let hits = documents::search(
                 &state.identity()?.pool,
                 vault.as_ref(),
+                &state.documents.keys,
                 reader,
                 q,
                 jar,

@@ -14,6 +14,50 @@ use sting_vault::{Vault, VaultError, transit};
 
 const NONCE: usize = 12;
 
+/// Data keys already opened, so that reading a document again costs no Vault round trip. Kept
+/// in memory only, for a while and up to a number, by document.
+pub struct KeyCache {
+    keys: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (std::sync::Arc<Sealer>, std::time::Instant)>>,
+    ttl: std::time::Duration,
+    capacity: usize,
+}
+
+impl KeyCache {
+    pub fn new(ttl: std::time::Duration, capacity: usize) -> Self {
+        Self { keys: Default::default(), ttl, capacity }
+    }
+
+    /// The sealer of `document`, opening `wrapped` through Vault if it is not at hand.
+    pub async fn sealer(
+        &self,
+        vault: &Vault,
+        document: uuid::Uuid,
+        wrapped: &str,
+    ) -> Result<std::sync::Arc<Sealer>, EnvelopeError> {
+        let now = std::time::Instant::now();
+        if let Some((sealer, at)) = self.keys.lock().expect("key cache lock").get(&document) {
+            if now.duration_since(*at) < self.ttl {
+                return Ok(sealer.clone());
+            }
+        }
+        let sealer = std::sync::Arc::new(Sealer::open_key(vault, wrapped).await?);
+        let mut keys = self.keys.lock().expect("key cache lock");
+        if keys.len() >= self.capacity {
+            keys.retain(|_, (_, at)| now.duration_since(*at) < self.ttl);
+            if keys.len() >= self.capacity {
+                keys.clear();
+            }
+        }
+        keys.insert(document, (sealer.clone(), now));
+        Ok(sealer)
+    }
+
+    /// Forgets a document's key (the document is gone).
+    pub fn forget(&self, document: uuid::Uuid) {
+        self.keys.lock().expect("key cache lock").remove(&document);
+    }
+}
+
 pub struct Sealer {
     cipher: Aes256Gcm,
 }

@@ -445,6 +445,7 @@ async fn build_state(
             scanner: sting_pii::Scanner::new(&pii_kinds(&config.pii.entities), config.pii.min_score as f32),
             pii_mode: config.pii.mode,
             pii_enabled: config.pii.enabled,
+            keys: crate::envelope::KeyCache::new(Duration::from_secs(600), 4096),
         }),
     })
 }

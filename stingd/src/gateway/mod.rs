@@ -103,6 +103,8 @@ pub struct DocumentRules {
     pub scanner: sting_pii::Scanner,
     pub pii_mode: sting_config::PiiMode,
     pub pii_enabled: bool,
+    /// Opened data keys, in memory for a while.
+    pub keys: crate::envelope::KeyCache,
 }
 
 /// What the gateway needs of identity: the database and the session rules.

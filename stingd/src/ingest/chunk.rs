@@ -95,8 +95,10 @@ pub fn chunk(text: &str, sizes: Sizes) -> Vec<Chunk> {
         if trimmed_start >= trimmed_end {
             continue;
         }
-        // Paragraph ends (blank lines) are the preferred cuts.
+        // Paragraph ends (blank lines) are the preferred cuts. A cut must lie past the end of
+        // the previous chunk: the overlap repeats text, it is not a chunk of its own.
         let mut a = trimmed_start;
+        let mut previous_end = trimmed_start;
         while a < trimmed_end {
             let mut b = (a + sizes.target).min(trimmed_end);
             if b < trimmed_end {
@@ -107,15 +109,21 @@ pub fn chunk(text: &str, sizes: Sizes) -> Vec<Chunk> {
                     window_end_boundary -= 1;
                 }
                 let window = &text[a..window_end_boundary];
-                let paragraph = window[..(b - a).min(window.len())].rfind("\n\n").filter(|p| *p > 0);
+                let fresh = previous_end.saturating_sub(a) + 1;
+                let paragraph = window[..(b - a).min(window.len())].rfind("\n\n").filter(|p| *p >= fresh);
                 b = match paragraph {
                     Some(p) => a + p,
-                    None => match window.find("\n\n").filter(|p| *p > 0) {
+                    None => match window.match_indices("\n\n").map(|(p, _)| p).find(|p| *p >= fresh) {
                         Some(p) => a + p,
-                        None => cut_before(text, a, window_end_boundary),
+                        None => cut_before(text, previous_end.max(a), window_end_boundary).max(previous_end + 1),
                     },
                 };
             }
+            // A remainder smaller than the overlap joins this chunk rather than make its own.
+            if trimmed_end - b < sizes.overlap && trimmed_end - a <= sizes.max {
+                b = trimmed_end;
+            }
+            previous_end = b;
             let end_trimmed = a + text[a..b].trim_end().len();
             chunks.push(Chunk { heading: heading.clone(), start: a, end: end_trimmed.max(a + 1).min(trimmed_end) });
             if b >= trimmed_end {
@@ -164,6 +172,8 @@ mod tests {
         let sizes = Sizes { target: 600, max: 900, overlap: 120 };
         let chunks = chunk(&text, sizes);
         assert!(chunks.len() >= 3, "{chunks:?}");
+        let body = text.len() - text.find("Bees").unwrap();
+        assert!(chunks.len() <= body / (sizes.target - sizes.overlap) + 2, "{} chunks for {body} bytes", chunks.len());
         for c in &chunks {
             assert!(c.end - c.start <= sizes.max, "{c:?}");
             assert_eq!(c.heading, "Hive");
@@ -185,10 +195,19 @@ mod tests {
     }
 
     #[test]
+    fn paragraphs_longer_than_the_target_still_give_chunks_of_about_the_target() {
+        let paragraph = "word ".repeat(180); // 900 bytes
+        let text = vec![paragraph.trim(); 20].join(".\n\n");
+        let chunks = chunk(&text, Sizes::default());
+        assert!(chunks.len() <= 20 + 2, "{} chunks", chunks.len());
+        assert!(chunks.iter().all(|c| c.end - c.start >= 400), "{chunks:?}");
+    }
+
+    #[test]
     fn an_unbroken_text_is_cut_at_words_and_never_inside_a_character() {
         let text = "Grüße ".repeat(400);
         let chunks = chunk(&text, Sizes { target: 500, max: 700, overlap: 50 });
-        assert!(chunks.len() > 3);
+        assert!(chunks.len() > 3 && chunks.len() <= text.len() / 450 + 2, "{}", chunks.len());
         for c in &chunks {
             assert!(text.is_char_boundary(c.start) && text.is_char_boundary(c.end));
             assert!(c.end - c.start <= 700);
