@@ -332,3 +332,30 @@ fn snippet(text: &str, words: &[String]) -> String {
     }
     out
 }
+
+/// After the transit key is rotated (`msting encryption-keys rotate`): every document's data key
+/// wrapped again under the newest key version, inside Vault (the plain key never leaves it).
+/// Returns how many were rewrapped and how many were already current.
+pub async fn rewrap_all(pool: &PgPool, vault: &Vault) -> Result<(usize, usize), DocumentError> {
+    let key = sting_vault::policy::STINGD_TRANSIT_KEY;
+    let latest = sting_vault::transit::status(vault, key).await.map_err(EnvelopeError::from)?.latest_version;
+    let newest = format!("vault:v{latest}:");
+    let rows: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, wrapped_key FROM documents").fetch_all(pool).await?;
+    let (mut rewrapped, mut current) = (0, 0);
+    for (id, wrapped) in rows {
+        if wrapped.starts_with(&newest) {
+            current += 1;
+            continue;
+        }
+        let fresh = sting_vault::transit::rewrap(vault, key, &wrapped).await.map_err(EnvelopeError::from)?;
+        // Only if nobody changed it meanwhile (a delete, another rewrap).
+        sqlx::query("UPDATE documents SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3")
+            .bind(&fresh)
+            .bind(id)
+            .bind(&wrapped)
+            .execute(pool)
+            .await?;
+        rewrapped += 1;
+    }
+    Ok((rewrapped, current))
+}

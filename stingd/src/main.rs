@@ -99,6 +99,13 @@ enum PiiAction {
 
 #[derive(Debug, Subcommand)]
 enum AdminAction {
+    /// After `msting encryption-keys rotate`: wrap every document's data key again under the
+    /// newest key version (inside Vault; uses this stingd's Vault login and database)
+    Rewrap {
+        /// The stack's config
+        #[arg(long, value_name = "FILE", env = "STING_CONFIG", default_value = "/opt/sting-ce/conf/config.yml")]
+        config: PathBuf,
+    },
     /// Create an admin account and print its one-time enrolment link (no mail server needed).
     /// The link is a secret: it is printed only to a terminal, unless --stdout says otherwise
     Create {
@@ -139,6 +146,7 @@ fn main() -> ExitCode {
         Command::Admin { action: AdminAction::Create { email, config, stdout } } => {
             admin_create(&email, &config, stdout)
         }
+        Command::Admin { action: AdminAction::Rewrap { config } } => admin_rewrap(&config),
         Command::SandboxExec { read, port, command } => {
             let confinement = stingd::sandbox::Confinement { read_files: read, port };
             let program = PathBuf::from(&command[0]);
@@ -262,6 +270,36 @@ fn database(action: DbAction) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin_rewrap(config: &std::path::Path) -> ExitCode {
+    let Some(config) = load(config) else { return ExitCode::FAILURE };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let result = runtime.block_on(async {
+        let settings = stingd::vault::Settings::from_env(&config)?.ok_or_else(|| {
+            anyhow::anyhow!("{} is not set: rewrapping needs stingd's Vault", stingd::vault::ADDRESS_VAR)
+        })?;
+        let vault = stingd::vault::log_in_now(&settings).await?;
+        let login = stingd::vault::database_login(&vault, &settings.kv_mount, &config).await?;
+        let pool = stingd::db::connect_with(
+            stingd::db::connect_options(&config, &login),
+            2,
+            std::time::Duration::from_secs(10),
+        )
+        .await?;
+        let (rewrapped, current) = stingd::documents::rewrap_all(&pool, &vault).await?;
+        anyhow::Ok((rewrapped, current))
+    });
+    match result {
+        Ok((rewrapped, current)) => {
+            println!("rewrapped {rewrapped} document key(s); {current} already under the newest key version");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }

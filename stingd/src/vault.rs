@@ -119,6 +119,11 @@ pub async fn log_in(settings: &Settings, readiness: &Readiness) -> Session {
     }
 }
 
+/// One login attempt, for a command that should fail rather than wait (`stingd admin rewrap`).
+pub async fn log_in_now(settings: &Settings) -> anyhow::Result<Vault> {
+    Ok(try_log_in(settings).await?.0)
+}
+
 async fn try_log_in(settings: &Settings) -> anyhow::Result<(Vault, Duration)> {
     let vault = Vault::new(settings.connection.clone())?;
     let status = sting_vault::seal::status(&vault).await?;

@@ -54,6 +54,11 @@ async fn world() -> World {
 
 /// A stingd on `world` with this PII mode; each start gets a fresh wrapped secret-id.
 async fn stingd(world: &World, pii_mode: &str) -> Stingd {
+    stingd_with_env(world, pii_mode).await.0
+}
+
+/// The same, and the environment it runs with (for `stingd admin` commands beside it).
+async fn stingd_with_env(world: &World, pii_mode: &str) -> (Stingd, Vec<(String, String)>) {
     let auth = world.files.path().join(format!("auth-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&auth).unwrap();
     std::fs::write(auth.join("role-id"), &world.role_id).unwrap();
@@ -74,11 +79,12 @@ async fn stingd(world: &World, pii_mode: &str) -> Stingd {
     ];
     let mut stingd =
         Stingd::start_full(&require_path(Component::LlamaServer), &[model("bee", "")], "", &sections, &env).await;
+    let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     for _ in 0..200 {
         stingd.process.assert_running();
         let ready = stingd.http.get(format!("{}/health/ready", stingd.base)).send().await.unwrap();
         if ready.status() == 200 {
-            return stingd;
+            return (stingd, env);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -268,4 +274,48 @@ async fn redact_keeps_no_personal_data_and_block_refuses_it() {
     assert!(message.contains("email") && message.contains("phone") && !message.contains("keeper"), "{message}");
     let (status, _) = upload(&blocking, &ann, &jar, "clean.md", b"# Swarm\n\nNo one to call.\n").await;
     assert_eq!(status, 201, "clean documents pass");
+}
+
+#[tokio::test]
+async fn after_the_key_is_rotated_rewrap_keeps_every_document_readable() {
+    let world = world().await;
+    let (stingd, env) = stingd_with_env(&world, "flag").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let jar = new_jar(&stingd, &ann, "Keys").await;
+    let (status, stored) = upload(&stingd, &ann, &jar, "guide.md", GUIDE.as_bytes()).await;
+    assert_eq!(status, 201);
+    let wrapped = || async {
+        sqlx::query_scalar::<_, String>("SELECT wrapped_key FROM documents").fetch_one(&world.pool).await.unwrap()
+    };
+    assert!(wrapped().await.starts_with("vault:v1:"));
+
+    sting_vault::transit::rotate(&world.root, "stingd").await.unwrap();
+    let rewrap = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stingd"));
+        command.args(["admin", "rewrap", "--config"]).arg(stingd.config_dir().join("config.yml"));
+        for (key, value) in &env {
+            command.env(key, value);
+        }
+        command.output().unwrap()
+    };
+    let out = rewrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rewrapped 1 document key(s); 0 already"));
+    assert!(wrapped().await.starts_with("vault:v2:"), "the data key is under the new version");
+    let again = rewrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("rewrapped 0 document key(s); 1 already"));
+
+    // The old key version retired: the document still opens, because its key was rewrapped.
+    let retire = serde_json::json!({ "min_decryption_version": 2 });
+    world.root.call(reqwest::Method::POST, "transit/keys/stingd/config", Some(&retire)).await.unwrap();
+    let id = stored["id"].as_str().unwrap();
+    let content = stingd
+        .http
+        .get(format!("{}/api/jars/{jar}/documents/{id}/content", stingd.base))
+        .header("cookie", &ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(content.status(), 200);
+    assert_eq!(content.text().await.unwrap(), GUIDE);
 }
