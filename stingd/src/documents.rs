@@ -202,6 +202,17 @@ pub async fn list(pool: &PgPool, reader: Reader, jar: Uuid) -> Result<Vec<Listed
     .await?)
 }
 
+/// Removes a document with its chunks and findings (needs write on the jar).
+pub async fn delete(pool: &PgPool, reader: Reader, jar: Uuid, id: Uuid) -> Result<(), DocumentError> {
+    jars::require(pool, reader, jar, Permission::Write).await?;
+    let done =
+        sqlx::query("DELETE FROM documents WHERE id = $1 AND jar_id = $2").bind(id).bind(jar).execute(pool).await?;
+    if done.rows_affected() == 0 {
+        return Err(DocumentError::NotFound);
+    }
+    Ok(())
+}
+
 /// A held document becomes searchable (a moderator's decision).
 pub async fn approve(pool: &PgPool, jar: Uuid, id: Uuid) -> Result<(), DocumentError> {
     let done = sqlx::query("UPDATE documents SET status = 'ready' WHERE id = $1 AND jar_id = $2 AND status = 'held'")

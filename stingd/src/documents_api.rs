@@ -175,6 +175,31 @@ pub async fn content(
     )
 }
 
+pub async fn delete(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path((jar, id)): Path<(Uuid, Uuid)>,
+) -> Response {
+    respond(
+        async {
+            let reader = reader(&principal)?;
+            let identity = state.identity()?;
+            documents::delete(&identity.pool, reader, jar, id).await?;
+            state.documents.keys.forget(id);
+            audit::record(
+                &identity.pool,
+                Some(reader.user),
+                "document.delete",
+                Some(&id.to_string()),
+                json!({ "jar": jar }),
+            )
+            .await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        .await,
+    )
+}
+
 pub async fn approve(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,

@@ -120,6 +120,9 @@ fn describe(method: &Method, path: &str) -> Option<Doc> {
         ("GET", "/api/jars/{id}/documents/{doc}/content") => {
             doc("A document as stored (the upload, or its redacted text)", None, OK)
         }
+        ("DELETE", "/api/jars/{id}/documents/{doc}") => {
+            doc("Delete a document with its chunks and findings", None, NO_CONTENT)
+        }
         ("POST", "/api/jars/{id}/documents/{doc}/approve") => {
             doc("Make a document held for review searchable", None, NO_CONTENT)
         }

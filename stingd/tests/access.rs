@@ -54,6 +54,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/jars/{id}/documents", Access::Role(Role::User)),
     ("GET", "/api/jars/{id}/documents", Access::Role(Role::Viewer)),
     ("GET", "/api/jars/{id}/documents/{doc}/content", Access::Role(Role::Viewer)),
+    ("DELETE", "/api/jars/{id}/documents/{doc}", Access::Role(Role::User)),
     ("POST", "/api/jars/{id}/documents/{doc}/approve", Access::Role(Role::Moderator)),
     ("GET", "/api/search", Access::Role(Role::Viewer)),
 ];

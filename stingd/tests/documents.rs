@@ -205,6 +205,8 @@ async fn uploads_are_sealed_indexed_and_found_only_by_readers() {
         .await
         .unwrap();
     assert_eq!(content.text().await.unwrap(), GUIDE, "the stored document opens back to the upload");
+    let doc_path = format!("/api/jars/{jar}/documents/{id}");
+    assert_eq!(send(&stingd, reqwest::Method::DELETE, &doc_path, &bob, None).await.0, 403, "bob may only read");
 
     // Personal data under `flag`: held, not searchable, until a moderator approves it.
     let letter = "# Letter\n\nPlease reply to nectar.keeper@example.org about the queen order.\n";
@@ -223,6 +225,15 @@ async fn uploads_are_sealed_indexed_and_found_only_by_readers() {
         pii,
         vec![("email".to_string(), letter.find("nectar").unwrap() as i32, letter.find(" about").unwrap() as i32)]
     );
+
+    // Deleting a document takes its chunks out of search.
+    let (status, extra) = upload(&stingd, &ann, &jar, "drones.md", b"# Drones\n\nDrones leave in autumn.\n").await;
+    assert_eq!(status, 201);
+    assert_eq!(search(&stingd, &ann, "autumn").await.len(), 1);
+    let extra_path = format!("/api/jars/{jar}/documents/{}", extra["id"].as_str().unwrap());
+    assert_eq!(send(&stingd, reqwest::Method::DELETE, &extra_path, &ann, None).await.0, 204);
+    assert!(search(&stingd, &ann, "autumn").await.is_empty());
+    assert_eq!(send(&stingd, reqwest::Method::DELETE, &extra_path, &ann, None).await.0, 404);
 
     // Bad files: refused with what is wrong, and nothing half-stored.
     let before: i64 = sqlx::query_scalar("SELECT count(*) FROM documents").fetch_one(&world.pool).await.unwrap();

@@ -208,6 +208,12 @@ pub fn routes() -> Routes {
             get(crate::documents_api::content),
         )
         .add(
+            Method::DELETE,
+            "/api/jars/{id}/documents/{doc}",
+            Access::Role(Role::User),
+            delete(crate::documents_api::delete),
+        )
+        .add(
             Method::POST,
             "/api/jars/{id}/documents/{doc}/approve",
             Access::Role(Role::Moderator),
