@@ -11,13 +11,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::Principal;
-use crate::gateway::{ApiError, AppState};
+use crate::gateway::{ApiError, AppState, respond};
 use crate::identity::users::{self, Role};
 use crate::identity::{IdentityError, audit, sessions};
-
-fn respond(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
-}
 
 pub async fn me(axum::Extension(principal): axum::Extension<Principal>) -> Response {
     Json(json!({ "principal": principal, "email": principal.email })).into_response()

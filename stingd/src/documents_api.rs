@@ -16,10 +16,10 @@ use uuid::Uuid;
 
 use crate::access::Principal;
 use crate::documents::{self, DocumentError, Policy};
-use crate::gateway::{ApiError, AppState};
+use crate::gateway::{ApiError, AppState, respond};
 use crate::identity::audit;
 use crate::ingest::extract::ExtractError;
-use crate::jars::Reader;
+use crate::jars_api::reader;
 
 impl From<DocumentError> for ApiError {
     fn from(e: DocumentError) -> Self {
@@ -53,17 +53,6 @@ impl From<DocumentError> for ApiError {
             DocumentError::Database(e) => crate::identity::IdentityError::Database(e).into(),
         }
     }
-}
-
-fn reader(principal: &Principal) -> Result<Reader, ApiError> {
-    let user = principal.user.ok_or_else(|| {
-        ApiError::new(StatusCode::FORBIDDEN, "permission_error", "user_required", "documents belong to users")
-    })?;
-    Ok(Reader::new(user, principal.role, principal.aal))
-}
-
-fn respond(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Removes the upload's temporary file whatever happens.

@@ -12,7 +12,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::access::Principal;
-use crate::gateway::{ApiError, AppState};
+use crate::gateway::{ApiError, AppState, respond};
 use crate::identity::audit;
 use crate::identity::users::{self, Role};
 use crate::jars::{self, JarError, Permission, Reader, Share, ShareTarget};
@@ -75,9 +75,15 @@ impl From<JarError> for ApiError {
     }
 }
 
-fn reader(principal: &Principal) -> Result<Reader, ApiError> {
+/// The caller as the jars' access function sees it (a gateway key is no one's).
+pub(crate) fn reader(principal: &Principal) -> Result<Reader, ApiError> {
     let user = principal.user.ok_or_else(|| {
-        ApiError::new(StatusCode::FORBIDDEN, "permission_error", "user_required", "Honey Jars belong to users")
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "permission_error",
+            "user_required",
+            "Honey Jars and their documents belong to users",
+        )
     })?;
     Ok(Reader::new(user, principal.role, principal.aal))
 }
@@ -98,10 +104,6 @@ fn check_description(text: &str) -> Result<String, ApiError> {
         ));
     }
     Ok(text.to_string())
-}
-
-fn respond(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 pub async fn list(State(state): State<AppState>, axum::Extension(principal): axum::Extension<Principal>) -> Response {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::access::Principal;
-use crate::gateway::{ApiError, AppState, Identity, ZoneKey};
+use crate::gateway::{ApiError, AppState, Identity, ZoneKey, respond};
 use crate::identity::sessions::{self, Aal};
 use crate::identity::{IdentityError, audit, enrolment, factors, magic};
 
@@ -37,10 +37,6 @@ fn second_factor_needed() -> ApiError {
         "aal2_required",
         "this account already has a second factor: sign in with it to add another, or ask an admin to reset it",
     )
-}
-
-fn respond(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Sign-in pages post from this site: a foreign `Origin` is a cross-site (login CSRF) attempt.

@@ -18,6 +18,11 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
 }
 
+/// A handler's outcome as its response: the value, or the error in its JSON shape.
+pub fn respond(result: Result<Response, ApiError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, kind, code, message: message.into(), retry_after: None }

@@ -25,7 +25,7 @@ use serde_json::json;
 pub use audit::AuditLog;
 pub use cache::ResponseCache;
 pub use callers::{ApiKeys, Caller};
-pub use error::ApiError;
+pub use error::{ApiError, respond};
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use zones::{Network, PeerAddr, RejectionLog, Zone, ZoneKey};
