@@ -10,11 +10,10 @@ use std::time::Duration;
 use common::{Stingd, model};
 use serde_json::{Value, json};
 use sting_e2e::Component;
-use sting_e2e::bao::TestBao;
+use sting_e2e::bao::{ReadyVault, TestBao, test_plan};
 use sting_e2e::env::require_path;
 use sting_e2e::postgres::PostgresInstance;
-use sting_vault::bootstrap::{self, Plan, SealMode};
-use sting_vault::{Connection, Secret, Vault, approle, kv, seal};
+use sting_vault::{Secret, Vault, approle, kv, seal};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
 
@@ -29,27 +28,15 @@ struct World {
 
 async fn world() -> World {
     // Manual unsealing, so that a sealed Vault stays sealed for as long as the test wants.
-    let bao = TestBao::start(false).await;
-    let vault = Vault::new(Connection { address: bao.address().into(), ca_file: None }).unwrap();
-    let init = bootstrap::initialise(&vault, SealMode::Manual, 1, 1).await.unwrap();
-    seal::unseal(&vault, &init.shares[0]).await.unwrap();
-    let root = vault.with_token(init.root_token);
-    let plan = Plan {
-        kv_mount: "sting".into(),
-        operator_token_ttl: Duration::from_secs(600),
-        operator_cidrs: vec![],
-        service_secret_id_ttl: Duration::from_secs(3600),
-        service_token_period: Duration::from_secs(3600),
-        generated: Plan::stack_secrets(),
-        audit_file: "/dev/null".into(),
-    };
-    let configured = bootstrap::configure(&root, &plan).await.unwrap();
+    let ready = ReadyVault::start(&test_plan()).await;
+    let root = ready.root.clone();
     let pg = PostgresInstance::start();
     let login = [("username".to_string(), Secret::new("postgres")), ("password".to_string(), Secret::new("trusted"))];
     kv::put(&root, "sting", "database/stingd", &login.into_iter().collect(), None).await.unwrap();
     let pool = stingd::db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
     stingd::db::migrate(&pool).await.unwrap();
-    World { bao, root, pg, pool, files: tempfile::tempdir().unwrap(), role_id: configured.role_ids["stingd"].clone() }
+    let role_id = ready.role_ids["stingd"].clone();
+    World { bao: ready.bao, root, pg, pool, files: tempfile::tempdir().unwrap(), role_id }
 }
 
 /// A stingd on `world` with this PII mode; each start gets a fresh wrapped secret-id.

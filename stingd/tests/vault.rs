@@ -12,12 +12,12 @@ use std::time::{Duration, Instant};
 
 use common::{API_KEY, Stingd, chat_body, model};
 use serde_json::Value;
-use sting_e2e::bao::TestBao;
+use sting_e2e::bao::{ReadyVault, test_plan};
 use sting_e2e::env::require_path;
 use sting_e2e::postgres::PostgresInstance;
 use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
-use sting_vault::bootstrap::{self, Plan, SealMode};
-use sting_vault::{Connection, Secret, Vault, approle, kv, seal};
+use sting_vault::bootstrap::Plan;
+use sting_vault::{Secret, approle, kv, seal};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
 
@@ -87,22 +87,10 @@ async fn wait_reason(stingd: &Stingd, needle: &str) -> String {
 
 #[tokio::test]
 async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_database_logins_under_load() {
-    // Vault, initialised with one share so the test can seal and unseal it.
-    let bao = TestBao::start(false).await;
-    let vault = Vault::new(Connection { address: bao.address().into(), ca_file: None }).unwrap();
-    let init = bootstrap::initialise(&vault, SealMode::Manual, 1, 1).await.unwrap();
-    seal::unseal(&vault, &init.shares[0]).await.unwrap();
-    let root = vault.with_token(init.root_token.clone());
-    let plan = Plan {
-        kv_mount: "sting".into(),
-        operator_token_ttl: Duration::from_secs(600),
-        operator_cidrs: vec![],
-        service_secret_id_ttl: Duration::from_secs(3600),
-        service_token_period: Duration::from_secs(8),
-        generated: Plan::stack_secrets(),
-        audit_file: "/dev/null".into(),
-    };
-    let configured = bootstrap::configure(&root, &plan).await.unwrap();
+    // Vault, initialised with one share so the test can seal and unseal it. stingd's token
+    // gets an 8-second period, so the test also shows it being renewed.
+    let ready = ReadyVault::start(&Plan { service_token_period: Duration::from_secs(8), ..test_plan() }).await;
+    let (bao, vault, root) = (&ready.bao, &ready.vault, ready.root.clone());
 
     // The database as install leaves it: the owner role logs in with the generated password.
     let pg = database();
@@ -122,7 +110,7 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_
     let files = tempfile::tempdir().unwrap();
     let auth_dir = files.path().join("vault-auth");
     std::fs::create_dir_all(&auth_dir).unwrap();
-    std::fs::write(auth_dir.join("role-id"), &configured.role_ids["stingd"]).unwrap();
+    std::fs::write(auth_dir.join("role-id"), &ready.role_ids["stingd"]).unwrap();
     let wrapped = approle::issue_wrapped_secret_id(&root, "stingd", Duration::from_secs(600)).await.unwrap();
     std::fs::write(auth_dir.join("secret-id"), wrapped.expose()).unwrap();
     let token_file = files.path().join("state/vault-token");
@@ -156,7 +144,7 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_
     stingd.process.assert_running();
 
     // Unsealed: stingd logs in, reads its secrets, connects, and serves.
-    seal::unseal(&vault, &init.shares[0]).await.unwrap();
+    seal::unseal(vault, &ready.share).await.unwrap();
     wait_ready(&mut stingd, Duration::from_secs(40)).await;
     assert_eq!(std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777, 0o600);
     let models = stingd.http.get(format!("{}/v1/models", stingd.base)).bearer_auth(API_KEY).send().await.unwrap();

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use sting_vault::bootstrap::{self, Plan, SealMode};
 use sting_vault::server::{ServerConfig, ensure_static_key};
+use sting_vault::{Connection, Secret, Vault, seal};
 
 use crate::env::require_path;
 use crate::{ChildGuard, Component, free_port};
@@ -106,5 +108,43 @@ impl BaoProcess {
     /// What the server printed so far.
     pub fn output(&self) -> String {
         self.child.as_ref().map(ChildGuard::output).unwrap_or_default()
+    }
+}
+
+/// The plan tests set Vault up with: the stack's secrets, the operator on loopback.
+pub fn test_plan() -> Plan {
+    Plan {
+        kv_mount: "sting".into(),
+        operator_token_ttl: Duration::from_secs(600),
+        operator_cidrs: vec!["127.0.0.1/32".into()],
+        service_secret_id_ttl: Duration::from_secs(3600),
+        service_token_period: Duration::from_secs(3600),
+        generated: Plan::stack_secrets(),
+        audit_file: "/dev/null".into(),
+    }
+}
+
+/// A server in manual mode with one share (so a test can seal it and it stays sealed),
+/// initialised, unsealed and set up with a plan; the root token is kept for the test.
+pub struct ReadyVault {
+    pub bao: TestBao,
+    /// Without a token.
+    pub vault: Vault,
+    pub root: Vault,
+    pub share: Secret,
+    /// By role name (`stingd`, `operator`).
+    pub role_ids: std::collections::BTreeMap<String, String>,
+}
+
+impl ReadyVault {
+    pub async fn start(plan: &Plan) -> Self {
+        let bao = TestBao::start(false).await;
+        let vault = Vault::new(Connection { address: bao.address().into(), ca_file: None }).unwrap();
+        let init = bootstrap::initialise(&vault, SealMode::Manual, 1, 1).await.unwrap();
+        let share = init.shares[0].clone();
+        seal::unseal(&vault, &share).await.unwrap();
+        let root = vault.with_token(init.root_token);
+        let role_ids = bootstrap::configure(&root, plan).await.unwrap().role_ids;
+        Self { bao, vault, root, share, role_ids }
     }
 }

@@ -25,15 +25,7 @@ async fn server(mode: SealMode) -> Server {
 }
 
 fn plan() -> Plan {
-    Plan {
-        kv_mount: "sting".into(),
-        operator_token_ttl: Duration::from_secs(600),
-        operator_cidrs: vec!["127.0.0.1/32".into()],
-        service_secret_id_ttl: Duration::from_secs(3600),
-        service_token_period: Duration::from_secs(24 * 3600),
-        generated: Plan::stack_secrets(),
-        audit_file: "/dev/null".into(),
-    }
+    sting_e2e::bao::test_plan()
 }
 
 /// Initialised, configured, and the operator logged in; the root token is returned unrevoked.

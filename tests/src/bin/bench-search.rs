@@ -15,12 +15,11 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sting_e2e::bao::TestBao;
+use sting_e2e::bao::{ReadyVault, test_plan};
 use sting_e2e::env::require_path;
 use sting_e2e::postgres::PostgresInstance;
 use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
-use sting_vault::bootstrap::{self, Plan, SealMode};
-use sting_vault::{Connection, Secret, Vault, approle, kv, seal};
+use sting_vault::{Secret, approle, kv};
 
 const WORDS: &[&str] = &[
     "hive",
@@ -101,29 +100,16 @@ async fn run() -> anyhow::Result<()> {
     }
 
     // Vault: initialised, the stack set up, stingd's login issued.
-    let bao = TestBao::start(false).await;
-    let vault = Vault::new(Connection { address: bao.address().into(), ca_file: None })?;
-    let init = bootstrap::initialise(&vault, SealMode::Manual, 1, 1).await?;
-    seal::unseal(&vault, &init.shares[0]).await?;
-    let root = vault.with_token(init.root_token);
-    let plan = Plan {
-        kv_mount: "sting".into(),
-        operator_token_ttl: Duration::from_secs(600),
-        operator_cidrs: vec![],
-        service_secret_id_ttl: Duration::from_secs(3600),
-        service_token_period: Duration::from_secs(3600),
-        generated: Plan::stack_secrets(),
-        audit_file: "/dev/null".into(),
-    };
-    let configured = bootstrap::configure(&root, &plan).await?;
+    let ready = ReadyVault::start(&test_plan()).await;
+    let (bao, root) = (&ready.bao, &ready.root);
     let pg = PostgresInstance::start();
     let login = [("username".to_string(), Secret::new("postgres")), ("password".to_string(), Secret::new("trusted"))];
-    kv::put(&root, "sting", "database/stingd", &login.into_iter().collect(), None).await?;
+    kv::put(root, "sting", "database/stingd", &login.into_iter().collect(), None).await?;
     let dir = tempfile::tempdir()?;
     let auth = dir.path().join("auth");
     std::fs::create_dir_all(&auth)?;
-    std::fs::write(auth.join("role-id"), &configured.role_ids["stingd"])?;
-    let wrapped = approle::issue_wrapped_secret_id(&root, "stingd", Duration::from_secs(600)).await?;
+    std::fs::write(auth.join("role-id"), &ready.role_ids["stingd"])?;
+    let wrapped = approle::issue_wrapped_secret_id(root, "stingd", Duration::from_secs(600)).await?;
     std::fs::write(auth.join("secret-id"), wrapped.expose())?;
 
     let config = format!(
