@@ -259,41 +259,78 @@ pub struct Hit {
     pub score: f32,
 }
 
+/// A retrieved chunk: where it is, and its whole text (for Bee's prompt).
+#[derive(Debug)]
+pub struct Passage {
+    pub jar: Uuid,
+    pub document: Uuid,
+    pub document_name: String,
+    pub chunk: i32,
+    pub heading: String,
+    pub text: String,
+    pub score: f32,
+}
+
+/// How the words of a query combine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Match {
+    /// Web-search syntax: every word (`"phrases"`, `or`, `-word` understood). For people searching.
+    All,
+    /// Any of the words, ranked by how many and how close: for questions in natural language.
+    Any,
+}
+
+/// Which chunks a query may reach.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope<'a> {
+    /// Only these jars (still only those the reader can read); `None` means all they can read.
+    pub jars: Option<&'a [Uuid]>,
+    pub limit: i64,
+    /// Nothing scoring below this is returned.
+    pub min_score: f32,
+}
+
 type HitRow = (Uuid, Uuid, String, i32, Vec<u8>, String, f32);
 
-/// The best chunks for `query` among the jars `reader` can read (one jar, if given), no lower
-/// than `min_score`.
-#[allow(clippy::too_many_arguments)]
-pub async fn search(
+/// The best chunks for `query` among the jars `reader` can read (within `scope`), no lower than
+/// the floor, opened.
+pub async fn retrieve(
     pool: &PgPool,
     vault: Option<&Vault>,
     keys: &KeyCache,
     reader: Reader,
     query: &str,
-    jar: Option<Uuid>,
-    limit: i64,
-    min_score: f32,
-) -> Result<Vec<Hit>, DocumentError> {
-    let rows: Vec<HitRow> = sqlx::query_as(
+    matching: Match,
+    scope: Scope<'_>,
+) -> Result<Vec<Passage>, DocumentError> {
+    let (tsquery, text) = match matching {
+        Match::All => ("websearch_to_tsquery('english', $4)", query.to_string()),
+        Match::Any => match any_words(query) {
+            Some(words) => ("to_tsquery('english', $4)", words),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let sql = format!(
         "SELECT c.jar_id, c.document_id, d.name, c.seq, c.sealed, d.wrapped_key,
                 ts_rank_cd(c.tsv, q.query, 32)::real AS score
          FROM chunks c
          JOIN jar_permissions($1, $2, $3) p ON p.jar_id = c.jar_id
          JOIN documents d ON d.id = c.document_id AND d.status = 'ready'
-         CROSS JOIN websearch_to_tsquery('english', $4) AS q(query)
-         WHERE c.tsv @@ q.query AND ($5::uuid IS NULL OR c.jar_id = $5)
+         CROSS JOIN {tsquery} AS q(query)
+         WHERE c.tsv @@ q.query AND ($5::uuid[] IS NULL OR c.jar_id = ANY($5))
          ORDER BY score DESC, c.id
-         LIMIT $6",
-    )
-    .bind(reader.user)
-    .bind(reader.role.as_str())
-    .bind(reader.elevated)
-    .bind(query)
-    .bind(jar)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    let rows: Vec<HitRow> = rows.into_iter().filter(|r| r.6 >= min_score).collect();
+         LIMIT $6"
+    );
+    let rows: Vec<HitRow> = sqlx::query_as(&sql)
+        .bind(reader.user)
+        .bind(reader.role.as_str())
+        .bind(reader.elevated)
+        .bind(&text)
+        .bind(scope.jars)
+        .bind(scope.limit)
+        .fetch_all(pool)
+        .await?;
+    let rows: Vec<HitRow> = rows.into_iter().filter(|r| r.6 >= scope.min_score).collect();
     if rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -302,24 +339,62 @@ pub async fn search(
     if sting_vault::seal::status(vault).await.map_err(EnvelopeError::from)?.sealed {
         return Err(EnvelopeError::from(sting_vault::VaultError::Sealed { address: vault.address().into() }).into());
     }
-    let words: Vec<String> =
-        query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
-    let mut hits = Vec::with_capacity(rows.len());
+    let mut passages = Vec::with_capacity(rows.len());
     for (jar, document, document_name, seq, sealed, wrapped, score) in rows {
         let sealer = keys.sealer(vault, document, &wrapped).await?;
         let plain = sealer.open(&sealed, format!("{document}:{seq}").as_bytes())?;
         let body: ChunkBody = serde_json::from_slice(&plain).map_err(|_| EnvelopeError::Tampered)?;
-        hits.push(Hit {
+        passages.push(Passage {
             jar,
             document,
             document_name,
             chunk: seq,
             heading: body.heading,
-            snippet: snippet(&body.text, &words),
+            text: body.text,
             score,
         });
     }
-    Ok(hits)
+    Ok(passages)
+}
+
+/// The query's words as a `to_tsquery` disjunction (`refund | damaged | goods`), or `None`
+/// when it has none. Only letters and digits pass, so nothing in it is tsquery syntax.
+fn any_words(query: &str) -> Option<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        let word = word.to_lowercase();
+        if !words.contains(&word) && words.len() < 64 {
+            words.push(word);
+        }
+    }
+    (!words.is_empty()).then(|| words.join(" | "))
+}
+
+/// Search for people: hits with snippets around the query's words.
+pub async fn search(
+    pool: &PgPool,
+    vault: Option<&Vault>,
+    keys: &KeyCache,
+    reader: Reader,
+    query: &str,
+    matching: Match,
+    scope: Scope<'_>,
+) -> Result<Vec<Hit>, DocumentError> {
+    let passages = retrieve(pool, vault, keys, reader, query, matching, scope).await?;
+    let words: Vec<String> =
+        query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
+    Ok(passages
+        .into_iter()
+        .map(|p| Hit {
+            jar: p.jar,
+            document: p.document,
+            document_name: p.document_name,
+            chunk: p.chunk,
+            heading: p.heading,
+            snippet: snippet(&p.text, &words),
+            score: p.score,
+        })
+        .collect())
 }
 
 /// About 240 bytes around the first query word in the chunk.
@@ -344,29 +419,32 @@ fn snippet(text: &str, words: &[String]) -> String {
     out
 }
 
-/// After the transit key is rotated (`msting encryption-keys rotate`): every document's data key
-/// wrapped again under the newest key version, inside Vault (the plain key never leaves it).
-/// Returns how many were rewrapped and how many were already current.
+/// After the transit key is rotated (`msting encryption-keys rotate`): every data key (of
+/// documents and of conversations) wrapped again under the newest key version, inside Vault (the
+/// plain key never leaves it). Returns how many were rewrapped and how many were already current.
 pub async fn rewrap_all(pool: &PgPool, vault: &Vault) -> Result<(usize, usize), DocumentError> {
     let key = sting_vault::policy::STINGD_TRANSIT_KEY;
     let latest = sting_vault::transit::status(vault, key).await.map_err(EnvelopeError::from)?.latest_version;
     let newest = format!("vault:v{latest}:");
-    let rows: Vec<(Uuid, String)> = sqlx::query_as("SELECT id, wrapped_key FROM documents").fetch_all(pool).await?;
     let (mut rewrapped, mut current) = (0, 0);
-    for (id, wrapped) in rows {
-        if wrapped.starts_with(&newest) {
-            current += 1;
-            continue;
+    for table in ["documents", "conversations"] {
+        let rows: Vec<(Uuid, String)> =
+            sqlx::query_as(&format!("SELECT id, wrapped_key FROM {table}")).fetch_all(pool).await?;
+        for (id, wrapped) in rows {
+            if wrapped.starts_with(&newest) {
+                current += 1;
+                continue;
+            }
+            let fresh = sting_vault::transit::rewrap(vault, key, &wrapped).await.map_err(EnvelopeError::from)?;
+            // Only if nobody changed it meanwhile (a delete, another rewrap).
+            sqlx::query(&format!("UPDATE {table} SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3"))
+                .bind(&fresh)
+                .bind(id)
+                .bind(&wrapped)
+                .execute(pool)
+                .await?;
+            rewrapped += 1;
         }
-        let fresh = sting_vault::transit::rewrap(vault, key, &wrapped).await.map_err(EnvelopeError::from)?;
-        // Only if nobody changed it meanwhile (a delete, another rewrap).
-        sqlx::query("UPDATE documents SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3")
-            .bind(&fresh)
-            .bind(id)
-            .bind(&wrapped)
-            .execute(pool)
-            .await?;
-        rewrapped += 1;
     }
     Ok((rewrapped, current))
 }

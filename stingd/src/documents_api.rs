@@ -241,16 +241,27 @@ pub async fn search(
                     .ok_or_else(|| ApiError::bad_request("invalid_limit", "`limit` is a number from 1 to 50"))?,
                 None => 10,
             };
+            let matching = match query.get("match").map(String::as_str) {
+                None | Some("all") => documents::Match::All,
+                Some("any") => documents::Match::Any,
+                Some(_) => {
+                    return Err(ApiError::bad_request(
+                        "invalid_match",
+                        "`match` is `all` (every word, web-search syntax) or `any` (any word, for questions)",
+                    ));
+                }
+            };
             let vault = state.vault.as_ref().map(|s| s.vault());
+            let jars = jar.map(|j| vec![j]);
+            let scope = documents::Scope { jars: jars.as_deref(), limit, min_score: state.documents.min_score };
             let hits = documents::search(
                 &state.identity()?.pool,
                 vault.as_ref(),
                 &state.documents.keys,
                 reader,
                 q,
-                jar,
-                limit,
-                state.documents.min_score,
+                matching,
+                scope,
             )
             .await?;
             Ok(Json(json!({ "results": hits })).into_response())

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod bee;
 pub mod db;
 pub mod documents;
 pub mod documents_api;

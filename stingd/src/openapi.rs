@@ -129,6 +129,25 @@ fn describe(method: &Method, path: &str) -> Option<Doc> {
         ("GET", "/api/search") => {
             doc("Search the jars the caller can read: chunks, snippets and scores above the floor", None, OK)
         }
+        ("GET", "/api/conversations") => doc("Your conversations with Bee, the latest first", None, OK),
+        ("POST", "/api/conversations") => doc(
+            "Start a conversation with Bee, drawing on some jars or all you can read",
+            Some("NewConversation"),
+            &[(201, "created")],
+        ),
+        ("GET", "/api/conversations/{id}") => doc("A conversation with its messages and their sources", None, OK),
+        ("PATCH", "/api/conversations/{id}") => {
+            doc("Rename a conversation or change the jars it draws on", Some("ConversationUpdate"), OK)
+        }
+        ("DELETE", "/api/conversations/{id}") => doc("Delete a conversation with its messages", None, NO_CONTENT),
+        ("GET", "/api/conversations/{id}/export") => {
+            doc("Download a conversation (`format=json` or `markdown`)", None, OK)
+        }
+        ("POST", "/api/conversations/{id}/messages") => doc(
+            "Ask Bee: server-sent events `sources`, `delta`…, then `done` (or `error`); one JSON answer with `stream: false`",
+            Some("Question"),
+            OK,
+        ),
         ("PUT", "/api/jars/{id}/shares") => {
             doc("Replace who the Honey Jar is shared with (users, roles, everyone)", Some("JarShares"), OK)
         }
@@ -275,6 +294,18 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         if decision.method == Method::POST && decision.path.starts_with("/v1/") {
             operation = operation.response("404", error_response("no such model"));
         }
+        if decision.method == Method::POST && decision.path == "/api/conversations" {
+            operation = operation.response("404", error_response("a jar named is not one the caller can read"));
+        }
+        if decision.path.starts_with("/api/conversations/") {
+            operation = operation.response(
+                "404",
+                error_response("no such conversation of the caller's, no such jar, or (asking) no such model"),
+            );
+        }
+        if decision.path == "/api/conversations/{id}/messages" {
+            operation = operation.response("502", error_response("the model failed before answering"));
+        }
         match decision.access {
             Access::Public => {}
             Access::Authenticated | Access::Role(_) => {
@@ -350,6 +381,9 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         .schema_from::<crate::admin::RoleChange>()
         .schema_from::<crate::admin::Invitation>()
         .schema_from::<crate::tokens_api::NewToken>()
+        .schema_from::<crate::bee::api::NewConversation>()
+        .schema_from::<crate::bee::api::ConversationUpdate>()
+        .schema_from::<crate::bee::api::Question>()
         .schema_from::<crate::jars_api::NewJar>()
         .schema_from::<crate::jars_api::JarUpdate>()
         .schema_from::<crate::jars_api::JarShares>()

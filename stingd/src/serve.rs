@@ -447,6 +447,7 @@ async fn build_state(
             pii_enabled: config.pii.enabled,
             keys: crate::envelope::KeyCache::new(Duration::from_secs(600), 4096),
         }),
+        bee: Arc::new(crate::bee::BeeRules::from_config(config)),
     })
 }
 

@@ -57,6 +57,13 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/jars/{id}/documents/{doc}", Access::Role(Role::User)),
     ("POST", "/api/jars/{id}/documents/{doc}/approve", Access::Role(Role::Moderator)),
     ("GET", "/api/search", Access::Role(Role::Viewer)),
+    ("GET", "/api/conversations", Access::Role(Role::Viewer)),
+    ("POST", "/api/conversations", Access::Role(Role::Viewer)),
+    ("GET", "/api/conversations/{id}", Access::Role(Role::Viewer)),
+    ("PATCH", "/api/conversations/{id}", Access::Role(Role::Viewer)),
+    ("DELETE", "/api/conversations/{id}", Access::Role(Role::Viewer)),
+    ("GET", "/api/conversations/{id}/export", Access::Role(Role::Viewer)),
+    ("POST", "/api/conversations/{id}/messages", Access::Role(Role::Viewer)),
 ];
 
 #[derive(Clone, Copy, Debug)]

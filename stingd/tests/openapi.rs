@@ -5,13 +5,11 @@
 
 mod common;
 
-use std::time::Duration;
-
+use common::jars_world;
 use common::site::Site;
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
-use stingd::identity::sessions::{self, Aal};
-use stingd::identity::users::{self, Role};
+use stingd::identity::users::Role;
 
 #[tokio::test]
 async fn the_document_needs_credentials_and_lists_every_route() {
@@ -36,17 +34,26 @@ async fn the_document_needs_credentials_and_lists_every_route() {
 #[tokio::test]
 async fn schemathesis_finds_no_server_error_and_no_undeclared_answer() {
     let schemathesis = require_path(Component::Schemathesis);
-    let site = Site::start("").await;
-    let admin = users::create(&site.pool, "admin@example.org", Role::Admin).await.unwrap();
-    let session = sessions::create(&site.pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
-    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
-    let doc = site.get("/api/openapi.json", &cookie).await.text().await.unwrap();
+    // With Vault and the database, as installed: documents and conversations are stored sealed.
+    let world = jars_world::world().await;
+    let (stingd, _) = jars_world::stingd_custom(&world, "flag", &[common::model("bee", "")], "").await;
+    let cookie = jars_world::signed_in(&world, "admin@example.org", Role::Admin).await;
+    let doc = stingd
+        .http
+        .get(format!("{}/api/openapi.json", stingd.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let schema = dir.path().join("openapi.json");
     std::fs::write(&schema, doc).unwrap();
 
-    let base = site.stingd.base.clone();
-    let origin = site.origin.clone();
+    let base = stingd.base.clone();
+    let origin = jars_world::origin(&stingd);
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(schemathesis)
             .arg("run")

@@ -6,75 +6,18 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::response::Response;
+use common::remote::{llama_server, recording_proxy};
 use common::{Stingd, model};
 use serde_json::{Value, json};
+use sting_e2e::Component;
 use sting_e2e::env::require_path;
-use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
-
-async fn llama_server() -> (ChildGuard, String) {
-    let port = free_port();
-    let mut command = std::process::Command::new(require_path(Component::LlamaServer));
-    command
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-m"])
-        .arg(require_path(Component::TestModel))
-        .args(["-c", "1024", "-np", "1", "-t", "1", "--no-webui", "--alias", "far-model"]);
-    let mut server = ChildGuard::spawn("remote llama-server", command);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_for_http(&reqwest::Client::new(), &format!("{base}/health"), &mut server, Duration::from_secs(60), |s| {
-        s.is_success()
-    })
-    .await;
-    (server, base)
-}
-
-#[derive(Clone)]
-struct Recorder {
-    upstream: String,
-    bodies: Arc<Mutex<Vec<String>>>,
-}
-
-/// A proxy that keeps every request body it forwards (what "left the machine").
-async fn recording_proxy(upstream: String) -> (String, Arc<Mutex<Vec<String>>>) {
-    let bodies = Arc::new(Mutex::new(Vec::new()));
-    let state = Recorder { upstream, bodies: bodies.clone() };
-    let app = axum::Router::new().fallback(forward).with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (address, bodies)
-}
-
-async fn forward(State(recorder): State<Recorder>, request: axum::extract::Request) -> Response {
-    let path = request.uri().path().to_string();
-    let body: Bytes = axum::body::to_bytes(request.into_body(), 1 << 20).await.unwrap();
-    recorder.bodies.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
-    let upstream = reqwest::Client::new()
-        .post(format!("{}{path}", recorder.upstream))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = upstream.status().as_u16();
-    let content_type = upstream.headers().get("content-type").cloned();
-    let mut response = Response::new(Body::from_stream(upstream.bytes_stream()));
-    *response.status_mut() = axum::http::StatusCode::from_u16(status).unwrap();
-    if let Some(ct) = content_type {
-        response.headers_mut().insert("content-type", ct.to_str().unwrap().parse().unwrap());
-    }
-    response
-}
 
 #[tokio::test]
 async fn personal_data_leaves_as_placeholders_and_comes_back_in_the_answer() {
     let (_llama, base) = llama_server().await;
-    let (proxy, sent) = recording_proxy(base).await;
+    let (proxy, sent) = recording_proxy(base, None).await;
     let far = format!(
         "    - name: far\n      allow_remote: true\n      remote:\n        base_url: {proxy}\n        model: far-model\n"
     );

@@ -31,6 +31,7 @@ pub struct Config {
     pub auth: Auth,
     pub llm: Llm,
     pub honey_jars: HoneyJars,
+    pub bee: Bee,
     pub pii: Pii,
     pub backup: Backup,
     pub tls: Tls,
@@ -51,6 +52,7 @@ impl Default for Config {
             auth: Auth::default(),
             llm: Llm::default(),
             honey_jars: HoneyJars::default(),
+            bee: Bee::default(),
             pii: Pii::default(),
             backup: Backup::default(),
             tls: Tls::default(),
@@ -661,6 +663,37 @@ impl Default for HoneyJars {
     }
 }
 
+/// Bee, the assistant that answers from Honey Jars.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Bee {
+    /// Who Bee is and how it answers: the start of every prompt.
+    pub persona: String,
+    /// The model Bee asks; null means `llm.default_model`.
+    pub model: Option<String>,
+    /// Passages from Honey Jars given to the model with each question, at most.
+    #[schemars(range(min = 0, max = 20))]
+    pub sources: u32,
+    /// Tokens kept free in the model's window for the answer.
+    #[schemars(range(min = 16))]
+    pub answer_tokens: u32,
+}
+
+impl Default for Bee {
+    fn default() -> Self {
+        Self {
+            persona:
+                "You are Bee, the assistant of this organisation's STING. Answer from the sources when they help, \
+                      and cite them by their number in brackets, as [1]. When the sources do not hold the answer, say \
+                      so plainly instead of guessing."
+                    .into(),
+            model: None,
+            sources: 5,
+            answer_tokens: 512,
+        }
+    }
+}
+
 /// Detection of personal data in uploads and conversations.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -668,6 +701,9 @@ pub struct Pii {
     pub enabled: bool,
     /// `flag` (mark for review), `redact` (replace before storing or sending), `block`.
     pub mode: PiiMode,
+    /// In chat with a local model: `off`, or `flag` (the message is marked with the kinds found).
+    /// Requests to a remote model are always redacted, whatever this says.
+    pub chat: ChatPiiMode,
     /// Kinds detected: `email`, `phone`, `credit-card`, `iban`, `ssn`, `ip-address`, `person`.
     pub entities: Vec<PiiEntity>,
     /// Findings below this confidence (0 to 1) are ignored.
@@ -680,6 +716,7 @@ impl Default for Pii {
         Self {
             enabled: true,
             mode: PiiMode::Flag,
+            chat: ChatPiiMode::Flag,
             entities: vec![
                 PiiEntity::Email,
                 PiiEntity::Phone,
@@ -699,6 +736,13 @@ pub enum PiiMode {
     Flag,
     Redact,
     Block,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChatPiiMode {
+    Off,
+    Flag,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]

@@ -28,6 +28,7 @@ pub use callers::{ApiKeys, Caller};
 pub use error::{ApiError, respond};
 pub use limits::RateLimiter;
 pub use metrics::Metrics;
+pub use proxy::chat_for;
 pub use zones::{Network, PeerAddr, RejectionLog, Zone, ZoneKey};
 
 use crate::access::{Access, Principal, Routes};
@@ -68,6 +69,8 @@ pub struct AppState {
     pub vault: Option<crate::vault::Session>,
     /// Rules for uploads and search.
     pub documents: Arc<DocumentRules>,
+    /// Bee's persona, sources and model windows.
+    pub bee: Arc<crate::bee::BeeRules>,
     /// Set when `auth.provider` is `kratos`: sessions are Kratos's, sign-in happens there.
     pub kratos: Option<Arc<crate::identity::kratos::Kratos>>,
 }
@@ -220,6 +223,13 @@ pub fn routes() -> Routes {
             post(crate::documents_api::approve),
         )
         .add(Method::GET, "/api/search", Access::Role(Role::Viewer), get(crate::documents_api::search))
+        .add(Method::GET, "/api/conversations", Access::Role(Role::Viewer), get(crate::bee::api::list))
+        .add(Method::POST, "/api/conversations", Access::Role(Role::Viewer), post(crate::bee::api::create))
+        .add(Method::GET, "/api/conversations/{id}", Access::Role(Role::Viewer), get(crate::bee::api::get))
+        .add(Method::PATCH, "/api/conversations/{id}", Access::Role(Role::Viewer), patch(crate::bee::api::update))
+        .add(Method::DELETE, "/api/conversations/{id}", Access::Role(Role::Viewer), delete(crate::bee::api::delete))
+        .add(Method::GET, "/api/conversations/{id}/export", Access::Role(Role::Viewer), get(crate::bee::api::export))
+        .add(Method::POST, "/api/conversations/{id}/messages", Access::Role(Role::Viewer), post(crate::bee::api::ask))
 }
 
 /// The OpenAPI document of exactly the routes this build serves.
@@ -248,7 +258,9 @@ pub fn router(state: AppState) -> Router {
             let zones = zones.clone();
             async move {
                 let path = request.uri().path();
-                let is_ai = ai_paths.contains(&path);
+                // Asking Bee runs a model as much as the model routes do.
+                let is_ai = ai_paths.contains(&path)
+                    || (path.starts_with("/api/conversations/") && path.ends_with("/messages"));
                 if let Some(principal) = request.extensions().get::<Principal>() {
                     let key = zones::ZoneKey::caller(&principal.caller);
                     let checked = zones

@@ -96,6 +96,13 @@ pub async fn embeddings(state: State<AppState>, caller: Extension<Caller>, body:
     forward(state, caller, Route::Embeddings, body).await
 }
 
+/// A chat completion for stingd's own use (Bee): the same path as a client's request (model
+/// routing and queueing, redaction for remote models and restoring their answer, metrics, the
+/// audit of what left the machine), answered as the gateway answers a client.
+pub async fn chat_for(state: &AppState, caller: &Caller, body: Bytes) -> Result<Response, ApiError> {
+    try_forward(state, caller, Route::Chat, body, Instant::now()).await
+}
+
 async fn forward(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod jars_world;
 pub mod kratos;
+pub mod remote;
 pub mod site;
 
 use std::path::PathBuf;
