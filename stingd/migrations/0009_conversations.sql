@@ -40,6 +40,11 @@ ALTER TABLE documents ADD COLUMN error text;
 ALTER TABLE documents ADD COLUMN progress real NOT NULL DEFAULT 1;
 -- What the document was judged to be at upload (held documents stay held through re-indexing).
 ALTER TABLE documents ADD COLUMN approved boolean NOT NULL DEFAULT true;
+UPDATE documents SET approved = (status <> 'held');
+-- Whether search uses its chunks: set when indexing finishes, so a document being re-indexed
+-- stays searchable with its previous index until the new one replaces it.
+ALTER TABLE documents ADD COLUMN searchable boolean NOT NULL DEFAULT false;
+UPDATE documents SET searchable = (status = 'ready');
 -- The stored content is the redacted text rather than the file (the `redact` upload policy).
 ALTER TABLE documents ADD COLUMN redacted boolean NOT NULL DEFAULT false;
 ALTER TABLE documents ADD COLUMN indexed_at timestamptz;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::envelope::{EnvelopeError, KeyCache, Sealer};
 use crate::ingest::chunk::{Sizes, chunk};
-use crate::ingest::extract::{ExtractError, Limits, extract};
+use crate::ingest::extract::{ExtractError, Input, Limits, extract};
 use crate::ingest::sniff::{DocType, SniffError, sniff};
 use crate::jars::{self, JarError, Permission, Reader};
 
@@ -71,8 +71,18 @@ struct ChunkBody {
     text: String,
 }
 
+/// Where ingestion reads a document from: the upload still on disk, or what is stored (sealed)
+/// when re-indexing or resuming after a restart.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    Upload(&'a Path),
+    Stored,
+}
+
+/// Takes an upload in: checks the caller may write to the jar, their quota and the type, and
+/// stores the file sealed under a new data key as `queued`. Nothing is searchable yet.
 #[allow(clippy::too_many_arguments)]
-pub async fn store(
+pub async fn receive(
     pool: &PgPool,
     vault: Option<&Vault>,
     reader: Reader,
@@ -80,68 +90,100 @@ pub async fn store(
     name: &str,
     upload: &Path,
     size: u64,
-    policy: &Policy<'_>,
-) -> Result<Stored, DocumentError> {
+    quota: u64,
+) -> Result<(Uuid, DocType), DocumentError> {
     jars::require(pool, reader, jar, Permission::Write).await?;
     let used: i64 = sqlx::query_scalar("SELECT coalesce(sum(size), 0)::bigint FROM documents WHERE uploaded_by = $1")
         .bind(reader.user)
         .fetch_one(pool)
         .await?;
     let needed = used as u64 + size;
-    if needed > policy.quota {
-        return Err(DocumentError::Quota { needed, quota: policy.quota });
+    if needed > quota {
+        return Err(DocumentError::Quota { needed, quota });
     }
     let vault = vault.ok_or(DocumentError::NoVault)?;
-    let mut head = vec![0u8; 4096];
-    let read = {
-        use std::io::Read;
-        let mut file = std::fs::File::open(upload).map_err(|e| ExtractError::Failed(e.to_string()))?;
-        file.read(&mut head).map_err(|e| ExtractError::Failed(e.to_string()))?
-    };
-    let doc_type = sniff(&head[..read], name)?;
-    let program = std::env::current_exe().map_err(|e| ExtractError::Failed(e.to_string()))?;
-    let text = extract(&program, upload, doc_type, Limits::default()).await?.text;
-
-    let findings = if policy.enabled { policy.scanner.scan(&text) } else { Vec::new() };
-    let mut pii = std::collections::BTreeMap::new();
-    for f in &findings {
-        *pii.entry(f.kind.name().to_string()).or_insert(0) += 1;
-    }
-    let (text, content, status, redacted) = match (policy.mode, findings.is_empty()) {
-        (_, true) => (text, std::fs::read(upload).map_err(|e| ExtractError::Failed(e.to_string()))?, "ready", false),
-        (sting_config::PiiMode::Block, false) => {
-            return Err(DocumentError::Blocked(pii.keys().cloned().collect::<Vec<_>>().join(", ")));
-        }
-        (sting_config::PiiMode::Redact, false) => {
-            let clean = sting_pii::redact(&text, &findings, &mut sting_pii::Placeholders::default());
-            let bytes = clean.clone().into_bytes();
-            (clean, bytes, "ready", true)
-        }
-        (sting_config::PiiMode::Flag, false) => {
-            (text, std::fs::read(upload).map_err(|e| ExtractError::Failed(e.to_string()))?, "held", false)
-        }
-    };
-
+    let content = zeroize::Zeroizing::new(std::fs::read(upload).map_err(|e| ExtractError::Failed(e.to_string()))?);
+    let doc_type = sniff(&content[..content.len().min(4096)], name)?;
     let id = Uuid::new_v4();
     let (sealer, wrapped) = Sealer::create(vault).await?;
-    let sealed_content = sealer.seal(&content, id.as_bytes());
-    let chunks = chunk(&text, Sizes::default());
-    let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO documents (id, jar_id, name, doc_type, size, status, wrapped_key, content, uploaded_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO documents (id, jar_id, name, doc_type, size, status, progress, approved, searchable, wrapped_key, content, uploaded_by)
+         VALUES ($1, $2, $3, $4, $5, 'queued', 0, false, false, $6, $7, $8)",
     )
     .bind(id)
     .bind(jar)
     .bind(name)
     .bind(doc_type.name())
     .bind(size as i64)
-    .bind(status)
     .bind(&wrapped)
-    .bind(&sealed_content)
+    .bind(sealer.seal(&content, id.as_bytes()))
     .bind(reader.user)
-    .execute(&mut *tx)
+    .execute(pool)
     .await?;
+    Ok((id, doc_type))
+}
+
+type StoredRow = (Uuid, String, String, i64, String, Vec<u8>, bool, bool);
+
+/// Reads, checks and indexes a received document: text extracted in the confined child, the
+/// PII policy applied (block refuses, redact keeps only the redacted text, flag holds it for a
+/// moderator unless one approved it already), chunks sealed and indexed. The old chunks are
+/// replaced in the same transaction, so search sees either the old index or the new one.
+/// Progress is written as chunks go in.
+pub async fn ingest(
+    pool: &PgPool,
+    vault: Option<&Vault>,
+    id: Uuid,
+    source: Source<'_>,
+    policy: &Policy<'_>,
+) -> Result<Stored, DocumentError> {
+    let vault = vault.ok_or(DocumentError::NoVault)?;
+    let row: Option<StoredRow> = sqlx::query_as(
+        "UPDATE documents SET status = 'indexing', progress = 0, error = NULL WHERE id = $1
+         RETURNING jar_id, name, doc_type, size, wrapped_key, content, redacted, approved",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let (jar, name, doc_type, size, wrapped, sealed_content, was_redacted, approved) =
+        row.ok_or(DocumentError::NotFound)?;
+    let doc_type = DocType::from_name(&doc_type).ok_or(DocumentError::NotFound)?;
+    let sealer = Sealer::open_key(vault, &wrapped).await?;
+    let text = if was_redacted {
+        // What is stored is already the redacted text.
+        String::from_utf8_lossy(&sealer.open(&sealed_content, id.as_bytes())?).into_owned()
+    } else {
+        let program = std::env::current_exe().map_err(|e| ExtractError::Failed(e.to_string()))?;
+        let input = match source {
+            Source::Upload(path) => Input::File(path),
+            Source::Stored => Input::Bytes(sealer.open(&sealed_content, id.as_bytes())?.to_vec()),
+        };
+        extract(&program, input, doc_type, Limits::default()).await?.text
+    };
+
+    let findings = if policy.enabled { policy.scanner.scan(&text) } else { Vec::new() };
+    let mut pii = std::collections::BTreeMap::new();
+    for f in &findings {
+        *pii.entry(f.kind.name().to_string()).or_insert(0) += 1;
+    }
+    let (text, new_content, status, redacted) = match (policy.mode, findings.is_empty()) {
+        (_, true) => (text, None, "ready", was_redacted),
+        (sting_config::PiiMode::Block, false) => {
+            return Err(DocumentError::Blocked(pii.keys().cloned().collect::<Vec<_>>().join(", ")));
+        }
+        (sting_config::PiiMode::Redact, false) => {
+            let clean = sting_pii::redact(&text, &findings, &mut sting_pii::Placeholders::default());
+            let sealed = sealer.seal(clean.as_bytes(), id.as_bytes());
+            (clean, Some(sealed), "ready", true)
+        }
+        (sting_config::PiiMode::Flag, false) => (text, None, if approved { "ready" } else { "held" }, was_redacted),
+    };
+
+    let chunks = chunk(&text, Sizes::default());
+    let step = (chunks.len() / 20).max(1);
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM chunks WHERE document_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM document_pii WHERE document_id = $1").bind(id).execute(&mut *tx).await?;
     for f in &findings {
         sqlx::query(
             "INSERT INTO document_pii (document_id, kind, start_offset, end_offset, score, rule) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -157,7 +199,7 @@ pub async fn store(
     }
     for (seq, c) in chunks.iter().enumerate() {
         let body = ChunkBody { heading: c.heading.clone(), text: text[c.start..c.end].to_string() };
-        let plain = serde_json::to_vec(&body).expect("a chunk serialises");
+        let plain = zeroize::Zeroizing::new(serde_json::to_vec(&body).expect("a chunk serialises"));
         let sealed = sealer.seal(&plain, format!("{id}:{seq}").as_bytes());
         // The words go to the index; the text itself is stored only sealed.
         sqlx::query(
@@ -174,9 +216,80 @@ pub async fn store(
         .bind(&body.text)
         .execute(&mut *tx)
         .await?;
+        if seq % step == step - 1 {
+            // Outside the transaction, so it is seen while the work goes on.
+            sqlx::query("UPDATE documents SET progress = $2 WHERE id = $1")
+                .bind(id)
+                .bind((seq + 1) as f32 / chunks.len() as f32)
+                .execute(pool)
+                .await?;
+        }
     }
+    sqlx::query(
+        "UPDATE documents SET status = $2, searchable = $3, content = coalesce($4, content), redacted = $5,
+                approved = approved OR $6, progress = 1, error = NULL, indexed_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(status == "ready")
+    .bind(new_content)
+    .bind(redacted)
+    .bind(findings.is_empty())
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(Stored { id, name: name.to_string(), doc_type, size, status, chunks: chunks.len(), pii, redacted })
+    Ok(Stored { id, name, doc_type, size: size as u64, status, chunks: chunks.len(), pii, redacted })
+}
+
+/// A received document that could not be ingested, when nobody is waiting for the answer: it
+/// stays listed as `failed` with the reason. A document the policy blocks keeps nothing (its
+/// content and index go); any other failure leaves the previous index searchable.
+pub async fn fail(pool: &PgPool, id: Uuid, error: &DocumentError) -> Result<(), sqlx::Error> {
+    let blocked = matches!(error, DocumentError::Blocked(_));
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE documents SET status = 'failed', error = $2, progress = 0,
+                searchable = searchable AND NOT $3,
+                content = CASE WHEN $3 THEN ''::bytea ELSE content END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error.to_string())
+    .bind(blocked)
+    .execute(&mut *tx)
+    .await?;
+    if blocked {
+        sqlx::query("DELETE FROM chunks WHERE document_id = $1").bind(id).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// A received document whose uploader is told it failed: it goes entirely (nothing half kept).
+pub async fn discard(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM documents WHERE id = $1").bind(id).execute(pool).await.map(|_| ())
+}
+
+/// Puts every document of a jar that still has its content back through ingestion (needs
+/// write on the jar). Returns their ids, queued.
+pub async fn queue_reindex(pool: &PgPool, reader: Reader, jar: Uuid) -> Result<Vec<Uuid>, DocumentError> {
+    jars::require(pool, reader, jar, Permission::Write).await?;
+    Ok(sqlx::query_scalar(
+        "UPDATE documents SET status = 'queued', progress = 0, error = NULL
+         WHERE jar_id = $1 AND octet_length(content) > 0 RETURNING id",
+    )
+    .bind(jar)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Documents left queued or half indexed (stingd stopped meanwhile), oldest first.
+pub async fn unfinished(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM documents WHERE status IN ('queued', 'indexing') AND octet_length(content) > 0 ORDER BY created_at",
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// A document's listing entry.
@@ -187,14 +300,22 @@ pub struct Listed {
     #[serde(rename = "type")]
     pub doc_type: String,
     pub size: i64,
+    /// `queued`, `indexing`, `ready`, `held` (personal data: a moderator decides) or `failed`.
     pub status: String,
+    /// How far indexing is (0 to 1).
+    pub progress: f32,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When it was last indexed (seconds since the epoch).
+    pub indexed_at: Option<i64>,
     pub created_at: i64,
 }
 
 pub async fn list(pool: &PgPool, reader: Reader, jar: Uuid) -> Result<Vec<Listed>, DocumentError> {
     jars::get(pool, reader, jar).await?;
     Ok(sqlx::query_as(
-        "SELECT id, name, doc_type, size, status, extract(epoch FROM created_at)::bigint AS created_at
+        "SELECT id, name, doc_type, size, status, progress, error,
+                extract(epoch FROM indexed_at)::bigint AS indexed_at, extract(epoch FROM created_at)::bigint AS created_at
          FROM documents WHERE jar_id = $1 ORDER BY created_at, id",
     )
     .bind(jar)
@@ -215,11 +336,14 @@ pub async fn delete(pool: &PgPool, reader: Reader, jar: Uuid, id: Uuid) -> Resul
 
 /// A held document becomes searchable (a moderator's decision).
 pub async fn approve(pool: &PgPool, jar: Uuid, id: Uuid) -> Result<(), DocumentError> {
-    let done = sqlx::query("UPDATE documents SET status = 'ready' WHERE id = $1 AND jar_id = $2 AND status = 'held'")
-        .bind(id)
-        .bind(jar)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE documents SET status = 'ready', approved = true, searchable = true
+         WHERE id = $1 AND jar_id = $2 AND status = 'held'",
+    )
+    .bind(id)
+    .bind(jar)
+    .execute(pool)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(DocumentError::NotFound);
     }
@@ -315,7 +439,7 @@ pub async fn retrieve(
                 ts_rank_cd(c.tsv, q.query, 32)::real AS score
          FROM chunks c
          JOIN jar_permissions($1, $2, $3) p ON p.jar_id = c.jar_id
-         JOIN documents d ON d.id = c.document_id AND d.status = 'ready'
+         JOIN documents d ON d.id = c.document_id AND d.searchable
          CROSS JOIN {tsquery} AS q(query)
          WHERE c.tsv @@ q.query AND ($5::uuid[] IS NULL OR c.jar_id = ANY($5))
          ORDER BY score DESC, c.id

@@ -15,9 +15,10 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::access::Principal;
-use crate::documents::{self, DocumentError, Policy};
+use crate::documents::{self, DocumentError, Source};
 use crate::gateway::{ApiError, AppState, respond};
 use crate::identity::audit;
+use crate::indexer::{self, TempUpload};
 use crate::ingest::extract::ExtractError;
 use crate::jars_api::reader;
 
@@ -55,15 +56,6 @@ impl From<DocumentError> for ApiError {
     }
 }
 
-/// Removes the upload's temporary file whatever happens.
-struct TempFile(std::path::PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 pub async fn upload(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
@@ -83,7 +75,12 @@ pub async fn upload(
             // Streamed to a private folder, counted as it comes.
             std::fs::create_dir_all(&state.documents.upload_dir)
                 .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "storage_failed", e.to_string()))?;
-            let temp = TempFile(state.documents.upload_dir.join(format!("{}.part", Uuid::new_v4())));
+            let wait = match query.get("wait").map(String::as_str) {
+                None | Some("true") => true,
+                Some("false") => false,
+                Some(_) => return Err(ApiError::bad_request("invalid_wait", "`wait` is `true` (default) or `false`")),
+            };
+            let temp = TempUpload(state.documents.upload_dir.join(format!("{}.part", Uuid::new_v4())));
             let mut file = tokio::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -110,19 +107,64 @@ pub async fn upload(
             }
             file.sync_all().await.ok();
             drop(file);
-            let policy = Policy {
-                scanner: &state.documents.scanner,
-                mode: state.documents.pii_mode,
-                enabled: state.documents.pii_enabled,
-                quota: state.documents.user_quota,
-            };
             let vault = state.vault.as_ref().map(|s| s.vault());
-            let stored =
-                documents::store(&identity.pool, vault.as_ref(), reader, jar, name, &temp.0, size, &policy).await?;
-            let detail = json!({ "jar": jar, "name": stored.name, "size": size, "status": stored.status, "pii": stored.pii, "redacted": stored.redacted });
-            audit::record(&identity.pool, Some(reader.user), "document.upload", Some(&stored.id.to_string()), detail)
+            let pool = &identity.pool;
+            let rules = &state.documents;
+            let (id, doc_type) =
+                documents::receive(pool, vault.as_ref(), reader, jar, name, &temp.0, size, rules.user_quota).await?;
+            if !wait {
+                audit::record(
+                    pool,
+                    Some(reader.user),
+                    "document.upload",
+                    Some(&id.to_string()),
+                    json!({ "jar": jar, "name": name, "size": size, "status": "queued" }),
+                )
                 .await?;
+                indexer::spawn_queue(pool.clone(), state.vault.clone(), rules.clone(), vec![id], Some(temp));
+                let queued = json!({ "id": id, "name": name, "type": doc_type, "size": size, "status": "queued" });
+                return Ok((StatusCode::ACCEPTED, Json(queued)).into_response());
+            }
+            let stored = match indexer::ingest(pool, vault.as_ref(), rules, id, Source::Upload(&temp.0)).await {
+                Ok(stored) => stored,
+                Err(error) => {
+                    // The uploader hears why; nothing of it is kept.
+                    documents::discard(pool, id).await.map_err(DocumentError::from)?;
+                    return Err(error.into());
+                }
+            };
+            let detail = json!({ "jar": jar, "name": stored.name, "size": size, "status": stored.status, "pii": stored.pii, "redacted": stored.redacted });
+            audit::record(pool, Some(reader.user), "document.upload", Some(&stored.id.to_string()), detail).await?;
             Ok((StatusCode::CREATED, Json(json!(stored))).into_response())
+        }
+        .await,
+    )
+}
+
+pub async fn reindex(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    Path(jar): Path<Uuid>,
+) -> Response {
+    respond(
+        async {
+            let reader = reader(&principal)?;
+            let pool = &state.identity()?.pool;
+            if state.vault.is_none() {
+                return Err(DocumentError::NoVault.into());
+            }
+            let ids = documents::queue_reindex(pool, reader, jar).await?;
+            audit::record(
+                pool,
+                Some(reader.user),
+                "jar.reindex",
+                Some(&jar.to_string()),
+                json!({ "documents": ids.len() }),
+            )
+            .await?;
+            let queued = ids.len();
+            indexer::spawn_queue(pool.clone(), state.vault.clone(), state.documents.clone(), ids, None);
+            Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
         }
         .await,
     )

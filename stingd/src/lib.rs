@@ -12,6 +12,7 @@ pub mod front;
 pub mod gateway;
 pub mod gpu;
 pub mod identity;
+pub mod indexer;
 pub mod ingest;
 pub mod jars;
 pub mod jars_api;

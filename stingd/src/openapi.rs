@@ -114,9 +114,17 @@ fn describe(method: &Method, path: &str) -> Option<Doc> {
         ("POST", "/api/jars/{id}/documents") => doc(
             "Upload a document (the request body itself, named by `?name=`): text, Markdown, HTML, PDF or DOCX",
             None,
-            &[(201, "stored: `ready`, or `held` for a moderator when it holds personal data")],
+            &[
+                (201, "stored: `ready`, or `held` for a moderator when it holds personal data"),
+                (202, "with `?wait=false`: queued; follow its status in the jar's document list"),
+            ],
         ),
-        ("GET", "/api/jars/{id}/documents") => doc("The jar's documents", None, OK),
+        ("GET", "/api/jars/{id}/documents") => {
+            doc("The jar's documents with their indexing status, progress and errors", None, OK)
+        }
+        ("POST", "/api/jars/{id}/reindex") => {
+            doc("Index every document of the jar again, in the background", None, &[(202, "queued")])
+        }
         ("GET", "/api/jars/{id}/documents/{doc}/content") => {
             doc("A document as stored (the upload, or its redacted text)", None, OK)
         }
@@ -232,6 +240,12 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         if decision.path == "/api/jars/{id}/documents" && decision.method == Method::POST {
             operation = operation
                 .parameter(query("name", true, "the document's name, with its extension", Type::String))
+                .parameter(query(
+                    "wait",
+                    false,
+                    "`true` (default): answer once indexed; `false`: answer at once and index in the background",
+                    Type::String,
+                ))
                 .request_body(Some(
                     RequestBodyBuilder::new()
                         .required(Some(Required::True))
@@ -252,7 +266,18 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
                 ))
                 .parameter(query("jar", false, "only this jar", Type::String))
                 .parameter(query("limit", false, "at most this many results (1 to 50; 10 by default)", Type::Integer))
-                .response("400", error_response("no query, or a bad jar or limit"));
+                .parameter(query(
+                    "match",
+                    false,
+                    "`all` (default: every word) or `any` (any word, ranked by how many: for questions)",
+                    Type::String,
+                ))
+                .response("400", error_response("no query, or a bad jar, limit or match"));
+        }
+        if decision.path == "/api/conversations/{id}/export" {
+            operation = operation
+                .parameter(query("format", false, "`json` (default) or `markdown`", Type::String))
+                .response("400", error_response("an unknown format"));
         }
         if !path_params.is_empty() {
             operation = operation.response("400", error_response("the id is not a UUID")).response(

@@ -419,7 +419,7 @@ async fn build_state(
         }
     }
     let supervisor = Supervisor::start(supervisor_config, upstream.clone()).context("cannot start the supervisor")?;
-    Ok(AppState {
+    let state = AppState {
         supervisor,
         upstream,
         api_keys: parts.api_keys.clone(),
@@ -446,9 +446,15 @@ async fn build_state(
             pii_mode: config.pii.mode,
             pii_enabled: config.pii.enabled,
             keys: crate::envelope::KeyCache::new(Duration::from_secs(600), 4096),
+            // Reading a document is CPU work; leave the rest of the machine to the models.
+            ingest_slots: tokio::sync::Semaphore::new(2),
         }),
         bee: Arc::new(crate::bee::BeeRules::from_config(config)),
-    })
+    };
+    if let Some(identity) = &state.identity {
+        tokio::spawn(crate::indexer::resume(identity.pool.clone(), state.vault.clone(), state.documents.clone()));
+    }
+    Ok(state)
 }
 
 /// The config's PII entity names, as the scanner's kinds.

@@ -57,6 +57,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/jars/{id}/documents/{doc}", Access::Role(Role::User)),
     ("POST", "/api/jars/{id}/documents/{doc}/approve", Access::Role(Role::Moderator)),
     ("GET", "/api/search", Access::Role(Role::Viewer)),
+    ("POST", "/api/jars/{id}/reindex", Access::Role(Role::User)),
     ("GET", "/api/conversations", Access::Role(Role::Viewer)),
     ("POST", "/api/conversations", Access::Role(Role::Viewer)),
     ("GET", "/api/conversations/{id}", Access::Role(Role::Viewer)),

@@ -6,7 +6,7 @@
 mod common;
 
 use common::jars_world::*;
-use serde_json::json;
+use serde_json::{Value, json};
 use sting_vault::seal;
 use stingd::identity::users::Role;
 
@@ -188,4 +188,114 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_readable() {
         .unwrap();
     assert_eq!(content.status(), 200);
     assert_eq!(content.text().await.unwrap(), GUIDE);
+}
+
+async fn documents_of(stingd: &common::Stingd, cookie: &str, jar: &str) -> Vec<Value> {
+    let (status, body) = send(stingd, reqwest::Method::GET, &format!("/api/jars/{jar}/documents"), cookie, None).await;
+    assert_eq!(status, 200, "{body}");
+    body["documents"].as_array().unwrap().clone()
+}
+
+/// The jar's documents once none is queued or indexing any more.
+async fn settled(stingd: &common::Stingd, cookie: &str, jar: &str) -> Vec<Value> {
+    for _ in 0..300 {
+        let documents = documents_of(stingd, cookie, jar).await;
+        if documents.iter().all(|d| d["status"] != "queued" && d["status"] != "indexing") {
+            return documents;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("ingestion did not finish: {:?}", documents_of(stingd, cookie, jar).await);
+}
+
+fn by_name<'a>(documents: &'a [Value], name: &str) -> &'a Value {
+    documents.iter().find(|d| d["name"] == name).unwrap_or_else(|| panic!("no {name} in {documents:?}"))
+}
+
+#[tokio::test]
+async fn background_ingestion_reports_progress_and_errors_and_a_jar_reindexes_on_demand() {
+    let world = world().await;
+    let stingd = stingd(&world, "flag").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let jar = new_jar(&stingd, &ann, "Background").await;
+
+    let path = |name: &str| format!("/api/jars/{jar}/documents?name={name}&wait=false");
+    let (status, queued) = send(&stingd, reqwest::Method::POST, &path("guide.md"), &ann, Some(GUIDE.into())).await;
+    assert_eq!((status, queued["status"].as_str()), (202, Some("queued")), "{queued}");
+    // A PDF by its first bytes that no PDF reader can read: accepted, then failed with the reason.
+    let broken = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ntruncated".to_vec();
+    let (status, _) = send(&stingd, reqwest::Method::POST, &path("broken.pdf"), &ann, Some(broken)).await;
+    assert_eq!(status, 202);
+    let letter = b"# Letter\n\nWrite to nectar.keeper@example.org about the queens.\n".to_vec();
+    let (status, _) = send(&stingd, reqwest::Method::POST, &path("letter.md"), &ann, Some(letter)).await;
+    assert_eq!(status, 202);
+
+    let documents = settled(&stingd, &ann, &jar).await;
+    let guide = by_name(&documents, "guide.md");
+    assert_eq!((guide["status"].as_str(), guide["progress"].as_f64()), (Some("ready"), Some(1.0)), "{guide}");
+    assert!(guide["indexed_at"].is_number() && guide["error"].is_null(), "{guide}");
+    let failed = by_name(&documents, "broken.pdf");
+    assert_eq!(failed["status"], "failed");
+    assert!(failed["error"].as_str().unwrap().contains("PDF"), "the reason is given: {failed}");
+    assert_eq!(by_name(&documents, "letter.md")["status"], "held", "personal data under flag");
+    assert_eq!(search(&stingd, &ann, "propolis").await.len(), 1);
+    assert!(search(&stingd, &ann, "queens").await.is_empty(), "held is not searchable");
+    let leftovers = std::fs::read_dir(world.files.path().join("uploads")).unwrap().count();
+    assert_eq!(leftovers, 0, "no temporary upload is left behind");
+
+    // Re-index: everything goes through again; the held letter stays held, the guide searchable.
+    let first_indexed = guide["indexed_at"].as_i64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, body) = send(&stingd, reqwest::Method::POST, &format!("/api/jars/{jar}/reindex"), &ann, None).await;
+    assert_eq!((status, body["queued"].as_u64()), (202, Some(3)), "{body}");
+    let documents = settled(&stingd, &ann, &jar).await;
+    let guide = by_name(&documents, "guide.md");
+    assert_eq!(guide["status"], "ready");
+    assert!(guide["indexed_at"].as_i64().unwrap() > first_indexed, "indexed again: {guide}");
+    assert_eq!(by_name(&documents, "letter.md")["status"], "held");
+    assert_eq!(by_name(&documents, "broken.pdf")["status"], "failed");
+    assert_eq!(search(&stingd, &ann, "propolis").await.len(), 1, "one index, not two");
+    let bob = signed_in(&world, "bob@example.org", Role::User).await;
+    let (status, _) = send(&stingd, reqwest::Method::POST, &format!("/api/jars/{jar}/reindex"), &bob, None).await;
+    assert_eq!(status, 404, "only those who may write to the jar");
+
+    // A stingd that stopped mid-way takes the work up again when it starts.
+    sqlx::query("UPDATE documents SET status = 'queued', progress = 0 WHERE name = 'guide.md'")
+        .execute(&world.pool)
+        .await
+        .unwrap();
+    drop(stingd);
+    let stingd = self::stingd(&world, "flag").await;
+    let documents = settled(&stingd, &ann, &jar).await;
+    assert_eq!(by_name(&documents, "guide.md")["status"], "ready");
+}
+
+#[tokio::test]
+async fn the_block_policy_in_the_background_keeps_nothing_of_the_document() {
+    let world = world().await;
+    let blocking = stingd(&world, "block").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let jar = new_jar(&blocking, &ann, "Orders").await;
+    let letter = b"# Order\n\nWrite to keeper@example.org for the swarm.\n".to_vec();
+    let path = format!("/api/jars/{jar}/documents?name=order.md&wait=false");
+    assert_eq!(send(&blocking, reqwest::Method::POST, &path, &ann, Some(letter)).await.0, 202);
+    let documents = settled(&blocking, &ann, &jar).await;
+    assert_eq!(documents[0]["status"], "failed");
+    assert!(documents[0]["error"].as_str().unwrap().contains("personal data"), "{:?}", documents[0]);
+    let (content, chunks): (i32, i64) = sqlx::query_as(
+        "SELECT octet_length(content), (SELECT count(*) FROM chunks) FROM documents WHERE name = 'order.md'",
+    )
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!((content, chunks), (0, 0), "nothing of a blocked document is kept");
+    let (status, body) = send(
+        &blocking,
+        reqwest::Method::POST,
+        &format!("/api/jars/{jar}/documents?name=x.md&wait=maybe"),
+        &ann,
+        Some(b"x".to_vec()),
+    )
+    .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_wait")));
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use stingd::ingest::extract::{ExtractError, Limits, extract};
+use stingd::ingest::extract::{ExtractError, Input, Limits, extract};
 use stingd::ingest::sniff::{DocType, sniff};
 
 fn stingd() -> PathBuf {
@@ -61,22 +61,32 @@ fn docx(path: &Path, pieces: impl Iterator<Item = Vec<u8>>) {
 async fn each_kind_gives_its_text() {
     let dir = tempfile::tempdir().unwrap();
     let limits = Limits::default();
-    let text =
-        extract(&stingd(), &file(dir.path(), "a.txt", "Grüße aus dem Bienenstock".as_bytes()), DocType::Text, limits)
-            .await
-            .unwrap();
+    let text = extract(
+        &stingd(),
+        Input::File(&file(dir.path(), "a.txt", "Grüße aus dem Bienenstock".as_bytes())),
+        DocType::Text,
+        limits,
+    )
+    .await
+    .unwrap();
     assert_eq!(text.text, "Grüße aus dem Bienenstock");
 
     let html = b"<!doctype html><html><body><h1>Hive report</h1><p>Queens &amp; drones.</p><script>evil()</script></body></html>";
     let path = file(dir.path(), "page.html", html);
     assert_eq!(sniff(html, "page.html").unwrap(), DocType::Html);
-    let text = extract(&stingd(), &path, DocType::Html, limits).await.unwrap().text;
+    let text = extract(&stingd(), Input::File(&path), DocType::Html, limits).await.unwrap().text;
     assert!(text.contains("Hive report") && text.contains("Queens & drones."), "{text}");
 
     let bytes = pdf("Hello from the hive");
     assert_eq!(sniff(&bytes, "report.pdf").unwrap(), DocType::Pdf);
-    let text = extract(&stingd(), &file(dir.path(), "report.pdf", &bytes), DocType::Pdf, limits).await.unwrap().text;
+    let text = extract(&stingd(), Input::File(&file(dir.path(), "report.pdf", &bytes)), DocType::Pdf, limits)
+        .await
+        .unwrap()
+        .text;
     assert!(text.contains("Hello from the hive"), "{text:?}");
+    // The same from memory (re-indexing a stored document), with nothing written to disk.
+    let from_memory = extract(&stingd(), Input::Bytes(bytes.clone()), DocType::Pdf, limits).await.unwrap().text;
+    assert_eq!(from_memory, text);
 
     let path = dir.path().join("letter.docx");
     let xml = r#"<?xml version="1.0"?><w:document xmlns:w="w"><w:body>
@@ -84,7 +94,7 @@ async fn each_kind_gives_its_text() {
         <w:p><w:r><w:t>Honey &amp; wax</w:t></w:r><w:r><w:t xml:space="preserve"> were sold.</w:t></w:r></w:p>
         </w:body></w:document>"#;
     docx(&path, std::iter::once(xml.as_bytes().to_vec()));
-    let text = extract(&stingd(), &path, DocType::Docx, limits).await.unwrap().text;
+    let text = extract(&stingd(), Input::File(&path), DocType::Docx, limits).await.unwrap().text;
     assert!(text.contains("# Minutes") && text.contains("Honey & wax were sold."), "{text:?}");
 }
 
@@ -93,12 +103,12 @@ async fn hostile_and_empty_files_fail_clearly_and_cost_only_the_child() {
     let dir = tempfile::tempdir().unwrap();
     let limits = Limits::default();
     let broken = file(dir.path(), "broken.pdf", b"%PDF-1.4\nthis is not really a PDF at all\n");
-    let error = extract(&stingd(), &broken, DocType::Pdf, limits).await.unwrap_err();
+    let error = extract(&stingd(), Input::File(&broken), DocType::Pdf, limits).await.unwrap_err();
     assert!(matches!(error, ExtractError::Malformed(_)), "{error:?}");
     assert!(error.to_string().contains("not a readable PDF"), "{error}");
 
     let blank = file(dir.path(), "blank.txt", b"   \n\n  ");
-    assert!(matches!(extract(&stingd(), &blank, DocType::Text, limits).await, Err(ExtractError::NoText)));
+    assert!(matches!(extract(&stingd(), Input::File(&blank), DocType::Text, limits).await, Err(ExtractError::NoText)));
 
     // A DOCX of about 1 MB that unpacks to 600 MB.
     let bomb = dir.path().join("bomb.docx");
@@ -106,13 +116,13 @@ async fn hostile_and_empty_files_fail_clearly_and_cost_only_the_child() {
     docx(&bomb, std::iter::once(head).chain((0..600).map(|_| vec![b'a'; 1 << 20])));
     assert!(std::fs::metadata(&bomb).unwrap().len() < 4 << 20);
     let small = Limits { memory: 256 << 20, cpu: Duration::from_secs(30), wall: Duration::from_secs(60) };
-    let error = extract(&stingd(), &bomb, DocType::Docx, small).await.unwrap_err();
+    let error = extract(&stingd(), Input::File(&bomb), DocType::Docx, small).await.unwrap_err();
     assert!(matches!(error, ExtractError::OutOfMemory(256)), "{error:?}");
 
     // The same file with memory to spare but little time: killed at the wall-clock limit.
     let hurried = Limits { memory: 8 << 30, cpu: Duration::from_secs(30), wall: Duration::from_millis(150) };
     let started = std::time::Instant::now();
-    let error = extract(&stingd(), &bomb, DocType::Docx, hurried).await.unwrap_err();
+    let error = extract(&stingd(), Input::File(&bomb), DocType::Docx, hurried).await.unwrap_err();
     assert!(matches!(error, ExtractError::TooSlow(_)), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(5), "the child is killed, not waited for");
 }

@@ -108,6 +108,19 @@ pub struct DocumentRules {
     pub pii_enabled: bool,
     /// Opened data keys, in memory for a while.
     pub keys: crate::envelope::KeyCache,
+    /// Documents being read and indexed at once, at most.
+    pub ingest_slots: tokio::sync::Semaphore,
+}
+
+impl DocumentRules {
+    pub fn policy(&self) -> crate::documents::Policy<'_> {
+        crate::documents::Policy {
+            scanner: &self.scanner,
+            mode: self.pii_mode,
+            enabled: self.pii_enabled,
+            quota: self.user_quota,
+        }
+    }
 }
 
 /// What the gateway needs of identity: the database and the session rules.
@@ -204,6 +217,7 @@ pub fn routes() -> Routes {
             post(crate::documents_api::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .add(Method::GET, "/api/jars/{id}/documents", Access::Role(Role::Viewer), get(crate::documents_api::list))
+        .add(Method::POST, "/api/jars/{id}/reindex", Access::Role(Role::User), post(crate::documents_api::reindex))
         .add(
             Method::GET,
             "/api/jars/{id}/documents/{doc}/content",

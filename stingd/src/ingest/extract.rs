@@ -62,20 +62,47 @@ pub enum ExtractError {
     Failed(String),
 }
 
-/// Runs the child on `file`. `program` is stingd's own binary.
-pub async fn extract(program: &Path, file: &Path, kind: DocType, limits: Limits) -> Result<Extracted, ExtractError> {
-    let input = std::fs::File::open(file).map_err(|e| ExtractError::Failed(format!("cannot open the upload: {e}")))?;
-    let child = tokio::process::Command::new(program)
+/// What the child reads: an upload on disk, or a stored document opened in memory (so that
+/// re-indexing never writes plaintext to disk).
+pub enum Input<'a> {
+    File(&'a Path),
+    Bytes(Vec<u8>),
+}
+
+/// Runs the child on `input`. `program` is stingd's own binary.
+pub async fn extract(
+    program: &Path,
+    input: Input<'_>,
+    kind: DocType,
+    limits: Limits,
+) -> Result<Extracted, ExtractError> {
+    let (stdin, bytes) = match input {
+        Input::File(file) => {
+            let file =
+                std::fs::File::open(file).map_err(|e| ExtractError::Failed(format!("cannot open the upload: {e}")))?;
+            (Stdio::from(file), None)
+        }
+        Input::Bytes(bytes) => (Stdio::piped(), Some(zeroize::Zeroizing::new(bytes))),
+    };
+    let mut child = tokio::process::Command::new(program)
         .arg(SUBCOMMAND)
         .args(["--type", kind.name()])
         .args(["--memory", &limits.memory.to_string(), "--cpu", &limits.cpu.as_secs().max(1).to_string()])
         .env_clear()
-        .stdin(Stdio::from(input))
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| ExtractError::Failed(format!("cannot start the document reader: {e}")))?;
+    if let (Some(bytes), Some(mut pipe)) = (bytes, child.stdin.take()) {
+        // Fed beside the reading of its answer, so neither side waits on a full pipe. A child
+        // that stops reading (it died, or refused) ends the feeding with an error to ignore.
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = pipe.write_all(&bytes).await;
+        });
+    }
     let output = match tokio::time::timeout(limits.wall, child.wait_with_output()).await {
         Ok(output) => output.map_err(|e| ExtractError::Failed(e.to_string()))?,
         // Dropping the future drops the child, which kills it.
