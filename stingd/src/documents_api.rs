@@ -283,29 +283,32 @@ pub async fn search(
                     .ok_or_else(|| ApiError::bad_request("invalid_limit", "`limit` is a number from 1 to 50"))?,
                 None => 10,
             };
+            // `auto`: every word first; a question whose words are not all in one passage then
+            // gets the passages with most of them, rather than nothing.
             let matching = match query.get("match").map(String::as_str) {
-                None | Some("all") => documents::Match::All,
-                Some("any") => documents::Match::Any,
+                None | Some("auto") => None,
+                Some("all") => Some(documents::Match::All),
+                Some("any") => Some(documents::Match::Any),
                 Some(_) => {
                     return Err(ApiError::bad_request(
                         "invalid_match",
-                        "`match` is `all` (every word, web-search syntax) or `any` (any word, for questions)",
+                        "`match` is `auto` (default), `all` (every word, web-search syntax) or `any` (any word, for questions)",
                     ));
                 }
             };
             let vault = state.vault.as_ref().map(|s| s.vault());
             let jars = jar.map(|j| vec![j]);
             let scope = documents::Scope { jars: jars.as_deref(), limit, min_score: state.documents.min_score };
-            let hits = documents::search(
-                &state.identity()?.pool,
-                vault.as_ref(),
-                &state.documents.keys,
-                reader,
-                q,
-                matching,
-                scope,
-            )
-            .await?;
+            let pool = &state.identity()?.pool;
+            let keys = &state.documents.keys;
+            let search = |matching| documents::search(pool, vault.as_ref(), keys, reader, q, matching, scope);
+            let hits = match matching {
+                Some(matching) => search(matching).await?,
+                None => match search(documents::Match::All).await? {
+                    hits if hits.is_empty() => search(documents::Match::Any).await?,
+                    hits => hits,
+                },
+            };
             Ok(Json(json!({ "results": hits })).into_response())
         }
         .await,

@@ -269,7 +269,7 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
                 .parameter(query(
                     "match",
                     false,
-                    "`all` (default: every word) or `any` (any word, ranked by how many: for questions)",
+                    "`auto` (default: every word, else any), `all` (every word) or `any` (any word, ranked by how many)",
                     Type::String,
                 ))
                 .response("400", error_response("no query, or a bad jar, limit or match"));

@@ -7,6 +7,7 @@ pub mod docker;
 pub mod env;
 pub mod postgres;
 pub mod process;
+pub mod site;
 pub mod smtp;
 
 pub use env::{Component, require};

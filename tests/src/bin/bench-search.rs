@@ -12,14 +12,9 @@
 //! Zipf-distributed from a vocabulary of `--vocabulary` words, as in natural text; with
 //! `--vocabulary 43` every chunk holds nearly every word, the worst case for ranking.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use sting_e2e::bao::{ReadyVault, test_plan};
-use sting_e2e::env::require_path;
-use sting_e2e::postgres::PostgresInstance;
-use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
-use sting_vault::{Secret, approle, kv};
+use sting_e2e::site::BenchSite;
 
 const WORDS: &[&str] = &[
     "hive",
@@ -99,69 +94,12 @@ async fn run() -> anyhow::Result<()> {
         cumulative.push(total);
     }
 
-    // Vault: initialised, the stack set up, stingd's login issued.
-    let ready = ReadyVault::start(&test_plan()).await;
-    let (bao, root) = (&ready.bao, &ready.root);
-    let pg = PostgresInstance::start();
-    let login = [("username".to_string(), Secret::new("postgres")), ("password".to_string(), Secret::new("trusted"))];
-    kv::put(root, "sting", "database/stingd", &login.into_iter().collect(), None).await?;
-    let dir = tempfile::tempdir()?;
-    let auth = dir.path().join("auth");
-    std::fs::create_dir_all(&auth)?;
-    std::fs::write(auth.join("role-id"), &ready.role_ids["stingd"])?;
-    let wrapped = approle::issue_wrapped_secret_id(root, "stingd", Duration::from_secs(600)).await?;
-    std::fs::write(auth.join("secret-id"), wrapped.expose())?;
-
-    let config = format!(
-        "version: 1\nauth:\n  rate_limits:\n    api: 10000000/s\n    ai: 10000000/s\n    auth: 10000000/s\n    per_user:\n      api: 10000000/s\n      ai: 10000000/s\n      auth: 10000000/s\n\
-         database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: postgres\n  password: vault-ref:database/stingd#password\n\
-         honey_jars:\n  user_quota: 10g\n  min_score: 0.01\npii:\n  enabled: false\nllm:\n  llama_server: {}\n  models: []\n",
-        pg.port,
-        require_path(Component::LlamaServer).display()
-    );
-    std::fs::write(dir.path().join("config.yml"), config)?;
-    let port = free_port();
-    let mut command = Command::new(&stingd_bin);
-    command
-        .args(["serve", "--config"])
-        .arg(dir.path().join("config.yml"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("STING_API_KEY", "bench-key-0123456789abcdef")
-        .env("STING_VAULT_ADDR", bao.address())
-        .env("STING_VAULT_AUTH_DIR", &auth)
-        .env("STING_VAULT_TOKEN_FILE", dir.path().join("token"))
-        .env("STING_DATA_DIR", dir.path())
-        .env("RUST_LOG", "warn");
-    let mut stingd = ChildGuard::spawn("stingd", command);
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().tcp_nodelay(true).build()?;
-    wait_for_http(&http, &format!("{base}/health/ready"), &mut stingd, Duration::from_secs(60), |s| s.is_success())
-        .await;
-
-    // A signed-in user, straight in the database stingd migrated, and a jar.
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&pg.url()).await?;
-    let user: String =
-        sqlx::query_scalar("INSERT INTO users (email, role) VALUES ('bench@example.org', 'user') RETURNING id::text")
-            .fetch_one(&pool)
-            .await?;
-    let session = "sess_benchmark-search-0123456789abcdefghijklmn";
-    sqlx::query("INSERT INTO sessions (id_hash, user_id, aal, expires_at) VALUES (sha256($1::bytea), $2::uuid, 2, now() + interval '1 hour')")
-        .bind(session.as_bytes())
-        .bind(&user)
-        .execute(&pool)
-        .await?;
-    let cookie = format!("sting_session={session}");
-    let origin = format!("https://localhost:{port}");
-    let jar: serde_json::Value = http
-        .post(format!("{base}/api/jars"))
-        .header("cookie", &cookie)
-        .header("origin", &origin)
-        .json(&serde_json::json!({"name": "Bench"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let jar = jar["id"].as_str().unwrap().to_string();
+    let site = BenchSite::start(
+        std::path::Path::new(&stingd_bin),
+        "honey_jars:\n  user_quota: 10g\n  min_score: 0.01\npii:\n  enabled: false\n",
+    )
+    .await?;
+    let jar = site.new_jar("Bench").await?;
 
     // Documents of about 50 chunks each, from a fixed seed.
     let mut state: u64 = 0x5eed_0042;
@@ -185,10 +123,8 @@ async fn run() -> anyhow::Result<()> {
             }
         }
         bytes += text.len();
-        let stored: serde_json::Value = http
-            .post(format!("{base}/api/jars/{jar}/documents?name=notebook-{d}.md"))
-            .header("cookie", &cookie)
-            .header("origin", &origin)
+        let stored: serde_json::Value = site
+            .post(&format!("/api/jars/{jar}/documents?name=notebook-{d}.md"))
             .body(text)
             .send()
             .await?
@@ -209,13 +145,8 @@ async fn run() -> anyhow::Result<()> {
         let n = 1 + (next() % 3) as usize;
         let q: Vec<&str> = (0..n).map(|_| zipf(&mut next, &vocabulary, &cumulative)).collect();
         let t = Instant::now();
-        let answer: serde_json::Value = http
-            .get(format!("{base}/api/search?q={}&limit=10", q.join("+")))
-            .header("cookie", &cookie)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let answer: serde_json::Value =
+            site.get(&format!("/api/search?q={}&limit=10", q.join("+"))).send().await?.json().await?;
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
         results += answer["results"].as_array().map_or(0, Vec::len);
     }
@@ -229,7 +160,6 @@ async fn run() -> anyhow::Result<()> {
         at(0.99),
         results as f64 / queries as f64,
     );
-    drop(stingd);
     Ok(())
 }
 
