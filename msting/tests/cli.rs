@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(&sting_e2e::env::manifest_dir()).parent().unwrap().to_path_buf()
 }
 
 fn default_config() -> PathBuf {

@@ -48,3 +48,7 @@ UPDATE documents SET searchable = (status = 'ready');
 -- The stored content is the redacted text rather than the file (the `redact` upload policy).
 ALTER TABLE documents ADD COLUMN redacted boolean NOT NULL DEFAULT false;
 ALTER TABLE documents ADD COLUMN indexed_at timestamptz;
+
+-- Embeddings of chunks (search by meaning), sealed with the document's key like the text: an
+-- embedding says much of what its passage says.
+ALTER TABLE chunks ADD COLUMN embedding bytea;

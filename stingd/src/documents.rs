@@ -35,6 +35,8 @@ pub enum DocumentError {
     Quota { needed: u64, quota: u64 },
     #[error("no such document")]
     NotFound,
+    #[error(transparent)]
+    Embedding(#[from] crate::embed::EmbedError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -43,6 +45,7 @@ pub enum DocumentError {
 #[derive(Debug, Serialize)]
 pub struct Stored {
     pub id: Uuid,
+    pub jar: Uuid,
     pub name: String,
     #[serde(rename = "type")]
     pub doc_type: DocType,
@@ -62,6 +65,8 @@ pub struct Policy<'a> {
     pub mode: sting_config::PiiMode,
     pub enabled: bool,
     pub quota: u64,
+    /// Embeds every chunk when set.
+    pub embedder: Option<&'a std::sync::Arc<crate::embed::Embedder>>,
 }
 
 /// The sealed form of a chunk: its heading path and text.
@@ -93,19 +98,26 @@ pub async fn receive(
     quota: u64,
 ) -> Result<(Uuid, DocType), DocumentError> {
     jars::require(pool, reader, jar, Permission::Write).await?;
-    let used: i64 = sqlx::query_scalar("SELECT coalesce(sum(size), 0)::bigint FROM documents WHERE uploaded_by = $1")
-        .bind(reader.user)
-        .fetch_one(pool)
-        .await?;
-    let needed = used as u64 + size;
-    if needed > quota {
-        return Err(DocumentError::Quota { needed, quota });
-    }
     let vault = vault.ok_or(DocumentError::NoVault)?;
     let content = zeroize::Zeroizing::new(std::fs::read(upload).map_err(|e| ExtractError::Failed(e.to_string()))?);
     let doc_type = sniff(&content[..content.len().min(4096)], name)?;
     let id = Uuid::new_v4();
     let (sealer, wrapped) = Sealer::create(vault).await?;
+    let mut tx = pool.begin().await?;
+    // One upload of a user's at a time between the quota check and the insert, so uploads sent
+    // together cannot each fit alone and overshoot together.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 7))")
+        .bind(reader.user)
+        .execute(&mut *tx)
+        .await?;
+    let used: i64 = sqlx::query_scalar("SELECT coalesce(sum(size), 0)::bigint FROM documents WHERE uploaded_by = $1")
+        .bind(reader.user)
+        .fetch_one(&mut *tx)
+        .await?;
+    let needed = used as u64 + size;
+    if needed > quota {
+        return Err(DocumentError::Quota { needed, quota });
+    }
     sqlx::query(
         "INSERT INTO documents (id, jar_id, name, doc_type, size, status, progress, approved, searchable, wrapped_key, content, uploaded_by)
          VALUES ($1, $2, $3, $4, $5, 'queued', 0, false, false, $6, $7, $8)",
@@ -118,8 +130,9 @@ pub async fn receive(
     .bind(&wrapped)
     .bind(sealer.seal(&content, id.as_bytes()))
     .bind(reader.user)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok((id, doc_type))
 }
 
@@ -180,6 +193,30 @@ pub async fn ingest(
     };
 
     let chunks = chunk(&text, Sizes::default());
+    // Embedding is most of the work when it is on: it gets most of the progress.
+    let embedding_share = if policy.embedder.is_some() { 0.8 } else { 0.0 };
+    let mut vectors: Vec<Vec<u8>> = Vec::new();
+    if let Some(embedder) = policy.embedder {
+        let texts: Vec<String> = chunks.iter().map(|c| format!("{}\n{}", c.heading, &text[c.start..c.end])).collect();
+        for (done, batch) in texts.chunks(16).enumerate() {
+            let (embedder, batch) = (embedder.clone(), batch.to_vec());
+            let embedded = tokio::task::spawn_blocking(move || {
+                embedder.embed(&batch.iter().map(String::as_str).collect::<Vec<_>>())
+            })
+            .await
+            .map_err(|e| crate::embed::EmbedError::Run(e.to_string()))??;
+            for vector in embedded {
+                let seq = vectors.len() as i32;
+                vectors.push(sealer.seal(&crate::embed::to_bytes(&vector), &crate::vectors::context(id, seq)));
+            }
+            let fraction = ((done + 1) * 16).min(texts.len()) as f32 / texts.len() as f32;
+            sqlx::query("UPDATE documents SET progress = $2 WHERE id = $1")
+                .bind(id)
+                .bind(embedding_share * fraction)
+                .execute(pool)
+                .await?;
+        }
+    }
     let step = (chunks.len() / 20).max(1);
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM chunks WHERE document_id = $1").bind(id).execute(&mut *tx).await?;
@@ -203,8 +240,8 @@ pub async fn ingest(
         let sealed = sealer.seal(&plain, format!("{id}:{seq}").as_bytes());
         // The words go to the index; the text itself is stored only sealed.
         sqlx::query(
-            "INSERT INTO chunks (document_id, jar_id, seq, start_offset, end_offset, sealed, tsv)
-             VALUES ($1, $2, $3, $4, $5, $6, setweight(to_tsvector('english', $7), 'A') || to_tsvector('english', $8))",
+            "INSERT INTO chunks (document_id, jar_id, seq, start_offset, end_offset, sealed, tsv, embedding)
+             VALUES ($1, $2, $3, $4, $5, $6, setweight(to_tsvector('english', $7), 'A') || to_tsvector('english', $8), $9)",
         )
         .bind(id)
         .bind(jar)
@@ -214,13 +251,14 @@ pub async fn ingest(
         .bind(&sealed)
         .bind(&body.heading)
         .bind(&body.text)
+        .bind(vectors.get(seq))
         .execute(&mut *tx)
         .await?;
         if seq % step == step - 1 {
             // Outside the transaction, so it is seen while the work goes on.
             sqlx::query("UPDATE documents SET progress = $2 WHERE id = $1")
                 .bind(id)
-                .bind((seq + 1) as f32 / chunks.len() as f32)
+                .bind(embedding_share + (1.0 - embedding_share) * (seq + 1) as f32 / chunks.len() as f32)
                 .execute(pool)
                 .await?;
         }
@@ -239,7 +277,7 @@ pub async fn ingest(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Stored { id, name, doc_type, size: size as u64, status, chunks: chunks.len(), pii, redacted })
+    Ok(Stored { id, jar, name, doc_type, size: size as u64, status, chunks: chunks.len(), pii, redacted })
 }
 
 /// A received document that could not be ingested, when nobody is waiting for the answer: it
@@ -381,6 +419,11 @@ pub struct Hit {
     pub heading: String,
     pub snippet: String,
     pub score: f32,
+    /// With embeddings: the full-text rank and the similarity by meaning, where each found it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_score: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f32>,
 }
 
 /// A retrieved chunk: where it is, and its whole text (for Bee's prompt).
@@ -392,7 +435,10 @@ pub struct Passage {
     pub chunk: i32,
     pub heading: String,
     pub text: String,
+    /// The full-text rank, or with embeddings the fused rank (1: first by words and by meaning).
     pub score: f32,
+    pub text_score: Option<f32>,
+    pub similarity: Option<f32>,
 }
 
 /// How the words of a query combine.
@@ -414,71 +460,166 @@ pub struct Scope<'a> {
     pub min_score: f32,
 }
 
-type HitRow = (Uuid, Uuid, String, i32, Vec<u8>, String, f32);
+/// Where search looks: the database, Vault for the keys, and (with embeddings configured) the
+/// model and the vectors for search by meaning.
+pub struct Index<'a> {
+    pub pool: &'a PgPool,
+    pub vault: Option<&'a Vault>,
+    pub keys: &'a KeyCache,
+    pub semantic: Option<Semantic<'a>>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Semantic<'a> {
+    pub embedder: &'a std::sync::Arc<crate::embed::Embedder>,
+    pub vectors: &'a crate::vectors::VectorIndex,
+    /// Passages less similar than this are not returned on meaning alone.
+    pub min_similarity: f32,
+}
+
+type HitRow = (i64, Uuid, Uuid, String, i32, Vec<u8>, String);
+
+/// A candidate before it is opened: its chunk, fused score, and each ranking's own score.
+struct Ranked {
+    chunk: i64,
+    score: f32,
+    text_score: Option<f32>,
+    similarity: Option<f32>,
+}
 
 /// The best chunks for `query` among the jars `reader` can read (within `scope`), no lower than
-/// the floor, opened.
+/// the floor, opened. With embeddings, the full-text ranking and the ranking by meaning are
+/// fused (reciprocal rank fusion); a passage passes the floor by its words (`min_score`) or by
+/// its meaning (`min_similarity`).
 pub async fn retrieve(
-    pool: &PgPool,
-    vault: Option<&Vault>,
-    keys: &KeyCache,
+    index: &Index<'_>,
     reader: Reader,
     query: &str,
     matching: Match,
     scope: Scope<'_>,
 ) -> Result<Vec<Passage>, DocumentError> {
-    let (tsquery, text) = match matching {
-        Match::All => ("websearch_to_tsquery('english', $4)", query.to_string()),
-        Match::Any => match any_words(query) {
-            Some(words) => ("to_tsquery('english', $4)", words),
-            None => return Ok(Vec::new()),
-        },
+    let pool = index.pool;
+    // Fusion needs deeper lists than the answer: what one ranking puts tenth the other may put first.
+    let depth = if index.semantic.is_some() { (scope.limit * 4).max(40) } else { scope.limit };
+    let by_words = match words_query(matching, query) {
+        Some((tsquery, text)) => {
+            let sql = format!(
+                "SELECT c.id, ts_rank_cd(c.tsv, q.query, 32)::real AS score
+                 FROM chunks c
+                 JOIN jar_permissions($1, $2, $3) p ON p.jar_id = c.jar_id
+                 JOIN documents d ON d.id = c.document_id AND d.searchable
+                 CROSS JOIN {tsquery} AS q(query)
+                 WHERE c.tsv @@ q.query AND ($5::uuid[] IS NULL OR c.jar_id = ANY($5))
+                 ORDER BY score DESC, c.id
+                 LIMIT $6"
+            );
+            let rows: Vec<(i64, f32)> = sqlx::query_as(&sql)
+                .bind(reader.user)
+                .bind(reader.role.as_str())
+                .bind(reader.elevated)
+                .bind(&text)
+                .bind(scope.jars)
+                .bind(depth)
+                .fetch_all(pool)
+                .await?;
+            rows.into_iter().filter(|r| r.1 >= scope.min_score).collect()
+        }
+        None => Vec::new(),
     };
-    let sql = format!(
-        "SELECT c.jar_id, c.document_id, d.name, c.seq, c.sealed, d.wrapped_key,
-                ts_rank_cd(c.tsv, q.query, 32)::real AS score
-         FROM chunks c
-         JOIN jar_permissions($1, $2, $3) p ON p.jar_id = c.jar_id
-         JOIN documents d ON d.id = c.document_id AND d.searchable
-         CROSS JOIN {tsquery} AS q(query)
-         WHERE c.tsv @@ q.query AND ($5::uuid[] IS NULL OR c.jar_id = ANY($5))
-         ORDER BY score DESC, c.id
-         LIMIT $6"
-    );
-    let rows: Vec<HitRow> = sqlx::query_as(&sql)
-        .bind(reader.user)
-        .bind(reader.role.as_str())
-        .bind(reader.elevated)
-        .bind(&text)
-        .bind(scope.jars)
-        .bind(scope.limit)
-        .fetch_all(pool)
-        .await?;
-    let rows: Vec<HitRow> = rows.into_iter().filter(|r| r.6 >= scope.min_score).collect();
-    if rows.is_empty() {
+    let vault = index.vault.ok_or(DocumentError::NoVault)?;
+    let by_meaning: Vec<(i64, f32)> = match &index.semantic {
+        Some(semantic) => {
+            let embedder = semantic.embedder.clone();
+            let text = query.to_string();
+            let vector = tokio::task::spawn_blocking(move || embedder.embed(&[&text]))
+                .await
+                .map_err(|e| crate::embed::EmbedError::Run(e.to_string()))??
+                .pop()
+                .unwrap_or_default();
+            let jars: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT p.jar_id FROM jar_permissions($1, $2, $3) p WHERE $4::uuid[] IS NULL OR p.jar_id = ANY($4)",
+            )
+            .bind(reader.user)
+            .bind(reader.role.as_str())
+            .bind(reader.elevated)
+            .bind(scope.jars)
+            .fetch_all(pool)
+            .await?;
+            let nearest = semantic.vectors.nearest(pool, vault, index.keys, &jars, &vector, depth as usize).await?;
+            nearest.into_iter().filter(|(_, similarity)| *similarity >= semantic.min_similarity).collect()
+        }
+        None => Vec::new(),
+    };
+    let ranked: Vec<Ranked> = if index.semantic.is_some() {
+        let words: Vec<i64> = by_words.iter().map(|r| r.0).collect();
+        let meaning: Vec<i64> = by_meaning.iter().map(|r| r.0).collect();
+        crate::vectors::fuse(&[&words, &meaning])
+            .into_iter()
+            .map(|(chunk, score)| Ranked {
+                chunk,
+                score,
+                text_score: by_words.iter().find(|r| r.0 == chunk).map(|r| r.1),
+                similarity: by_meaning.iter().find(|r| r.0 == chunk).map(|r| r.1),
+            })
+            .collect()
+    } else {
+        // Words only: the score is the full-text rank, said once.
+        by_words.iter().map(|&(chunk, score)| Ranked { chunk, score, text_score: None, similarity: None }).collect()
+    };
+    let ranked: Vec<Ranked> = ranked.into_iter().take(scope.limit.max(0) as usize).collect();
+    if ranked.is_empty() {
         return Ok(Vec::new());
     }
-    let vault = vault.ok_or(DocumentError::NoVault)?;
     // Keys may be at hand in memory, but a sealed Vault means no one is to read: ask first.
     if sting_vault::seal::status(vault).await.map_err(EnvelopeError::from)?.sealed {
         return Err(EnvelopeError::from(sting_vault::VaultError::Sealed { address: vault.address().into() }).into());
     }
+    // Access is decided here again, for every passage either ranking found.
+    let ids: Vec<i64> = ranked.iter().map(|r| r.chunk).collect();
+    let rows: Vec<HitRow> = sqlx::query_as(
+        "SELECT c.id, c.jar_id, c.document_id, d.name, c.seq, c.sealed, d.wrapped_key
+         FROM chunks c
+         JOIN jar_permissions($1, $2, $3) p ON p.jar_id = c.jar_id
+         JOIN documents d ON d.id = c.document_id AND d.searchable
+         WHERE c.id = ANY($4) AND ($5::uuid[] IS NULL OR c.jar_id = ANY($5))",
+    )
+    .bind(reader.user)
+    .bind(reader.role.as_str())
+    .bind(reader.elevated)
+    .bind(&ids)
+    .bind(scope.jars)
+    .fetch_all(pool)
+    .await?;
     let mut passages = Vec::with_capacity(rows.len());
-    for (jar, document, document_name, seq, sealed, wrapped, score) in rows {
-        let sealer = keys.sealer(vault, document, &wrapped).await?;
-        let plain = sealer.open(&sealed, format!("{document}:{seq}").as_bytes())?;
+    for r in &ranked {
+        let Some((_, jar, document, document_name, seq, sealed, wrapped)) = rows.iter().find(|row| row.0 == r.chunk)
+        else {
+            continue;
+        };
+        let sealer = index.keys.sealer(vault, *document, wrapped).await?;
+        let plain = sealer.open(sealed, format!("{document}:{seq}").as_bytes())?;
         let body: ChunkBody = serde_json::from_slice(&plain).map_err(|_| EnvelopeError::Tampered)?;
         passages.push(Passage {
-            jar,
-            document,
-            document_name,
-            chunk: seq,
+            jar: *jar,
+            document: *document,
+            document_name: document_name.clone(),
+            chunk: *seq,
             heading: body.heading,
             text: body.text,
-            score,
+            score: r.score,
+            text_score: r.text_score,
+            similarity: r.similarity,
         });
     }
     Ok(passages)
+}
+
+/// The full-text query for `matching`, or none when the query has no words to look for.
+fn words_query(matching: Match, query: &str) -> Option<(&'static str, String)> {
+    match matching {
+        Match::All => Some(("websearch_to_tsquery('english', $4)", query.to_string())),
+        Match::Any => any_words(query).map(|words| ("to_tsquery('english', $4)", words)),
+    }
 }
 
 /// The query's words as a `to_tsquery` disjunction (`refund | damaged | goods`), or `None`
@@ -496,15 +637,13 @@ fn any_words(query: &str) -> Option<String> {
 
 /// Search for people: hits with snippets around the query's words.
 pub async fn search(
-    pool: &PgPool,
-    vault: Option<&Vault>,
-    keys: &KeyCache,
+    index: &Index<'_>,
     reader: Reader,
     query: &str,
     matching: Match,
     scope: Scope<'_>,
 ) -> Result<Vec<Hit>, DocumentError> {
-    let passages = retrieve(pool, vault, keys, reader, query, matching, scope).await?;
+    let passages = retrieve(index, reader, query, matching, scope).await?;
     let words: Vec<String> =
         query.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2).map(str::to_lowercase).collect();
     Ok(passages
@@ -517,6 +656,8 @@ pub async fn search(
             heading: p.heading,
             snippet: snippet(&p.text, &words),
             score: p.score,
+            text_score: p.text_score,
+            similarity: p.similarity,
         })
         .collect())
 }

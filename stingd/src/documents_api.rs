@@ -51,6 +51,9 @@ impl From<DocumentError> for ApiError {
             DocumentError::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "document_not_found", message)
             }
+            DocumentError::Embedding(_) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "embedding_failed", message)
+            }
             DocumentError::Database(e) => crate::identity::IdentityError::Database(e).into(),
         }
     }
@@ -217,6 +220,7 @@ pub async fn delete(
             let identity = state.identity()?;
             documents::delete(&identity.pool, reader, jar, id).await?;
             state.documents.keys.forget(id);
+            state.documents.vectors.forget(jar);
             audit::record(
                 &identity.pool,
                 Some(reader.user),
@@ -240,6 +244,7 @@ pub async fn approve(
         async {
             let identity = state.identity()?;
             documents::approve(&identity.pool, jar, id).await?;
+            state.documents.vectors.forget(jar);
             audit::record(
                 &identity.pool,
                 principal.user,
@@ -299,9 +304,8 @@ pub async fn search(
             let vault = state.vault.as_ref().map(|s| s.vault());
             let jars = jar.map(|j| vec![j]);
             let scope = documents::Scope { jars: jars.as_deref(), limit, min_score: state.documents.min_score };
-            let pool = &state.identity()?.pool;
-            let keys = &state.documents.keys;
-            let search = |matching| documents::search(pool, vault.as_ref(), keys, reader, q, matching, scope);
+            let index = state.documents.index(&state.identity()?.pool, vault.as_ref());
+            let search = |matching| documents::search(&index, reader, q, matching, scope);
             let hits = match matching {
                 Some(matching) => search(matching).await?,
                 None => match search(documents::Match::All).await? {

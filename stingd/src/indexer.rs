@@ -29,7 +29,11 @@ pub async fn ingest(
     source: Source<'_>,
 ) -> Result<Stored, DocumentError> {
     let _slot = rules.ingest_slots.acquire().await.expect("the ingestion semaphore is never closed");
-    documents::ingest(pool, vault, id, source, &rules.policy()).await
+    let result = documents::ingest(pool, vault, id, source, &rules.policy()).await;
+    if let Ok(stored) = &result {
+        rules.vectors.forget(stored.jar);
+    }
+    result
 }
 
 /// Ingests `ids` one after another in the background; a failure is recorded on its document.

@@ -419,6 +419,19 @@ async fn build_state(
         }
     }
     let supervisor = Supervisor::start(supervisor_config, upstream.clone()).context("cannot start the supervisor")?;
+    let embedder = match &config.honey_jars.embeddings.model {
+        Some(dir) => {
+            let dir = config.paths.models_dir.join(dir);
+            let started = std::time::Instant::now();
+            let embedder = tokio::task::spawn_blocking(move || crate::embed::Embedder::load(&dir))
+                .await
+                .context("the embedding model's loader panicked")?
+                .context("honey_jars.embeddings.model")?;
+            tracing::info!(dimensions = embedder.dimensions(), took = ?started.elapsed(), "embedding model loaded");
+            Some(Arc::new(embedder))
+        }
+        None => None,
+    };
     let state = AppState {
         supervisor,
         upstream,
@@ -448,6 +461,9 @@ async fn build_state(
             keys: crate::envelope::KeyCache::new(Duration::from_secs(600), 4096),
             // Reading a document is CPU work; leave the rest of the machine to the models.
             ingest_slots: tokio::sync::Semaphore::new(2),
+            embedder,
+            vectors: Default::default(),
+            min_similarity: config.honey_jars.embeddings.min_similarity as f32,
         }),
         bee: Arc::new(crate::bee::BeeRules::from_config(config)),
     };

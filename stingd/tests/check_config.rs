@@ -14,7 +14,7 @@ fn stingd(config: &std::path::Path) -> std::process::Output {
 
 #[test]
 fn the_default_config_is_accepted() {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/config.yml");
+    let file = std::path::Path::new(&sting_e2e::env::manifest_dir()).join("../conf/config.yml");
     let out = stingd(&file);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 model(s), default `bee`"));

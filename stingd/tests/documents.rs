@@ -299,3 +299,87 @@ async fn the_block_policy_in_the_background_keeps_nothing_of_the_document() {
     .await;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_wait")));
 }
+
+#[tokio::test]
+async fn with_embeddings_a_question_finds_its_passage_by_meaning_and_vectors_are_sealed() {
+    use sting_e2e::Component;
+    let world = world().await;
+    let model = sting_e2e::env::require_path(Component::EmbeddingModel);
+    let embeddings = format!("  embeddings:\n    model: {}\n    min_similarity: 0.3\n", model.display());
+    let (stingd, _) = stingd_configured(&world, "flag", &[common::model("bee", "")], &embeddings, "").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let bob = signed_in(&world, "bob@example.org", Role::User).await;
+    let jar = new_jar(&stingd, &ann, "Beekeeping").await;
+    let (status, stored) = upload(&stingd, &ann, &jar, "guide.md", GUIDE.as_bytes()).await;
+    assert_eq!(status, 201, "{stored}");
+
+    // Not one word in common with the passage that answers it.
+    let question = "how%20much%20food%20should%20stay%20for%20the%20insects%20during%20the%20cold%20months";
+    let hits = search(&stingd, &ann, question).await;
+    assert!(!hits.is_empty(), "found by meaning alone");
+    assert_eq!(hits[0]["heading"], "Hive care > Winter", "{hits:?}");
+    assert!(hits[0]["similarity"].as_f64().unwrap() >= 0.3 && hits[0]["text_score"].is_null(), "{hits:?}");
+    // Found by words and by meaning: fused, and first in both scores 1.
+    let both = search(&stingd, &ann, "winter%20honey").await;
+    assert_eq!(both[0]["heading"], "Hive care > Winter");
+    assert!(both[0]["text_score"].is_number() && both[0]["similarity"].is_number(), "{both:?}");
+    assert!((both[0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-6, "{both:?}");
+    assert!(search(&stingd, &ann, "rocket%20launch%20schedule%20for%20the%20satellite").await.is_empty(), "the floor");
+    assert!(search(&stingd, &bob, question).await.is_empty(), "meaning does not open a jar bob cannot read");
+
+    // Every chunk has its vector, sealed (nonce and tag around 384 floats), none in the clear.
+    let sealed: Vec<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT embedding FROM chunks").fetch_all(&world.pool).await.unwrap();
+    assert!(!sealed.is_empty());
+    for vector in &sealed {
+        assert_eq!(vector.as_ref().map(Vec::len), Some(384 * 4 + 28));
+    }
+    // A new document is found at once (the jar's vectors in memory are refreshed).
+    let (status, _) =
+        upload(&stingd, &ann, &jar, "tools.md", b"# Tools\n\nThe smoker calms the colony before an inspection.\n")
+            .await;
+    assert_eq!(status, 201);
+    let hits = search(&stingd, &ann, "device%20producing%20smoke%20for%20beekeeping").await;
+    assert!(hits.iter().any(|h| h["document_name"] == "tools.md"), "{hits:?}");
+}
+
+#[tokio::test]
+async fn the_quota_holds_for_uploads_sent_together_and_an_interrupted_upload_leaves_nothing() {
+    let world = world().await;
+    let stingd = stingd(&world, "flag").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let jar = new_jar(&stingd, &ann, "Quota").await;
+    // 60 KiB each under a 1 MiB quota: 17 fit, the rest must not, however they arrive.
+    let body = |i: usize| format!("# Notes {i}\n\n{}\n", "hive frames and honey supers ".repeat(2100)).into_bytes();
+    assert!(body(0).len() > 60_000 && body(0).len() < 64 * 1024);
+    let uploads = (0..24).map(|i| {
+        let (stingd, ann, jar) = (&stingd, &ann, &jar);
+        async move { upload(stingd, ann, jar, &format!("notes-{i}.md"), &body(i)).await }
+    });
+    let answers = futures_util::future::join_all(uploads).await;
+    let stored = answers.iter().filter(|(status, _)| *status == 201).count();
+    let refused: Vec<&Value> = answers.iter().filter(|(status, _)| *status == 413).map(|(_, b)| b).collect();
+    assert_eq!(stored + refused.len(), 24, "{answers:?}");
+    assert_eq!(stored, 1024 * 1024 / body(0).len(), "exactly what fits");
+    assert!(refused.iter().all(|b| b["error"]["code"] == "quota_exceeded"), "{refused:?}");
+    let kept: i64 = sqlx::query_scalar("SELECT sum(size)::bigint FROM documents").fetch_one(&world.pool).await.unwrap();
+    assert!(kept <= 1024 * 1024, "{kept}");
+    assert_eq!(documents_of(&stingd, &ann, &jar).await.len(), stored);
+
+    // A client that promises more than it sends, then hangs up.
+    use tokio::io::AsyncWriteExt;
+    let address = stingd.base.trim_start_matches("http://").to_string();
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/jars/{jar}/documents?name=cut.md HTTP/1.1\r\nHost: {address}\r\nCookie: {ann}\r\nOrigin: {}\r\nContent-Length: 50000\r\n\r\n# Cut\n\nhalf a",
+        origin(&stingd)
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.shutdown().await.unwrap();
+    drop(socket);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM documents").fetch_all(&world.pool).await.unwrap();
+    assert!(!names.contains(&"cut.md".to_string()), "nothing of a cut upload is kept");
+    let leftovers = std::fs::read_dir(world.files.path().join("uploads")).unwrap().count();
+    assert_eq!(leftovers, 0, "its temporary file is gone");
+}

@@ -314,7 +314,7 @@ async fn sigterm_stops_stingd_and_its_children_cleanly() {
 
 #[tokio::test]
 async fn serve_refuses_a_missing_api_key_and_a_non_loopback_address() {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../conf/examples/gateway.yml");
+    let file = std::path::Path::new(&sting_e2e::env::manifest_dir()).join("../conf/examples/gateway.yml");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stingd"))
         .args(["serve", "--config"])
         .arg(&file)

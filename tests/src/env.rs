@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub enum Component {
     LlamaServer,
     TestModel,
+    /// The all-MiniLM-L6-v2 folder (config, tokenizer, safetensors).
+    EmbeddingModel,
     Bao,
     BaseImage,
     Postgres,
@@ -25,6 +27,7 @@ impl Component {
         match self {
             Self::LlamaServer => "STING_LLAMA_SERVER",
             Self::TestModel => "STING_TEST_MODEL",
+            Self::EmbeddingModel => "STING_TEST_EMBEDDING_MODEL",
             Self::Bao => "STING_BAO",
             Self::BaseImage => "STING_BASE_IMAGE",
             Self::Postgres => "STING_PG_URL",
@@ -36,12 +39,13 @@ impl Component {
         }
     }
 
-    /// Whether the value names a file that must exist.
+    /// Whether the value names a file (or folder) that must exist.
     fn is_file(self) -> bool {
         matches!(
             self,
             Self::LlamaServer
                 | Self::TestModel
+                | Self::EmbeddingModel
                 | Self::Bao
                 | Self::Pebble
                 | Self::Age
@@ -49,6 +53,13 @@ impl Component {
                 | Self::Schemathesis
         )
     }
+}
+
+/// The folder of the package whose test is running, read when the test runs. Not
+/// `env!("CARGO_MANIFEST_DIR")`: the target directory is shared between clones, so a path
+/// compiled in may name a clone that is gone.
+pub fn manifest_dir() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for tests")
 }
 
 /// The value of a component's variable; panics with what to run when it is missing.
@@ -63,7 +74,7 @@ fn require_from(component: Component, lookup: impl Fn(&str) -> Option<String>) -
     if value.is_empty() {
         panic!("{var} is not set: this test needs a real component. {how}");
     }
-    if component.is_file() && !Path::new(&value).is_file() {
+    if component.is_file() && !Path::new(&value).exists() {
         panic!("{var}={value} does not exist. {how}");
     }
     value

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 fn setup_script() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("env/setup.sh")
+    Path::new(&sting_e2e::env::manifest_dir()).join("env/setup.sh")
 }
 
 const REQUIRED: [&str; 6] =

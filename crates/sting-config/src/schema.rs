@@ -655,11 +655,36 @@ pub struct HoneyJars {
     /// Search results (and Bee's sources) below this relevance (0 to 1) are never returned.
     #[schemars(range(min = 0.0, max = 1.0))]
     pub min_score: f64,
+    /// Search by meaning as well as by words.
+    pub embeddings: Embeddings,
 }
 
 impl Default for HoneyJars {
     fn default() -> Self {
-        Self { max_document_size: ByteSize::mib(50), user_quota: ByteSize::gib(1), min_score: 0.05 }
+        Self {
+            max_document_size: ByteSize::mib(50),
+            user_quota: ByteSize::gib(1),
+            min_score: 0.05,
+            embeddings: Embeddings::default(),
+        }
+    }
+}
+
+/// Embeddings of every passage, for search by meaning fused with full-text search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Embeddings {
+    /// Folder of a sentence-transformer (config.json, tokenizer.json, model.safetensors), such as
+    /// all-MiniLM-L6-v2; relative paths are relative to `paths.models_dir`. null: words only.
+    pub model: Option<PathBuf>,
+    /// Passages less similar than this (cosine, -1 to 1) are not returned on meaning alone.
+    #[schemars(range(min = -1.0, max = 1.0))]
+    pub min_similarity: f64,
+}
+
+impl Default for Embeddings {
+    fn default() -> Self {
+        Self { model: None, min_similarity: 0.35 }
     }
 }
 

@@ -297,16 +297,9 @@ pub async fn ask(
                     limit: rules.sources as i64,
                     min_score: state.documents.min_score,
                 };
-                documents::retrieve(
-                    &pool,
-                    vault(&state).as_ref(),
-                    &state.documents.keys,
-                    reader,
-                    &content,
-                    Match::Any,
-                    scope,
-                )
-                .await?
+                let vault = vault(&state);
+                let index = state.documents.index(&pool, vault.as_ref());
+                documents::retrieve(&index, reader, &content, Match::Any, scope).await?
             };
             let history: Vec<Turn> = conversations::messages(&pool, &opened)
                 .await?

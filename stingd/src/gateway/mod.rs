@@ -110,6 +110,10 @@ pub struct DocumentRules {
     pub keys: crate::envelope::KeyCache,
     /// Documents being read and indexed at once, at most.
     pub ingest_slots: tokio::sync::Semaphore,
+    /// The embedding model, when `honey_jars.embeddings.model` is set.
+    pub embedder: Option<Arc<crate::embed::Embedder>>,
+    pub vectors: crate::vectors::VectorIndex,
+    pub min_similarity: f32,
 }
 
 impl DocumentRules {
@@ -119,6 +123,25 @@ impl DocumentRules {
             mode: self.pii_mode,
             enabled: self.pii_enabled,
             quota: self.user_quota,
+            embedder: self.embedder.as_ref(),
+        }
+    }
+
+    /// What search reads, with search by meaning when embeddings are on.
+    pub fn index<'a>(
+        &'a self,
+        pool: &'a sqlx::PgPool,
+        vault: Option<&'a sting_vault::Vault>,
+    ) -> crate::documents::Index<'a> {
+        crate::documents::Index {
+            pool,
+            vault,
+            keys: &self.keys,
+            semantic: self.embedder.as_ref().map(|embedder| crate::documents::Semantic {
+                embedder,
+                vectors: &self.vectors,
+                min_similarity: self.min_similarity,
+            }),
         }
     }
 }

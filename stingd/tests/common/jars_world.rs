@@ -54,6 +54,17 @@ pub async fn stingd_custom(
     models: &[String],
     extra_sections: &str,
 ) -> (Stingd, Vec<(String, String)>) {
+    stingd_configured(world, pii_mode, models, "", extra_sections).await
+}
+
+/// The same, with more `honey_jars` keys (`"  key: value\n"` lines).
+pub async fn stingd_configured(
+    world: &World,
+    pii_mode: &str,
+    models: &[String],
+    honey_jars_extra: &str,
+    extra_sections: &str,
+) -> (Stingd, Vec<(String, String)>) {
     let auth = world.files.path().join(format!("auth-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&auth).unwrap();
     std::fs::write(auth.join("role-id"), &world.role_id).unwrap();
@@ -61,7 +72,7 @@ pub async fn stingd_custom(
     std::fs::write(auth.join("secret-id"), wrapped.expose()).unwrap();
     let sections = format!(
         "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: postgres\n  password: vault-ref:database/stingd#password\n\
-         honey_jars:\n  max_document_size: 64k\n  user_quota: 1m\n  min_score: 0.01\n\
+         honey_jars:\n  max_document_size: 64k\n  user_quota: 1m\n  min_score: 0.01\n{honey_jars_extra}\
          pii:\n  mode: {pii_mode}\n  entities: [email, phone, credit-card, iban, ssn, ip-address]\n",
         world.pg.port
     ) + extra_sections;

@@ -5,7 +5,7 @@
 //!   cargo build --release -p stingd -p sting-e2e --bin bench-search
 //!   eval "$(sudo tests/env/setup.sh)"
 //!   target/release/bench-search --stingd target/release/stingd [--documents 200] [--queries 400]
-//!                               [--vocabulary 20000]
+//!                               [--vocabulary 20000] [--embeddings $STING_TEST_EMBEDDING_MODEL]
 //!
 //! Documents are generated from a fixed seed (about 50 chunks each), uploaded through the API,
 //! then queries (one to three words of the corpus) are sent one at a time. Words are drawn
@@ -94,9 +94,13 @@ async fn run() -> anyhow::Result<()> {
         cumulative.push(total);
     }
 
+    let embeddings = match value("--embeddings") {
+        Some(dir) => format!("  embeddings:\n    model: {dir}\n"),
+        None => String::new(),
+    };
     let site = BenchSite::start(
         std::path::Path::new(&stingd_bin),
-        "honey_jars:\n  user_quota: 10g\n  min_score: 0.01\npii:\n  enabled: false\n",
+        &format!("honey_jars:\n  user_quota: 10g\n  min_score: 0.01\n{embeddings}pii:\n  enabled: false\n"),
     )
     .await?;
     let jar = site.new_jar("Bench").await?;

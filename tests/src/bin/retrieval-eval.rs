@@ -8,6 +8,9 @@
 //!   cargo build --release -p stingd -p sting-e2e --bin retrieval-eval
 //!   eval "$(tests/env/setup.sh --print-env)"
 //!   target/release/retrieval-eval --stingd target/release/stingd [--corpus tests/retrieval-corpus]
+//!                                 [--embeddings $STING_TEST_EMBEDDING_MODEL]
+//!
+//! With `--embeddings`, stingd fuses full-text and embedding rankings (hybrid search).
 
 use std::path::PathBuf;
 
@@ -42,7 +45,11 @@ async fn run() -> anyhow::Result<()> {
         .collect::<Result<_, _>>()?;
 
     // The floor as installed, so what it cuts counts as missed.
-    let site = BenchSite::start(&stingd, "pii:\n  enabled: false\n").await?;
+    let embeddings = match value("--embeddings") {
+        Some(dir) => format!("honey_jars:\n  embeddings:\n    model: {dir}\n"),
+        None => String::new(),
+    };
+    let site = BenchSite::start(&stingd, &format!("pii:\n  enabled: false\n{embeddings}")).await?;
     let jar = site.new_jar("Handbook").await?;
     let mut names: Vec<PathBuf> =
         std::fs::read_dir(corpus.join("documents"))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
