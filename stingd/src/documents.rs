@@ -570,10 +570,7 @@ pub async fn retrieve(
     if ranked.is_empty() {
         return Ok(Vec::new());
     }
-    // Keys may be at hand in memory, but a sealed Vault means no one is to read: ask first.
-    if sting_vault::seal::status(vault).await.map_err(EnvelopeError::from)?.sealed {
-        return Err(EnvelopeError::from(sting_vault::VaultError::Sealed { address: vault.address().into() }).into());
-    }
+    crate::envelope::require_unsealed(vault).await?;
     // Access is decided here again, for every passage either ranking found.
     let ids: Vec<i64> = ranked.iter().map(|r| r.chunk).collect();
     let rows: Vec<HitRow> = sqlx::query_as(

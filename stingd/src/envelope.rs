@@ -62,6 +62,15 @@ pub struct Sealer {
     cipher: Aes256Gcm,
 }
 
+/// Fails unless Vault is unsealed. Opened keys may still be in memory, but a sealed Vault means
+/// nobody is to read: callers that may use cached keys ask first.
+pub async fn require_unsealed(vault: &Vault) -> Result<(), EnvelopeError> {
+    if sting_vault::seal::status(vault).await?.sealed {
+        return Err(VaultError::Sealed { address: vault.address().into() }.into());
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum EnvelopeError {
     #[error("the stored data does not open with its key: it was changed, or belongs elsewhere")]

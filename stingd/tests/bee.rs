@@ -237,6 +237,16 @@ async fn bad_questions_and_conversations_get_clear_errors_and_change_nothing() {
     let titles: Vec<&str> =
         listed["conversations"].as_array().unwrap().iter().map(|c| c["title"].as_str().unwrap()).collect();
     assert!(titles.contains(&"Scratch"), "{listed}");
+
+    // Vault sealed: conversations fail closed, even with their keys still in memory.
+    sting_vault::seal::seal(&world.root).await.unwrap();
+    let (status, body) =
+        send(&stingd, reqwest::Method::GET, &format!("/api/conversations/{conversation}"), &ann, None).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (503, Some("vault_unavailable")), "{body}");
+    let (status, _) = send(&stingd, reqwest::Method::GET, "/api/conversations", &ann, None).await;
+    assert_eq!(status, 503);
+    let asked = post_json(&stingd, &ann, &path, json!({"content": "still there?"})).await;
+    assert_eq!(asked.status(), 503);
 }
 
 #[tokio::test]

@@ -192,6 +192,7 @@ pub async fn list(
         return Ok(Vec::new());
     }
     let vault = vault.ok_or(ConversationError::NoVault)?;
+    crate::envelope::require_unsealed(vault).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         out.push(unseal(vault, keys, row).await?.conversation);
@@ -214,6 +215,7 @@ pub async fn open(
         .await?;
     let row = row.ok_or(ConversationError::NotFound)?;
     let vault = vault.ok_or(ConversationError::NoVault)?;
+    crate::envelope::require_unsealed(vault).await?;
     unseal(vault, keys, row).await
 }
 
