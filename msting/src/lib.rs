@@ -9,4 +9,5 @@ pub mod output;
 pub mod provider_secrets;
 pub mod rotate;
 pub mod shares;
+pub mod tls;
 pub mod vault_access;

@@ -1,0 +1,143 @@
+//! The local CA against the real `openssl verify`: a leaf it issues verifies against the root for
+//! every name; the CA refuses names outside its constraints, and a certificate forged outside them
+//! with the CA's own key is rejected by OpenSSL too; the key is kept 0400 in a 0700 folder.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use msting::tls::ca::LocalCa;
+use msting::tls::inspect;
+use msting::tls::{Name, TlsError};
+use time::{Duration, OffsetDateTime};
+
+fn names(list: &[&str]) -> Vec<Name> {
+    list.iter().map(|n| Name::parse(n).unwrap()).collect()
+}
+
+/// `openssl verify` of `leaf` against `root` for one name; Ok or OpenSSL's complaint.
+fn openssl_verify(dir: &Path, root: &str, leaf: &str, name: &Name) -> Result<(), String> {
+    std::fs::write(dir.join("root.pem"), root).unwrap();
+    std::fs::write(dir.join("leaf.pem"), leaf).unwrap();
+    let flag = if matches!(name, Name::Dns(_)) { "-verify_hostname" } else { "-verify_ip" };
+    let args = [flag.to_string(), name.to_string()];
+    let output = Command::new("openssl")
+        .arg("verify")
+        .args(["-x509_strict", "-CAfile"])
+        .arg(dir.join("root.pem"))
+        .args(&args)
+        .arg(dir.join("leaf.pem"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run openssl ({e}): apt-get install openssl (tests/env/setup.sh does)"));
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    if output.status.success() && text.contains(": OK") { Ok(()) } else { Err(text) }
+}
+
+#[test]
+fn a_leaf_verifies_for_every_name_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let ca = LocalCa::create(
+        &names(&["sting.lan", "localhost", "127.0.0.1", "::1", "192.168.10.5"]),
+        Duration::days(3650),
+        now,
+    )
+    .unwrap();
+    let wanted = names(&["sting.lan", "localhost", "api.sting.lan", "127.0.0.1", "::1", "192.168.10.5"]);
+    let leaf = ca.issue(&wanted, Duration::days(30), now).unwrap();
+    for name in &wanted {
+        openssl_verify(dir.path(), ca.root_pem(), &leaf.chain_pem, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    let other = Name::parse("intranet.example").unwrap();
+    let refused = openssl_verify(dir.path(), ca.root_pem(), &leaf.chain_pem, &other).unwrap_err();
+    assert!(refused.contains("mismatch"), "{refused}");
+
+    // What the leaf says of itself.
+    assert_eq!(leaf.info.names.len(), wanted.len());
+    assert!(wanted.iter().all(|n| leaf.info.covers(n)));
+    assert!(!leaf.info.covers(&other) && !leaf.info.is_ca && ca.info.is_ca);
+    let lifetime = leaf.info.not_after - leaf.info.not_before;
+    assert_eq!(
+        lifetime,
+        (Duration::days(30) + Duration::hours(1)).whole_seconds(),
+        "explicit validity, backdated an hour"
+    );
+    assert!(leaf.info.fraction_left(now) > 0.99 && leaf.info.fraction_left(now + Duration::days(31)) < 0.0);
+    let chain = inspect::parse_chain(&leaf.chain_pem, "chain").unwrap();
+    assert_eq!(chain.len(), 2, "leaf then root");
+    assert!(inspect::key_matches(&chain[0], &leaf.key_pem, "leaf.key").unwrap());
+    let stranger = ca.issue(&names(&["localhost"]), Duration::days(1), now).unwrap();
+    assert!(!inspect::key_matches(&chain[0], &stranger.key_pem, "other.key").unwrap());
+}
+
+#[test]
+fn the_ca_refuses_names_outside_its_constraints_and_openssl_rejects_a_forgery() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let ca = LocalCa::create(&names(&["sting.lan", "127.0.0.1"]), Duration::days(365), now).unwrap();
+    for outside in ["bank.example", "sting.lan.evil.example", "10.0.0.1"] {
+        match ca.issue(&names(&["sting.lan", outside]), Duration::days(30), now) {
+            Err(TlsError::OutsideConstraints { name, allowed }) => {
+                assert_eq!(name, outside);
+                assert!(allowed.contains("sting.lan") && allowed.contains("127.0.0.1"), "{allowed}");
+            }
+            other => panic!("{outside} was not refused: {:?}", other.map(|i| i.info.names)),
+        }
+    }
+
+    // The constraints are in the certificate, not only in msting: a leaf for another name,
+    // signed with the CA's key by other means, does not verify.
+    let cert = dir.path().join("ca.pem");
+    let key = dir.path().join("private/ca.key");
+    ca.save(&cert, &key).unwrap();
+    let key_pem = std::fs::read_to_string(&key).unwrap();
+    let ca_key = rcgen::KeyPair::from_pem(&key_pem).unwrap();
+    let issuer = rcgen::Issuer::from_ca_cert_pem(ca.root_pem(), &ca_key).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["bank.example".to_string()]).unwrap();
+    params.use_authority_key_identifier_extension = true;
+    let forged_key = rcgen::KeyPair::generate().unwrap();
+    let forged = params.signed_by(&forged_key, &issuer).unwrap();
+    let refused =
+        openssl_verify(dir.path(), ca.root_pem(), &forged.pem(), &Name::parse("bank.example").unwrap()).unwrap_err();
+    assert!(refused.contains("subtree violation"), "{refused}");
+}
+
+#[test]
+fn the_ca_is_kept_with_its_key_private_and_issues_again_after_loading() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = OffsetDateTime::now_utc();
+    let ca = LocalCa::create(&names(&["sting.internal", "localhost"]), Duration::days(3650), now).unwrap();
+    let cert = dir.path().join("certs/ca.pem");
+    let key = dir.path().join("secrets/ca/ca.key");
+    ca.save(&cert, &key).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&key), 0o400);
+    assert_eq!(mode(key.parent().unwrap()), 0o700);
+    assert_eq!(mode(&cert), 0o644);
+
+    let loaded = LocalCa::load(&cert, &key).unwrap();
+    assert_eq!(loaded.permitted(), ca.permitted(), "the constraints are read back from the certificate");
+    let leaf = loaded.issue(&names(&["sting.internal"]), Duration::days(30), now).unwrap();
+    openssl_verify(dir.path(), ca.root_pem(), &leaf.chain_pem, &Name::parse("sting.internal").unwrap()).unwrap();
+
+    // A key that is not the CA's is refused by name.
+    let other = LocalCa::create(&names(&["localhost"]), Duration::days(1), now).unwrap();
+    let other_key = dir.path().join("other/ca.key");
+    other.save(&dir.path().join("other/ca.pem"), &other_key).unwrap();
+    let error = LocalCa::load(&cert, &other_key).err().unwrap().to_string();
+    assert!(error.contains("does not belong"), "{error}");
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap();
+    let error = LocalCa::load(&garbage, &key).err().unwrap().to_string();
+    assert!(error.contains("garbage.pem"), "{error}");
+}
+
+#[test]
+fn names_are_checked_when_given() {
+    assert_eq!(Name::parse("Sting.LAN.").unwrap(), Name::Dns("sting.lan".into()));
+    assert_eq!(Name::parse("[::1]").unwrap(), Name::Ip("::1".parse().unwrap()));
+    assert!(Name::parse("*.sting.lan").is_ok());
+    for bad in ["", "sting..lan", "-sting.lan", "sting_lan", "a b", "*.*.lan"] {
+        assert!(matches!(Name::parse(bad), Err(TlsError::BadName(_))), "{bad:?}");
+    }
+}
