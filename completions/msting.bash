@@ -31,6 +31,9 @@ _msting() {
             msting,secrets)
                 cmd="msting__subcmd__secrets"
                 ;;
+            msting,setup-ssl)
+                cmd="msting__subcmd__setup__subcmd__ssl"
+                ;;
             msting,unseal)
                 cmd="msting__subcmd__unseal"
                 ;;
@@ -102,6 +105,9 @@ _msting() {
                 ;;
             msting__subcmd__help,secrets)
                 cmd="msting__subcmd__help__subcmd__secrets"
+                ;;
+            msting__subcmd__help,setup-ssl)
+                cmd="msting__subcmd__help__subcmd__setup__subcmd__ssl"
                 ;;
             msting__subcmd__help,unseal)
                 cmd="msting__subcmd__help__subcmd__unseal"
@@ -236,7 +242,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -596,7 +602,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="config vault unseal vault-secret encryption-keys secrets completions help"
+            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -766,6 +772,20 @@ _msting() {
         msting__subcmd__help__subcmd__secrets__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__setup__subcmd__ssl)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1003,6 +1023,48 @@ _msting() {
             fi
             case "${prev}" in
                 --settle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__setup__subcmd__ssl)
+            opts="-y -q -v -h -V --self-signed --new-ca --renew --export-ca --cert --key --chain --address --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --export-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --address)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

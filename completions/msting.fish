@@ -39,6 +39,7 @@ complete -c msting -n "__fish_msting_needs_command" -f -a "unseal" -d 'Unseal Va
 complete -c msting -n "__fish_msting_needs_command" -f -a "vault-secret" -d 'Store, show and remove providers\' API keys (openai, anthropic, huggingface, smtp, ...)'
 complete -c msting -n "__fish_msting_needs_command" -f -a "encryption-keys" -d 'Show or rotate the encryption key stingd\'s stored data keys are wrapped with'
 complete -c msting -n "__fish_msting_needs_command" -f -a "secrets" -d 'Rotate the stack\'s generated secrets'
+complete -c msting -n "__fish_msting_needs_command" -f -a "setup-ssl" -d 'Give stingd its HTTPS certificate (local CA by default, or your own files)'
 complete -c msting -n "__fish_msting_needs_command" -f -a "completions" -d 'Print the completion script for a shell (bash, zsh, fish, ...)'
 complete -c msting -n "__fish_msting_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c msting -n "__fish_msting_using_subcommand config; and not __fish_seen_subcommand_from validate show migrate schema help" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
@@ -278,6 +279,23 @@ complete -c msting -n "__fish_msting_using_subcommand secrets; and __fish_seen_s
 complete -c msting -n "__fish_msting_using_subcommand secrets; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
 complete -c msting -n "__fish_msting_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Replace a generated secret: `database` (stingd\'s database login, changed in PostgreSQL and Vault together), `session-key`, `cookie-key`'
 complete -c msting -n "__fish_msting_using_subcommand secrets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l export-ca -d 'Write the local CA\'s root (never its key) and how to trust it into DIR' -r -F
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l cert -d 'Your own certificate (PEM), checked before use' -r -F
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l key -d 'Its private key (PEM)' -r -F
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l chain -d 'The intermediate certificates, if not already in --cert' -r -F
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l address -d 'An address to put in the local CA\'s certificate (repeatable; default: the host\'s own)' -r
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l self-signed -d 'A certificate from the local CA (made on first use, name-constrained to this install)'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l new-ca -d 'Make a new local CA even if there is one (its root must then be trusted again)'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l renew -d 'Renew what is due (a third of its lifetime left): quiet otherwise, for cron'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -s V -l version -d 'Print version'
 complete -c msting -n "__fish_msting_using_subcommand completions" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand completions" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand completions" -l json -d 'Print machine-readable JSON on stdout'
@@ -287,14 +305,15 @@ complete -c msting -n "__fish_msting_using_subcommand completions" -s v -l verbo
 complete -c msting -n "__fish_msting_using_subcommand completions" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c msting -n "__fish_msting_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c msting -n "__fish_msting_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "config" -d 'Check, show and migrate the stack\'s config.yml'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "vault" -d 'Initialise, inspect and rekey Vault'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "unseal" -d 'Unseal Vault with key shares (a hidden prompt on a terminal, else stdin, one per line)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "vault-secret" -d 'Store, show and remove providers\' API keys (openai, anthropic, huggingface, smtp, ...)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "encryption-keys" -d 'Show or rotate the encryption key stingd\'s stored data keys are wrapped with'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "secrets" -d 'Rotate the stack\'s generated secrets'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "completions" -d 'Print the completion script for a shell (bash, zsh, fish, ...)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "config" -d 'Check, show and migrate the stack\'s config.yml'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "vault" -d 'Initialise, inspect and rekey Vault'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "unseal" -d 'Unseal Vault with key shares (a hidden prompt on a terminal, else stdin, one per line)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "vault-secret" -d 'Store, show and remove providers\' API keys (openai, anthropic, huggingface, smtp, ...)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "encryption-keys" -d 'Show or rotate the encryption key stingd\'s stored data keys are wrapped with'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "secrets" -d 'Rotate the stack\'s generated secrets'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "setup-ssl" -d 'Give stingd its HTTPS certificate (local CA by default, or your own files)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "completions" -d 'Print the completion script for a shell (bash, zsh, fish, ...)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Check a config file and report every problem, with its line and a hint'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration: defaults, then the file, then the environment (secrets are shown as their vault-ref references, never resolved)'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "migrate" -d 'Bring an older config.yml up to this version: shows the change as a diff and writes it only with consent (a prompt, or --yes), keeping the old file beside it'

@@ -89,6 +89,7 @@ pub enum Command {
     VaultSecret(commands::vault_secret::VaultSecretArgs),
     EncryptionKeys(commands::encryption_keys::EncryptionKeysArgs),
     Secrets(commands::secrets::SecretsArgs),
+    SetupSsl(commands::setup_ssl::SetupSslArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -109,6 +110,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::VaultSecret(args) => commands::vault_secret::exec(&cli.global, &out, args),
         Command::EncryptionKeys(args) => commands::encryption_keys::exec(&cli.global, &out, args),
         Command::Secrets(args) => commands::secrets::exec(&cli.global, &out, args),
+        Command::SetupSsl(args) => commands::setup_ssl::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

@@ -141,3 +141,127 @@ fn names_are_checked_when_given() {
         assert!(matches!(Name::parse(bad), Err(TlsError::BadName(_))), "{bad:?}");
     }
 }
+
+/// An install directory with a config for `sting.lan`.
+fn install_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("conf")).unwrap();
+    std::fs::write(
+        dir.path().join("conf/config.yml"),
+        "version: 1\nsystem:\n  domain: sting.lan\ntls:\n  extra_names: [bee.sting.lan]\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn msting(install: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_msting"))
+        .arg("--install-dir")
+        .arg(install)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[test]
+fn setup_ssl_self_signed_installs_a_verifiable_certificate_and_renews_only_when_due() {
+    let install = install_dir();
+    let dir = install.path();
+    let made = msting(dir, &["setup-ssl", "--self-signed", "--address", "192.0.2.10"]);
+    assert!(made.status.success(), "{}", text(&made));
+    assert!(text(&made).contains("made a local CA") && text(&made).contains("issued"), "{}", text(&made));
+    let mode = |p: &str| std::fs::metadata(dir.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode("certs/server.key"), mode("certs/server.crt"), mode("certs/ca.pem")), (0o400, 0o644, 0o644));
+    assert_eq!((mode("secrets/ca/ca.key"), mode("secrets/ca")), (0o400, 0o700));
+    let root = std::fs::read_to_string(dir.join("certs/ca.pem")).unwrap();
+    let chain = std::fs::read_to_string(dir.join("certs/server.crt")).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    for name in ["sting.lan", "bee.sting.lan", "localhost", "127.0.0.1", "::1", "192.0.2.10"] {
+        openssl_verify(scratch.path(), &root, &chain, &Name::parse(name).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+
+    // Nothing due: silent, and nothing changes.
+    let quiet = msting(dir, &["setup-ssl", "--renew", "--address", "192.0.2.10"]);
+    assert!(quiet.status.success() && quiet.stdout.is_empty() && quiet.stderr.is_empty(), "{}", text(&quiet));
+    assert_eq!(std::fs::read_to_string(dir.join("certs/server.crt")).unwrap(), chain);
+
+    // A certificate with less than a third of its life left is renewed, by the same CA.
+    let ca = LocalCa::load(&dir.join("certs/ca.pem"), &dir.join("secrets/ca/ca.key")).unwrap();
+    let long_ago = OffsetDateTime::now_utc() - Duration::days(25);
+    let wanted = names(&["sting.lan", "localhost", "bee.sting.lan", "127.0.0.1", "::1", "192.0.2.10"]);
+    let old = ca.issue(&wanted, Duration::days(30), long_ago).unwrap();
+    msting::tls::install::install(&dir.join("certs"), &old.chain_pem, &old.key_pem, &wanted, OffsetDateTime::now_utc())
+        .unwrap();
+    let renewed = msting(dir, &["setup-ssl", "--renew", "--address", "192.0.2.10"]);
+    assert!(renewed.status.success() && text(&renewed).contains("renewed"), "{}", text(&renewed));
+    let fresh = inspect::read_chain(&dir.join("certs/server.crt")).unwrap().remove(0);
+    assert!(fresh.not_after > old.info.not_after + 20 * 86_400, "a new lifetime");
+    assert_eq!(std::fs::read_to_string(dir.join("certs/ca.pem")).unwrap(), root, "the same CA");
+
+    // The root goes out alone, with instructions.
+    let export = scratch.path().join("for-browsers");
+    let exported = msting(dir, &["setup-ssl", "--export-ca", export.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", text(&exported));
+    assert_eq!(std::fs::read_to_string(export.join("sting-ce-root-ca.crt")).unwrap(), root);
+    let guide = std::fs::read_to_string(export.join("TRUST.txt")).unwrap();
+    assert!(
+        guide.contains("update-ca-certificates")
+            && guide.contains("certutil")
+            && guide.contains("security add-trusted-cert")
+    );
+    for file in std::fs::read_dir(&export).unwrap() {
+        let content = std::fs::read_to_string(file.unwrap().path()).unwrap();
+        assert!(!content.contains("PRIVATE KEY"), "no key is exported");
+    }
+}
+
+#[test]
+fn your_own_certificate_is_checked_before_it_replaces_the_one_in_place() {
+    let install = install_dir();
+    let dir = install.path();
+    assert!(msting(dir, &["setup-ssl", "--self-signed", "--address", "192.0.2.10"]).status.success());
+    let before = std::fs::read(dir.join("certs/server.crt")).unwrap();
+    let before_key = std::fs::read(dir.join("certs/server.key")).unwrap();
+    let now = OffsetDateTime::now_utc();
+    // A "corporate" CA of its own, issuing for the domain.
+    let corporate = LocalCa::create(&names(&["sting.lan", "other.lan"]), Duration::days(365), now).unwrap();
+    let good = corporate.issue(&names(&["sting.lan"]), Duration::days(90), now).unwrap();
+    let expired = corporate.issue(&names(&["sting.lan"]), Duration::days(2), now - Duration::days(10)).unwrap();
+    let elsewhere = corporate.issue(&names(&["other.lan"]), Duration::days(90), now).unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let write = |name: &str, content: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let cases = [
+        (write("good.crt", &good.chain_pem), write("wrong.key", &elsewhere.key_pem), "does not belong"),
+        (write("expired.crt", &expired.chain_pem), write("expired.key", &expired.key_pem), "expired"),
+        (write("other.crt", &elsewhere.chain_pem), write("other.key", &elsewhere.key_pem), "does not cover sting.lan"),
+        (write("garbage.crt", "hello"), write("good.key", &good.key_pem), "garbage.crt"),
+    ];
+    for (cert, key, expected) in &cases {
+        let refused = msting(dir, &["setup-ssl", "--cert", cert, "--key", key]);
+        assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+        assert!(
+            text(&refused).contains(expected) && text(&refused).contains("stays"),
+            "{expected}: {}",
+            text(&refused)
+        );
+        assert_eq!(std::fs::read(dir.join("certs/server.crt")).unwrap(), before, "the old certificate stays");
+        assert_eq!(std::fs::read(dir.join("certs/server.key")).unwrap(), before_key);
+    }
+    let cert = write("good.crt", &good.chain_pem);
+    let key = write("good.key", &good.key_pem);
+    let installed = msting(dir, &["setup-ssl", "--cert", &cert, "--key", &key]);
+    assert!(installed.status.success() && text(&installed).contains("installed"), "{}", text(&installed));
+    assert_eq!(std::fs::read_to_string(dir.join("certs/server.crt")).unwrap(), good.chain_pem);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("certs")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 3, "ca.pem, server.crt, server.key and nothing staged: {leftovers:?}");
+}

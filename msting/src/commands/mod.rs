@@ -5,6 +5,7 @@ pub mod completions;
 pub mod config;
 pub mod encryption_keys;
 pub mod secrets;
+pub mod setup_ssl;
 pub mod unseal;
 pub mod vault;
 pub mod vault_secret;

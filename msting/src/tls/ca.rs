@@ -172,7 +172,7 @@ impl LocalCa {
 }
 
 /// The names a CA certificate's name constraints permit.
-fn permitted_names(cert_pem: &str, path: &str) -> Result<Vec<Name>, TlsError> {
+pub fn permitted_names(cert_pem: &str, path: &str) -> Result<Vec<Name>, TlsError> {
     let bad = |reason: String| TlsError::BadCertificate { path: path.to_string(), reason };
     let pem = x509_parser::pem::parse_x509_pem(cert_pem.as_bytes()).map_err(|e| bad(e.to_string()))?.1;
     let cert = pem.parse_x509().map_err(|e| bad(e.to_string()))?;

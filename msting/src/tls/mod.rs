@@ -3,6 +3,8 @@
 
 pub mod ca;
 pub mod inspect;
+pub mod install;
+pub mod local;
 
 use std::net::IpAddr;
 
