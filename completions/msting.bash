@@ -1042,7 +1042,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__setup__subcmd__ssl)
-            opts="-y -q -v -h -V --self-signed --new-ca --renew --export-ca --cert --key --chain --address --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            opts="-y -q -v -h -V --self-signed --new-ca --renew --export-ca --cert --key --chain --address --acme --domain --email --acme-directory --acme-ca-root --skip-dns-check --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1065,6 +1065,22 @@ _msting() {
                     return 0
                     ;;
                 --address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acme-directory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --acme-ca-root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -284,11 +284,17 @@ complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l cert -d 'You
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l key -d 'Its private key (PEM)' -r -F
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l chain -d 'The intermediate certificates, if not already in --cert' -r -F
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l address -d 'An address to put in the local CA\'s certificate (repeatable; default: the host\'s own)' -r
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l domain -d 'The domain to certify (default: system.domain)' -r
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l email -d 'Contact address for the ACME account (default: tls.acme.email)' -r
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l acme-directory -d 'The ACME directory (default: tls.acme.directory_url)' -r
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l acme-ca-root -d 'A root to trust for the ACME server\'s HTTPS (a private or test CA)' -r -F
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l self-signed -d 'A certificate from the local CA (made on first use, name-constrained to this install)'
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l new-ca -d 'Make a new local CA even if there is one (its root must then be trusted again)'
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l renew -d 'Renew what is due (a third of its lifetime left): quiet otherwise, for cron'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l acme -d 'A certificate from an ACME CA (Let\'s Encrypt by default) by HTTP-01 on stingd\'s HTTP port'
+complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l skip-dns-check -d 'Do not check that the domain resolves before ordering'
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -l json -d 'Print machine-readable JSON on stdout'
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
 complete -c msting -n "__fish_msting_using_subcommand setup-ssl" -s q -l quiet -d 'Print only errors'

@@ -265,3 +265,16 @@ fn your_own_certificate_is_checked_before_it_replaces_the_one_in_place() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.join("certs")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(leftovers.len(), 3, "ca.pem, server.crt, server.key and nothing staged: {leftovers:?}");
 }
+
+#[test]
+fn a_certificate_starting_a_little_ahead_of_our_clock_is_accepted_and_one_far_ahead_is_not() {
+    let now = OffsetDateTime::now_utc();
+    let ca = LocalCa::create(&names(&["sting.lan"]), Duration::days(365), now).unwrap();
+    let wanted = names(&["sting.lan"]);
+    // `issue` backdates by an hour: ask for a start two minutes (and then ten) ahead of now.
+    let soon = ca.issue(&wanted, Duration::days(30), now + Duration::minutes(62)).unwrap();
+    assert!(msting::tls::install::check(&soon.chain_pem, &soon.key_pem, &wanted, now, "soon.crt").is_ok());
+    let later = ca.issue(&wanted, Duration::days(30), now + Duration::minutes(70)).unwrap();
+    let error = msting::tls::install::check(&later.chain_pem, &later.key_pem, &wanted, now, "later.crt").unwrap_err();
+    assert!(error.to_string().contains("not valid before") && error.to_string().contains("clock"), "{error}");
+}

@@ -5,6 +5,7 @@
 pub mod bao;
 pub mod docker;
 pub mod env;
+pub mod pebble;
 pub mod postgres;
 pub mod process;
 pub mod site;

@@ -42,6 +42,24 @@ pub struct SetupSslArgs {
     /// An address to put in the local CA's certificate (repeatable; default: the host's own)
     #[arg(long = "address", value_name = "IP")]
     pub addresses: Vec<IpAddr>,
+    /// A certificate from an ACME CA (Let's Encrypt by default) by HTTP-01 on stingd's HTTP port
+    #[arg(long, conflicts_with_all = ["self_signed", "cert", "export_ca"])]
+    pub acme: bool,
+    /// The domain to certify (default: system.domain)
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Contact address for the ACME account (default: tls.acme.email)
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+    /// The ACME directory (default: tls.acme.directory_url)
+    #[arg(long, value_name = "URL")]
+    pub acme_directory: Option<String>,
+    /// A root to trust for the ACME server's HTTPS (a private or test CA)
+    #[arg(long, value_name = "FILE")]
+    pub acme_ca_root: Option<PathBuf>,
+    /// Do not check that the domain resolves before ordering
+    #[arg(long)]
+    pub skip_dns_check: bool,
 }
 
 pub fn exec(global: &GlobalArgs, out: &Output, args: SetupSslArgs) -> anyhow::Result<u8> {
@@ -71,6 +89,40 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: SetupSslArgs) -> anyhow::Re
         let leaf = install::install(&local::paths(&config).certs_dir, &chain, &key_pem, &required, now)
             .map_err(|e| anyhow::anyhow!("{}: {e}; the certificate stingd has stays", cert.display()))?;
         report(out, "installed", &leaf, now)?;
+        return Ok(exit::OK);
+    }
+    let acme_options = || {
+        crate::tls::acme::Options::from_config(
+            &config,
+            args.domain.as_deref(),
+            args.email.as_deref(),
+            args.acme_directory.as_deref(),
+            args.acme_ca_root.as_deref(),
+            !args.skip_dns_check,
+        )
+    };
+    let acme_mode = args.acme || config.tls.mode == sting_config::TlsMode::Acme;
+    if args.acme && !args.renew {
+        let options = acme_options()?;
+        let leaf = crate::vault_access::runtime()?
+            .block_on(crate::tls::acme::obtain(&config, &options, now))
+            .map_err(|e| e.context("no certificate was issued; the certificate stingd has stays"))?;
+        report(out, "issued", &leaf, now)?;
+        return Ok(exit::OK);
+    }
+    if args.renew && acme_mode {
+        let options = acme_options()?;
+        let current = install::current(&local::paths(&config).certs_dir)?;
+        if let Some(current) = current.filter(|c| !local::due(c, &options.names, now)) {
+            if out.verbose > 0 {
+                report(out, "not due", &current, now)?;
+            }
+            return Ok(exit::OK);
+        }
+        let leaf = crate::vault_access::runtime()?
+            .block_on(crate::tls::acme::obtain(&config, &options, now))
+            .map_err(|e| e.context("renewal failed; the certificate stingd has stays"))?;
+        report(out, "renewed", &leaf, now)?;
         return Ok(exit::OK);
     }
     let names = local::server_names(&config, &addresses)?;

@@ -17,6 +17,9 @@ use super::{Name, TlsError, io_error};
 pub const CERT_FILE: &str = "server.crt";
 pub const KEY_FILE: &str = "server.key";
 
+/// Seconds a certificate's start may lie in our future and still be installed.
+const CLOCK_SKEW: i64 = 300;
+
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
     #[error(transparent)]
@@ -57,7 +60,8 @@ pub fn check(
     if now.unix_timestamp() >= leaf.not_after {
         return Err(InstallError::Expired(date(leaf.not_after)));
     }
-    if now.unix_timestamp() < leaf.not_before {
+    // A CA's clock may run a little ahead of ours (a certificate fresh from ACME starts "now").
+    if now.unix_timestamp() + CLOCK_SKEW < leaf.not_before {
         return Err(InstallError::NotYetValid(date(leaf.not_before)));
     }
     let missing: Vec<String> = required.iter().filter(|n| !leaf.covers(n)).map(Name::to_string).collect();

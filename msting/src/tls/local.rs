@@ -87,6 +87,11 @@ pub fn setup(config: &Config, names: &[Name], new_ca: bool, now: OffsetDateTime)
     Ok(Done { ca: ca.info.clone(), created_ca: !existing, leaf })
 }
 
+/// Whether `current` should be replaced: a third of its lifetime or less left, or a name missing.
+pub fn due(current: &CertInfo, names: &[Name], now: OffsetDateTime) -> bool {
+    current.fraction_left(now) <= RENEW_AT || !names.iter().all(|n| current.covers(n))
+}
+
 pub enum Renewal {
     NotDue(CertInfo),
     Renewed(CertInfo),
@@ -97,7 +102,7 @@ pub enum Renewal {
 pub fn renew(config: &Config, names: &[Name], now: OffsetDateTime) -> anyhow::Result<Renewal> {
     let paths = paths(config);
     if let Some(current) = install::current(&paths.certs_dir)? {
-        if current.fraction_left(now) > RENEW_AT && names.iter().all(|n| current.covers(n)) {
+        if !due(&current, names, now) {
             return Ok(Renewal::NotDue(current));
         }
     }

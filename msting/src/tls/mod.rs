@@ -1,6 +1,7 @@
 //! Certificates for the stack: a local CA (`ca`), reading and checking certificates (`inspect`).
 //! Only this module knows X.509; commands call it and print what it returns.
 
+pub mod acme;
 pub mod ca;
 pub mod inspect;
 pub mod install;
