@@ -16,6 +16,9 @@ _msting() {
             ",$1")
                 cmd="msting"
                 ;;
+            msting,certs)
+                cmd="msting__subcmd__certs"
+                ;;
             msting,completions)
                 cmd="msting__subcmd__completions"
                 ;;
@@ -42,6 +45,18 @@ _msting() {
                 ;;
             msting,vault-secret)
                 cmd="msting__subcmd__vault__subcmd__secret"
+                ;;
+            msting__subcmd__certs,help)
+                cmd="msting__subcmd__certs__subcmd__help"
+                ;;
+            msting__subcmd__certs,status)
+                cmd="msting__subcmd__certs__subcmd__status"
+                ;;
+            msting__subcmd__certs__subcmd__help,help)
+                cmd="msting__subcmd__certs__subcmd__help__subcmd__help"
+                ;;
+            msting__subcmd__certs__subcmd__help,status)
+                cmd="msting__subcmd__certs__subcmd__help__subcmd__status"
                 ;;
             msting__subcmd__config,help)
                 cmd="msting__subcmd__config__subcmd__help"
@@ -91,6 +106,9 @@ _msting() {
             msting__subcmd__encryption__subcmd__keys__subcmd__help,status)
                 cmd="msting__subcmd__encryption__subcmd__keys__subcmd__help__subcmd__status"
                 ;;
+            msting__subcmd__help,certs)
+                cmd="msting__subcmd__help__subcmd__certs"
+                ;;
             msting__subcmd__help,completions)
                 cmd="msting__subcmd__help__subcmd__completions"
                 ;;
@@ -117,6 +135,9 @@ _msting() {
                 ;;
             msting__subcmd__help,vault-secret)
                 cmd="msting__subcmd__help__subcmd__vault__subcmd__secret"
+                ;;
+            msting__subcmd__help__subcmd__certs,status)
+                cmd="msting__subcmd__help__subcmd__certs__subcmd__status"
                 ;;
             msting__subcmd__help__subcmd__config,migrate)
                 cmd="msting__subcmd__help__subcmd__config__subcmd__migrate"
@@ -242,12 +263,102 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl certs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__certs)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__certs__subcmd__help)
+            opts="status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__certs__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__certs__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__certs__subcmd__status)
+            opts="-y -q -v -h -V --address --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -602,8 +713,36 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl completions help"
+            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl certs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__certs)
+            opts="status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__certs__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -90,6 +90,7 @@ pub enum Command {
     EncryptionKeys(commands::encryption_keys::EncryptionKeysArgs),
     Secrets(commands::secrets::SecretsArgs),
     SetupSsl(commands::setup_ssl::SetupSslArgs),
+    Certs(commands::certs::CertsArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -111,6 +112,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::EncryptionKeys(args) => commands::encryption_keys::exec(&cli.global, &out, args),
         Command::Secrets(args) => commands::secrets::exec(&cli.global, &out, args),
         Command::SetupSsl(args) => commands::setup_ssl::exec(&cli.global, &out, args),
+        Command::Certs(args) => commands::certs::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

@@ -278,3 +278,22 @@ fn a_certificate_starting_a_little_ahead_of_our_clock_is_accepted_and_one_far_ah
     let error = msting::tls::install::check(&later.chain_pem, &later.key_pem, &wanted, now, "later.crt").unwrap_err();
     assert!(error.to_string().contains("not valid before") && error.to_string().contains("clock"), "{error}");
 }
+
+#[test]
+fn certs_status_reports_the_installed_certificate_the_ca_and_what_is_served() {
+    let install = install_dir();
+    let dir = install.path();
+    let none = msting(dir, &["certs", "status", "--address", "127.0.0.1:9"]);
+    assert!(none.status.success(), "{}", text(&none));
+    assert!(text(&none).contains("installed: none") && text(&none).contains("msting setup-ssl"), "{}", text(&none));
+    assert!(msting(dir, &["setup-ssl", "--self-signed", "--address", "192.0.2.10"]).status.success());
+    let status = msting(dir, &["--json", "certs", "status", "--address", "127.0.0.1:9"]);
+    assert!(status.status.success(), "{}", text(&status));
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let installed = &report["installed"];
+    assert!(installed["names"].as_array().unwrap().iter().any(|n| n == "sting.lan"), "{report}");
+    assert!(installed["fraction_left"].as_f64().unwrap() > 0.99 && installed["due"] == false, "{report}");
+    assert!(report["ca"]["subject"].as_str().unwrap().contains("STING-CE local CA"), "{report}");
+    assert!(report["served"]["error"].as_str().unwrap().contains("127.0.0.1:9"), "nothing listens there: {report}");
+    assert!(report["serving_installed"].is_null());
+}

@@ -19,6 +19,7 @@ pub struct CertInfo {
     pub not_before: i64,
     pub not_after: i64,
     pub is_ca: bool,
+    pub serial: String,
     /// The SubjectPublicKeyInfo, to match a key against.
     #[serde(skip)]
     pub public_key: Vec<u8>,
@@ -54,7 +55,19 @@ pub fn parse_chain(pem: &str, path: &str) -> Result<Vec<CertInfo>, TlsError> {
         if block.label != "CERTIFICATE" {
             continue;
         }
-        let (_, cert) = x509_parser::parse_x509_certificate(&block.contents).map_err(|e| bad(e.to_string()))?;
+        out.push(parse_der(&block.contents, path)?);
+    }
+    if out.is_empty() {
+        return Err(bad("it holds no certificate".into()));
+    }
+    Ok(out)
+}
+
+/// One certificate in DER.
+pub fn parse_der(der: &[u8], path: &str) -> Result<CertInfo, TlsError> {
+    let bad = |reason: String| TlsError::BadCertificate { path: path.to_string(), reason };
+    {
+        let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|e| bad(e.to_string()))?;
         let mut names = Vec::new();
         let mut is_ca = false;
         for extension in cert.extensions() {
@@ -78,20 +91,17 @@ pub fn parse_chain(pem: &str, path: &str) -> Result<Vec<CertInfo>, TlsError> {
                 _ => {}
             }
         }
-        out.push(CertInfo {
+        Ok(CertInfo {
             subject: cert.subject().to_string(),
             issuer: cert.issuer().to_string(),
             names,
             not_before: cert.validity().not_before.timestamp(),
             not_after: cert.validity().not_after.timestamp(),
             is_ca,
+            serial: cert.raw_serial_as_string(),
             public_key: cert.public_key().raw.to_vec(),
-        });
+        })
     }
-    if out.is_empty() {
-        return Err(bad("it holds no certificate".into()));
-    }
-    Ok(out)
 }
 
 pub fn read_chain(path: &Path) -> Result<Vec<CertInfo>, TlsError> {
