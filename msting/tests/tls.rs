@@ -297,3 +297,39 @@ fn certs_status_reports_the_installed_certificate_the_ca_and_what_is_served() {
     assert!(report["served"]["error"].as_str().unwrap().contains("127.0.0.1:9"), "nothing listens there: {report}");
     assert!(report["serving_installed"].is_null());
 }
+
+#[test]
+fn without_a_mode_setup_ssl_follows_the_config() {
+    let install = install_dir();
+    let dir = install.path();
+    // tls.mode: provided without files: a clear error naming the keys.
+    std::fs::write(dir.join("conf/config.yml"), "version: 1\nsystem:\n  domain: sting.lan\ntls:\n  mode: provided\n")
+        .unwrap();
+    let refused = msting(dir, &["setup-ssl"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused).contains("tls.provided.cert_file"), "{}", text(&refused));
+    // With files: they are checked and installed.
+    let now = OffsetDateTime::now_utc();
+    let corporate = LocalCa::create(&names(&["sting.lan"]), Duration::days(365), now).unwrap();
+    let issued = corporate.issue(&names(&["sting.lan"]), Duration::days(90), now).unwrap();
+    std::fs::write(dir.join("corp.crt"), &issued.chain_pem).unwrap();
+    std::fs::write(dir.join("corp.key"), issued.key_pem.as_bytes()).unwrap();
+    std::fs::write(
+        dir.join("conf/config.yml"),
+        format!(
+            "version: 1\nsystem:\n  domain: sting.lan\ntls:\n  mode: provided\n  provided:\n    cert_file: {}\n    key_file: {}\n",
+            dir.join("corp.crt").display(),
+            dir.join("corp.key").display()
+        ),
+    )
+    .unwrap();
+    let installed = msting(dir, &["setup-ssl"]);
+    assert!(installed.status.success() && text(&installed).contains("installed"), "{}", text(&installed));
+    // Renewal cannot renew your own certificate; not due: quiet success.
+    let renew = msting(dir, &["setup-ssl", "--renew"]);
+    assert!(renew.status.success() && renew.stdout.is_empty(), "{}", text(&renew));
+    // tls.mode: local-ca (the default): the local CA.
+    std::fs::write(dir.join("conf/config.yml"), "version: 1\nsystem:\n  domain: sting.lan\n").unwrap();
+    let local = msting(dir, &["setup-ssl", "--address", "192.0.2.10"]);
+    assert!(local.status.success() && text(&local).contains("made a local CA"), "{}", text(&local));
+}

@@ -62,8 +62,40 @@ pub struct SetupSslArgs {
     pub skip_dns_check: bool,
 }
 
-pub fn exec(global: &GlobalArgs, out: &Output, args: SetupSslArgs) -> anyhow::Result<u8> {
+pub fn exec(global: &GlobalArgs, out: &Output, mut args: SetupSslArgs) -> anyhow::Result<u8> {
     let config = super::load_config(global, out)?;
+    let chosen = args.self_signed || args.acme || args.cert.is_some() || args.renew || args.export_ca.is_some();
+    if !chosen {
+        // No mode on the command line: the config's (`tls.mode`).
+        match config.tls.mode {
+            sting_config::TlsMode::LocalCa => args.self_signed = true,
+            sting_config::TlsMode::Acme => args.acme = true,
+            sting_config::TlsMode::Provided => {
+                let provided = &config.tls.provided;
+                match (&provided.cert_file, &provided.key_file) {
+                    (Some(cert), Some(key)) => {
+                        args.cert = Some(cert.clone());
+                        args.key = Some(key.clone());
+                    }
+                    _ => anyhow::bail!(
+                        "tls.mode is provided but tls.provided.cert_file and key_file are not both set: set them, or pass --cert and --key"
+                    ),
+                }
+            }
+        }
+    }
+    if args.renew && config.tls.mode == sting_config::TlsMode::Provided && !args.acme {
+        // Nobody here can renew your own certificate: say when it is due, and fail so cron mails it.
+        if let Some(current) = install::current(&local::paths(&config).certs_dir)? {
+            if current.fraction_left(OffsetDateTime::now_utc()) <= local::RENEW_AT {
+                anyhow::bail!(
+                    "your certificate expires {}: install a new one with `msting setup-ssl --cert FILE --key FILE`",
+                    day(current.not_after)
+                );
+            }
+        }
+        return Ok(exit::OK);
+    }
     let now = OffsetDateTime::now_utc();
     let addresses = if args.addresses.is_empty() { local::host_addresses() } else { args.addresses.clone() };
     if let Some(dir) = &args.export_ca {
@@ -112,12 +144,22 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: SetupSslArgs) -> anyhow::Re
     }
     if args.renew && acme_mode {
         let options = acme_options()?;
-        let current = install::current(&local::paths(&config).certs_dir)?;
-        if let Some(current) = current.filter(|c| !local::due(c, &options.names, now)) {
-            if out.verbose > 0 {
-                report(out, "not due", &current, now)?;
+        let certs_dir = local::paths(&config).certs_dir;
+        if let Some(current) = install::current(&certs_dir)? {
+            let chain = std::fs::read_to_string(certs_dir.join(install::CERT_FILE))?;
+            let account = crate::tls::acme::account_file(&config);
+            let window = crate::vault_access::runtime()?
+                .block_on(crate::tls::acme::renewal_window(&options, &account, &chain))
+                .unwrap_or_else(|e| {
+                    out.warn(format!("the CA's renewal window is not known ({e}); renewing by lifetime"));
+                    None
+                });
+            if !crate::tls::acme::due(window, &current, &options.names, now) {
+                if out.verbose > 0 {
+                    report(out, "not due", &current, now)?;
+                }
+                return Ok(exit::OK);
             }
-            return Ok(exit::OK);
         }
         let leaf = crate::vault_access::runtime()?
             .block_on(crate::tls::acme::obtain(&config, &options, now))

@@ -339,3 +339,87 @@ pub async fn obtain(
     let now = now.max(time::OffsetDateTime::now_utc());
     Ok(super::install::install(&config.paths.certs_dir, &issued.chain_pem, &issued.key_pem, &options.names, now)?)
 }
+
+/// When the CA says to renew: its ARI window (RFC 9773) for the certificate in `chain_pem`, or
+/// `None` when it offers none (then the third-of-lifetime rule applies).
+pub async fn renewal_window(
+    options: &Options,
+    account_file: &Path,
+    chain_pem: &str,
+) -> Result<Option<(time::OffsetDateTime, time::OffsetDateTime)>, AcmeError> {
+    if !account_file.exists() {
+        return Ok(None);
+    }
+    let Some(Ok(block)) = x509_parser::pem::Pem::iter_from_buffer(chain_pem.as_bytes()).next() else {
+        return Ok(None);
+    };
+    let der = rustls::pki_types::CertificateDer::from(block.contents);
+    let Ok(id) = instant_acme::CertificateIdentifier::try_from(&der) else {
+        return Ok(None);
+    };
+    let request = Request {
+        directory: &options.directory,
+        email: options.email.as_deref(),
+        names: &options.names,
+        ca_root: options.ca_root.as_deref(),
+        account_file,
+        responder: Responder::Folder(PathBuf::new()),
+    };
+    let account = account(&request).await?;
+    match account.renewal_info(&id).await {
+        Ok((info, _)) => Ok(Some((info.suggested_window.start, info.suggested_window.end))),
+        Err(instant_acme::Error::Unsupported(_)) => Ok(None),
+        Err(e) => Err(AcmeError::from_acme(&options.directory, e)),
+    }
+}
+
+/// Whether to renew now: inside (or past) the CA's window when it gave one, else with a third of
+/// the lifetime or less left.
+pub fn due(
+    window: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
+    current: &super::inspect::CertInfo,
+    names: &[Name],
+    now: time::OffsetDateTime,
+) -> bool {
+    let missing = !names.iter().all(|n| current.covers(n));
+    match window {
+        Some((start, _)) => missing || now >= start,
+        None => super::local::due(current, names, now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::{Duration, OffsetDateTime};
+
+    fn cert(not_before: OffsetDateTime, not_after: OffsetDateTime) -> super::super::inspect::CertInfo {
+        super::super::inspect::CertInfo {
+            subject: String::new(),
+            issuer: String::new(),
+            names: vec!["sting.example".into()],
+            not_before: not_before.unix_timestamp(),
+            not_after: not_after.unix_timestamp(),
+            is_ca: false,
+            serial: "01".into(),
+            public_key: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_cas_window_decides_when_it_gives_one() {
+        let now = OffsetDateTime::now_utc();
+        let names = [Name::Dns("sting.example".into())];
+        // Plenty of life left, but the CA asks for renewal now (a revocation, say).
+        let young = cert(now - Duration::days(1), now + Duration::days(89));
+        assert!(due(Some((now - Duration::hours(1), now + Duration::hours(5))), &young, &names, now));
+        assert!(!due(Some((now + Duration::days(50), now + Duration::days(52))), &young, &names, now));
+        // No window: a third of the lifetime.
+        assert!(!due(None, &young, &names, now));
+        let old = cert(now - Duration::days(70), now + Duration::days(20));
+        assert!(due(None, &old, &names, now));
+        // A name the certificate lacks makes it due whatever the window says.
+        let other = [Name::Dns("other.example".into())];
+        assert!(due(Some((now + Duration::days(50), now + Duration::days(52))), &young, &other, now));
+    }
+}
