@@ -91,6 +91,8 @@ pub enum Command {
     Secrets(commands::secrets::SecretsArgs),
     SetupSsl(commands::setup_ssl::SetupSslArgs),
     Certs(commands::certs::CertsArgs),
+    Preflight(commands::preflight::PreflightArgs),
+    CheckPorts(commands::preflight::CheckPortsArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -113,6 +115,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Secrets(args) => commands::secrets::exec(&cli.global, &out, args),
         Command::SetupSsl(args) => commands::setup_ssl::exec(&cli.global, &out, args),
         Command::Certs(args) => commands::certs::exec(&cli.global, &out, args),
+        Command::Preflight(args) => commands::preflight::exec(&cli.global, &out, args),
+        Command::CheckPorts(args) => commands::preflight::exec_ports(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

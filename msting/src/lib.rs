@@ -4,8 +4,10 @@
 pub mod cli;
 pub mod commands;
 pub mod db_admin;
+pub mod docker;
 pub mod fsio;
 pub mod output;
+pub mod preflight;
 pub mod provider_secrets;
 pub mod rotate;
 pub mod shares;
