@@ -43,6 +43,9 @@ _msting() {
             msting,setup-ssl)
                 cmd="msting__subcmd__setup__subcmd__ssl"
                 ;;
+            msting,stack)
+                cmd="msting__subcmd__stack"
+                ;;
             msting,unseal)
                 cmd="msting__subcmd__unseal"
                 ;;
@@ -139,6 +142,9 @@ _msting() {
             msting__subcmd__help,setup-ssl)
                 cmd="msting__subcmd__help__subcmd__setup__subcmd__ssl"
                 ;;
+            msting__subcmd__help,stack)
+                cmd="msting__subcmd__help__subcmd__stack"
+                ;;
             msting__subcmd__help,unseal)
                 cmd="msting__subcmd__help__subcmd__unseal"
                 ;;
@@ -171,6 +177,12 @@ _msting() {
                 ;;
             msting__subcmd__help__subcmd__secrets,rotate)
                 cmd="msting__subcmd__help__subcmd__secrets__subcmd__rotate"
+                ;;
+            msting__subcmd__help__subcmd__stack,compose)
+                cmd="msting__subcmd__help__subcmd__stack__subcmd__compose"
+                ;;
+            msting__subcmd__help__subcmd__stack,spec)
+                cmd="msting__subcmd__help__subcmd__stack__subcmd__spec"
                 ;;
             msting__subcmd__help__subcmd__vault,credentials)
                 cmd="msting__subcmd__help__subcmd__vault__subcmd__credentials"
@@ -207,6 +219,24 @@ _msting() {
                 ;;
             msting__subcmd__secrets__subcmd__help,rotate)
                 cmd="msting__subcmd__secrets__subcmd__help__subcmd__rotate"
+                ;;
+            msting__subcmd__stack,compose)
+                cmd="msting__subcmd__stack__subcmd__compose"
+                ;;
+            msting__subcmd__stack,help)
+                cmd="msting__subcmd__stack__subcmd__help"
+                ;;
+            msting__subcmd__stack,spec)
+                cmd="msting__subcmd__stack__subcmd__spec"
+                ;;
+            msting__subcmd__stack__subcmd__help,compose)
+                cmd="msting__subcmd__stack__subcmd__help__subcmd__compose"
+                ;;
+            msting__subcmd__stack__subcmd__help,help)
+                cmd="msting__subcmd__stack__subcmd__help__subcmd__help"
+                ;;
+            msting__subcmd__stack__subcmd__help,spec)
+                cmd="msting__subcmd__stack__subcmd__help__subcmd__spec"
                 ;;
             msting__subcmd__vault,credentials)
                 cmd="msting__subcmd__vault__subcmd__credentials"
@@ -275,7 +305,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,7 +777,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports completions help"
+            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -987,6 +1017,48 @@ _msting() {
         msting__subcmd__help__subcmd__setup__subcmd__ssl)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__stack)
+            opts="compose spec"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__stack__subcmd__compose)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__stack__subcmd__spec)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1311,6 +1383,128 @@ _msting() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stack)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version compose spec help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stack__subcmd__compose)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stack__subcmd__help)
+            opts="compose spec help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stack__subcmd__help__subcmd__compose)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stack__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stack__subcmd__help__subcmd__spec)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stack__subcmd__spec)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -93,6 +93,7 @@ pub enum Command {
     Certs(commands::certs::CertsArgs),
     Preflight(commands::preflight::PreflightArgs),
     CheckPorts(commands::preflight::CheckPortsArgs),
+    Stack(commands::stack::StackArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -117,6 +118,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Certs(args) => commands::certs::exec(&cli.global, &out, args),
         Command::Preflight(args) => commands::preflight::exec(&cli.global, &out, args),
         Command::CheckPorts(args) => commands::preflight::exec_ports(&cli.global, &out, args),
+        Command::Stack(args) => commands::stack::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

@@ -11,5 +11,6 @@ pub mod preflight;
 pub mod provider_secrets;
 pub mod rotate;
 pub mod shares;
+pub mod stack;
 pub mod tls;
 pub mod vault_access;

@@ -73,6 +73,13 @@ enum Command {
         #[command(subcommand)]
         action: PiiAction,
     },
+    /// (container health check) Exit 0 when the stingd at URL answers /health/ready with 200
+    #[command(hide = true)]
+    Healthcheck {
+        /// stingd's own address, as `https://127.0.0.1:8443` (its certificate is not checked:
+        /// this asks the process beside it whether it is ready, nothing more)
+        url: String,
+    },
     /// Check the config stingd would start with, and report every problem with its line
     CheckConfig {
         /// The stack's config file
@@ -134,6 +141,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve { config, listen, https, http } => serve(&config, listen, https, http),
         Command::CheckConfig { config } => check_config(&config),
+        Command::Healthcheck { url } => healthcheck(&url),
         Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
         Command::Extract { kind, memory, cpu } => match stingd::ingest::sniff::DocType::from_name(&kind) {
             Some(kind) => stingd::ingest::extract::run_child(kind, memory, cpu),
@@ -349,4 +357,39 @@ fn admin_create(email: &str, config: &std::path::Path, to_stdout: bool) -> ExitC
             ExitCode::FAILURE
         }
     }
+}
+
+/// One readiness request, for Docker's health check: no shell or curl in the image.
+fn healthcheck(url: &str) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("unhealthy: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let client = match reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .timeout(std::time::Duration::from_secs(4))
+            .build()
+        {
+            Ok(client) => client,
+            Err(e) => {
+                eprintln!("unhealthy: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match client.get(format!("{}/health/ready", url.trim_end_matches('/'))).send().await {
+            Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
+            Ok(response) => {
+                eprintln!("unhealthy: {} {}", response.status(), response.text().await.unwrap_or_default());
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("unhealthy: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
 }

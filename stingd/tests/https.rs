@@ -242,3 +242,15 @@ async fn without_a_certificate_stingd_says_where_it_looked_and_what_to_run() {
     assert!(stderr.contains(&format!("no usable certificate in {}", dir.path().display())), "{stderr}");
     assert!(stderr.contains("msting setup-ssl"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_container_health_check_says_whether_stingd_is_ready() {
+    let ca = Ca::new();
+    let front = start(&ca).await;
+    let check = |url: String| Command::new(env!("CARGO_BIN_EXE_stingd")).args(["healthcheck", &url]).output().unwrap();
+    let healthy = check(format!("https://127.0.0.1:{}", front.https));
+    assert!(healthy.status.success(), "{}", String::from_utf8_lossy(&healthy.stderr));
+    let closed = check(format!("https://127.0.0.1:{}", free_port()));
+    assert_eq!(closed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&closed.stderr).starts_with("unhealthy:"));
+}

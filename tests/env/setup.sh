@@ -26,7 +26,7 @@ OPENAI_VERSION=3.54.0
 # In a venv of its own: its dependencies need not agree with the openai client's.
 SCHEMATHESIS_VERSION=4.32.5
 SCHEMATHESIS_VENV="$CACHE/schemathesis-venv"
-APT_PACKAGES=(docker.io postgresql redis-server debootstrap pebble age python3-venv ca-certificates libssl-dev pkg-config openssl)
+APT_PACKAGES=(docker.io postgresql redis-server debootstrap pebble age python3-venv ca-certificates libssl-dev pkg-config openssl docker-compose)
 
 MODE=install
 case "${1:-}" in

@@ -8,6 +8,7 @@ pub mod encryption_keys;
 pub mod preflight;
 pub mod secrets;
 pub mod setup_ssl;
+pub mod stack;
 pub mod unseal;
 pub mod vault;
 pub mod vault_secret;

@@ -1,0 +1,323 @@
+//! The desired stack: each service's image, user, command, networks, ports, mounts, limits,
+//! health check and restart policy, hardened the same way for every service (non-root, every
+//! capability dropped, `no-new-privileges`, read-only root with tmpfs, memory limit, log
+//! rotation). Secrets never appear here: services read them from mounted files or Vault.
+//! A hash of each service's spec goes on its container, so a later install can tell what changed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sting_config::Config;
+
+/// The internal network (no route out) and the edge network only stingd joins.
+pub const LOCAL_NETWORK: &str = "sting_local";
+pub const EDGE_NETWORK: &str = "sting_edge";
+
+/// Ports stingd listens on inside its container (unprivileged; published as 443 and 80).
+pub const STINGD_HTTPS: u16 = 8443;
+pub const STINGD_HTTP: u16 = 8080;
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Port {
+    pub host_ip: String,
+    pub host_port: u16,
+    pub container_port: u16,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Mount {
+    /// A volume name (without the project prefix) or a host path.
+    pub source: String,
+    pub target: String,
+    pub read_only: bool,
+    pub volume: bool,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Health {
+    pub test: Vec<String>,
+    pub interval_s: u32,
+    pub timeout_s: u32,
+    pub retries: u32,
+    pub start_period_s: u32,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Service {
+    pub name: &'static str,
+    pub image: String,
+    /// `uid:gid`, never root.
+    pub user: String,
+    pub command: Vec<String>,
+    pub environment: BTreeMap<String, String>,
+    pub networks: Vec<&'static str>,
+    pub ports: Vec<Port>,
+    pub mounts: Vec<Mount>,
+    pub tmpfs: Vec<String>,
+    pub memory: u64,
+    pub health: Health,
+    pub depends_on: Vec<&'static str>,
+    /// Only started with this profile (`dev` for mailpit).
+    pub profile: Option<&'static str>,
+}
+
+impl Service {
+    /// sha256 of the spec: equal specs, equal hashes; any change, another hash.
+    pub fn hash(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a spec serialises");
+        Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Network {
+    pub name: &'static str,
+    pub internal: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Stack {
+    pub project: String,
+    pub networks: Vec<Network>,
+    pub volumes: Vec<&'static str>,
+    pub services: Vec<Service>,
+}
+
+/// What every service gets, whatever it is.
+pub struct Hardening;
+
+impl Hardening {
+    pub const CAP_DROP: &'static [&'static str] = &["ALL"];
+    pub const SECURITY_OPT: &'static [&'static str] = &["no-new-privileges:true"];
+    pub const RESTART: &'static str = "unless-stopped";
+    pub const LOG_DRIVER: &'static str = "json-file";
+    pub const LOG_MAX_SIZE: &'static str = "10m";
+    pub const LOG_MAX_FILE: &'static str = "5";
+}
+
+fn image(config: &Config, service: &str) -> String {
+    format!("{}/{service}:{}", config.images.prefix, config.images.tag)
+}
+
+fn bind(source: &std::path::Path, target: &str, read_only: bool) -> Mount {
+    Mount { source: source.display().to_string(), target: target.into(), read_only, volume: false }
+}
+
+fn volume(name: &str, target: &str) -> Mount {
+    Mount { source: name.into(), target: target.into(), read_only: false, volume: true }
+}
+
+/// The stack `config` asks for.
+pub fn desired(config: &Config) -> Stack {
+    // Relative paths are relative to the install directory (as the config loader resolves them).
+    let mut paths = config.paths.clone();
+    for path in [&mut paths.certs_dir, &mut paths.secrets_dir, &mut paths.models_dir] {
+        if path.is_relative() {
+            *path = config.paths.install_dir.join(&*path);
+        }
+    }
+    let paths = &paths;
+    let services = &config.services;
+    let vault = Service {
+        name: "vault",
+        image: image(config, "vault"),
+        user: "10100:10100".into(),
+        command: vec!["bao".into(), "server".into(), "-config=/etc/sting/vault/vault.hcl".into()],
+        environment: BTreeMap::new(),
+        networks: vec![LOCAL_NETWORK],
+        // For msting alone: loopback only.
+        ports: vec![Port { host_ip: "127.0.0.1".into(), host_port: services.vault.port, container_port: 8200 }],
+        mounts: vec![
+            volume("vault-data", "/var/lib/openbao"),
+            bind(&paths.secrets_dir.join("vault"), "/etc/sting/vault", true),
+            bind(&paths.certs_dir, "/etc/sting/tls", true),
+        ],
+        tmpfs: vec!["/tmp".into()],
+        memory: services.vault.memory_limit.bytes(),
+        health: Health {
+            // Exits 2 while sealed: a sealed Vault is unhealthy.
+            test: vec![
+                "CMD".into(),
+                "bao".into(),
+                "status".into(),
+                "-address=https://127.0.0.1:8200".into(),
+                "-ca-cert=/etc/sting/tls/ca.pem".into(),
+            ],
+            interval_s: 10,
+            timeout_s: 5,
+            retries: 3,
+            start_period_s: 30,
+        },
+        depends_on: Vec::new(),
+        profile: None,
+    };
+    let db = Service {
+        name: "db",
+        image: image(config, "db"),
+        user: "10200:10200".into(),
+        command: vec![
+            "postgres".into(),
+            "-D".into(),
+            "/var/lib/postgresql/data".into(),
+            "-c".into(),
+            "listen_addresses=*".into(),
+            "-c".into(),
+            "password_encryption=scram-sha-256".into(),
+        ],
+        environment: BTreeMap::new(),
+        networks: vec![LOCAL_NETWORK],
+        ports: Vec::new(),
+        mounts: vec![volume("db-data", "/var/lib/postgresql/data")],
+        tmpfs: vec!["/tmp".into(), "/run/postgresql".into()],
+        memory: services.db.memory_limit.bytes(),
+        health: Health {
+            test: vec!["CMD".into(), "pg_isready".into(), "-q".into(), "-h".into(), "/run/postgresql".into()],
+            interval_s: 10,
+            timeout_s: 5,
+            retries: 3,
+            start_period_s: 20,
+        },
+        depends_on: Vec::new(),
+        profile: None,
+    };
+    let stingd = Service {
+        name: "stingd",
+        image: image(config, "stingd"),
+        user: "10300:10300".into(),
+        command: vec![
+            "stingd".into(),
+            "serve".into(),
+            "--config".into(),
+            "/etc/sting/conf/config.yml".into(),
+            "--https".into(),
+            format!("0.0.0.0:{STINGD_HTTPS}"),
+            "--http".into(),
+            format!("0.0.0.0:{STINGD_HTTP}"),
+        ],
+        environment: BTreeMap::from([
+            ("STING_VAULT_ADDR".to_string(), "https://vault:8200".to_string()),
+            ("STING_VAULT_CACERT".to_string(), "/etc/sting/tls/ca.pem".to_string()),
+            ("STING_VAULT_AUTH_DIR".to_string(), "/etc/sting/vault-auth".to_string()),
+            ("STING_VAULT_TOKEN_FILE".to_string(), "/var/lib/sting/vault-token".to_string()),
+            ("STING_CERTS_DIR".to_string(), "/etc/sting/tls".to_string()),
+            ("STING_MODELS_DIR".to_string(), "/models".to_string()),
+            ("STING_DATA_DIR".to_string(), "/var/lib/sting".to_string()),
+        ]),
+        networks: vec![LOCAL_NETWORK, EDGE_NETWORK],
+        ports: vec![
+            Port {
+                host_ip: config.system.bind_address.to_string(),
+                host_port: services.stingd.https_port,
+                container_port: STINGD_HTTPS,
+            },
+            Port {
+                host_ip: config.system.bind_address.to_string(),
+                host_port: services.stingd.http_port,
+                container_port: STINGD_HTTP,
+            },
+        ],
+        mounts: vec![
+            volume("stingd-data", "/var/lib/sting"),
+            bind(&paths.install_dir.join("conf"), "/etc/sting/conf", true),
+            bind(&paths.certs_dir, "/etc/sting/tls", true),
+            bind(&paths.models_dir, "/models", true),
+            bind(&paths.secrets_dir.join("services").join("stingd"), "/etc/sting/vault-auth", true),
+        ],
+        tmpfs: vec!["/tmp".into()],
+        memory: services.stingd.memory_limit.bytes(),
+        health: Health {
+            test: vec![
+                "CMD".into(),
+                "stingd".into(),
+                "healthcheck".into(),
+                format!("https://127.0.0.1:{STINGD_HTTPS}"),
+            ],
+            interval_s: 10,
+            timeout_s: 5,
+            retries: 3,
+            start_period_s: 60,
+        },
+        depends_on: vec!["vault", "db"],
+        profile: None,
+    };
+    let mut all = vec![vault, db, stingd];
+    if services.mailpit.enabled {
+        all.push(Service {
+            name: "mailpit",
+            image: image(config, "mailpit"),
+            user: "10400:10400".into(),
+            command: vec![
+                "mailpit".into(),
+                "--listen".into(),
+                "0.0.0.0:8025".into(),
+                "--smtp".into(),
+                "0.0.0.0:1025".into(),
+            ],
+            environment: BTreeMap::new(),
+            networks: vec![LOCAL_NETWORK],
+            ports: vec![Port {
+                host_ip: "127.0.0.1".into(),
+                host_port: services.mailpit.ui_port,
+                container_port: 8025,
+            }],
+            mounts: Vec::new(),
+            tmpfs: vec!["/tmp".into()],
+            memory: 64 << 20,
+            health: Health {
+                test: vec!["CMD".into(), "mailpit".into(), "readyz".into()],
+                interval_s: 10,
+                timeout_s: 5,
+                retries: 3,
+                start_period_s: 5,
+            },
+            depends_on: Vec::new(),
+            profile: Some("dev"),
+        });
+    }
+    Stack {
+        project: config.system.project_name.clone(),
+        networks: vec![
+            Network { name: LOCAL_NETWORK, internal: true },
+            Network { name: EDGE_NETWORK, internal: false },
+        ],
+        volumes: vec!["vault-data", "db-data", "stingd-data"],
+        services: all,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_stingd_is_on_the_edge_and_only_it_publishes_beyond_loopback() {
+        let stack = desired(&Config::default());
+        for service in &stack.services {
+            let edge = service.networks.contains(&EDGE_NETWORK);
+            assert_eq!(edge, service.name == "stingd", "{}", service.name);
+            for port in &service.ports {
+                if service.name != "stingd" {
+                    assert_eq!(port.host_ip, "127.0.0.1", "{} publishes beyond loopback", service.name);
+                }
+            }
+            assert!(!service.user.starts_with("0:") && !service.user.is_empty(), "{} runs as root", service.name);
+            assert!(service.mounts.iter().all(|m| !m.source.contains("docker.sock")), "{}", service.name);
+            assert!(service.memory > 0);
+        }
+        assert!(stack.networks.iter().any(|n| n.name == LOCAL_NETWORK && n.internal));
+    }
+
+    #[test]
+    fn the_hash_changes_with_the_spec_and_only_then() {
+        let config = Config::default();
+        let a = desired(&config);
+        assert_eq!(a.services[0].hash(), desired(&config).services[0].hash());
+        let mut changed = config.clone();
+        changed.services.stingd.memory_limit = sting_config::ByteSize::gib(8);
+        let b = desired(&changed);
+        let stingd = |s: &Stack| s.services.iter().find(|s| s.name == "stingd").unwrap().hash();
+        assert_ne!(stingd(&a), stingd(&b));
+        assert_eq!(a.services[0].hash(), b.services[0].hash(), "vault did not change");
+    }
+}
