@@ -3,4 +3,5 @@
 //! (`compose`). Creating and comparing the real resources through the engine builds on this.
 
 pub mod compose;
+pub mod resources;
 pub mod spec;

@@ -1,0 +1,72 @@
+//! The stack's networks and volumes on the real Docker engine: made once with Compose labels
+//! (the internal network really internal), found again by label, and removed — volumes only on
+//! purge — without touching a foreign network or volume, even one named like ours.
+
+use std::collections::HashMap;
+
+use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
+use msting::stack::resources::{self, PROJECT_LABEL, scoped};
+use msting::stack::spec;
+
+fn project() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("stingtest-res-{}-{:05x}", std::process::id(), nanos & 0xfffff)
+}
+
+#[tokio::test]
+async fn resources_are_made_once_found_by_label_and_removed_without_touching_foreign_ones() {
+    let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
+    let project = project();
+    let mut config = sting_config::Config::default();
+    config.system.project_name = project.clone();
+    let stack = spec::desired(&config);
+
+    // Foreign: named like ours but unlabelled, and another project's.
+    let lookalike_network = scoped(&project, "foreign");
+    docker
+        .create_network(NetworkCreateRequest { name: lookalike_network.clone(), ..Default::default() })
+        .await
+        .unwrap();
+    let lookalike_volume = scoped(&project, "db-data-copy");
+    docker
+        .create_volume(VolumeCreateRequest { name: Some(lookalike_volume.clone()), ..Default::default() })
+        .await
+        .unwrap();
+    let other_project = format!("{project}-other");
+    let other_volume = scoped(&other_project, "db-data");
+    docker
+        .create_volume(VolumeCreateRequest {
+            name: Some(other_volume.clone()),
+            labels: Some(HashMap::from([(PROJECT_LABEL.to_string(), other_project.clone())])),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let made = resources::ensure(&docker, &stack).await.unwrap();
+    assert_eq!(made.len(), 5, "two networks and three volumes: {made:?}");
+    assert!(resources::ensure(&docker, &stack).await.unwrap().is_empty(), "a second time makes nothing");
+    let owned = resources::owned(&docker, &project).await.unwrap();
+    assert_eq!(owned.networks, vec![scoped(&project, "sting_edge"), scoped(&project, "sting_local")]);
+    assert_eq!(owned.volumes.len(), 3);
+    assert!(!owned.networks.contains(&lookalike_network) && !owned.volumes.contains(&lookalike_volume));
+    let local = docker.inspect_network(&scoped(&project, "sting_local"), None).await.unwrap();
+    assert_eq!(local.internal, Some(true), "sting_local has no route out");
+
+    let kept = resources::remove(&docker, &project, false).await.unwrap();
+    assert_eq!(kept.networks.len(), 2);
+    assert!(kept.volumes.is_empty(), "without purge the data stays");
+    assert_eq!(resources::owned(&docker, &project).await.unwrap().volumes.len(), 3);
+    let purged = resources::remove(&docker, &project, true).await.unwrap();
+    assert_eq!(purged.volumes.len(), 3);
+    assert_eq!(resources::owned(&docker, &project).await.unwrap(), Default::default());
+
+    // Everything foreign is still there.
+    assert!(docker.inspect_network(&lookalike_network, None).await.is_ok());
+    assert!(docker.inspect_volume(&lookalike_volume).await.is_ok());
+    assert!(docker.inspect_volume(&other_volume).await.is_ok());
+    docker.remove_network(&lookalike_network).await.unwrap();
+    for volume in [&lookalike_volume, &other_volume] {
+        docker.remove_volume(volume, None::<bollard::query_parameters::RemoveVolumeOptions>).await.unwrap();
+    }
+}
