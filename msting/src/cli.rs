@@ -94,6 +94,7 @@ pub enum Command {
     Preflight(commands::preflight::PreflightArgs),
     CheckPorts(commands::preflight::CheckPortsArgs),
     Stack(commands::stack::StackArgs),
+    Models(commands::models::ModelsArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -119,6 +120,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Preflight(args) => commands::preflight::exec(&cli.global, &out, args),
         Command::CheckPorts(args) => commands::preflight::exec_ports(&cli.global, &out, args),
         Command::Stack(args) => commands::stack::exec(&cli.global, &out, args),
+        Command::Models(args) => commands::models::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

@@ -4,6 +4,7 @@
 //! model) and msting (when it installs or lists models).
 
 mod gguf;
+pub mod known;
 mod memory;
 
 pub use gguf::{GgufError, GgufInfo, read_gguf};
