@@ -49,6 +49,9 @@ _msting() {
             msting,stack)
                 cmd="msting__subcmd__stack"
                 ;;
+            msting,uninstall)
+                cmd="msting__subcmd__uninstall"
+                ;;
             msting,unseal)
                 cmd="msting__subcmd__unseal"
                 ;;
@@ -150,6 +153,9 @@ _msting() {
                 ;;
             msting__subcmd__help,stack)
                 cmd="msting__subcmd__help__subcmd__stack"
+                ;;
+            msting__subcmd__help,uninstall)
+                cmd="msting__subcmd__help__subcmd__uninstall"
                 ;;
             msting__subcmd__help,unseal)
                 cmd="msting__subcmd__help__subcmd__unseal"
@@ -353,7 +359,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -825,7 +831,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models completions help"
+            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1177,6 +1183,20 @@ _msting() {
         msting__subcmd__help__subcmd__stack__subcmd__spec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1817,6 +1837,28 @@ _msting() {
         msting__subcmd__stack__subcmd__spec)
             opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__uninstall)
+            opts="-y -q -v -h -V --purge --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -95,6 +95,7 @@ pub enum Command {
     CheckPorts(commands::preflight::CheckPortsArgs),
     Stack(commands::stack::StackArgs),
     Models(commands::models::ModelsArgs),
+    Uninstall(commands::uninstall::UninstallArgs),
     Completions(commands::completions::CompletionsArgs),
 }
 
@@ -121,6 +122,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::CheckPorts(args) => commands::preflight::exec_ports(&cli.global, &out, args),
         Command::Stack(args) => commands::stack::exec(&cli.global, &out, args),
         Command::Models(args) => commands::models::exec(&cli.global, &out, args),
+        Command::Uninstall(args) => commands::uninstall::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };
     match outcome {

@@ -70,3 +70,79 @@ async fn resources_are_made_once_found_by_label_and_removed_without_touching_for
         docker.remove_volume(volume, None::<bollard::query_parameters::RemoveVolumeOptions>).await.unwrap();
     }
 }
+
+fn msting(install: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_msting"))
+        .arg("--install-dir")
+        .arg(install)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[tokio::test]
+async fn uninstall_removes_only_the_stacks_resources_and_its_data_only_when_purging_with_consent() {
+    let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
+    let project = project();
+    let install = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(install.path().join("conf")).unwrap();
+    std::fs::write(install.path().join("conf/config.yml"), format!("version: 1\nsystem:\n  project_name: {project}\n"))
+        .unwrap();
+    let mut config = sting_config::Config::default();
+    config.system.project_name = project.clone();
+    resources::ensure(&docker, &spec::desired(&config)).await.unwrap();
+    // A container of the stack (not started), and a foreign one beside it.
+    let image = sting_e2e::env::require(sting_e2e::Component::BaseImage);
+    let create = |name: String, labels: HashMap<String, String>| {
+        let docker = docker.clone();
+        let image = image.clone();
+        async move {
+            docker
+                .create_container(
+                    Some(bollard::query_parameters::CreateContainerOptionsBuilder::default().name(&name).build()),
+                    bollard::models::ContainerCreateBody {
+                        image: Some(image),
+                        cmd: Some(vec!["true".into()]),
+                        labels: Some(labels),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    };
+    create(format!("{project}-stingd-1"), HashMap::from([(PROJECT_LABEL.to_string(), project.clone())])).await;
+    let foreign = format!("{project}-foreign");
+    create(foreign.clone(), HashMap::new()).await;
+
+    let refused = msting(install.path(), &["uninstall", "--purge"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("--yes") && text(&refused).contains("msting backup"), "{}", text(&refused));
+    assert_eq!(resources::owned(&docker, &project).await.unwrap().volumes.len(), 3, "nothing removed without consent");
+
+    let kept = msting(install.path(), &["uninstall"]);
+    assert!(kept.status.success(), "{}", text(&kept));
+    assert!(text(&kept).contains("1 containers, 2 networks") && text(&kept).contains("3 volumes"), "{}", text(&kept));
+    let left = resources::owned(&docker, &project).await.unwrap();
+    assert!(left.containers.is_empty() && left.networks.is_empty() && left.volumes.len() == 3, "{left:?}");
+
+    let purged = msting(install.path(), &["--yes", "uninstall", "--purge"]);
+    assert!(purged.status.success(), "{}", text(&purged));
+    assert_eq!(resources::owned(&docker, &project).await.unwrap(), Default::default());
+    assert!(docker.inspect_container(&foreign, None).await.is_ok(), "a foreign container survives");
+    docker
+        .remove_container(
+            &foreign,
+            Some(bollard::query_parameters::RemoveContainerOptionsBuilder::default().force(true).build()),
+        )
+        .await
+        .unwrap();
+    let nothing = msting(install.path(), &["uninstall"]);
+    assert!(nothing.status.success() && text(&nothing).contains("nothing of the stack"), "{}", text(&nothing));
+    assert!(install.path().join("conf/config.yml").exists(), "the install directory stays");
+}

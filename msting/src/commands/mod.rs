@@ -10,6 +10,7 @@ pub mod preflight;
 pub mod secrets;
 pub mod setup_ssl;
 pub mod stack;
+pub mod uninstall;
 pub mod unseal;
 pub mod vault;
 pub mod vault_secret;
