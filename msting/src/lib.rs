@@ -6,6 +6,7 @@ pub mod commands;
 pub mod db_admin;
 pub mod docker;
 pub mod fsio;
+pub mod images;
 pub mod models;
 pub mod output;
 pub mod preflight;

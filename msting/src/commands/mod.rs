@@ -5,6 +5,7 @@ pub mod certs;
 pub mod completions;
 pub mod config;
 pub mod encryption_keys;
+pub mod images;
 pub mod models;
 pub mod preflight;
 pub mod secrets;

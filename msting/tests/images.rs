@@ -1,0 +1,92 @@
+//! The offline bundle on the real engine: the stack's images (here, tags of the test base image
+//! under a prefix of the test's own) are listed, saved to one file, removed, loaded back from it;
+//! a bundle is refused while an image is missing, and a file that is not a bundle is refused.
+
+use std::path::Path;
+use std::process::Command;
+
+use bollard::query_parameters::{RemoveImageOptionsBuilder, TagImageOptionsBuilder};
+
+fn msting(install: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_msting"))
+        .arg("--install-dir")
+        .arg(install)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+#[tokio::test]
+async fn images_are_saved_to_one_file_and_loaded_back() {
+    let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
+    let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let prefix = format!("stingtest-img-{}-{:05x}", std::process::id(), nanos & 0xfffff);
+    let install = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(install.path().join("conf")).unwrap();
+    std::fs::write(
+        install.path().join("conf/config.yml"),
+        format!("version: 1\nimages:\n  prefix: {prefix}\n  tag: t1\n"),
+    )
+    .unwrap();
+    let services = ["vault", "db", "stingd"];
+    let remove_all = || async {
+        for service in services {
+            let _ = docker
+                .remove_image(
+                    &format!("{prefix}/{service}:t1"),
+                    Some(RemoveImageOptionsBuilder::default().noprune(true).build()),
+                    None,
+                )
+                .await;
+        }
+    };
+
+    let missing = msting(install.path(), &["images", "list"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    assert!(text(&missing).contains("missing"));
+    let bundle = install.path().join("bundle.tar");
+    let refused = msting(install.path(), &["images", "save", bundle.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused).contains(&format!("{prefix}/vault:t1")) && !bundle.exists(), "{}", text(&refused));
+
+    for service in services {
+        docker
+            .tag_image(
+                &base,
+                Some(TagImageOptionsBuilder::default().repo(&format!("{prefix}/{service}")).tag("t1").build()),
+            )
+            .await
+            .unwrap();
+    }
+    let present = msting(install.path(), &["images", "list"]);
+    assert!(present.status.success(), "{}", text(&present));
+    let saved = msting(install.path(), &["images", "save", bundle.to_str().unwrap()]);
+    assert!(saved.status.success(), "{}", text(&saved));
+    assert!(std::fs::metadata(&bundle).unwrap().len() > 1 << 20, "the images are in it");
+    let leftovers: Vec<_> = std::fs::read_dir(install.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    remove_all().await;
+    assert_eq!(msting(install.path(), &["images", "list"]).status.code(), Some(1), "removed");
+    let loaded = msting(install.path(), &["images", "load", bundle.to_str().unwrap()]);
+    assert!(loaded.status.success(), "{}", text(&loaded));
+    let back = msting(install.path(), &["--json", "images", "list"]);
+    let states: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert!(states.as_array().unwrap().iter().all(|s| s["present"] == true), "{states}");
+
+    let junk = install.path().join("junk.tar");
+    std::fs::write(&junk, "not a tar").unwrap();
+    let refused = msting(install.path(), &["images", "load", junk.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    remove_all().await;
+}
