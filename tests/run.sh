@@ -16,6 +16,15 @@ set +a
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$STING_CACHE/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# The target directory is shared by every clone on this machine and only grows; the incremental
+# cache is most of it and safe to drop. Below 10 GiB free, drop it rather than fail mid-build.
+mkdir -p "$CARGO_TARGET_DIR"
+free_kib=$(df -Pk "$CARGO_TARGET_DIR" | awk 'NR == 2 { print $4 }')
+if [ -n "$free_kib" ] && [ "$free_kib" -lt $((10 * 1024 * 1024)) ]; then
+  phase "only $((free_kib / 1024 / 1024)) GiB free: dropping the incremental build cache"
+  rm -rf "$CARGO_TARGET_DIR/debug/incremental"
+fi
+
 phase "cargo fmt --check"
 cargo fmt --all --check
 
