@@ -3,10 +3,13 @@
 //! reused, the certificate verifying against Pebble's root, renewal only when due, and clear
 //! errors (unresolvable domain, port taken, the CA's refusal) that leave the old certificate.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
+use common::{msting, text};
 use msting::tls::ca::LocalCa;
 use msting::tls::{Name, inspect};
 use sting_e2e::pebble::Pebble;
@@ -15,28 +18,9 @@ use time::{Duration, OffsetDateTime};
 const DOMAIN: &str = "sting.example.test";
 
 fn install_dir(http_port: u16) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("conf")).unwrap();
-    std::fs::write(
-        dir.path().join("conf/config.yml"),
-        format!("version: 1\nsystem:\n  domain: {DOMAIN}\nservices:\n  stingd:\n    http_port: {http_port}\n"),
-    )
-    .unwrap();
-    dir
-}
-
-fn msting(install: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_msting"))
-        .arg("--install-dir")
-        .arg(install)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    common::install_dir(&format!(
+        "version: 1\nsystem:\n  domain: {DOMAIN}\nservices:\n  stingd:\n    http_port: {http_port}\n"
+    ))
 }
 
 fn acme_args<'a>(pebble: &'a Pebble, extra: &[&'a str]) -> Vec<String> {

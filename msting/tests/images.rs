@@ -2,38 +2,23 @@
 //! under a prefix of the test's own) are listed, saved to one file, removed, loaded back from it;
 //! a bundle is refused while an image is missing, and a file that is not a bundle is refused.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 use bollard::query_parameters::{RemoveImageOptionsBuilder, TagImageOptionsBuilder};
-
-fn msting(install: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_msting"))
-        .arg("--install-dir")
-        .arg(install)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
+use common::{msting, text};
 
 #[tokio::test]
 async fn images_are_saved_to_one_file_and_loaded_back() {
     let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
     let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    let prefix = format!("stingtest-img-{}-{:05x}", std::process::id(), nanos & 0xfffff);
-    let install = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(install.path().join("conf")).unwrap();
-    std::fs::write(
-        install.path().join("conf/config.yml"),
-        format!("version: 1\nimages:\n  prefix: {prefix}\n  tag: t1\n"),
-    )
-    .unwrap();
+    let prefix = common::unique("stingtest-img");
+    let install = common::install_dir(&format!(
+        "version: 1
+images:
+  prefix: {prefix}
+  tag: t1
+"
+    ));
     let services = ["vault", "db", "stingd"];
     let remove_all = || async {
         for service in services {

@@ -2,34 +2,18 @@
 //! header, verify confirms its digest as the known default model and catches a damaged copy,
 //! and a model the config uses is not removed without --force.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use common::{msting, text};
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
-
-fn msting(install: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_msting"))
-        .arg("--install-dir")
-        .arg(install)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 #[test]
 fn import_list_verify_and_remove_with_the_real_model() {
     let model = require_path(Component::TestModel);
-    let install = tempfile::tempdir().unwrap();
-    let dir = install.path();
-    std::fs::create_dir_all(dir.join("conf")).unwrap();
     // The default config's model `bee` uses gemma-3-270m-q4_k_m.gguf in paths.models_dir.
-    std::fs::write(dir.join("conf/config.yml"), "version: 1\n").unwrap();
+    let install = common::install_dir("version: 1\n");
+    let dir = install.path();
 
     let empty = msting(dir, &["models", "list"]);
     assert!(empty.status.success() && text(&empty).contains("no models"), "{}", text(&empty));

@@ -2,32 +2,14 @@
 //! engine is found and described, a taken port fails with how to find its holder and the key to
 //! change, skipped checks say so, and the exit code says whether install may go on.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::{msting, text};
 
 fn install_dir(https: u16, http: u16, bind: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("conf")).unwrap();
-    std::fs::write(
-        dir.path().join("conf/config.yml"),
-        format!("version: 1\nsystem:\n  bind_address: {bind}\nservices:\n  stingd:\n    https_port: {https}\n    http_port: {http}\n"),
-    )
-    .unwrap();
-    dir
-}
-
-fn msting(install: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_msting"))
-        .arg("--install-dir")
-        .arg(install)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    common::install_dir(&format!(
+        "version: 1\nsystem:\n  bind_address: {bind}\nservices:\n  stingd:\n    https_port: {https}\n    http_port: {http}\n"
+    ))
 }
 
 #[test]

@@ -2,15 +2,17 @@
 //! (the internal network really internal), found again by label, and removed — volumes only on
 //! purge — without touching a foreign network or volume, even one named like ours.
 
+mod common;
+
 use std::collections::HashMap;
 
 use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
+use common::{msting, text};
 use msting::stack::resources::{self, PROJECT_LABEL, scoped};
 use msting::stack::spec;
 
 fn project() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("stingtest-res-{}-{:05x}", std::process::id(), nanos & 0xfffff)
+    common::unique("stingtest-res")
 }
 
 #[tokio::test]
@@ -71,28 +73,11 @@ async fn resources_are_made_once_found_by_label_and_removed_without_touching_for
     }
 }
 
-fn msting(install: &std::path::Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_msting"))
-        .arg("--install-dir")
-        .arg(install)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
 #[tokio::test]
 async fn uninstall_removes_only_the_stacks_resources_and_its_data_only_when_purging_with_consent() {
     let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
     let project = project();
-    let install = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(install.path().join("conf")).unwrap();
-    std::fs::write(install.path().join("conf/config.yml"), format!("version: 1\nsystem:\n  project_name: {project}\n"))
-        .unwrap();
+    let install = common::install_dir(&format!("version: 1\nsystem:\n  project_name: {project}\n"));
     let mut config = sting_config::Config::default();
     config.system.project_name = project.clone();
     resources::ensure(&docker, &spec::desired(&config)).await.unwrap();

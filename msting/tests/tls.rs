@@ -2,10 +2,13 @@
 //! every name; the CA refuses names outside its constraints, and a certificate forged outside them
 //! with the CA's own key is rejected by OpenSSL too; the key is kept 0400 in a 0700 folder.
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
+use common::{msting, text};
 use msting::tls::ca::LocalCa;
 use msting::tls::inspect;
 use msting::tls::{Name, TlsError};
@@ -144,28 +147,7 @@ fn names_are_checked_when_given() {
 
 /// An install directory with a config for `sting.lan`.
 fn install_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("conf")).unwrap();
-    std::fs::write(
-        dir.path().join("conf/config.yml"),
-        "version: 1\nsystem:\n  domain: sting.lan\ntls:\n  extra_names: [bee.sting.lan]\n",
-    )
-    .unwrap();
-    dir
-}
-
-fn msting(install: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_msting"))
-        .arg("--install-dir")
-        .arg(install)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn text(output: &std::process::Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    common::install_dir("version: 1\nsystem:\n  domain: sting.lan\ntls:\n  extra_names: [bee.sting.lan]\n")
 }
 
 #[test]

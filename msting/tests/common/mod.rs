@@ -1,0 +1,38 @@
+//! What msting's end-to-end tests share: an install directory of the test's own with a config,
+//! running the msting binary on it, and names no other test or stack uses.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// An install directory whose `conf/config.yml` is `config`.
+pub fn install_dir(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("conf")).unwrap();
+    std::fs::write(dir.path().join("conf/config.yml"), config).unwrap();
+    dir
+}
+
+/// msting on `install`, without colour.
+pub fn msting(install: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_msting"))
+        .arg("--install-dir")
+        .arg(install)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// Everything a run printed, stdout then stderr.
+pub fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// A lower-case name starting with `prefix`, unique to this process and moment (Docker resource
+/// names, image prefixes, project names).
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}-{}-{:05x}", std::process::id(), nanos & 0xfffff)
+}
