@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::cli::{GlobalArgs, exit};
 use crate::output::{GOOD, Output, WARN};
-use crate::tls::inspect::{self, CertInfo};
+use crate::tls::inspect::{self, CertInfo, day};
 use crate::tls::{install, local, served};
 
 /// Certificates: what is installed and what stingd serves
@@ -42,12 +42,6 @@ fn describe(info: &CertInfo, now: OffsetDateTime) -> Value {
         "fraction_left": info.fraction_left(now),
         "due": info.fraction_left(now) <= local::RENEW_AT,
     })
-}
-
-fn day(seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .map(|t| format!("{}-{:02}-{:02}", t.year(), t.month() as u8, t.day()))
-        .unwrap_or_default()
 }
 
 pub fn exec(global: &GlobalArgs, out: &Output, args: CertsArgs) -> anyhow::Result<u8> {

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use crate::cli::{GlobalArgs, exit};
 use crate::output::{GOOD, Output};
-use crate::tls::inspect::CertInfo;
+use crate::tls::inspect::{CertInfo, day};
 use crate::tls::local::{self, Renewal};
 use crate::tls::{Name, install};
 
@@ -193,12 +193,6 @@ pub fn exec(global: &GlobalArgs, out: &Output, mut args: SetupSslArgs) -> anyhow
     }
     report(out, "issued", &done.leaf, now)?;
     Ok(exit::OK)
-}
-
-fn day(seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .map(|t| format!("{}-{:02}-{:02}", t.year(), t.month() as u8, t.day()))
-        .unwrap_or_default()
 }
 
 fn report(out: &Output, what: &str, leaf: &CertInfo, now: OffsetDateTime) -> anyhow::Result<()> {

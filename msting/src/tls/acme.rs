@@ -247,7 +247,7 @@ pub async fn preflight(names: &[Name], http_port: u16, folder: &Path, check_dns:
             let token = format!("sting-probe-{}", std::process::id());
             let path = folder.join(&token);
             write_readable(&path, "probe")?;
-            let served = reqwest_free_get(http_port, &token).await;
+            let served = probe_challenge(http_port, &token).await;
             let _ = std::fs::remove_file(&path);
             if served.as_deref() == Some("probe") {
                 Ok(Responder::Folder(folder.to_path_buf()))
@@ -259,7 +259,7 @@ pub async fn preflight(names: &[Name], http_port: u16, folder: &Path, check_dns:
 }
 
 /// GET `/.well-known/acme-challenge/<token>` on 127.0.0.1:`port`, the body if 200.
-async fn reqwest_free_get(port: u16, token: &str) -> Option<String> {
+async fn probe_challenge(port: u16, token: &str) -> Option<String> {
     let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
     let request =
         format!("GET /.well-known/acme-challenge/{token} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");

@@ -46,6 +46,13 @@ impl CertInfo {
     }
 }
 
+/// A date as `YYYY-MM-DD` (UTC), from seconds since the epoch.
+pub fn day(seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .map(|t| format!("{}-{:02}-{:02}", t.year(), t.month() as u8, t.day()))
+        .unwrap_or_else(|_| seconds.to_string())
+}
+
 /// Every certificate in PEM text, in order (a chain: leaf first).
 pub fn parse_chain(pem: &str, path: &str) -> Result<Vec<CertInfo>, TlsError> {
     let bad = |reason: String| TlsError::BadCertificate { path: path.to_string(), reason };

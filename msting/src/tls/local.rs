@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::ca::{LocalCa, ROOT_CERT_FILE, ROOT_KEY_FILE};
 use super::inspect::CertInfo;
-use super::install::{self, InstallError};
+use super::install;
 use super::{Name, TlsError};
 
 /// Renew when less than this fraction of the lifetime is left.
@@ -108,8 +108,7 @@ pub fn renew(config: &Config, names: &[Name], now: OffsetDateTime) -> anyhow::Re
     }
     let ca = LocalCa::load(&paths.root_cert, &paths.root_key)?;
     let issued = ca.issue(names, lifetime(&config.tls.local_ca.leaf_lifetime), now)?;
-    let leaf = install::install(&paths.certs_dir, &issued.chain_pem, &issued.key_pem, names, now)
-        .map_err(|e: InstallError| anyhow::anyhow!(e))?;
+    let leaf = install::install(&paths.certs_dir, &issued.chain_pem, &issued.key_pem, names, now)?;
     Ok(Renewal::Renewed(leaf))
 }
 
