@@ -303,7 +303,9 @@ fn admin_rewrap(config: &std::path::Path) -> ExitCode {
     });
     match result {
         Ok((rewrapped, current)) => {
-            println!("rewrapped {rewrapped} document key(s); {current} already under the newest key version");
+            println!(
+                "rewrapped {rewrapped} data key(s) of documents and conversations; {current} already under the newest key version"
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -147,13 +147,24 @@ async fn redact_keeps_no_personal_data_and_block_refuses_it() {
 }
 
 #[tokio::test]
-async fn after_the_key_is_rotated_rewrap_keeps_every_document_readable() {
+async fn after_the_key_is_rotated_rewrap_keeps_every_document_and_conversation_readable() {
     let world = world().await;
     let (stingd, env) = stingd_with_env(&world, "flag").await;
     let ann = signed_in(&world, "ann@example.org", Role::User).await;
     let jar = new_jar(&stingd, &ann, "Keys").await;
     let (status, stored) = upload(&stingd, &ann, &jar, "guide.md", GUIDE.as_bytes()).await;
     assert_eq!(status, 201);
+    let conversation = stingd
+        .http
+        .post(format!("{}/api/conversations", stingd.base))
+        .header("cookie", &ann)
+        .header("origin", origin(&stingd))
+        .json(&json!({"title": "Key notes"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conversation.status(), 201);
+    let conversation = conversation.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     let wrapped = || async {
         sqlx::query_scalar::<_, String>("SELECT wrapped_key FROM documents").fetch_one(&world.pool).await.unwrap()
     };
@@ -170,10 +181,20 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_readable() {
     };
     let out = rewrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("rewrapped 1 document key(s); 0 already"));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("rewrapped 2 data key(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(wrapped().await.starts_with("vault:v2:"), "the data key is under the new version");
+    let conversation_key: String =
+        sqlx::query_scalar("SELECT wrapped_key FROM conversations").fetch_one(&world.pool).await.unwrap();
+    assert!(conversation_key.starts_with("vault:v2:"), "conversations too");
     let again = rewrap();
-    assert!(String::from_utf8_lossy(&again.stdout).contains("rewrapped 0 document key(s); 1 already"));
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("rewrapped 0 data key(s) of documents and conversations; 2 already")
+    );
 
     // The old key version retired: the document still opens, because its key was rewrapped.
     let retire = serde_json::json!({ "min_decryption_version": 2 });
@@ -188,6 +209,12 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_readable() {
         .unwrap();
     assert_eq!(content.status(), 200);
     assert_eq!(content.text().await.unwrap(), GUIDE);
+    // A fresh stingd (no key in memory) opens the conversation through Vault.
+    drop(stingd);
+    let fresh = self::stingd(&world, "flag").await;
+    let (status, body) =
+        send(&fresh, reqwest::Method::GET, &format!("/api/conversations/{conversation}"), &ann, None).await;
+    assert_eq!((status, body["conversation"]["title"].as_str()), (200, Some("Key notes")), "{body}");
 }
 
 async fn documents_of(stingd: &common::Stingd, cookie: &str, jar: &str) -> Vec<Value> {
