@@ -67,6 +67,8 @@ pub struct Policy<'a> {
     pub quota: u64,
     /// Embeds every chunk when set.
     pub embedder: Option<&'a std::sync::Arc<crate::embed::Embedder>>,
+    /// Opened data keys: the one `receive` made is used again by `ingest` without Vault.
+    pub keys: &'a KeyCache,
 }
 
 /// The sealed form of a chunk: its heading path and text.
@@ -95,8 +97,9 @@ pub async fn receive(
     name: &str,
     upload: &Path,
     size: u64,
-    quota: u64,
+    policy: &Policy<'_>,
 ) -> Result<(Uuid, DocType), DocumentError> {
+    let quota = policy.quota;
     jars::require(pool, reader, jar, Permission::Write).await?;
     let vault = vault.ok_or(DocumentError::NoVault)?;
     let content = zeroize::Zeroizing::new(std::fs::read(upload).map_err(|e| ExtractError::Failed(e.to_string()))?);
@@ -133,6 +136,7 @@ pub async fn receive(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    policy.keys.remember(id, std::sync::Arc::new(sealer));
     Ok((id, doc_type))
 }
 
@@ -161,7 +165,7 @@ pub async fn ingest(
     let (jar, name, doc_type, size, wrapped, sealed_content, was_redacted, approved) =
         row.ok_or(DocumentError::NotFound)?;
     let doc_type = DocType::from_name(&doc_type).ok_or(DocumentError::NotFound)?;
-    let sealer = Sealer::open_key(vault, &wrapped).await?;
+    let sealer = policy.keys.sealer(vault, id, &wrapped).await?;
     let text = if was_redacted {
         // What is stored is already the redacted text.
         String::from_utf8_lossy(&sealer.open(&sealed_content, id.as_bytes())?).into_owned()

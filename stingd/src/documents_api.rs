@@ -114,7 +114,7 @@ pub async fn upload(
             let pool = &identity.pool;
             let rules = &state.documents;
             let (id, doc_type) =
-                documents::receive(pool, vault.as_ref(), reader, jar, name, &temp.0, size, rules.user_quota).await?;
+                documents::receive(pool, vault.as_ref(), reader, jar, name, &temp.0, size, &rules.policy()).await?;
             if !wait {
                 audit::record(
                     pool,

@@ -52,6 +52,11 @@ impl KeyCache {
         Ok(sealer)
     }
 
+    /// Keeps a key just made (so the next step does not ask Vault to unwrap it again).
+    pub fn remember(&self, id: uuid::Uuid, sealer: std::sync::Arc<Sealer>) {
+        self.keys.lock().expect("key cache lock").insert(id, (sealer, std::time::Instant::now()));
+    }
+
     /// Forgets a document's key (the document is gone).
     pub fn forget(&self, document: uuid::Uuid) {
         self.keys.lock().expect("key cache lock").remove(&document);

@@ -124,6 +124,7 @@ impl DocumentRules {
             enabled: self.pii_enabled,
             quota: self.user_quota,
             embedder: self.embedder.as_ref(),
+            keys: &self.keys,
         }
     }
 
