@@ -37,11 +37,20 @@ _msting() {
             msting,images)
                 cmd="msting__subcmd__images"
                 ;;
+            msting,install)
+                cmd="msting__subcmd__install"
+                ;;
+            msting,logs)
+                cmd="msting__subcmd__logs"
+                ;;
             msting,models)
                 cmd="msting__subcmd__models"
                 ;;
             msting,preflight)
                 cmd="msting__subcmd__preflight"
+                ;;
+            msting,restart)
+                cmd="msting__subcmd__restart"
                 ;;
             msting,secrets)
                 cmd="msting__subcmd__secrets"
@@ -51,6 +60,15 @@ _msting() {
                 ;;
             msting,stack)
                 cmd="msting__subcmd__stack"
+                ;;
+            msting,start)
+                cmd="msting__subcmd__start"
+                ;;
+            msting,status)
+                cmd="msting__subcmd__status"
+                ;;
+            msting,stop)
+                cmd="msting__subcmd__stop"
                 ;;
             msting,uninstall)
                 cmd="msting__subcmd__uninstall"
@@ -145,11 +163,20 @@ _msting() {
             msting__subcmd__help,images)
                 cmd="msting__subcmd__help__subcmd__images"
                 ;;
+            msting__subcmd__help,install)
+                cmd="msting__subcmd__help__subcmd__install"
+                ;;
+            msting__subcmd__help,logs)
+                cmd="msting__subcmd__help__subcmd__logs"
+                ;;
             msting__subcmd__help,models)
                 cmd="msting__subcmd__help__subcmd__models"
                 ;;
             msting__subcmd__help,preflight)
                 cmd="msting__subcmd__help__subcmd__preflight"
+                ;;
+            msting__subcmd__help,restart)
+                cmd="msting__subcmd__help__subcmd__restart"
                 ;;
             msting__subcmd__help,secrets)
                 cmd="msting__subcmd__help__subcmd__secrets"
@@ -159,6 +186,15 @@ _msting() {
                 ;;
             msting__subcmd__help,stack)
                 cmd="msting__subcmd__help__subcmd__stack"
+                ;;
+            msting__subcmd__help,start)
+                cmd="msting__subcmd__help__subcmd__start"
+                ;;
+            msting__subcmd__help,status)
+                cmd="msting__subcmd__help__subcmd__status"
+                ;;
+            msting__subcmd__help,stop)
+                cmd="msting__subcmd__help__subcmd__stop"
                 ;;
             msting__subcmd__help,uninstall)
                 cmd="msting__subcmd__help__subcmd__uninstall"
@@ -192,6 +228,12 @@ _msting() {
                 ;;
             msting__subcmd__help__subcmd__encryption__subcmd__keys,status)
                 cmd="msting__subcmd__help__subcmd__encryption__subcmd__keys__subcmd__status"
+                ;;
+            msting__subcmd__help__subcmd__images,base)
+                cmd="msting__subcmd__help__subcmd__images__subcmd__base"
+                ;;
+            msting__subcmd__help__subcmd__images,build)
+                cmd="msting__subcmd__help__subcmd__images__subcmd__build"
                 ;;
             msting__subcmd__help__subcmd__images,list)
                 cmd="msting__subcmd__help__subcmd__images__subcmd__list"
@@ -247,6 +289,12 @@ _msting() {
             msting__subcmd__help__subcmd__vault__subcmd__secret,set)
                 cmd="msting__subcmd__help__subcmd__vault__subcmd__secret__subcmd__set"
                 ;;
+            msting__subcmd__images,base)
+                cmd="msting__subcmd__images__subcmd__base"
+                ;;
+            msting__subcmd__images,build)
+                cmd="msting__subcmd__images__subcmd__build"
+                ;;
             msting__subcmd__images,help)
                 cmd="msting__subcmd__images__subcmd__help"
                 ;;
@@ -258,6 +306,12 @@ _msting() {
                 ;;
             msting__subcmd__images,save)
                 cmd="msting__subcmd__images__subcmd__save"
+                ;;
+            msting__subcmd__images__subcmd__help,base)
+                cmd="msting__subcmd__images__subcmd__help__subcmd__base"
+                ;;
+            msting__subcmd__images__subcmd__help,build)
+                cmd="msting__subcmd__images__subcmd__help__subcmd__build"
                 ;;
             msting__subcmd__images__subcmd__help,help)
                 cmd="msting__subcmd__images__subcmd__help__subcmd__help"
@@ -398,7 +452,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -870,7 +924,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
+            opts="install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1066,8 +1120,36 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__images)
-            opts="list save load"
+            opts="list build base save load"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__images__subcmd__base)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__images__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1110,6 +1192,34 @@ _msting() {
         msting__subcmd__help__subcmd__images__subcmd__save)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1205,6 +1315,20 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        msting__subcmd__help__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         msting__subcmd__help__subcmd__secrets)
             opts="rotate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1278,6 +1402,48 @@ _msting() {
         msting__subcmd__help__subcmd__stack__subcmd__spec)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__start)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1458,7 +1624,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__images)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version list save load help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version list build base save load help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1479,9 +1645,93 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        msting__subcmd__images__subcmd__help)
-            opts="list save load help"
+        msting__subcmd__images__subcmd__base)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__images__subcmd__build)
+            opts="-y -q -v -h -V --bao --stingd --llama-server --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bao)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stingd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --llama-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__images__subcmd__help)
+            opts="list build base save load help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__images__subcmd__help__subcmd__base)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__images__subcmd__help__subcmd__build)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1600,6 +1850,86 @@ _msting() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__install)
+            opts="-y -q -v -h -V --skip --domain --bind-address --admin-email --bao --stingd --llama-server --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --skip)
+                    COMPREPLY=($(compgen -W "root docker resources disk ports gpu" -- "${cur}"))
+                    return 0
+                    ;;
+                --domain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bao)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stingd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --llama-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__logs)
+            opts="-f -y -q -v -h -V --follow --since --tail --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1822,6 +2152,32 @@ _msting() {
             case "${prev}" in
                 --skip)
                     COMPREPLY=($(compgen -W "root docker resources disk ports gpu" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__restart)
+            opts="-y -q -v -h -V --profile --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)
@@ -2094,6 +2450,80 @@ _msting() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__start)
+            opts="-y -q -v -h -V --profile --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__status)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__stop)
+            opts="-y -q -v -h -V --profile --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -33,6 +33,12 @@ complete -c msting -n "__fish_msting_needs_command" -s v -l verbose -d 'Print mo
 complete -c msting -n "__fish_msting_needs_command" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c msting -n "__fish_msting_needs_command" -s h -l help -d 'Print help'
 complete -c msting -n "__fish_msting_needs_command" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_needs_command" -f -a "install" -d 'Install the stack, or bring it to what the config asks for (a second run changes nothing)'
+complete -c msting -n "__fish_msting_needs_command" -f -a "start" -d 'Start the stack\'s services (all, or those named)'
+complete -c msting -n "__fish_msting_needs_command" -f -a "stop" -d 'Stop the stack\'s services (all, or those named); data stays'
+complete -c msting -n "__fish_msting_needs_command" -f -a "restart" -d 'Restart the stack\'s services (all, or those named)'
+complete -c msting -n "__fish_msting_needs_command" -f -a "status" -d 'The stack\'s services: state, health, uptime, image and ports'
+complete -c msting -n "__fish_msting_needs_command" -f -a "logs" -d 'The services\' logs, interleaved with a prefix per service'
 complete -c msting -n "__fish_msting_needs_command" -f -a "config" -d 'Check, show and migrate the stack\'s config.yml'
 complete -c msting -n "__fish_msting_needs_command" -f -a "vault" -d 'Initialise, inspect and rekey Vault'
 complete -c msting -n "__fish_msting_needs_command" -f -a "unseal" -d 'Unseal Vault with key shares (a hidden prompt on a terminal, else stdin, one per line)'
@@ -49,6 +55,78 @@ complete -c msting -n "__fish_msting_needs_command" -f -a "uninstall" -d 'Remove
 complete -c msting -n "__fish_msting_needs_command" -f -a "images" -d 'The stack\'s images and the offline bundle'
 complete -c msting -n "__fish_msting_needs_command" -f -a "completions" -d 'Print the completion script for a shell (bash, zsh, fish, ...)'
 complete -c msting -n "__fish_msting_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c msting -n "__fish_msting_using_subcommand install" -l skip -d 'Skip a preflight check (repeatable): root, docker, resources, disk, ports, gpu' -r -f -a "root\t''
+docker\t''
+resources\t''
+disk\t''
+ports\t''
+gpu\t''"
+complete -c msting -n "__fish_msting_using_subcommand install" -l domain -d 'Host name people use to reach STING (first install; asked on a terminal)' -r
+complete -c msting -n "__fish_msting_using_subcommand install" -l bind-address -d 'Address stingd\'s ports bind to (first install; asked on a terminal)' -r
+complete -c msting -n "__fish_msting_using_subcommand install" -l admin-email -d 'Create the first admin and print their one-time enrolment link (on a terminal only)' -r
+complete -c msting -n "__fish_msting_using_subcommand install" -l bao -d 'OpenBao\'s `bao` binary, for the vault image [env: STING_BAO]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand install" -l stingd -d 'The `stingd` binary, for the stingd image [env: STING_STINGD; default: beside msting]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand install" -l llama-server -d 'llama.cpp\'s `llama-server` (its shared libraries beside it) [env: STING_LLAMA_SERVER]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand install" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand install" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand install" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand install" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand install" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand install" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand install" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand install" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand install" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand start" -l profile -d 'Also the services of this profile (dev: mailpit)' -r
+complete -c msting -n "__fish_msting_using_subcommand start" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand start" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand start" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand start" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand start" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand start" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand start" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand start" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand start" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand stop" -l profile -d 'Also the services of this profile (dev: mailpit)' -r
+complete -c msting -n "__fish_msting_using_subcommand stop" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand stop" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand stop" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand stop" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand stop" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand stop" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand stop" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand stop" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand restart" -l profile -d 'Also the services of this profile (dev: mailpit)' -r
+complete -c msting -n "__fish_msting_using_subcommand restart" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand restart" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand restart" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand restart" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand restart" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand restart" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand restart" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand restart" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand restart" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand status" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand status" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand status" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand status" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand status" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand status" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand status" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand status" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand status" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand logs" -l since -d 'Only lines since this long ago (10m, 2h) or this time (RFC 3339)' -r
+complete -c msting -n "__fish_msting_using_subcommand logs" -l tail -d 'Only the last N lines of each service' -r
+complete -c msting -n "__fish_msting_using_subcommand logs" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand logs" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand logs" -s f -l follow -d 'Keep following new lines'
+complete -c msting -n "__fish_msting_using_subcommand logs" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand logs" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand logs" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand logs" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand logs" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand logs" -s V -l version -d 'Print version'
 complete -c msting -n "__fish_msting_using_subcommand config; and not __fish_seen_subcommand_from validate show migrate schema help" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand config; and not __fish_seen_subcommand_from validate show migrate schema help" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand config; and not __fish_seen_subcommand_from validate show migrate schema help" -l json -d 'Print machine-readable JSON on stdout'
@@ -457,19 +535,21 @@ complete -c msting -n "__fish_msting_using_subcommand uninstall" -s v -l verbose
 complete -c msting -n "__fish_msting_using_subcommand uninstall" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c msting -n "__fish_msting_using_subcommand uninstall" -s h -l help -d 'Print help'
 complete -c msting -n "__fish_msting_using_subcommand uninstall" -s V -l version -d 'Print version'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -l json -d 'Print machine-readable JSON on stdout'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -s q -l quiet -d 'Print only errors'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -s v -l verbose -d 'Print more detail (repeat for more)'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -s h -l help -d 'Print help'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -s V -l version -d 'Print version'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -f -a "list" -d 'Each service\'s image and whether this engine has it'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -f -a "save" -d 'Write every image of the stack into one file, to carry to a host without a registry'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -f -a "load" -d 'Load images from a file made by `msting images save`'
-complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list save load help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -f -a "list" -d 'Each service\'s image and whether this engine has it'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -f -a "build" -d 'Build the images whose recipe changed (all with a recipe, or those named); the image each replaces is kept as TAG-previous, to roll back to'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -f -a "base" -d 'Make the Debian base image every recipe builds on (debootstrap from this machine\'s apt mirror, with the security suite, every package upgraded), named by images.base'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -f -a "save" -d 'Write every image of the stack into one file, to carry to a host without a registry'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -f -a "load" -d 'Load images from a file made by `msting images save`'
+complete -c msting -n "__fish_msting_using_subcommand images; and not __fish_seen_subcommand_from list build base save load help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from list" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from list" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from list" -l json -d 'Print machine-readable JSON on stdout'
@@ -479,6 +559,27 @@ complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_su
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from list" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -l bao -d 'OpenBao\'s `bao` binary, for the vault image [env: STING_BAO]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -l stingd -d 'The `stingd` binary, for the stingd image [env: STING_STINGD; default: beside msting]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -l llama-server -d 'llama.cpp\'s `llama-server` (its shared libraries beside it) [env: STING_LLAMA_SERVER]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from build" -s V -l version -d 'Print version'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -l json -d 'Print machine-readable JSON on stdout'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -s y -l yes -d 'Answer yes to every confirmation (for scripts)'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -s q -l quiet -d 'Print only errors'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -s v -l verbose -d 'Print more detail (repeat for more)'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -s h -l help -d 'Print help'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from base" -s V -l version -d 'Print version'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from save" -l config -d 'The stack\'s config file [default: INSTALL_DIR/conf/config.yml]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from save" -l install-dir -d 'Where the stack is installed [default: /opt/sting-ce]' -r -F
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from save" -l json -d 'Print machine-readable JSON on stdout'
@@ -498,6 +599,8 @@ complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_su
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from load" -s h -l help -d 'Print help'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from load" -s V -l version -d 'Print version'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from help" -f -a "list" -d 'Each service\'s image and whether this engine has it'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from help" -f -a "build" -d 'Build the images whose recipe changed (all with a recipe, or those named); the image each replaces is kept as TAG-previous, to roll back to'
+complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from help" -f -a "base" -d 'Make the Debian base image every recipe builds on (debootstrap from this machine\'s apt mirror, with the security suite, every package upgraded), named by images.base'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from help" -f -a "save" -d 'Write every image of the stack into one file, to carry to a host without a registry'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from help" -f -a "load" -d 'Load images from a file made by `msting images save`'
 complete -c msting -n "__fish_msting_using_subcommand images; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -510,22 +613,28 @@ complete -c msting -n "__fish_msting_using_subcommand completions" -s v -l verbo
 complete -c msting -n "__fish_msting_using_subcommand completions" -l no-color -d 'Never colour the output (also: the NO_COLOR environment variable)'
 complete -c msting -n "__fish_msting_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c msting -n "__fish_msting_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "config" -d 'Check, show and migrate the stack\'s config.yml'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "vault" -d 'Initialise, inspect and rekey Vault'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "unseal" -d 'Unseal Vault with key shares (a hidden prompt on a terminal, else stdin, one per line)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "vault-secret" -d 'Store, show and remove providers\' API keys (openai, anthropic, huggingface, smtp, ...)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "encryption-keys" -d 'Show or rotate the encryption key stingd\'s stored data keys are wrapped with'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "secrets" -d 'Rotate the stack\'s generated secrets'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "setup-ssl" -d 'Give stingd its HTTPS certificate (local CA by default, or your own files)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "certs" -d 'Certificates: what is installed and what stingd serves'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "preflight" -d 'Check this machine for STING: root, Docker, CPUs and memory, disk, ports, GPU'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "check-ports" -d 'Check that the ports stingd publishes are free'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "stack" -d 'The stack this config describes'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "models" -d 'The models in the models folder'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "uninstall" -d 'Remove the stack\'s containers and networks (its data too with --purge)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "images" -d 'The stack\'s images and the offline bundle'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "completions" -d 'Print the completion script for a shell (bash, zsh, fish, ...)'
-complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "install" -d 'Install the stack, or bring it to what the config asks for (a second run changes nothing)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "start" -d 'Start the stack\'s services (all, or those named)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "stop" -d 'Stop the stack\'s services (all, or those named); data stays'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "restart" -d 'Restart the stack\'s services (all, or those named)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "status" -d 'The stack\'s services: state, health, uptime, image and ports'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "logs" -d 'The services\' logs, interleaved with a prefix per service'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "config" -d 'Check, show and migrate the stack\'s config.yml'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "vault" -d 'Initialise, inspect and rekey Vault'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "unseal" -d 'Unseal Vault with key shares (a hidden prompt on a terminal, else stdin, one per line)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "vault-secret" -d 'Store, show and remove providers\' API keys (openai, anthropic, huggingface, smtp, ...)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "encryption-keys" -d 'Show or rotate the encryption key stingd\'s stored data keys are wrapped with'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "secrets" -d 'Rotate the stack\'s generated secrets'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "setup-ssl" -d 'Give stingd its HTTPS certificate (local CA by default, or your own files)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "certs" -d 'Certificates: what is installed and what stingd serves'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "preflight" -d 'Check this machine for STING: root, Docker, CPUs and memory, disk, ports, GPU'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "check-ports" -d 'Check that the ports stingd publishes are free'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "stack" -d 'The stack this config describes'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "models" -d 'The models in the models folder'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "uninstall" -d 'Remove the stack\'s containers and networks (its data too with --purge)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "images" -d 'The stack\'s images and the offline bundle'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "completions" -d 'Print the completion script for a shell (bash, zsh, fish, ...)'
+complete -c msting -n "__fish_msting_using_subcommand help; and not __fish_seen_subcommand_from install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "validate" -d 'Check a config file and report every problem, with its line and a hint'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective configuration: defaults, then the file, then the environment (secrets are shown as their vault-ref references, never resolved)'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "migrate" -d 'Bring an older config.yml up to this version: shows the change as a diff and writes it only with consent (a prompt, or --yes), keeping the old file beside it'
@@ -549,5 +658,7 @@ complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subc
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from models" -f -a "rm" -d 'Remove a model file (refused while the config uses it)'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from models" -f -a "verify" -d 'Check each model\'s sha256 against the config and the models STING knows'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from images" -f -a "list" -d 'Each service\'s image and whether this engine has it'
+complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from images" -f -a "build" -d 'Build the images whose recipe changed (all with a recipe, or those named); the image each replaces is kept as TAG-previous, to roll back to'
+complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from images" -f -a "base" -d 'Make the Debian base image every recipe builds on (debootstrap from this machine\'s apt mirror, with the security suite, every package upgraded), named by images.base'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from images" -f -a "save" -d 'Write every image of the stack into one file, to carry to a host without a registry'
 complete -c msting -n "__fish_msting_using_subcommand help; and __fish_seen_subcommand_from images" -f -a "load" -d 'Load images from a file made by `msting images save`'

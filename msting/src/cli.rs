@@ -83,6 +83,14 @@ impl GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Install(commands::install::InstallArgs),
+    Start(commands::start::ServicesArgs),
+    /// Stop the stack's services (all, or those named); data stays
+    Stop(commands::start::ServicesArgs),
+    /// Restart the stack's services (all, or those named)
+    Restart(commands::start::ServicesArgs),
+    Status(commands::status::StatusArgs),
+    Logs(commands::logs::LogsArgs),
     Config(commands::config::ConfigArgs),
     Vault(commands::vault::VaultArgs),
     Unseal(commands::unseal::UnsealArgs),
@@ -111,6 +119,14 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
     };
     let out = Output::new(&cli.global);
     let outcome = match cli.command {
+        Command::Install(args) => commands::install::exec(&cli.global, &out, args),
+        Command::Start(args) => commands::start::exec(&cli.global, &out, args, crate::stack::lifecycle::Action::Start),
+        Command::Stop(args) => commands::start::exec(&cli.global, &out, args, crate::stack::lifecycle::Action::Stop),
+        Command::Restart(args) => {
+            commands::start::exec(&cli.global, &out, args, crate::stack::lifecycle::Action::Restart)
+        }
+        Command::Status(args) => commands::status::exec(&cli.global, &out, args),
+        Command::Logs(args) => commands::logs::exec(&cli.global, &out, args),
         Command::Config(args) => commands::config::exec(&cli.global, &out, args),
         Command::Vault(args) => commands::vault::exec(&cli.global, &out, args),
         Command::Unseal(args) => commands::unseal::exec(&cli.global, &out, args),

@@ -100,3 +100,273 @@ pub async fn load(docker: &Docker, file: &Path) -> anyhow::Result<Vec<String>> {
     }
     Ok(said)
 }
+
+/// What [`build`] did for one service.
+#[derive(Debug, Serialize)]
+pub struct Built {
+    pub service: &'static str,
+    pub image: String,
+    /// `current` (its recipe did not change), `built`, or `kept` (present, not built by msting).
+    pub outcome: &'static str,
+    pub recipe_hash: Option<String>,
+}
+
+/// The id of the base image, or what to do when the engine does not have it.
+pub async fn base_id(docker: &Docker, base: &str) -> anyhow::Result<String> {
+    match docker.inspect_image(base).await {
+        Ok(image) => Ok(image.id.unwrap_or_default()),
+        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => anyhow::bail!(
+            "the base image {base} is not on this engine: make it with `msting images base` (debootstrap), \
+             load it, or name another in images.base"
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Builds the images of `services` (all with a recipe when empty) whose recipe changed, keeping
+/// the image it replaces as `<tag>-previous`. `log` receives the builder's output.
+pub async fn build(
+    docker: &Docker,
+    stack: &Stack,
+    base: &str,
+    inputs: &crate::recipes::Inputs,
+    services: &[String],
+    log: &mut (dyn FnMut(&str) + Send),
+) -> anyhow::Result<Vec<Built>> {
+    let base_id = base_id(docker, base).await?;
+    let mut out = Vec::new();
+    for service in &stack.services {
+        if !services.is_empty() && !services.iter().any(|s| s == service.name) {
+            continue;
+        }
+        let recipe = match crate::recipes::recipe(service.name, inputs) {
+            Ok(recipe) => recipe,
+            Err(crate::recipes::RecipeError::NoRecipe(_)) if services.is_empty() => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let hash = recipe.hash(&base_id)?;
+        let existing = docker.inspect_image(&service.image).await.ok();
+        let existing_hash = existing
+            .as_ref()
+            .and_then(|i| i.config.as_ref()?.labels.as_ref()?.get(crate::recipes::RECIPE_LABEL).cloned());
+        if existing_hash.as_deref() == Some(hash.as_str()) {
+            out.push(Built {
+                service: service.name,
+                image: service.image.clone(),
+                outcome: "current",
+                recipe_hash: Some(hash),
+            });
+            continue;
+        }
+        build_one(docker, &service.image, base, &recipe, &hash, log).await?;
+        if let Some(previous) = existing.and_then(|i| i.id) {
+            keep_previous(docker, &service.image, &previous).await?;
+        }
+        out.push(Built {
+            service: service.name,
+            image: service.image.clone(),
+            outcome: "built",
+            recipe_hash: Some(hash),
+        });
+    }
+    Ok(out)
+}
+
+/// `<repo>:<tag>-previous` for an image name `<repo>:<tag>`.
+pub fn previous_name(image: &str) -> String {
+    let (repo, tag) = split_name(image);
+    format!("{repo}:{tag}-previous")
+}
+
+fn split_name(image: &str) -> (&str, &str) {
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (image, "latest"),
+    }
+}
+
+/// Tags `id` as the previous image of `image`, unless `image` still is `id`.
+pub async fn keep_previous(docker: &Docker, image: &str, id: &str) -> anyhow::Result<()> {
+    let current = docker.inspect_image(image).await.ok().and_then(|i| i.id);
+    if current.as_deref() == Some(id) {
+        return Ok(());
+    }
+    let (repo, tag) = split_name(image);
+    let options =
+        bollard::query_parameters::TagImageOptionsBuilder::default().repo(repo).tag(&format!("{tag}-previous")).build();
+    docker.tag_image(id, Some(options)).await?;
+    Ok(())
+}
+
+async fn build_one(
+    docker: &Docker,
+    image: &str,
+    base: &str,
+    recipe: &crate::recipes::Recipe,
+    hash: &str,
+    log: &mut (dyn FnMut(&str) + Send),
+) -> anyhow::Result<()> {
+    let context = recipe.context()?;
+    let labels = std::collections::HashMap::from([
+        (crate::recipes::RECIPE_LABEL.to_string(), hash.to_string()),
+        (crate::recipes::SERVICE_LABEL.to_string(), recipe.service.to_string()),
+    ]);
+    let args = std::collections::HashMap::from([("BASE".to_string(), base.to_string())]);
+    let options = bollard::query_parameters::BuildImageOptionsBuilder::default()
+        .t(image)
+        .rm(true)
+        .forcerm(true)
+        .pull("")
+        .labels(&labels)
+        .buildargs(&args)
+        .build();
+    let mut stream = docker.build_image(options, None, Some(bollard::body_full(context.into())));
+    let mut tail: Vec<String> = Vec::new();
+    while let Some(item) = stream.next().await {
+        let info = item.map_err(|e| anyhow::anyhow!("building {image} failed: {e}"))?;
+        if let Some(text) = info.stream {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                log(line);
+                tail.push(line.to_string());
+                if tail.len() > 5 {
+                    tail.remove(0);
+                }
+            }
+        }
+        if let Some(error) = info.error_detail.and_then(|d| d.message) {
+            anyhow::bail!("building {image} failed: {error}\n{}", tail.join("\n"));
+        }
+    }
+    docker.inspect_image(image).await.map_err(|e| anyhow::anyhow!("the build of {image} left no image: {e}"))?;
+    Ok(())
+}
+
+/// Makes the Debian base image with debootstrap (minbase, bookworm, the security suite, every
+/// package upgraded) from this machine's apt mirror, then imports it as `name`.
+pub async fn make_base(docker: &Docker, name: &str, log: &mut (dyn FnMut(&str) + Send)) -> anyhow::Result<String> {
+    let mirror = apt_mirror("bookworm").ok_or_else(|| {
+        anyhow::anyhow!(
+            "no apt source for bookworm in /etc/apt: add one, or load a base image and name it in images.base"
+        )
+    })?;
+    let security = apt_mirror("bookworm-security");
+    let work = tempfile::Builder::new().prefix("sting-rootfs-").tempdir()?;
+    let rootfs = work.path().join("rootfs");
+    log(&format!("debootstrap --variant=minbase bookworm from {mirror}"));
+    run_logged(
+        std::process::Command::new("debootstrap").args(["--variant=minbase", "bookworm"]).arg(&rootfs).arg(&mirror),
+        "debootstrap (install it: apt-get install -y debootstrap)",
+        log,
+    )?;
+    let mut sources = format!("deb {mirror} bookworm main\ndeb {mirror} bookworm-updates main\n");
+    if let Some(security) = security {
+        sources.push_str(&format!("deb {security} bookworm-security main\n"));
+    }
+    std::fs::write(rootfs.join("etc/apt/sources.list"), sources)?;
+    run_logged(
+        std::process::Command::new("chroot").arg(&rootfs).args([
+            "sh",
+            "-c",
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get upgrade -y -qq && apt-get clean && rm -rf /var/lib/apt/lists/*",
+        ]),
+        "chroot (the upgrade inside the new root)",
+        log,
+    )?;
+    let mut tar = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .args(["-c", "."])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot run tar: {e}"))?;
+    let stdout = tokio::process::ChildStdout::from_std(tar.stdout.take().expect("piped"))?;
+    let chunks = tokio_util_stream(stdout);
+    let (repo, tag) = split_name(name);
+    let options =
+        bollard::query_parameters::CreateImageOptionsBuilder::default().from_src("-").repo(repo).tag(tag).build();
+    let mut progress = docker.create_image(Some(options), Some(bollard::body_try_stream(chunks)), None);
+    while let Some(item) = progress.next().await {
+        let info = item.map_err(|e| anyhow::anyhow!("importing {name} failed: {e}"))?;
+        if let Some(error) = info.error_detail.and_then(|d| d.message) {
+            anyhow::bail!("importing {name} failed: {error}");
+        }
+    }
+    let status = tar.wait()?;
+    if !status.success() {
+        anyhow::bail!("tar of the new root failed ({status})");
+    }
+    base_id(docker, name).await
+}
+
+fn tokio_util_stream(
+    reader: impl tokio::io::AsyncRead + Send + Unpin + 'static,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold(reader, |mut reader| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 1 << 20];
+        match reader.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), reader))
+            }
+            Err(e) => Some((Err(e), reader)),
+        }
+    })
+}
+
+fn run_logged(
+    command: &mut std::process::Command,
+    what: &str,
+    log: &mut (dyn FnMut(&str) + Send),
+) -> anyhow::Result<()> {
+    let output = command.output().map_err(|e| anyhow::anyhow!("cannot run {what}: {e}"))?;
+    for line in String::from_utf8_lossy(&output.stdout).lines().chain(String::from_utf8_lossy(&output.stderr).lines()) {
+        log(line);
+    }
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        anyhow::bail!("{what} failed ({}): {}", output.status, stderr.lines().last().unwrap_or(""));
+    }
+    Ok(())
+}
+
+/// The mirror this machine's apt sources use for `suite` (deb822 and one-line forms).
+pub fn apt_mirror(suite: &str) -> Option<String> {
+    let mut texts = Vec::new();
+    for dir in ["/etc/apt/sources.list.d"] {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            texts.extend(paths.into_iter().filter_map(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t))));
+        }
+    }
+    if let Ok(text) = std::fs::read_to_string("/etc/apt/sources.list") {
+        texts.push(("/etc/apt/sources.list".into(), text));
+    }
+    for (path, text) in &texts {
+        if path.extension().is_some_and(|e| e == "sources") {
+            for stanza in text.split("\n\n") {
+                let field =
+                    |name: &str| stanza.lines().find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()));
+                let (Some(uris), Some(suites)) = (field("URIs:"), field("Suites:")) else { continue };
+                if suites.split_whitespace().any(|s| s == suite) {
+                    return uris.split_whitespace().next().map(str::to_string);
+                }
+            }
+        } else {
+            for line in text.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if words.first() != Some(&"deb") {
+                    continue;
+                }
+                if let Some(i) = words.iter().position(|w| w.contains("://")) {
+                    if words.get(i + 1) == Some(&suite) {
+                        return Some(words[i].to_string());
+                    }
+                }
+            }
+        }
+    }
+    None
+}

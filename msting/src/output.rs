@@ -38,6 +38,11 @@ impl Output {
         }
     }
 
+    /// Whether a person is at a terminal to answer prompts.
+    pub fn interactive(&self) -> bool {
+        self.interactive && !self.json
+    }
+
     /// A result line for people (suppressed by `--json`, which prints its own document).
     pub fn result(&self, line: impl std::fmt::Display) {
         if !self.json {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use stingd::serve::{API_KEY_VAR, Listen, ServeOptions};
+use stingd::serve::{API_KEY_FILE_VAR, API_KEY_VAR, Listen, ServeOptions};
 
 /// The STING-CE daemon: HTTPS entry point, API and inference supervisor
 #[derive(Debug, Parser)]
@@ -193,11 +193,22 @@ fn serve(
         }
         (None, other) => other,
     };
-    let Ok(api_keys) = std::env::var(API_KEY_VAR) else {
-        eprintln!(
-            "error: {API_KEY_VAR} is not set: every API route needs a key, and it never comes from the config file"
-        );
-        return ExitCode::FAILURE;
+    let api_keys = match (std::env::var(API_KEY_VAR), std::env::var_os(API_KEY_FILE_VAR)) {
+        (Ok(keys), _) => keys,
+        // Inside the stack: a file msting writes from Vault (0400, stingd's alone).
+        (Err(_), Some(file)) => match std::fs::read_to_string(&file) {
+            Ok(keys) => keys.trim().to_string(),
+            Err(e) => {
+                eprintln!("error: cannot read the API key file {} ({API_KEY_FILE_VAR}): {e}", file.to_string_lossy());
+                return ExitCode::FAILURE;
+            }
+        },
+        (Err(_), None) => {
+            eprintln!(
+                "error: neither {API_KEY_VAR} nor {API_KEY_FILE_VAR} is set: every API route needs a key, and it never comes from the config file"
+            );
+            return ExitCode::FAILURE;
+        }
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -331,13 +342,9 @@ fn admin_create(email: &str, config: &std::path::Path, to_stdout: bool) -> ExitC
         );
         return ExitCode::FAILURE;
     }
-    let Ok(url) = std::env::var(db::DATABASE_URL_VAR) else {
-        eprintln!("error: {} is not set: give the database URL in it", db::DATABASE_URL_VAR);
-        return ExitCode::FAILURE;
-    };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let result = runtime.block_on(async {
-        let pool = db::connect(&url, 2, std::time::Duration::from_secs(10)).await.map_err(|e| e.to_string())?;
+        let pool = admin_pool(&config).await.map_err(|e| format!("{e:#}"))?;
         db::migrate(&pool).await.map_err(|e| e.to_string())?;
         let user = identity::users::create(&pool, email, identity::users::Role::Admin).await.map_err(|e| match e {
             identity::IdentityError::EmailTaken => format!("{email} already has an account"),
@@ -359,6 +366,26 @@ fn admin_create(email: &str, config: &std::path::Path, to_stdout: bool) -> ExitC
             ExitCode::FAILURE
         }
     }
+}
+
+/// The database for an admin command: `STING_DATABASE_URL`, or (inside the stack) the login
+/// stingd's Vault role reads, as `stingd serve` does.
+async fn admin_pool(config: &sting_config::Config) -> anyhow::Result<sqlx::PgPool> {
+    use stingd::db;
+    let patience = std::time::Duration::from_secs(10);
+    if let Ok(url) = std::env::var(db::DATABASE_URL_VAR) {
+        return Ok(db::connect(&url, 2, patience).await?);
+    }
+    let Some(settings) = stingd::vault::Settings::from_env(config)? else {
+        anyhow::bail!(
+            "neither {} nor {} is set: give the database URL, or run this inside the stack (`msting` does)",
+            db::DATABASE_URL_VAR,
+            stingd::vault::ADDRESS_VAR
+        );
+    };
+    let vault = stingd::vault::log_in_now(&settings).await?;
+    let login = stingd::vault::database_login(&vault, &settings.kv_mount, config).await?;
+    Ok(db::connect_with(db::connect_options(config, &login), 2, patience).await?)
 }
 
 /// One readiness request, for Docker's health check: no shell or curl in the image.

@@ -15,6 +15,8 @@ use crate::{front, tls};
 
 /// The variable that holds the gateway's API key for a standalone run (never the config file).
 pub const API_KEY_VAR: &str = "STING_API_KEY";
+/// A file holding the key(s) instead (how the stack gives them: no secret in the environment).
+pub const API_KEY_FILE_VAR: &str = "STING_API_KEY_FILE";
 
 /// Where stingd listens.
 #[derive(Clone, Debug)]

@@ -27,6 +27,7 @@ impl TestBao {
             storage_dir: dir.path().join("data"),
             listen: format!("127.0.0.1:{port}").parse().unwrap(),
             cluster_listen: format!("127.0.0.1:{cluster}").parse().unwrap(),
+            cluster_addr: None,
             api_addr: format!("http://127.0.0.1:{port}"),
             tls: None,
             static_key: auto_unseal.then(|| ensure_static_key(&dir.path().join("keys")).unwrap()),

@@ -156,6 +156,7 @@ impl Plan {
             secret("database/stingd", "password"),
             secret("stingd/keys", "session_key"),
             secret("stingd/keys", "cookie_key"),
+            secret("stingd/keys", "api_key"),
         ]
     }
 }

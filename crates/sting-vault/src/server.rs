@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub storage_dir: PathBuf,
     pub listen: SocketAddr,
     pub cluster_listen: SocketAddr,
+    /// The address other nodes reach this one at, when the listener's is not one (`0.0.0.0`
+    /// in a container); `None` uses the listener's.
+    pub cluster_addr: Option<String>,
     /// The address clients are told to use (`https://127.0.0.1:8200`).
     pub api_addr: String,
     /// Certificate and key (PEM); `None` serves plain HTTP, for a loopback test server only.
@@ -54,9 +57,10 @@ impl ServerConfig {
         }
         text.push_str("}\n\n");
         let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let cluster_addr = self.cluster_addr.clone().unwrap_or_else(|| format!("{scheme}://{}", self.cluster_listen));
         text.push_str(&format!(
-            "api_addr = \"{}\"\ncluster_addr = \"{scheme}://{}\"\ndisable_mlock = true\nui = false\n\n",
-            self.api_addr, self.cluster_listen
+            "api_addr = \"{}\"\ncluster_addr = \"{cluster_addr}\"\ndisable_mlock = true\nui = false\n\n",
+            self.api_addr
         ));
         if let Some(key) = &self.static_key {
             text.push_str(&format!(
@@ -123,6 +127,7 @@ mod tests {
             storage_dir: "/vault/data".into(),
             listen: "0.0.0.0:8200".parse().unwrap(),
             cluster_listen: "127.0.0.1:8201".parse().unwrap(),
+            cluster_addr: None,
             api_addr: "https://127.0.0.1:8200".into(),
             tls: Some(("/vault/tls/cert.pem".into(), "/vault/tls/key.pem".into())),
             static_key: Some("/vault/keys/unseal.key".into()),

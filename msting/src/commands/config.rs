@@ -134,7 +134,7 @@ fn show(out: &Output, file: &Path, overrides: &Overrides, defaults: bool) -> any
     Ok(exit::OK)
 }
 
-fn migrate(out: &Output, file: &Path, dry_run: bool) -> anyhow::Result<u8> {
+pub(crate) fn migrate(out: &Output, file: &Path, dry_run: bool) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let migration = match sting_config::migrate(file, &text) {
         Ok(Some(m)) => m,

@@ -20,6 +20,17 @@ pub struct ImagesArgs {
 pub enum ImagesCommand {
     /// Each service's image and whether this engine has it
     List,
+    /// Build the images whose recipe changed (all with a recipe, or those named); the image each
+    /// replaces is kept as TAG-previous, to roll back to
+    Build {
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+        #[command(flatten)]
+        inputs: super::install::BuildInputs,
+    },
+    /// Make the Debian base image every recipe builds on (debootstrap from this machine's apt
+    /// mirror, with the security suite, every package upgraded), named by images.base
+    Base,
     /// Write every image of the stack into one file, to carry to a host without a registry
     Save { file: PathBuf },
     /// Load images from a file made by `msting images save`
@@ -47,6 +58,58 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: ImagesArgs) -> anyhow::Resu
                 }
                 let missing = states.iter().any(|s| !s.present);
                 Ok(if missing { exit::FAILURE } else { exit::OK })
+            }
+            ImagesCommand::Build { services, inputs } => {
+                let mut progress = crate::progress::Progress::new(out, None, "build");
+                progress.start("building images");
+                let verbose = out.verbose > 0;
+                let built =
+                    images::build(&docker, &stack, &config.images.base, &inputs.into(), &services, &mut |line| {
+                        if verbose {
+                            eprintln!("{line}");
+                        }
+                    })
+                    .await;
+                let built = match built {
+                    Ok(built) => built,
+                    Err(error) => {
+                        progress.failed(&error);
+                        return Err(error);
+                    }
+                };
+                progress.done(&format!("{} image(s)", built.len()));
+                if out.json {
+                    out.json(&built)?;
+                }
+                for b in built.iter().filter(|_| !out.json) {
+                    let what =
+                        if b.outcome == "built" { format!("{GOOD}built{GOOD:#}") } else { "current".to_string() };
+                    out.result(format!("{:<8} {:<40} {what}", b.service, b.image));
+                }
+                Ok(exit::OK)
+            }
+            ImagesCommand::Base => {
+                let name = config.images.base.clone();
+                let mut progress = crate::progress::Progress::new(out, None, "base");
+                progress.start(&format!("making {name} with debootstrap"));
+                let verbose = out.verbose > 0;
+                let made = images::make_base(&docker, &name, &mut |line| {
+                    if verbose {
+                        eprintln!("{line}");
+                    }
+                })
+                .await;
+                match made {
+                    Ok(id) => {
+                        progress.done(&id);
+                        out.result(format!("{GOOD}made{GOOD:#} {name}"));
+                        Ok(exit::OK)
+                    }
+                    Err(error) => {
+                        progress.failed(&error);
+                        Err(error)
+                    }
+                }
             }
             ImagesCommand::Save { file } => {
                 let bytes = images::save(&docker, &stack, &file).await?;

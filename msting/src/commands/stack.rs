@@ -29,7 +29,12 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: StackArgs) -> anyhow::Resul
         StackCommand::Spec if out.json => out.json(&stack)?,
         StackCommand::Spec => {
             for service in &stack.services {
-                out.result(format!("{:<8} {}  {}", service.name, &service.hash()[..12], service.image));
+                out.result(format!(
+                    "{:<8} {}  {}",
+                    service.name,
+                    &crate::stack::containers::spec_hash(&stack, service)[..12],
+                    service.image
+                ));
             }
         }
     }

@@ -66,12 +66,20 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: VaultArgs) -> anyhow::Resul
     }
 }
 
+/// Where msting's operator login may be used from: loopback, and the private ranges Docker's
+/// bridges use, because inside its container Vault sees msting at its network's gateway address,
+/// which changes when the network is made again. Vault is on no network another host can reach
+/// (an internal one, and its own whose only published port is on 127.0.0.1), so the binding
+/// still keeps a stolen secret-id off any public address.
+pub(crate) const OPERATOR_CIDRS: &[&str] =
+    &["127.0.0.1/32", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
 /// What the plan for this stack is: its KV mount, the operator token's lifetime, its secrets.
 pub(crate) fn plan(config: &sting_config::Config) -> Plan {
     Plan {
         kv_mount: config.vault.kv_mount.clone(),
         operator_token_ttl: config.vault.operator_token_ttl.as_std(),
-        operator_cidrs: vec!["127.0.0.1/32".into(), "::1/128".into()],
+        operator_cidrs: OPERATOR_CIDRS.iter().map(|c| c.to_string()).collect(),
         service_secret_id_ttl: std::time::Duration::from_secs(24 * 3600),
         service_token_period: std::time::Duration::from_secs(24 * 3600),
         generated: Plan::stack_secrets(),
@@ -80,6 +88,23 @@ pub(crate) fn plan(config: &sting_config::Config) -> Plan {
 }
 
 async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8> {
+    let done = initialise(out, config).await?;
+    let handed = done.handed.as_ref().map(|(h, t)| (h.as_slice(), *t));
+    report_init(out, &done.vault, done.mode, handed, &done.configured, &vault_access::credentials_path(config))
+}
+
+/// What [`initialise`] did.
+pub(crate) struct Initialised {
+    pub vault: Vault,
+    pub mode: SealMode,
+    /// The shares handed out and the threshold, when Vault was initialised now.
+    pub handed: Option<(Vec<HandedShare>, u32)>,
+    pub configured: bootstrap::Configured,
+}
+
+/// Initialises Vault if it is not (shares handed out, operator login kept, root token revoked),
+/// then checks and completes its set-up as the operator.
+pub(crate) async fn initialise(out: &Output, config: &sting_config::Config) -> anyhow::Result<Initialised> {
     let vault_config = &config.vault;
     let mode = SealMode::from(vault_config.unseal);
     let credentials = vault_access::credentials_path(config);
@@ -89,7 +114,7 @@ async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8>
         out.note(format!("Vault at {} is initialised; checking its set-up", vault.address()));
         let operator = vault_access::operator(config).await?;
         let configured = bootstrap::configure(&operator, &plan(config)).await?;
-        return report_init(out, &vault, mode, None, &configured, &credentials);
+        return Ok(Initialised { vault, mode, handed: None, configured });
     }
     // Everything that could refuse is checked before Vault is touched.
     let handout =
@@ -115,7 +140,8 @@ async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8>
     .await;
     let revoked = approle::revoke_self(&root).await;
     established.context(
-        "Vault is initialised, but msting's operator login could not be set up and the root token is revoked;          Vault holds no data yet: stop it, empty its storage folder, and run `msting vault init` again",
+        "Vault is initialised, but msting's operator login could not be set up and the root token is revoked; \
+         Vault holds no data yet: stop it, empty its storage folder, and run `msting vault init` again",
     )?;
     revoked.context("the root token could not be revoked: seal Vault and rekey it")?;
 
@@ -123,7 +149,7 @@ async fn init(out: &Output, config: &sting_config::Config) -> anyhow::Result<u8>
     let configured = bootstrap::configure(&operator, &plan(config))
         .await
         .context("Vault's set-up stopped part way: run `msting vault init` again to finish it")?;
-    report_init(out, &vault, mode, Some((&handed, init.threshold)), &configured, &credentials)
+    Ok(Initialised { vault, mode, handed: Some((handed, init.threshold)), configured })
 }
 
 fn report_init(
@@ -159,7 +185,7 @@ fn report_init(
     Ok(exit::OK)
 }
 
-async fn credentials(
+pub(crate) async fn credentials(
     out: &Output,
     config: &sting_config::Config,
     service: &str,

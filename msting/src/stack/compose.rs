@@ -15,6 +15,23 @@ pub const HEADER: &str = "\
 # `sudo msting install` for that. Paths are those of an install in /opt/sting-ce.
 ";
 
+/// A service's networks: a list, or a map where it has aliases on `sting_local`.
+fn networks_of(service: &super::spec::Service) -> Value {
+    if service.aliases.is_empty() {
+        return json!(service.networks);
+    }
+    let map: serde_json::Map<String, Value> = service
+        .networks
+        .iter()
+        .map(|n| {
+            let entry =
+                if *n == super::spec::LOCAL_NETWORK { json!({ "aliases": service.aliases }) } else { json!({}) };
+            (n.to_string(), entry)
+        })
+        .collect();
+    Value::Object(map)
+}
+
 /// The compose file for `stack` (Compose Specification, no `version` key; valid for
 /// docker-compose 1.27 and later).
 pub fn render(stack: &Stack) -> String {
@@ -24,7 +41,7 @@ pub fn render(stack: &Stack) -> String {
             "image": service.image,
             "user": service.user,
             "command": service.command,
-            "networks": service.networks,
+            "networks": networks_of(service),
             "read_only": true,
             "tmpfs": service.tmpfs,
             "mem_limit": service.memory,
@@ -42,7 +59,7 @@ pub fn render(stack: &Stack) -> String {
                 "retries": service.health.retries,
                 "start_period": format!("{}s", service.health.start_period_s),
             },
-            "labels": { "sting.spec-hash": service.hash() },
+            "labels": { super::containers::SPEC_HASH_LABEL: super::containers::spec_hash(stack, service) },
         });
         if !service.environment.is_empty() {
             entry["environment"] = json!(service.environment);
@@ -78,8 +95,17 @@ pub fn render(stack: &Stack) -> String {
         }
         services.insert(service.name.to_string(), entry);
     }
-    let networks: serde_json::Map<String, Value> =
-        stack.networks.iter().map(|n| (n.name.to_string(), json!({ "internal": n.internal }))).collect();
+    let networks: serde_json::Map<String, Value> = stack
+        .networks
+        .iter()
+        .map(|n| {
+            let mut entry = json!({ "internal": n.internal });
+            if !n.masquerade && !n.internal {
+                entry["driver_opts"] = json!({ super::resources::MASQUERADE_OPTION: "false" });
+            }
+            (n.name.to_string(), entry)
+        })
+        .collect();
     let volumes: serde_json::Map<String, Value> = stack.volumes.iter().map(|v| (v.to_string(), json!({}))).collect();
     let document = json!({
         "x-sting-project": stack.project,

@@ -3,5 +3,8 @@
 //! (`compose`). Creating and comparing the real resources through the engine builds on this.
 
 pub mod compose;
+pub mod containers;
+pub mod exec;
+pub mod lifecycle;
 pub mod resources;
 pub mod spec;

@@ -17,6 +17,8 @@ use super::spec::Stack;
 pub const PROJECT_LABEL: &str = "com.docker.compose.project";
 pub const NETWORK_LABEL: &str = "com.docker.compose.network";
 pub const VOLUME_LABEL: &str = "com.docker.compose.volume";
+/// The bridge driver's option that turns masquerading (a way out) off.
+pub const MASQUERADE_OPTION: &str = "com.docker.network.bridge.enable_ip_masquerade";
 
 /// An engine resource's name as Compose names it: `<project>_<name>`.
 pub fn scoped(project: &str, name: &str) -> String {
@@ -78,6 +80,8 @@ pub async fn ensure(docker: &Docker, stack: &Stack) -> Result<Vec<String>, bolla
                 name: name.clone(),
                 driver: Some("bridge".into()),
                 internal: Some(network.internal),
+                options: (!network.masquerade)
+                    .then(|| HashMap::from([(MASQUERADE_OPTION.to_string(), "false".to_string())])),
                 labels: Some(HashMap::from([
                     (PROJECT_LABEL.to_string(), stack.project.clone()),
                     (NETWORK_LABEL.to_string(), network.name.to_string()),

@@ -2,17 +2,28 @@
 //! health check and restart policy, hardened the same way for every service (non-root, every
 //! capability dropped, `no-new-privileges`, read-only root with tmpfs, memory limit, log
 //! rotation). Secrets never appear here: services read them from mounted files or Vault.
-//! A hash of each service's spec goes on its container, so a later install can tell what changed.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sting_config::Config;
 
 /// The internal network (no route out) and the edge network only stingd joins.
 pub const LOCAL_NETWORK: &str = "sting_local";
 pub const EDGE_NETWORK: &str = "sting_edge";
+/// Vault's own network, for its loopback port alone: Docker publishes no port of a container
+/// that is only on an internal network. No masquerading, so it gives Vault no way out either.
+pub const VAULT_NETWORK: &str = "sting_vault";
+
+/// The name Vault's certificate and stingd use for it inside the stack (`.internal` is reserved
+/// for private use); a network alias on `sting_local`.
+pub const VAULT_HOST: &str = "vault.sting.internal";
+
+/// Service users (uid = gid), fixed so host files mounted into a container can be given to it.
+pub const VAULT_UID: u32 = 10100;
+pub const DB_UID: u32 = 10200;
+pub const STINGD_UID: u32 = 10300;
+pub const MAILPIT_UID: u32 = 10400;
 
 /// Ports stingd listens on inside its container (unprivileged; published as 443 and 80).
 pub const STINGD_HTTPS: u16 = 8443;
@@ -52,6 +63,8 @@ pub struct Service {
     pub command: Vec<String>,
     pub environment: BTreeMap<String, String>,
     pub networks: Vec<&'static str>,
+    /// Other names the service answers to on `sting_local`.
+    pub aliases: Vec<&'static str>,
     pub ports: Vec<Port>,
     pub mounts: Vec<Mount>,
     pub tmpfs: Vec<String>,
@@ -62,18 +75,12 @@ pub struct Service {
     pub profile: Option<&'static str>,
 }
 
-impl Service {
-    /// sha256 of the spec: equal specs, equal hashes; any change, another hash.
-    pub fn hash(&self) -> String {
-        let json = serde_json::to_vec(self).expect("a spec serialises");
-        Sha256::digest(&json).iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Network {
     pub name: &'static str,
     pub internal: bool,
+    /// Whether traffic leaving through it is masqueraded (a way out to other networks).
+    pub masquerade: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -108,6 +115,21 @@ fn volume(name: &str, target: &str) -> Mount {
     Mount { source: name.into(), target: target.into(), read_only: false, volume: true }
 }
 
+/// Where Vault's server configuration is mounted in its container.
+pub const VAULT_CONFIG_DIR: &str = "/etc/sting/vault";
+pub const VAULT_CONFIG_FILE: &str = "vault.hcl";
+
+/// The host folder holding Vault's server configuration, its TLS certificate and (in auto
+/// unseal mode) its unseal key: Vault's alone, never mounted elsewhere.
+pub fn vault_server_dir(config: &Config) -> std::path::PathBuf {
+    absolute(config, &config.paths.secrets_dir).join("vault-server")
+}
+
+/// A config path made absolute against the install directory.
+pub fn absolute(config: &Config, path: &std::path::Path) -> std::path::PathBuf {
+    if path.is_relative() { config.paths.install_dir.join(path) } else { path.to_path_buf() }
+}
+
 /// The stack `config` asks for.
 pub fn desired(config: &Config) -> Stack {
     // Relative paths are relative to the install directory (as the config loader resolves them).
@@ -122,17 +144,14 @@ pub fn desired(config: &Config) -> Stack {
     let vault = Service {
         name: "vault",
         image: image(config, "vault"),
-        user: "10100:10100".into(),
-        command: vec!["bao".into(), "server".into(), "-config=/etc/sting/vault/vault.hcl".into()],
+        user: format!("{VAULT_UID}:{VAULT_UID}"),
+        command: vec!["bao".into(), "server".into(), format!("-config={VAULT_CONFIG_DIR}/{VAULT_CONFIG_FILE}")],
         environment: BTreeMap::new(),
-        networks: vec![LOCAL_NETWORK],
+        networks: vec![LOCAL_NETWORK, VAULT_NETWORK],
+        aliases: vec![VAULT_HOST],
         // For msting alone: loopback only.
         ports: vec![Port { host_ip: "127.0.0.1".into(), host_port: services.vault.port, container_port: 8200 }],
-        mounts: vec![
-            volume("vault-data", "/var/lib/openbao"),
-            bind(&paths.secrets_dir.join("vault"), "/etc/sting/vault", true),
-            bind(&paths.certs_dir, "/etc/sting/tls", true),
-        ],
+        mounts: vec![volume("vault-data", "/vault"), bind(&vault_server_dir(config), VAULT_CONFIG_DIR, true)],
         tmpfs: vec!["/tmp".into()],
         memory: services.vault.memory_limit.bytes(),
         health: Health {
@@ -142,7 +161,7 @@ pub fn desired(config: &Config) -> Stack {
                 "bao".into(),
                 "status".into(),
                 "-address=https://127.0.0.1:8200".into(),
-                "-ca-cert=/etc/sting/tls/ca.pem".into(),
+                format!("-ca-cert={VAULT_CONFIG_DIR}/tls/ca.pem"),
             ],
             interval_s: 10,
             timeout_s: 5,
@@ -155,11 +174,9 @@ pub fn desired(config: &Config) -> Stack {
     let db = Service {
         name: "db",
         image: image(config, "db"),
-        user: "10200:10200".into(),
+        user: format!("{DB_UID}:{DB_UID}"),
         command: vec![
-            "postgres".into(),
-            "-D".into(),
-            "/var/lib/postgresql/data".into(),
+            "sting-db-start".into(),
             "-c".into(),
             "listen_addresses=*".into(),
             "-c".into(),
@@ -167,6 +184,7 @@ pub fn desired(config: &Config) -> Stack {
         ],
         environment: BTreeMap::new(),
         networks: vec![LOCAL_NETWORK],
+        aliases: Vec::new(),
         ports: Vec::new(),
         mounts: vec![volume("db-data", "/var/lib/postgresql/data")],
         tmpfs: vec!["/tmp".into(), "/run/postgresql".into()],
@@ -184,7 +202,7 @@ pub fn desired(config: &Config) -> Stack {
     let stingd = Service {
         name: "stingd",
         image: image(config, "stingd"),
-        user: "10300:10300".into(),
+        user: format!("{STINGD_UID}:{STINGD_UID}"),
         command: vec![
             "stingd".into(),
             "serve".into(),
@@ -196,15 +214,17 @@ pub fn desired(config: &Config) -> Stack {
             format!("0.0.0.0:{STINGD_HTTP}"),
         ],
         environment: BTreeMap::from([
-            ("STING_VAULT_ADDR".to_string(), "https://vault:8200".to_string()),
+            ("STING_VAULT_ADDR".to_string(), format!("https://{VAULT_HOST}:8200")),
             ("STING_VAULT_CACERT".to_string(), "/etc/sting/tls/ca.pem".to_string()),
             ("STING_VAULT_AUTH_DIR".to_string(), "/etc/sting/vault-auth".to_string()),
             ("STING_VAULT_TOKEN_FILE".to_string(), "/var/lib/sting/vault-token".to_string()),
+            ("STING_API_KEY_FILE".to_string(), "/etc/sting/secrets/api-key".to_string()),
             ("STING_CERTS_DIR".to_string(), "/etc/sting/tls".to_string()),
             ("STING_MODELS_DIR".to_string(), "/models".to_string()),
             ("STING_DATA_DIR".to_string(), "/var/lib/sting".to_string()),
         ]),
         networks: vec![LOCAL_NETWORK, EDGE_NETWORK],
+        aliases: Vec::new(),
         ports: vec![
             Port {
                 host_ip: config.system.bind_address.to_string(),
@@ -222,7 +242,8 @@ pub fn desired(config: &Config) -> Stack {
             bind(&paths.install_dir.join("conf"), "/etc/sting/conf", true),
             bind(&paths.certs_dir, "/etc/sting/tls", true),
             bind(&paths.models_dir, "/models", true),
-            bind(&paths.secrets_dir.join("services").join("stingd"), "/etc/sting/vault-auth", true),
+            bind(&paths.secrets_dir.join("vault").join("stingd"), "/etc/sting/vault-auth", true),
+            bind(&paths.secrets_dir.join("stingd"), "/etc/sting/secrets", true),
         ],
         tmpfs: vec!["/tmp".into()],
         memory: services.stingd.memory_limit.bytes(),
@@ -246,7 +267,7 @@ pub fn desired(config: &Config) -> Stack {
         all.push(Service {
             name: "mailpit",
             image: image(config, "mailpit"),
-            user: "10400:10400".into(),
+            user: format!("{MAILPIT_UID}:{MAILPIT_UID}"),
             command: vec![
                 "mailpit".into(),
                 "--listen".into(),
@@ -256,6 +277,7 @@ pub fn desired(config: &Config) -> Stack {
             ],
             environment: BTreeMap::new(),
             networks: vec![LOCAL_NETWORK],
+            aliases: Vec::new(),
             ports: vec![Port {
                 host_ip: "127.0.0.1".into(),
                 host_port: services.mailpit.ui_port,
@@ -278,8 +300,9 @@ pub fn desired(config: &Config) -> Stack {
     Stack {
         project: config.system.project_name.clone(),
         networks: vec![
-            Network { name: LOCAL_NETWORK, internal: true },
-            Network { name: EDGE_NETWORK, internal: false },
+            Network { name: LOCAL_NETWORK, internal: true, masquerade: false },
+            Network { name: EDGE_NETWORK, internal: false, masquerade: true },
+            Network { name: VAULT_NETWORK, internal: false, masquerade: false },
         ],
         volumes: vec!["vault-data", "db-data", "stingd-data"],
         services: all,
@@ -306,18 +329,5 @@ mod tests {
             assert!(service.memory > 0);
         }
         assert!(stack.networks.iter().any(|n| n.name == LOCAL_NETWORK && n.internal));
-    }
-
-    #[test]
-    fn the_hash_changes_with_the_spec_and_only_then() {
-        let config = Config::default();
-        let a = desired(&config);
-        assert_eq!(a.services[0].hash(), desired(&config).services[0].hash());
-        let mut changed = config.clone();
-        changed.services.stingd.memory_limit = sting_config::ByteSize::gib(8);
-        let b = desired(&changed);
-        let stingd = |s: &Stack| s.services.iter().find(|s| s.name == "stingd").unwrap().hash();
-        assert_ne!(stingd(&a), stingd(&b));
-        assert_eq!(a.services[0].hash(), b.services[0].hash(), "vault did not change");
     }
 }

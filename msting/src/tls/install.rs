@@ -125,6 +125,8 @@ fn write_synced(path: &Path, contents: &[u8], mode: u32) -> Result<(), TlsError>
     let mut file =
         std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map_err(io_error(path))?;
     file.write_all(contents).map_err(io_error(path))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::fsio::give_to_folder_owner(&file, dir).map_err(io_error(path))?;
     file.sync_all().map_err(io_error(path))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(io_error(path))
 }

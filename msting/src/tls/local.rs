@@ -11,6 +11,10 @@ use super::inspect::CertInfo;
 use super::install;
 use super::{Name, TlsError};
 
+/// The stack's private domain (services reach each other as `<name>.sting.internal`): the CA
+/// may vouch for names under it too.
+pub const INTERNAL_DOMAIN: &str = "sting.internal";
+
 /// Renew when less than this fraction of the lifetime is left.
 pub const RENEW_AT: f64 = 1.0 / 3.0;
 
@@ -78,7 +82,9 @@ pub fn setup(config: &Config, names: &[Name], new_ca: bool, now: OffsetDateTime)
     let ca = if existing {
         LocalCa::load(&paths.root_cert, &paths.root_key)?
     } else {
-        let ca = LocalCa::create(names, lifetime(&config.tls.local_ca.root_lifetime), now)?;
+        let mut permitted = names.to_vec();
+        permitted.push(Name::Dns(INTERNAL_DOMAIN.into()));
+        let ca = LocalCa::create(&permitted, lifetime(&config.tls.local_ca.root_lifetime), now)?;
         ca.save(&paths.root_cert, &paths.root_key)?;
         ca
     };
@@ -144,4 +150,37 @@ pub fn export_ca(config: &Config, dir: &Path) -> anyhow::Result<PathBuf> {
     );
     crate::fsio::atomic_write(&dir.join("TRUST.txt"), guide.as_bytes(), Some(0o644))?;
     Ok(target)
+}
+
+/// The names Vault's certificate is for: its name inside the stack, and loopback for msting.
+pub fn vault_names() -> Vec<Name> {
+    vec![
+        Name::Dns(crate::stack::spec::VAULT_HOST.into()),
+        Name::Dns("localhost".into()),
+        Name::Ip([127, 0, 0, 1].into()),
+    ]
+}
+
+/// Vault's certificate from the local CA in `dir` (with the CA's root beside it as `ca.pem`):
+/// issued when there is none or it is due. Returns whether a new one was installed.
+pub fn vault_certificate(config: &Config, dir: &Path, now: OffsetDateTime) -> anyhow::Result<bool> {
+    let names = vault_names();
+    if let Some(current) = install::current(dir)? {
+        if !due(&current, &names, now) {
+            return Ok(false);
+        }
+    }
+    let paths = paths(config);
+    let ca = LocalCa::load(&paths.root_cert, &paths.root_key)?;
+    if let Some(outside) = names.iter().find(|n| !ca.permits(n)) {
+        anyhow::bail!(
+            "the local CA in {} may not vouch for {outside}, which Vault's certificate needs (it predates the stack's \
+             internal names): make a new CA with `msting setup-ssl --self-signed --new-ca`, then trust the new root",
+            paths.root_cert.display()
+        );
+    }
+    let issued = ca.issue(&names, lifetime(&config.tls.local_ca.leaf_lifetime), now)?;
+    install::install(dir, &issued.chain_pem, &issued.key_pem, &names, now)?;
+    crate::fsio::atomic_write(&dir.join(ROOT_CERT_FILE), ca.root_pem().as_bytes(), Some(0o644))?;
+    Ok(true)
 }

@@ -1,0 +1,91 @@
+//! Running a program inside one of the stack's containers (psql in db, `stingd admin` in
+//! stingd) through the engine's exec API. Input that may hold a secret goes on the program's
+//! stdin, never its argv, which `docker inspect` and process listings show.
+
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+#[derive(Debug)]
+pub struct Finished {
+    pub code: i64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `command` in `container` (as the container's user), feeding `stdin`; waits for it.
+pub async fn run(
+    docker: &Docker,
+    container: &str,
+    command: &[&str],
+    stdin: Option<&[u8]>,
+) -> Result<Finished, bollard::errors::Error> {
+    let exec = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(command.iter().map(|c| c.to_string()).collect()),
+                attach_stdin: Some(stdin.is_some()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                tty: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    if let StartExecResults::Attached { mut output, mut input } = docker.start_exec(&exec.id, None).await? {
+        if let Some(bytes) = stdin {
+            input.write_all(bytes).await.map_err(bollard::errors::Error::from)?;
+            input.shutdown().await.map_err(bollard::errors::Error::from)?;
+        }
+        drop(input);
+        while let Some(item) = output.next().await {
+            match item? {
+                bollard::container::LogOutput::StdOut { message } => stdout.extend_from_slice(&message),
+                bollard::container::LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                _ => {}
+            }
+        }
+    }
+    let code = docker.inspect_exec(&exec.id).await?.exit_code.unwrap_or(-1);
+    Ok(Finished {
+        code,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    })
+}
+
+/// Runs SQL as PostgreSQL's superuser through the socket inside the db container, all or
+/// nothing; returns what psql printed.
+pub async fn psql(docker: &Docker, container: &str, database: &str, sql: &str) -> anyhow::Result<String> {
+    let finished = run(
+        docker,
+        container,
+        &[
+            "psql",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "/run/postgresql",
+            "-U",
+            "postgres",
+            "-d",
+            database,
+            "-f",
+            "-",
+        ],
+        Some(sql.as_bytes()),
+    )
+    .await?;
+    if finished.code != 0 {
+        let first = finished.stderr.lines().find(|l| l.contains("ERROR")).unwrap_or(finished.stderr.trim());
+        anyhow::bail!("PostgreSQL refused: {first}");
+    }
+    Ok(finished.stdout)
+}
