@@ -76,6 +76,9 @@ _msting() {
             msting,unseal)
                 cmd="msting__subcmd__unseal"
                 ;;
+            msting,update)
+                cmd="msting__subcmd__update"
+                ;;
             msting,vault)
                 cmd="msting__subcmd__vault"
                 ;;
@@ -201,6 +204,9 @@ _msting() {
                 ;;
             msting__subcmd__help,unseal)
                 cmd="msting__subcmd__help__subcmd__unseal"
+                ;;
+            msting__subcmd__help,update)
+                cmd="msting__subcmd__help__subcmd__update"
                 ;;
             msting__subcmd__help,vault)
                 cmd="msting__subcmd__help__subcmd__vault"
@@ -452,7 +458,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -924,7 +930,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="install start stop restart status logs config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
+            opts="install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1470,6 +1476,20 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__unseal)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__update)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2569,6 +2589,40 @@ _msting() {
             fi
             case "${prev}" in
                 --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__update)
+            opts="-y -q -v -h -V --bao --stingd --llama-server --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bao)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stingd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --llama-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

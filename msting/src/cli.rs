@@ -91,6 +91,7 @@ pub enum Command {
     Restart(commands::start::ServicesArgs),
     Status(commands::status::StatusArgs),
     Logs(commands::logs::LogsArgs),
+    Update(commands::update::UpdateArgs),
     Config(commands::config::ConfigArgs),
     Vault(commands::vault::VaultArgs),
     Unseal(commands::unseal::UnsealArgs),
@@ -127,6 +128,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         }
         Command::Status(args) => commands::status::exec(&cli.global, &out, args),
         Command::Logs(args) => commands::logs::exec(&cli.global, &out, args),
+        Command::Update(args) => commands::update::exec(&cli.global, &out, args),
         Command::Config(args) => commands::config::exec(&cli.global, &out, args),
         Command::Vault(args) => commands::vault::exec(&cli.global, &out, args),
         Command::Unseal(args) => commands::unseal::exec(&cli.global, &out, args),

@@ -240,14 +240,8 @@ async fn bring_up_vault(
 ) -> anyhow::Result<String> {
     let change = apply(docker, stack, service(stack, "vault")?).await?;
     record(changes, "vault", change);
+    ready(docker, config, stack, "vault", VAULT_PATIENCE).await?;
     let vault = sting_vault::Vault::new(vault_access::connection(config))?;
-    containers::wait_for(VAULT_PATIENCE, || async {
-        sting_vault::seal::status(&vault).await.map(|_| true).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|why| {
-        anyhow::anyhow!("Vault did not answer within {VAULT_PATIENCE:?}: {why}; {}", logs_hint(stack, "vault"))
-    })?;
     let status = sting_vault::seal::status(&vault).await?;
     if status.initialized && status.sealed && !status.recovery_seal {
         anyhow::bail!("Vault is sealed (manual unseal mode): unseal it with `msting unseal`, then run install again");
@@ -271,16 +265,7 @@ async fn bring_up_db(
     let change = apply(docker, stack, service(stack, "db")?).await?;
     record(changes, "db", change);
     let name = container_name(&stack.project, "db");
-    containers::wait_for(DB_PATIENCE, || async {
-        let done = exec::run(docker, &name, &["pg_isready", "-q", "-h", "/run/postgresql"], None)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(done.code == 0)
-    })
-    .await
-    .map_err(|why| {
-        anyhow::anyhow!("PostgreSQL was not ready within {DB_PATIENCE:?}: {why}; {}", logs_hint(stack, "db"))
-    })?;
+    ready(docker, config, stack, "db", DB_PATIENCE).await?;
 
     let operator = vault_access::operator(config).await?;
     let login = sting_vault::kv::get(&operator, &config.vault.kv_mount, &config.database.password.path)
@@ -348,24 +333,7 @@ async fn bring_up_stingd(
         change = Change::Replaced;
     }
     record(changes, "stingd", change);
-    let probe = reqwest::Client::builder()
-        // A readiness probe over loopback: the certificate is checked by `msting certs status`.
-        .danger_accept_invalid_certs(true)
-        .timeout(Duration::from_secs(5))
-        .build()?;
-    let address = probe_address(config);
-    let ready = format!("https://{address}/health/ready");
-    containers::wait_for(STINGD_PATIENCE, || async {
-        match probe.get(&ready).send().await {
-            Ok(response) if response.status().is_success() => Ok(true),
-            Ok(response) => Err(format!("{}: {}", response.status(), response.text().await.unwrap_or_default())),
-            Err(e) => Err(e.to_string()),
-        }
-    })
-    .await
-    .map_err(|why| {
-        anyhow::anyhow!("stingd was not ready within {STINGD_PATIENCE:?}: {why}; {}", logs_hint(stack, "stingd"))
-    })?;
+    ready(docker, config, stack, "stingd", STINGD_PATIENCE).await?;
     Ok(match change {
         Change::Unchanged => "ready, unchanged".into(),
         _ => format!("ready at {}", url(config)),
@@ -397,6 +365,89 @@ pub fn probe_address(config: &Config) -> std::net::SocketAddr {
     let ip = config.system.bind_address;
     let ip = if ip.is_unspecified() { std::net::IpAddr::from([127, 0, 0, 1]) } else { ip };
     std::net::SocketAddr::new(ip, config.services.stingd.https_port)
+}
+
+/// Waits until `service` answers msting's own probe: Vault its seal status, PostgreSQL
+/// `pg_isready` in its container, stingd `/health/ready` on its published port, others Docker's
+/// health status. A container that exits or restarts over and over fails at once.
+pub async fn ready(
+    docker: &Docker,
+    config: &Config,
+    stack: &Stack,
+    service: &str,
+    patience: Duration,
+) -> anyhow::Result<()> {
+    let name = container_name(&stack.project, service);
+    let started = tokio::time::Instant::now();
+    let mut last = String::from("no answer yet");
+    let probe = reqwest::Client::builder()
+        // A readiness probe over loopback: the certificate is checked by `msting certs status`.
+        .danger_accept_invalid_certs(true)
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    let vault = sting_vault::Vault::new(vault_access::connection(config))?;
+    let restarts_before = docker.inspect_container(&name, None).await.ok().and_then(|c| c.restart_count).unwrap_or(0);
+    loop {
+        let found = docker.inspect_container(&name, None).await?;
+        let state = found.state.clone().unwrap_or_default();
+        let restarts = found.restart_count.unwrap_or(0) - restarts_before;
+        if restarts >= 3 {
+            let said = last_lines(docker, &name).await;
+            anyhow::bail!(
+                "{service} is in a crash loop ({restarts} restarts; its last words: {said}); {}",
+                logs_hint(stack, service)
+            );
+        }
+        let status = state.status.map(|s| s.to_string()).unwrap_or_default();
+        if status == "exited" || status == "dead" {
+            anyhow::bail!(
+                "{service} stopped (exit code {}; its last words: {}); {}",
+                state.exit_code.unwrap_or(-1),
+                last_lines(docker, &name).await,
+                logs_hint(stack, service)
+            );
+        }
+        let answer: Result<bool, String> = if state.running != Some(true) || status == "restarting" {
+            Err(format!("its container is {status}"))
+        } else {
+            match service {
+                "vault" => sting_vault::seal::status(&vault).await.map(|_| true).map_err(|e| e.to_string()),
+                "db" => exec::run(docker, &name, &["pg_isready", "-q", "-h", "/run/postgresql"], None)
+                    .await
+                    .map(|done| done.code == 0)
+                    .map_err(|e| e.to_string()),
+                "stingd" => match probe.get(format!("https://{}/health/ready", probe_address(config))).send().await {
+                    Ok(response) if response.status().is_success() => Ok(true),
+                    Ok(response) => {
+                        Err(format!("{}: {}", response.status(), response.text().await.unwrap_or_default()))
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
+                _ => Ok(state.health.and_then(|h| h.status).is_some_and(|h| h.to_string() == "healthy")),
+            }
+        };
+        match answer {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(why) => last = why,
+        }
+        if started.elapsed() >= patience {
+            anyhow::bail!("{service} was not ready within {patience:?}: {last}; {}", logs_hint(stack, service));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The last lines a container wrote, for an error message.
+async fn last_lines(docker: &Docker, name: &str) -> String {
+    use futures_util::StreamExt;
+    let options = bollard::query_parameters::LogsOptionsBuilder::default().stdout(true).stderr(true).tail("3").build();
+    let mut lines = Vec::new();
+    let mut stream = docker.logs(name, Some(options));
+    while let Some(Ok(chunk)) = stream.next().await {
+        lines.extend(String::from_utf8_lossy(&chunk.into_bytes()).lines().map(|l| l.trim().to_string()));
+    }
+    if lines.is_empty() { "nothing".into() } else { lines.join(" / ") }
 }
 
 fn logs_hint(stack: &Stack, service: &str) -> String {

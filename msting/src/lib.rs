@@ -18,4 +18,5 @@ pub mod rotate;
 pub mod shares;
 pub mod stack;
 pub mod tls;
+pub mod update;
 pub mod vault_access;

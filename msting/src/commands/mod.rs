@@ -17,6 +17,7 @@ pub mod start;
 pub mod status;
 pub mod uninstall;
 pub mod unseal;
+pub mod update;
 pub mod vault;
 pub mod vault_secret;
 

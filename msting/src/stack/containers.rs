@@ -4,7 +4,6 @@
 //! are ever touched.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use bollard::Docker;
 use bollard::models::{
@@ -314,27 +313,6 @@ pub async fn all_of_project(docker: &Docker, project: &str) -> Result<Vec<String
         .into_iter()
         .filter_map(|c| c.names.and_then(|n| n.first().map(|n| n.trim_start_matches('/').to_string())))
         .collect())
-}
-
-/// Waits until `check` says ready, polling every half second, for at most `patience`.
-pub async fn wait_for<F, Fut>(patience: Duration, mut check: F) -> Result<(), String>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<bool, String>>,
-{
-    let deadline = tokio::time::Instant::now() + patience;
-    let mut last = String::from("no answer yet");
-    loop {
-        match check().await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
-            Err(why) => last = why,
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(last);
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 #[cfg(test)]

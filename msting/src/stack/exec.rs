@@ -12,6 +12,8 @@ pub struct Finished {
     pub code: i64,
     pub stdout: String,
     pub stderr: String,
+    /// stdout as bytes (a dump is binary).
+    pub raw_stdout: Vec<u8>,
 }
 
 /// Runs `command` in `container` (as the container's user), feeding `stdin`; waits for it.
@@ -54,6 +56,7 @@ pub async fn run(
         code,
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        raw_stdout: stdout,
     })
 }
 

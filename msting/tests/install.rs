@@ -1,0 +1,313 @@
+//! The whole life of one stack on the real Docker engine, from images built here: install, the
+//! hardening of every container, a second install that changes nothing, a stopped container
+//! brought back by `msting start`, a restart of dockerd that the stack survives by itself, an
+//! update to a broken image that rolls back, the offline bundle (save, remove, load, install),
+//! and `uninstall --purge` that leaves a foreign container, volume and network alone.
+//! One test, because each step builds on the stack the previous one left.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use common::{msting, text, unique};
+
+const IMAGE_PREFIX: &str = "sting-ce-test";
+
+fn config(project: &str, recipient: &str) -> String {
+    let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
+    format!(
+        "version: 1
+system:
+  project_name: {project}
+  domain: localhost
+  bind_address: 127.0.0.1
+services:
+  stingd:
+    https_port: {https}
+    http_port: {http}
+    memory_limit: 1g
+  vault:
+    port: {vault}
+images:
+  prefix: {IMAGE_PREFIX}
+  base: {base}
+vault:
+  key_shares: 1
+  key_threshold: 1
+  share_recipients: [\"{recipient}\"]
+",
+        https = sting_e2e::free_port(),
+        http = sting_e2e::free_port(),
+        vault = sting_e2e::free_port(),
+    )
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+fn docker() -> Docker {
+    Docker::connect_with_local_defaults().unwrap()
+}
+
+fn ok(install: &Path, args: &[&str]) -> String {
+    let run = msting(install, args);
+    let said = text(&run);
+    assert!(run.status.success(), "msting {} failed:\n{said}", args.join(" "));
+    said
+}
+
+/// `msting status --json` until every service runs and is healthy.
+fn wait_healthy(install: &Path, patience: Duration) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let run = msting(install, &["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap_or_default();
+        let healthy = status["services"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|s| s["state"] == "running" && s["health"] == "healthy"));
+        if healthy {
+            return status;
+        }
+        assert!(started.elapsed() < patience, "the stack was not healthy within {patience:?}: {status:#}");
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+fn stingd_answers(port: u16) -> reqwest::StatusCode {
+    runtime().block_on(async {
+        let client = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+        client.get(format!("https://127.0.0.1:{port}/health/ready")).send().await.unwrap().status()
+    })
+}
+
+#[test]
+fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_foreign() {
+    let identity = age::x25519::Identity::generate();
+    let project = unique("sting-it");
+    let install = common::install_dir(&config(&project, &identity.to_public().to_string()));
+    let dir = install.path();
+    let loaded = sting_config::load_file(&dir.join("conf/config.yml"), &Default::default()).unwrap().config;
+    let https_port = loaded.services.stingd.https_port;
+    let docker = docker();
+    let rt = runtime();
+
+    // 1. Install from images built here (their recipes' hashes decide whether to rebuild).
+    ok(dir, &["images", "build"]);
+    let first = ok(dir, &["--yes", "install"]);
+    assert!(first.contains("STING is running"), "{first}");
+    assert!(first.contains("initialised Vault"), "{first}");
+    assert_eq!(stingd_answers(https_port), 200);
+    let status = wait_healthy(dir, Duration::from_secs(120));
+    assert_eq!(status["services"].as_array().unwrap().len(), 3, "{status:#}");
+
+    // The install log holds the run and no secret.
+    let logs: Vec<_> = std::fs::read_dir(dir.join("logs")).unwrap().map(|e| e.unwrap().path()).collect();
+    let log = logs.iter().find(|p| p.to_string_lossy().contains("install-")).expect("an install log");
+    let log_text = std::fs::read_to_string(log).unwrap();
+    let api_key = std::fs::read_to_string(dir.join("secrets/stingd/api-key")).unwrap();
+    assert!(log_text.contains("== vault") && log_text.contains("== stingd"), "{log_text}");
+    assert!(!log_text.contains(api_key.trim()) && !log_text.contains("AGE ENCRYPTED"), "a secret in the log");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(log).unwrap().permissions().mode() & 0o777, 0o600);
+
+    // 2. Every container as DESIGN.md says.
+    rt.block_on(async {
+        let names = msting::stack::containers::all_of_project(&docker, &project).await.unwrap();
+        assert_eq!(names.len(), 3, "{names:?}");
+        for name in &names {
+            let c = docker.inspect_container(name, None).await.unwrap();
+            let config = c.config.unwrap();
+            let host = c.host_config.unwrap();
+            let user = config.user.unwrap_or_default();
+            assert!(!user.is_empty() && !user.starts_with("0") && !user.starts_with("root"), "{name} runs as {user:?}");
+            assert_eq!(host.cap_drop.unwrap_or_default(), ["ALL"], "{name}");
+            assert!(host.security_opt.unwrap_or_default().iter().any(|o| o.starts_with("no-new-privileges")), "{name}");
+            assert_eq!(host.readonly_rootfs, Some(true), "{name}");
+            assert!(host.memory.unwrap_or(0) > 0, "{name} has no memory limit");
+            assert_eq!(host.log_config.unwrap().config.unwrap()["max-file"], "5", "{name}");
+            for mount in c.mounts.unwrap_or_default() {
+                let source = mount.source.unwrap_or_default();
+                assert!(!source.contains("docker.sock"), "{name} mounts {source}");
+            }
+            for (inside, bindings) in host.port_bindings.unwrap_or_default() {
+                for binding in bindings.unwrap_or_default() {
+                    let ip = binding.host_ip.unwrap_or_default();
+                    assert!(
+                        name.ends_with("-stingd-1") || ip == "127.0.0.1",
+                        "{name} publishes {inside} on {ip:?}: only stingd publishes beyond loopback"
+                    );
+                }
+            }
+        }
+        let local = docker
+            .inspect_network(
+                &format!("{project}_sting_local"),
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
+            .await
+            .unwrap();
+        assert_eq!(local.internal, Some(true));
+    });
+
+    // 3. A second install compares and changes nothing.
+    let ids_before = container_ids(&rt, &docker, &project);
+    let again = ok(dir, &["--yes", "install"]);
+    assert!(again.contains("nothing to change"), "{again}");
+    assert_eq!(container_ids(&rt, &docker, &project), ids_before, "a second install replaced a container");
+
+    // 4. A stopped container is reported, and brought back by `msting start`.
+    rt.block_on(async {
+        docker
+            .stop_container(&format!("{project}-stingd-1"), None::<bollard::query_parameters::StopContainerOptions>)
+            .await
+            .unwrap();
+    });
+    let down = msting(dir, &["status"]);
+    assert_eq!(down.status.code(), Some(1), "{}", text(&down));
+    assert!(text(&down).contains("exited"), "{}", text(&down));
+    let started = ok(dir, &["start"]);
+    assert!(started.contains("started stingd"), "{started}");
+    wait_healthy(dir, Duration::from_secs(120));
+
+    // 5. dockerd restarts (as at a reboot): the stack comes back healthy with no one's help.
+    restart_dockerd();
+    wait_healthy(dir, Duration::from_secs(180));
+    assert_eq!(stingd_answers(https_port), 200, "stingd is not ready after dockerd's restart");
+
+    // 6. An update to a broken stingd returns to the previous image.
+    let good_image = rt.block_on(async {
+        docker.inspect_container(&format!("{project}-stingd-1"), None).await.unwrap().image.unwrap()
+    });
+    let broken = tempfile::tempdir().unwrap();
+    let fake = broken.path().join("stingd");
+    std::fs::write(&fake, "#!/bin/sh\necho 'broken on purpose' >&2\nexit 3\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let update = msting(dir, &["--yes", "update", "stingd", "--stingd", fake.to_str().unwrap()]);
+    let said = text(&update);
+    assert_eq!(update.status.code(), Some(1), "{said}");
+    assert!(said.contains("rolled back") && said.contains("broken on purpose"), "{said}");
+    let now_image = rt.block_on(async {
+        docker.inspect_container(&format!("{project}-stingd-1"), None).await.unwrap().image.unwrap()
+    });
+    assert_eq!(now_image, good_image, "stingd does not run its previous image");
+    wait_healthy(dir, Duration::from_secs(120));
+    assert_eq!(stingd_answers(https_port), 200);
+    // The working stingd is the current one again, for the next build to compare with.
+    ok(dir, &["images", "build", "stingd"]);
+
+    // 7. The offline bundle: save, remove the stack and its images, load, install; data kept.
+    let bundle = tempfile::tempdir().unwrap();
+    let file = bundle.path().join("sting-images.tar");
+    ok(dir, &["images", "save", file.to_str().unwrap()]);
+    ok(dir, &["--yes", "uninstall"]);
+    rt.block_on(async {
+        for service in ["vault", "db", "stingd"] {
+            let options = bollard::query_parameters::RemoveImageOptionsBuilder::default().force(true).build();
+            docker.remove_image(&format!("{IMAGE_PREFIX}/{service}:latest"), Some(options), None).await.unwrap();
+        }
+    });
+    let missing = msting(dir, &["images", "list"]);
+    assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
+    ok(dir, &["images", "load", file.to_str().unwrap()]);
+    drop(bundle);
+    let reinstalled = ok(dir, &["--yes", "install"]);
+    assert!(!reinstalled.contains("initialised Vault"), "the data was lost: {reinstalled}");
+    assert!(!reinstalled.contains("built "), "images were rebuilt rather than loaded: {reinstalled}");
+    wait_healthy(dir, Duration::from_secs(120));
+    assert_eq!(stingd_answers(https_port), 200);
+
+    // 8. `uninstall --purge` removes everything of the stack and nothing else.
+    let foreign = unique("foreign");
+    rt.block_on(foreign_resources(&docker, &foreign));
+    let purge = msting(dir, &["uninstall", "--purge"]);
+    assert_ne!(purge.status.code(), Some(0), "--purge without --yes and without a terminal must not act");
+    ok(dir, &["--yes", "uninstall", "--purge"]);
+    rt.block_on(async {
+        let left = msting::stack::resources::owned(&docker, &project).await.unwrap();
+        assert_eq!(left, Default::default(), "the stack left {left:?}");
+        assert!(docker.inspect_container(&foreign, None).await.is_ok(), "a foreign container was removed");
+        assert!(docker.inspect_volume(&foreign).await.is_ok(), "a foreign volume was removed");
+        assert!(
+            docker.inspect_network(&foreign, None::<bollard::query_parameters::InspectNetworkOptions>).await.is_ok(),
+            "a foreign network was removed"
+        );
+        let options = bollard::query_parameters::RemoveContainerOptionsBuilder::default().force(true).build();
+        docker.remove_container(&foreign, Some(options)).await.unwrap();
+        docker.remove_volume(&foreign, None::<bollard::query_parameters::RemoveVolumeOptions>).await.unwrap();
+        docker.remove_network(&foreign).await.unwrap();
+    });
+}
+
+fn container_ids(rt: &tokio::runtime::Runtime, docker: &Docker, project: &str) -> Vec<String> {
+    rt.block_on(async {
+        let mut ids = Vec::new();
+        for name in msting::stack::containers::all_of_project(docker, project).await.unwrap() {
+            ids.push(docker.inspect_container(&name, None).await.unwrap().id.unwrap());
+        }
+        ids.sort();
+        ids
+    })
+}
+
+/// A container, volume and network that are not the stack's, one of them even labelled as
+/// another Compose project.
+async fn foreign_resources(docker: &Docker, name: &str) {
+    use std::collections::HashMap;
+    let labels = HashMap::from([("com.docker.compose.project".to_string(), "someone-else".to_string())]);
+    docker
+        .create_volume(bollard::models::VolumeCreateRequest {
+            name: Some(name.into()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    docker
+        .create_network(bollard::models::NetworkCreateRequest { name: name.into(), ..Default::default() })
+        .await
+        .unwrap();
+    let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
+    docker
+        .create_container(
+            Some(bollard::query_parameters::CreateContainerOptionsBuilder::default().name(name).build()),
+            bollard::models::ContainerCreateBody {
+                image: Some(base),
+                cmd: Some(vec!["sleep".into(), "600".into()]),
+                labels: Some(labels),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// Stops dockerd as a shutdown does (SIGTERM) and starts it the way tests/env/setup.sh does.
+fn restart_dockerd() {
+    let pid = std::fs::read_to_string("/var/run/docker.pid").expect("dockerd's pid file").trim().to_string();
+    let status = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "dockerd did not stop");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::process::Command::new("sh")
+        .args(["-c", "setsid dockerd >>/var/log/dockerd.log 2>&1 < /dev/null &"])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let up = match Docker::connect_with_local_defaults() {
+            Ok(docker) => runtime().block_on(async { docker.ping().await.is_ok() }),
+            Err(_) => false,
+        };
+        if up {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "dockerd did not come back");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
