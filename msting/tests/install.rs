@@ -158,6 +158,10 @@ fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_for
     assert!(again.contains("nothing to change"), "{again}");
     assert_eq!(container_ids(&rt, &docker, &project), ids_before, "a second install replaced a container");
 
+    // A key rotation rewraps the stored keys through the stack's own stingd.
+    let rotated = ok(dir, &["encryption-keys", "rotate"]);
+    assert!(rotated.contains("rewrapped") && rotated.contains("version 2"), "{rotated}");
+
     // 4. A stopped container is reported, and brought back by `msting start`.
     rt.block_on(async {
         docker

@@ -38,12 +38,48 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: EncryptionKeysArgs) -> anyh
                     "{GOOD}rotated{GOOD:#}: new data is encrypted with version {}; older data still decrypts",
                     status.latest_version
                 ));
+                rewrap_in_stack(out, &config).await;
                 status
             }
         };
         show(out, &status)?;
         Ok(exit::OK)
     })
+}
+
+/// Wraps every stored data key again under the new version, through the stack's running
+/// stingd (`stingd admin rewrap` in its container: stingd's own Vault login and database). The
+/// rotation stands either way; a rewrap that cannot run is reported with how to run it later.
+async fn rewrap_in_stack(out: &Output, config: &sting_config::Config) {
+    let stack = crate::stack::spec::desired(config);
+    let name = crate::stack::containers::container_name(&stack.project, "stingd");
+    let rewrap = async {
+        let docker = crate::docker::connect().await?;
+        let running = docker.inspect_container(&name, None).await.ok().and_then(|c| c.state?.running).unwrap_or(false);
+        if !running {
+            return anyhow::Ok(None);
+        }
+        let done = crate::stack::exec::run(
+            &docker,
+            &name,
+            &["stingd", "admin", "rewrap", "--config", "/etc/sting/conf/config.yml"],
+            None,
+        )
+        .await?;
+        if done.code != 0 {
+            anyhow::bail!("{}", done.stderr.trim());
+        }
+        Ok(Some(done.stdout.trim().to_string()))
+    };
+    match rewrap.await {
+        Ok(Some(said)) => out.note(format!("{GOOD}rewrapped{GOOD:#}: {said}")),
+        Ok(None) => out.note(format!(
+            "stingd is not running as {name}: wrap the stored keys again later with `stingd admin rewrap` where stingd runs"
+        )),
+        Err(error) => out.warn(format!(
+            "the rotation stands, but rewrapping the stored keys failed ({error:#}): run `msting encryption-keys rotate` again later, or `stingd admin rewrap` where stingd runs"
+        )),
+    }
 }
 
 fn show(out: &Output, status: &KeyStatus) -> anyhow::Result<()> {
