@@ -192,9 +192,24 @@ pub async fn keep_previous(docker: &Docker, image: &str, id: &str) -> anyhow::Re
         return Ok(());
     }
     let (repo, tag) = split_name(image);
-    let options =
-        bollard::query_parameters::TagImageOptionsBuilder::default().repo(repo).tag(&format!("{tag}-previous")).build();
+    retag(docker, id, repo, &format!("{tag}-previous")).await?;
+    Ok(())
+}
+
+/// Tags `id` as `repo:tag`; the image that name pointed at before is removed when it has no
+/// name left and no container uses it (the engine refuses then, which is fine), so rebuilds
+/// and roll-backs do not fill the disk.
+pub async fn retag(docker: &Docker, id: &str, repo: &str, tag: &str) -> anyhow::Result<()> {
+    let older = docker.inspect_image(&format!("{repo}:{tag}")).await.ok().and_then(|i| i.id);
+    let options = bollard::query_parameters::TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
     docker.tag_image(id, Some(options)).await?;
+    if let Some(older) = older.filter(|o| o != id) {
+        let untagged =
+            docker.inspect_image(&older).await.ok().is_some_and(|i| i.repo_tags.is_none_or(|t| t.is_empty()));
+        if untagged {
+            let _ = docker.remove_image(&older, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+        }
+    }
     Ok(())
 }
 

@@ -134,16 +134,11 @@ async fn roll_back(
 ) -> anyhow::Result<bool> {
     let failed_image = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
     let (repo, tag) = service.image.rsplit_once(':').unwrap_or((&service.image, "latest"));
-    let options = bollard::query_parameters::TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
-    docker.tag_image(previous, Some(options)).await?;
-    if let Some(failed) = failed_image.filter(|f| f != previous) {
+    if let Some(failed) = failed_image.as_deref().filter(|f| *f != previous) {
         // Kept under a name of its own, for a look at what went wrong.
-        let options = bollard::query_parameters::TagImageOptionsBuilder::default()
-            .repo(repo)
-            .tag(&format!("{tag}-failed"))
-            .build();
-        let _ = docker.tag_image(&failed, Some(options)).await;
+        crate::images::retag(docker, failed, repo, &format!("{tag}-failed")).await?;
     }
+    crate::images::retag(docker, previous, repo, tag).await?;
     let mut restored = false;
     if let Some(guard) = guard {
         // Stop the failed stingd before the schema goes back under it.
