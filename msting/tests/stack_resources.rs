@@ -46,17 +46,25 @@ async fn resources_are_made_once_found_by_label_and_removed_without_touching_for
         .unwrap();
 
     let made = resources::ensure(&docker, &stack).await.unwrap();
-    assert_eq!(made.len(), 5, "two networks and three volumes: {made:?}");
+    assert_eq!(made.len(), 6, "three networks and three volumes: {made:?}");
     assert!(resources::ensure(&docker, &stack).await.unwrap().is_empty(), "a second time makes nothing");
     let owned = resources::owned(&docker, &project).await.unwrap();
-    assert_eq!(owned.networks, vec![scoped(&project, "sting_edge"), scoped(&project, "sting_local")]);
+    let expected = ["sting_edge", "sting_local", "sting_vault"].map(|n| scoped(&project, n));
+    assert_eq!(owned.networks, expected);
     assert_eq!(owned.volumes.len(), 3);
     assert!(!owned.networks.contains(&lookalike_network) && !owned.volumes.contains(&lookalike_volume));
     let local = docker.inspect_network(&scoped(&project, "sting_local"), None).await.unwrap();
     assert_eq!(local.internal, Some(true), "sting_local has no route out");
+    let vault = docker.inspect_network(&scoped(&project, "sting_vault"), None).await.unwrap();
+    let options = vault.options.unwrap_or_default();
+    assert_eq!(
+        options.get(resources::MASQUERADE_OPTION).map(String::as_str),
+        Some("false"),
+        "Vault's own network has no way out"
+    );
 
     let kept = resources::remove(&docker, &project, false).await.unwrap();
-    assert_eq!(kept.networks.len(), 2);
+    assert_eq!(kept.networks.len(), 3);
     assert!(kept.volumes.is_empty(), "without purge the data stays");
     assert_eq!(resources::owned(&docker, &project).await.unwrap().volumes.len(), 3);
     let purged = resources::remove(&docker, &project, true).await.unwrap();
@@ -112,7 +120,7 @@ async fn uninstall_removes_only_the_stacks_resources_and_its_data_only_when_purg
 
     let kept = msting(install.path(), &["uninstall"]);
     assert!(kept.status.success(), "{}", text(&kept));
-    assert!(text(&kept).contains("1 containers, 2 networks") && text(&kept).contains("3 volumes"), "{}", text(&kept));
+    assert!(text(&kept).contains("1 containers, 3 networks") && text(&kept).contains("3 volumes"), "{}", text(&kept));
     let left = resources::owned(&docker, &project).await.unwrap();
     assert!(left.containers.is_empty() && left.networks.is_empty() && left.volumes.len() == 3, "{left:?}");
 

@@ -117,7 +117,10 @@ async fn init_hands_encrypted_shares_out_once_and_unseal_takes_them_back_after_a
     assert!(again.status.success(), "{}", text(&again));
     let second: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!((second["initialised_now"].as_bool(), second["shares"].is_null()), (Some(false), true));
-    assert_eq!(second["generated"], serde_json::json!(["stingd/keys#session_key", "stingd/keys#cookie_key"]));
+    assert_eq!(
+        second["generated"],
+        serde_json::json!(["stingd/keys#session_key", "stingd/keys#cookie_key", "stingd/keys#api_key"])
+    );
     assert_eq!(kv::get(&operator, "sting", "database/stingd").await.unwrap().unwrap(), kept);
     // Without msting's credentials, an initialised Vault is not touched.
     let saved = std::fs::read(&credentials).unwrap();

@@ -322,7 +322,8 @@ async fn serve_refuses_a_missing_api_key_and_a_non_loopback_address() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("STING_API_KEY is not set"));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("neither STING_API_KEY nor STING_API_KEY_FILE is set"), "{said}");
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stingd"))
         .args(["serve", "--config"])
