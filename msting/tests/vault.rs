@@ -136,7 +136,7 @@ async fn init_hands_encrypted_shares_out_once_and_unseal_takes_them_back_after_a
     for path in ["database/postgres", "database/stingd", "stingd/keys"] {
         generated.extend(kv::get(&operator, "sting", path).await.unwrap().unwrap().into_values());
     }
-    assert_eq!(generated.len(), 4);
+    assert_eq!(generated.len(), 5, "two database passwords and three stingd keys");
     let status = stack.msting(&["vault", "status"], None);
     let everything = format!("{}{}{}{}", text(&init), text(&again), text(&stranger), text(&status));
     for secret in &generated {
