@@ -74,18 +74,7 @@ pub async fn save(docker: &Docker, stack: &Stack, file: &Path) -> anyhow::Result
 pub async fn load(docker: &Docker, file: &Path) -> anyhow::Result<Vec<String>> {
     let reader =
         tokio::fs::File::open(file).await.map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
-    let chunks = futures_util::stream::unfold(reader, |mut reader| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 1 << 20];
-        match reader.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), reader))
-            }
-            Err(e) => Some((Err(e), reader)),
-        }
-    });
+    let chunks = byte_stream(reader);
     let options = bollard::query_parameters::ImportImageOptionsBuilder::default().quiet(true).build();
     let mut progress = docker.import_image_stream(options, chunks, None);
     let mut said = Vec::new();
@@ -295,7 +284,7 @@ pub async fn make_base(docker: &Docker, name: &str, log: &mut (dyn FnMut(&str) +
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot run tar: {e}"))?;
     let stdout = tokio::process::ChildStdout::from_std(tar.stdout.take().expect("piped"))?;
-    let chunks = tokio_util_stream(stdout);
+    let chunks = byte_stream(stdout);
     let (repo, tag) = split_name(name);
     let options =
         bollard::query_parameters::CreateImageOptionsBuilder::default().from_src("-").repo(repo).tag(tag).build();
@@ -313,7 +302,8 @@ pub async fn make_base(docker: &Docker, name: &str, log: &mut (dyn FnMut(&str) +
     base_id(docker, name).await
 }
 
-fn tokio_util_stream(
+/// A reader as a stream of 1 MiB chunks, for the engine's upload bodies.
+fn byte_stream(
     reader: impl tokio::io::AsyncRead + Send + Unpin + 'static,
 ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'static {
     futures_util::stream::unfold(reader, |mut reader| async move {

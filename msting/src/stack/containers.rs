@@ -11,8 +11,7 @@ use bollard::models::{
     NetworkConnectRequest, NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
-    StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
 };
 
 use super::resources::{PROJECT_LABEL, scoped};
@@ -306,13 +305,7 @@ pub async fn states(docker: &Docker, stack: &Stack) -> Result<Vec<ServiceState>,
 
 /// Every container with the project's label (whatever the current spec lists).
 pub async fn all_of_project(docker: &Docker, project: &str) -> Result<Vec<String>, bollard::errors::Error> {
-    let filters = HashMap::from([("label".to_string(), vec![format!("{PROJECT_LABEL}={project}")])]);
-    Ok(docker
-        .list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build()))
-        .await?
-        .into_iter()
-        .filter_map(|c| c.names.and_then(|n| n.first().map(|n| n.trim_start_matches('/').to_string())))
-        .collect())
+    Ok(super::resources::owned(docker, project).await?.containers)
 }
 
 #[cfg(test)]
