@@ -49,6 +49,9 @@ _msting() {
             msting,preflight)
                 cmd="msting__subcmd__preflight"
                 ;;
+            msting,reset-auth)
+                cmd="msting__subcmd__reset__subcmd__auth"
+                ;;
             msting,restart)
                 cmd="msting__subcmd__restart"
                 ;;
@@ -178,6 +181,9 @@ _msting() {
             msting__subcmd__help,preflight)
                 cmd="msting__subcmd__help__subcmd__preflight"
                 ;;
+            msting__subcmd__help,reset-auth)
+                cmd="msting__subcmd__help__subcmd__reset__subcmd__auth"
+                ;;
             msting__subcmd__help,restart)
                 cmd="msting__subcmd__help__subcmd__restart"
                 ;;
@@ -247,6 +253,9 @@ _msting() {
             msting__subcmd__help__subcmd__images,load)
                 cmd="msting__subcmd__help__subcmd__images__subcmd__load"
                 ;;
+            msting__subcmd__help__subcmd__images,pull)
+                cmd="msting__subcmd__help__subcmd__images__subcmd__pull"
+                ;;
             msting__subcmd__help__subcmd__images,save)
                 cmd="msting__subcmd__help__subcmd__images__subcmd__save"
                 ;;
@@ -310,6 +319,9 @@ _msting() {
             msting__subcmd__images,load)
                 cmd="msting__subcmd__images__subcmd__load"
                 ;;
+            msting__subcmd__images,pull)
+                cmd="msting__subcmd__images__subcmd__pull"
+                ;;
             msting__subcmd__images,save)
                 cmd="msting__subcmd__images__subcmd__save"
                 ;;
@@ -327,6 +339,9 @@ _msting() {
                 ;;
             msting__subcmd__images__subcmd__help,load)
                 cmd="msting__subcmd__images__subcmd__help__subcmd__load"
+                ;;
+            msting__subcmd__images__subcmd__help,pull)
+                cmd="msting__subcmd__images__subcmd__help__subcmd__pull"
                 ;;
             msting__subcmd__images__subcmd__help,save)
                 cmd="msting__subcmd__images__subcmd__help__subcmd__save"
@@ -458,7 +473,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -930,7 +945,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall images completions help"
+            opts="install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1126,7 +1141,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__images)
-            opts="list build base save load"
+            opts="list build pull base save load"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1182,6 +1197,20 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__images__subcmd__load)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__images__subcmd__pull)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1308,6 +1337,20 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__preflight)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__reset__subcmd__auth)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1644,7 +1687,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__images)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version list build base save load help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version list build pull base save load help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1722,7 +1765,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__images__subcmd__help)
-            opts="list build base save load help"
+            opts="list build pull base save load help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1805,6 +1848,20 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        msting__subcmd__images__subcmd__help__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         msting__subcmd__images__subcmd__help__subcmd__save)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1863,6 +1920,28 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        msting__subcmd__images__subcmd__pull)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         msting__subcmd__images__subcmd__save)
             opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1886,7 +1965,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__install)
-            opts="-y -q -v -h -V --skip --domain --bind-address --admin-email --bao --stingd --llama-server --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            opts="-y -q -v -h -V --skip --domain --bind-address --admin-email --smtp-host --smtp-port --model-file --bao --stingd --llama-server --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1905,6 +1984,18 @@ _msting() {
                     return 0
                     ;;
                 --admin-email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --smtp-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2174,6 +2265,28 @@ _msting() {
                     COMPREPLY=($(compgen -W "root docker resources disk ports gpu" -- "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__reset__subcmd__auth)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

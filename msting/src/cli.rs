@@ -105,6 +105,7 @@ pub enum Command {
     Stack(commands::stack::StackArgs),
     Models(commands::models::ModelsArgs),
     Uninstall(commands::uninstall::UninstallArgs),
+    ResetAuth(commands::reset_auth::ResetAuthArgs),
     Images(commands::images::ImagesArgs),
     Completions(commands::completions::CompletionsArgs),
 }
@@ -142,6 +143,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Stack(args) => commands::stack::exec(&cli.global, &out, args),
         Command::Models(args) => commands::models::exec(&cli.global, &out, args),
         Command::Uninstall(args) => commands::uninstall::exec(&cli.global, &out, args),
+        Command::ResetAuth(args) => commands::reset_auth::exec(&cli.global, &out, args),
         Command::Images(args) => commands::images::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),
     };

@@ -1,5 +1,6 @@
 //! SQL as the database's administrator, for the little msting does inside PostgreSQL (rotating
-//! logins). Statements reach `psql` on its stdin, never its argv, and a password is sent only as
+//! logins): through `psql` inside the stack's db container, or on this host's socket for a
+//! PostgreSQL of its own. Statements reach `psql` on its stdin, never its argv, and a password is sent only as
 //! its SCRAM-SHA-256 verifier, so even a statement log holds no password.
 
 use std::io::Write;
@@ -12,9 +13,28 @@ use sting_vault::Secret;
 /// A database on this host, reached through its socket folder as the `postgres` superuser.
 pub const SOCKET_VAR: &str = "STING_DB_ADMIN_SOCKET";
 
-pub trait SqlAdmin {
+/// Where msting's SQL goes.
+pub enum DbAdmin {
+    /// `psql` in the stack's db container, as its superuser over the container's socket.
+    Container {
+        docker: bollard::Docker,
+        container: String,
+        database: String,
+    },
+    Local(LocalPsql),
+}
+
+impl DbAdmin {
     /// Runs `sql` (several statements, all or nothing); returns what psql printed.
-    fn run(&self, sql: &str) -> anyhow::Result<String>;
+    pub async fn run(&self, sql: &str) -> anyhow::Result<String> {
+        match self {
+            DbAdmin::Container { docker, container, database } => {
+                // ON_ERROR_STOP ends psql before COMMIT: the open transaction is rolled back.
+                crate::stack::exec::psql(docker, container, database, &format!("BEGIN;\n{sql}\nCOMMIT;\n")).await
+            }
+            DbAdmin::Local(local) => local.run(sql),
+        }
+    }
 }
 
 /// `psql` over a local socket.
@@ -24,7 +44,7 @@ pub struct LocalPsql {
     pub database: String,
 }
 
-impl SqlAdmin for LocalPsql {
+impl LocalPsql {
     fn run(&self, sql: &str) -> anyhow::Result<String> {
         let mut child = Command::new("psql")
             .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-U", "postgres"])
@@ -49,19 +69,26 @@ impl SqlAdmin for LocalPsql {
     }
 }
 
-/// How msting reaches the stack's database.
-pub fn connect(config: &sting_config::Config) -> anyhow::Result<Box<dyn SqlAdmin>> {
-    match std::env::var_os(SOCKET_VAR) {
-        Some(dir) => Ok(Box::new(LocalPsql {
+/// How msting reaches the stack's database: the db container (it must be running), or the
+/// socket folder in `STING_DB_ADMIN_SOCKET` for a PostgreSQL on this host.
+pub async fn connect(config: &sting_config::Config) -> anyhow::Result<DbAdmin> {
+    if let Some(dir) = std::env::var_os(SOCKET_VAR) {
+        return Ok(DbAdmin::Local(LocalPsql {
             socket_dir: dir.into(),
             port: config.database.port,
             database: config.database.name.clone(),
-        })),
-        None => bail!(
-            "msting reaches the stack's database inside its container, which `msting install` sets up; \
-             for a PostgreSQL server on this host, set {SOCKET_VAR} to its socket folder"
-        ),
+        }));
     }
+    let docker = crate::docker::connect().await?;
+    let container = crate::stack::containers::container_name(&config.system.project_name, "db");
+    let running = docker.inspect_container(&container, None).await.ok().and_then(|c| c.state?.running);
+    if running != Some(true) {
+        bail!(
+            "the database container {container} is not running: start it (`msting start db`), or for a PostgreSQL \
+             on this host set {SOCKET_VAR} to its socket folder"
+        );
+    }
+    Ok(DbAdmin::Container { docker, container, database: config.database.name.clone() })
 }
 
 /// The SCRAM-SHA-256 verifier PostgreSQL stores for `password`.

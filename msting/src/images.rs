@@ -375,3 +375,143 @@ pub fn apt_mirror(suite: &str) -> Option<String> {
     }
     None
 }
+
+/// Pulls `image` from its registry (the engine's own credentials and mirrors apply).
+pub async fn pull(docker: &Docker, image: &str) -> anyhow::Result<()> {
+    let (repo, tag) = split_name(image);
+    let options = bollard::query_parameters::CreateImageOptionsBuilder::default().from_image(repo).tag(tag).build();
+    let mut progress = docker.create_image(Some(options), None, None);
+    while let Some(item) = progress.next().await {
+        let info = item.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(error) = info.error_detail.and_then(|d| d.message) {
+            anyhow::bail!("{error}");
+        }
+    }
+    Ok(())
+}
+
+/// How one service's image came to be on the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Obtained {
+    pub service: &'static str,
+    pub image: String,
+    /// `pulled`, `built`, or `current` (a build found its recipe unchanged).
+    pub how: &'static str,
+}
+
+/// Every image of the stack on the engine, in DESIGN.md's order: the local image if present;
+/// else (unless `images.pull` is `never`) the image pulled from its registry; else a build from
+/// its recipe. With `always` a present image is pulled again and kept when that fails. `log`
+/// receives why a pull failed and the builder's output. Nothing is built for a service that
+/// has no recipe: the error says how to get its image.
+pub async fn obtain(
+    docker: &Docker,
+    stack: &Stack,
+    policy: sting_config::PullPolicy,
+    base: &str,
+    inputs: &crate::recipes::Inputs,
+    log: &mut (dyn FnMut(&str) + Send),
+) -> anyhow::Result<Vec<Obtained>> {
+    use sting_config::PullPolicy;
+    let mut obtained = Vec::new();
+    let mut to_build = Vec::new();
+    let mut unobtainable = Vec::new();
+    for state in list(docker, stack).await {
+        if state.present && policy != PullPolicy::Always {
+            continue;
+        }
+        let pull_failure = match policy {
+            PullPolicy::Never => None,
+            _ => match pull(docker, &state.image).await {
+                Ok(()) => {
+                    obtained.push(Obtained { service: state.service, image: state.image, how: "pulled" });
+                    continue;
+                }
+                Err(e) => {
+                    log(&format!("cannot pull {}: {e:#}", state.image));
+                    Some(format!("{e:#}"))
+                }
+            },
+        };
+        if state.present {
+            log(&format!("keeping the local {}", state.image));
+            continue;
+        }
+        match crate::recipes::recipe(state.service, inputs) {
+            Err(crate::recipes::RecipeError::NoRecipe(_)) => {
+                let why = match pull_failure {
+                    Some(failure) => format!("pulling it failed: {failure}"),
+                    None => "images.pull is never: set it to if-missing to pull it".into(),
+                };
+                unobtainable.push(format!("{} ({why})", state.image));
+            }
+            // A recipe that lacks an input fails in the build, with what to give it.
+            _ => to_build.push(state.service.to_string()),
+        }
+    }
+    if !unobtainable.is_empty() {
+        anyhow::bail!(
+            "no recipe builds {}: pull it on a connected machine and bring it here with `msting images save FILE` and `msting images load FILE`, or disable the service",
+            unobtainable.join(", ")
+        );
+    }
+    if !to_build.is_empty() {
+        log(&format!("building {}", to_build.join(", ")));
+        for built in build(docker, stack, base, inputs, &to_build, log).await? {
+            obtained.push(Obtained { service: built.service, image: built.image, how: built.outcome });
+        }
+    }
+    Ok(obtained)
+}
+
+/// For an update: a newer image of each of `services` (all when empty), pulled when
+/// `images.pull` allows and the registry answers, else built when its recipe changed. A pulled
+/// image that replaces another keeps it as `<tag>-previous`, as a build does.
+pub async fn refresh(
+    docker: &Docker,
+    stack: &Stack,
+    policy: sting_config::PullPolicy,
+    base: &str,
+    inputs: &crate::recipes::Inputs,
+    services: &[String],
+    log: &mut (dyn FnMut(&str) + Send),
+) -> anyhow::Result<Vec<Obtained>> {
+    let mut obtained = Vec::new();
+    let mut to_build = Vec::new();
+    for service in &stack.services {
+        if !services.is_empty() && !services.iter().any(|s| s == service.name) {
+            continue;
+        }
+        let before = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
+        if policy != sting_config::PullPolicy::Never {
+            match pull(docker, &service.image).await {
+                Ok(()) => {
+                    let after = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
+                    let how = match (&before, &after) {
+                        (Some(old), Some(new)) if old != new => {
+                            keep_previous(docker, &service.image, old).await?;
+                            "pulled"
+                        }
+                        (None, Some(_)) => "pulled",
+                        _ => "current",
+                    };
+                    obtained.push(Obtained { service: service.name, image: service.image.clone(), how });
+                    continue;
+                }
+                Err(e) => log(&format!("cannot pull {}: {e:#}", service.image)),
+            }
+        }
+        match crate::recipes::recipe(service.name, inputs) {
+            Err(crate::recipes::RecipeError::NoRecipe(_)) if before.is_some() => {
+                obtained.push(Obtained { service: service.name, image: service.image.clone(), how: "current" })
+            }
+            _ => to_build.push(service.name.to_string()),
+        }
+    }
+    if !to_build.is_empty() {
+        for built in build(docker, stack, base, inputs, &to_build, log).await? {
+            obtained.push(Obtained { service: built.service, image: built.image, how: built.outcome });
+        }
+    }
+    Ok(obtained)
+}

@@ -196,7 +196,7 @@ fn ensure_dir(path: &Path, mode: u32) -> anyhow::Result<()> {
         .with_context(|| format!("cannot set the mode of {}", path.display()))
 }
 
-/// Each service's image: present, else built from its recipe.
+/// Each service's image: present, else pulled (as `images.pull` allows), else built.
 async fn ensure_images(
     docker: &Docker,
     config: &Config,
@@ -205,19 +205,15 @@ async fn ensure_images(
     build_log: &mut Vec<String>,
     changes: &mut Vec<String>,
 ) -> anyhow::Result<String> {
-    let missing: Vec<String> =
-        images::list(docker, stack).await.into_iter().filter(|s| !s.present).map(|s| s.service.to_string()).collect();
-    if missing.is_empty() {
-        return Ok("present".into());
-    }
-    build_log.push(format!("building {} (no such image on this engine)", missing.join(", ")));
-    let built = images::build(docker, stack, &config.images.base, &options.inputs, &missing, &mut |line| {
-        build_log.push(line.to_string())
-    })
-    .await?;
-    let names: Vec<String> = built.iter().map(|b| b.image.clone()).collect();
-    changes.extend(names.iter().map(|n| format!("built {n}")));
-    Ok(format!("built {}", names.join(", ")))
+    let obtained =
+        images::obtain(docker, stack, config.images.pull, &config.images.base, &options.inputs, &mut |line| {
+            build_log.push(line.to_string())
+        })
+        .await?;
+    let new: Vec<String> =
+        obtained.iter().filter(|o| o.how != "current").map(|o| format!("{} {}", o.how, o.image)).collect();
+    changes.extend(new.iter().cloned());
+    Ok(if new.is_empty() { "present".into() } else { new.join(", ") })
 }
 
 /// Creates or replaces a service's container as needed and makes sure it runs.
@@ -458,19 +454,12 @@ fn logs_hint(stack: &Stack, service: &str) -> String {
 /// enrolment link (a secret: the caller shows it only on a terminal). `None` when the account
 /// exists already.
 pub async fn create_admin(docker: &Docker, stack: &Stack, email: &str) -> anyhow::Result<Option<String>> {
-    let name = container_name(&stack.project, "stingd");
-    let done = exec::run(
-        docker,
-        &name,
-        &["stingd", "admin", "create", "--email", email, "--config", "/etc/sting/conf/config.yml", "--stdout"],
-        None,
-    )
-    .await?;
-    if done.code == 0 {
-        return Ok(Some(done.stdout));
+    match exec::stingd_admin(docker, &stack.project, &["create", "--email", email, "--stdout"]).await {
+        Ok(Some(said)) => Ok(Some(said)),
+        Ok(None) => {
+            anyhow::bail!("stingd is not running: start the stack (`msting start`) and run `msting install` again")
+        }
+        Err(e) if e.to_string().contains("already has an account") => Ok(None),
+        Err(e) => anyhow::bail!("stingd could not create the admin: {e}"),
     }
-    if done.stderr.contains("already has an account") {
-        return Ok(None);
-    }
-    anyhow::bail!("stingd could not create the admin: {}", done.stderr.trim())
 }

@@ -197,7 +197,7 @@ pub async fn run(config: &Config, skip: &[String]) -> Vec<Check> {
     if skipped("gpu") {
         checks.push(skip_check("gpu"));
     } else {
-        checks.push(match gpu() {
+        checks.push(match nvidia_gpus() {
             Some(devices) => Check::pass("gpu", format!("NVIDIA GPU: {devices}")),
             None => Check {
                 name: "gpu",
@@ -210,7 +210,8 @@ pub async fn run(config: &Config, skip: &[String]) -> Vec<Check> {
     checks
 }
 
-fn gpu() -> Option<String> {
+/// The NVIDIA GPUs NVML finds, by name; `None` without a driver or a GPU.
+pub fn nvidia_gpus() -> Option<String> {
     let nvml = nvml_wrapper::Nvml::init().ok()?;
     let count = nvml.device_count().ok()?;
     let names: Vec<String> = (0..count).filter_map(|i| nvml.device_by_index(i).ok()?.name().ok()).collect();

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sting_vault::{Secret, Vault, kv};
 
-use crate::db_admin::{SqlAdmin, identifier, literal, scram_verifier};
+use crate::db_admin::{DbAdmin, identifier, literal, scram_verifier};
 
 /// Where stingd's database login is kept.
 pub const DATABASE_LOGIN_PATH: &str = "database/stingd";
@@ -46,7 +46,7 @@ pub async fn rotate_key(vault: &Vault, mount: &str, key: &str) -> anyhow::Result
 pub async fn rotate_database_login(
     vault: &Vault,
     mount: &str,
-    sql: &dyn SqlAdmin,
+    sql: &DbAdmin,
     owner: &str,
     settle: Duration,
     progress: impl Fn(&str),
@@ -69,7 +69,8 @@ pub async fn rotate_database_login(
         owner_id = identifier(owner),
         owner_literal = literal(owner),
         verifier = literal(&scram_verifier(&password)),
-    ))?;
+    ))
+    .await?;
     let values: BTreeMap<String, Secret> =
         [("username".to_string(), Secret::new(next.clone())), ("password".to_string(), password)].into();
     let version = kv::put(vault, mount, DATABASE_LOGIN_PATH, &values, Some(version)).await?;
@@ -78,10 +79,7 @@ pub async fn rotate_database_login(
 
     // The previous login can no longer start connections; those it has stay open.
     let discarded = Secret::generate(32);
-    sql.run(&format!(
-        "ALTER ROLE {} WITH PASSWORD {};\n",
-        identifier(&previous),
-        literal(&scram_verifier(&discarded))
-    ))?;
+    sql.run(&format!("ALTER ROLE {} WITH PASSWORD {};\n", identifier(&previous), literal(&scram_verifier(&discarded))))
+        .await?;
     Ok(Rotated { name: "database".into(), login: Some(next), retired: Some(previous), version })
 }

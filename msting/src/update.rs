@@ -44,15 +44,18 @@ pub async fn run(
     progress.start("images");
     let mut lines = Vec::new();
     let built =
-        crate::images::build(docker, &stack, &config.images.base, inputs, &wanted, &mut |l| lines.push(l.to_string()))
-            .await;
+        crate::images::refresh(docker, &stack, config.images.pull, &config.images.base, inputs, &wanted, &mut |l| {
+            lines.push(l.to_string())
+        })
+        .await;
     for line in lines {
         progress.log(&line);
     }
     match &built {
         Ok(built) => {
-            let names: Vec<&str> = built.iter().filter(|b| b.outcome == "built").map(|b| b.service).collect();
-            progress.done(&if names.is_empty() { "current".to_string() } else { format!("built {}", names.join(", ")) })
+            let new: Vec<String> =
+                built.iter().filter(|b| b.how != "current").map(|b| format!("{} {}", b.how, b.service)).collect();
+            progress.done(&if new.is_empty() { "current".to_string() } else { new.join(", ") })
         }
         Err(error) => progress.failed(error),
     }

@@ -13,7 +13,7 @@ fn reference() -> PathBuf {
 
 #[test]
 fn the_reference_compose_file_is_current_and_valid() {
-    let rendered = compose::render(&spec::desired(&sting_config::Config::default()));
+    let rendered = compose::render(&spec::desired_on(&sting_config::Config::default(), spec::Host::default()));
     if std::env::var_os("STING_UPDATE_COMPOSE").is_some() {
         std::fs::write(reference(), &rendered).unwrap();
     }

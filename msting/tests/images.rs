@@ -75,3 +75,50 @@ images:
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     remove_all().await;
 }
+
+/// DESIGN.md's order for a missing image: pulled when `images.pull` allows, else built from
+/// its recipe. No registry answers here, so the pull fails and the build takes over; an image
+/// with no recipe (mailpit) is refused with how to bring it.
+#[tokio::test]
+async fn a_missing_image_that_cannot_be_pulled_is_built_and_one_without_a_recipe_says_how_to_get_it() {
+    use sting_config::PullPolicy;
+    let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
+    let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
+    let mut config = sting_config::Config::default();
+    // Port 9 (discard) refuses: a registry that does not answer, as on an air-gapped host.
+    config.images.prefix = format!("127.0.0.1:9/{}", common::unique("stingtest-pull"));
+    config.images.tag = "t1".into();
+    config.images.base = base.clone();
+    config.services.mailpit.enabled = true;
+    let only = |name: &str| {
+        let mut stack = msting::stack::spec::desired(&config);
+        stack.services.retain(|s| s.name == name);
+        stack
+    };
+    let inputs = msting::recipes::Inputs::default();
+
+    let mailpit = only("mailpit");
+    for (policy, says) in [(PullPolicy::IfMissing, "pulling it failed"), (PullPolicy::Never, "images.pull is never")] {
+        let error = msting::images::obtain(&docker, &mailpit, policy, &base, &inputs, &mut |_| {}).await.unwrap_err();
+        let error = format!("{error:#}");
+        assert!(error.contains(msting::stack::spec::MAILPIT_IMAGE) && error.contains(says), "{error}");
+        assert!(error.contains("msting images load"), "{error}");
+    }
+
+    let db = only("db");
+    let image = db.services[0].image.clone();
+    let mut log = Vec::new();
+    let obtained =
+        msting::images::obtain(&docker, &db, PullPolicy::IfMissing, &base, &inputs, &mut |l| log.push(l.to_string()))
+            .await
+            .unwrap();
+    assert_eq!(obtained.iter().map(|o| (o.service, o.how)).collect::<Vec<_>>(), [("db", "built")], "{log:?}");
+    assert!(log.iter().any(|l| l.starts_with(&format!("cannot pull {image}"))), "{log:?}");
+    let built = docker.inspect_image(&image).await.expect("the built image");
+    assert!(built.config.unwrap().labels.unwrap().contains_key(msting::recipes::RECIPE_LABEL));
+    // Present now: nothing pulled or built again.
+    let again = msting::images::obtain(&docker, &db, PullPolicy::IfMissing, &base, &inputs, &mut |_| {}).await.unwrap();
+    assert!(again.is_empty(), "{again:?}");
+
+    docker.remove_image(&image, Some(RemoveImageOptionsBuilder::default().force(true).build()), None).await.unwrap();
+}

@@ -1,5 +1,7 @@
 //! The whole life of one stack on the real Docker engine, from images built here: install, the
-//! hardening of every container, a second install that changes nothing, a stopped container
+//! hardening of every container, a second install that changes nothing, the first admin's link
+//! on a terminal, `reset-auth`, a database login rotated through the db container, ACME's
+//! challenge folder served by stingd, a stopped container
 //! brought back by `msting start`, a restart of dockerd that the stack survives by itself, an
 //! update to a broken image that rolls back, the offline bundle (save, remove, load, install),
 //! and `uninstall --purge` that leaves a foreign container, volume and network alone.
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use common::{msting, text, unique};
+use sha2::Digest;
 
 const IMAGE_PREFIX: &str = "sting-ce-test";
 
@@ -74,6 +77,15 @@ fn wait_healthy(install: &Path, patience: Duration) -> serde_json::Value {
         assert!(started.elapsed() < patience, "the stack was not healthy within {patience:?}: {status:#}");
         std::thread::sleep(Duration::from_secs(1));
     }
+}
+
+/// `GET /api/me` with a session cookie.
+fn me(port: u16, cookie: &str) -> reqwest::StatusCode {
+    runtime().block_on(async {
+        let client = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+        let url = format!("https://127.0.0.1:{port}/api/me");
+        client.get(url).header("cookie", cookie).send().await.unwrap().status()
+    })
 }
 
 fn stingd_answers(port: u16) -> reqwest::StatusCode {
@@ -161,6 +173,58 @@ fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_for
     // A key rotation rewraps the stored keys through the stack's own stingd.
     let rotated = ok(dir, &["encryption-keys", "rotate"]);
     assert!(rotated.contains("rewrapped") && rotated.contains("version 2"), "{rotated}");
+
+    // The first admin: the one-time enrolment link is shown on a terminal, and kept nowhere.
+    let (made, said) = common::msting_on_terminal(dir, &["--yes", "install", "--admin-email", "admin@example.org"], "");
+    assert!(made, "{said}");
+    let prefix = format!("https://localhost:{https_port}/enrol#");
+    let token = said
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no enrolment link in:\n{said}"))
+        .to_string();
+    for log in std::fs::read_dir(dir.join("logs")).unwrap() {
+        let log = std::fs::read_to_string(log.unwrap().path()).unwrap();
+        assert!(!log.contains(&token), "the enrolment link is in an install log");
+    }
+
+    // That admin's session works until `msting reset-auth` ends every session.
+    let db = format!("{project}-db-1");
+    let session = |id: &str| {
+        let hash: String = sha2::Sha256::digest(id.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let sql = format!(
+            "INSERT INTO sessions (id_hash, user_id, aal, expires_at) \
+             SELECT decode('{hash}', 'hex'), id, 2, now() + interval '1 hour' FROM users WHERE email = 'admin@example.org';"
+        );
+        rt.block_on(msting::stack::exec::psql(&docker, &db, "sting", &sql)).unwrap();
+        format!("sting_session={id}")
+    };
+    let cookie = session("sess_installtestbeforereset0000000000000000000");
+    assert_eq!(me(https_port, &cookie), 200);
+    let off_terminal = msting(dir, &["reset-auth"]);
+    assert_ne!(off_terminal.status.code(), Some(0), "reset-auth acted without --yes off a terminal");
+    assert_eq!(me(https_port, &cookie), 200);
+    let reset = ok(dir, &["--yes", "reset-auth"]);
+    assert!(reset.contains("revoked 1 session"), "{reset}");
+    assert_eq!(me(https_port, &cookie), 401, "a session outlived reset-auth");
+
+    // The database login rotates through the db container, and stingd keeps working on it.
+    let rotated = ok(dir, &["secrets", "rotate", "database", "--settle", "6s"]);
+    assert!(rotated.contains("stingd now uses sting_a"), "{rotated}");
+    let cookie = session("sess_installtestafterrotation00000000000000000");
+    assert_eq!(me(https_port, &cookie), 200);
+
+    // stingd answers ACME HTTP-01 challenges from the certificates folder msting writes into.
+    let challenges = dir.join("certs/acme-challenge");
+    std::fs::create_dir_all(&challenges).unwrap();
+    std::fs::write(challenges.join("install-test-probe"), "probe").unwrap();
+    let http_port = loaded.services.stingd.http_port;
+    let served = rt.block_on(async {
+        let url = format!("http://127.0.0.1:{http_port}/.well-known/acme-challenge/install-test-probe");
+        let response = reqwest::get(url).await.unwrap();
+        (response.status(), response.text().await.unwrap())
+    });
+    assert_eq!(served, (reqwest::StatusCode::OK, "probe".to_string()));
 
     // 4. A stopped container is reported, and brought back by `msting start`.
     rt.block_on(async {

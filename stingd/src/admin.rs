@@ -179,9 +179,14 @@ pub async fn invite(
                     )
                 })?;
             }
-            let detail = json!({ "role": invitation.role });
+            let detail = json!({ "role": invitation.role, "mailed": state.mailer.is_some() });
             audit::record(&identity.pool, principal.user, "user.invite", Some(&user.id.to_string()), detail).await?;
-            let mut response = Json(json!({ "user": user.id })).into_response();
+            // Without a mail server (`auth.smtp.host: null`) the admin passes the link on.
+            let body = match &state.mailer {
+                Some(_) => json!({ "user": user.id, "enrolment_link_mailed": true }),
+                None => json!({ "user": user.id, "enrolment_link_mailed": false, "enrolment_link": link }),
+            };
+            let mut response = Json(body).into_response();
             *response.status_mut() = StatusCode::CREATED;
             Ok(response)
         }
@@ -202,10 +207,9 @@ pub async fn reset_factors(
             let user =
                 users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
             let token = crate::identity::enrolment::create(&identity.pool, id).await?;
+            let link = format!("{}/enrol#{token}", identity.origin);
             let mailed = match &state.mailer {
-                Some(mailer) => {
-                    mailer.send_enrolment_link(&user.email, &format!("{}/enrol#{token}", identity.origin)).await.is_ok()
-                }
+                Some(mailer) => mailer.send_enrolment_link(&user.email, &link).await.is_ok(),
                 None => false,
             };
             audit::record(
@@ -216,7 +220,12 @@ pub async fn reset_factors(
                 json!({ "mailed": mailed }),
             )
             .await?;
-            Ok(Json(json!({ "enrolment_link_mailed": mailed })).into_response())
+            let body = match mailed {
+                true => json!({ "enrolment_link_mailed": true }),
+                // Not mailed: the admin (at AAL2) passes the link on, or nobody could enrol.
+                false => json!({ "enrolment_link_mailed": false, "enrolment_link": link }),
+            };
+            Ok(Json(body).into_response())
         }
         .await,
     )

@@ -11,11 +11,11 @@ pub struct Mailer {
 
 impl Mailer {
     /// `password` is the value `auth.smtp.password` refers to, read from Vault.
-    pub fn from_config(smtp: &Smtp, password: Option<sting_vault::Secret>) -> anyhow::Result<Self> {
+    pub fn from_config(host: &str, smtp: &Smtp, password: Option<sting_vault::Secret>) -> anyhow::Result<Self> {
         let builder = match smtp.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)?,
+            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
         };
         let from: Mailbox =
             smtp.from.parse().map_err(|e| anyhow::anyhow!("auth.smtp.from `{}` is not an address: {e}", smtp.from))?;

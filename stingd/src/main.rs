@@ -113,6 +113,13 @@ enum AdminAction {
         #[arg(long, value_name = "FILE", env = "STING_CONFIG", default_value = "/opt/sting-ce/conf/config.yml")]
         config: PathBuf,
     },
+    /// Sign everyone out: end every session of every user (API tokens stay valid). Running
+    /// stingds drop what they cached at once. What `msting reset-auth` runs in the stack
+    RevokeSessions {
+        /// The stack's config
+        #[arg(long, value_name = "FILE", env = "STING_CONFIG", default_value = "/opt/sting-ce/conf/config.yml")]
+        config: PathBuf,
+    },
     /// Create an admin account and print its one-time enrolment link (no mail server needed).
     /// The link is a secret: it is printed only to a terminal, unless --stdout says otherwise
     Create {
@@ -155,6 +162,7 @@ fn main() -> ExitCode {
             admin_create(&email, &config, stdout)
         }
         Command::Admin { action: AdminAction::Rewrap { config } } => admin_rewrap(&config),
+        Command::Admin { action: AdminAction::RevokeSessions { config } } => admin_revoke_sessions(&config),
         Command::SandboxExec { read, port, command } => {
             let confinement = stingd::sandbox::Confinement { read_files: read, port };
             let program = PathBuf::from(&command[0]);
@@ -317,6 +325,37 @@ fn admin_rewrap(config: &std::path::Path) -> ExitCode {
             println!(
                 "rewrapped {rewrapped} data key(s) of documents and conversations; {current} already under the newest key version"
             );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin_revoke_sessions(config: &std::path::Path) -> ExitCode {
+    use stingd::identity::{audit, sessions};
+    let Some(config) = load(config) else { return ExitCode::FAILURE };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let result = runtime.block_on(async {
+        let pool = admin_pool(&config).await?;
+        // No cache of our own to clear: the delete's notification reaches every running stingd.
+        let unused_cache = stingd::identity::cache::CredentialCache::new(std::time::Duration::ZERO);
+        let revoked = sessions::revoke_all(&pool, &unused_cache).await?;
+        audit::record(
+            &pool,
+            None,
+            "sessions.revoke_all",
+            None,
+            serde_json::json!({ "revoked": revoked, "by": "operator" }),
+        )
+        .await?;
+        anyhow::Ok(revoked)
+    });
+    match result {
+        Ok(revoked) => {
+            println!("revoked {revoked} session(s): everyone signs in again");
             ExitCode::SUCCESS
         }
         Err(e) => {

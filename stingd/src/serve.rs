@@ -403,9 +403,15 @@ async fn build_state(
             ))
         }
     };
-    let mailer = match &identity {
-        Some(_) => Some(Arc::new(crate::mail::Mailer::from_config(&config.auth.smtp, secrets.smtp_password)?)),
-        None => None,
+    let mailer = match (&identity, &config.auth.smtp.host) {
+        (Some(_), Some(host)) => {
+            Some(Arc::new(crate::mail::Mailer::from_config(host, &config.auth.smtp, secrets.smtp_password)?))
+        }
+        (Some(_), None) => {
+            tracing::info!("auth.smtp.host is null: no mail is sent; invitations return their link to the admin");
+            None
+        }
+        (None, _) => None,
     };
     let upstream = reqwest::Client::builder()
         .no_proxy()

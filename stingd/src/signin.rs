@@ -202,7 +202,8 @@ pub async fn register(State(state): State<AppState>, request: Request) -> Respon
                 ));
             }
             let body: MagicLinkRequest = read_json(request).await?;
-            let (pool, origin, mailer) = (identity.pool.clone(), identity.origin.clone(), state.mailer.clone());
+            let mailer = mail_or_refuse(&state, "ask an admin to invite you")?;
+            let (pool, origin) = (identity.pool.clone(), identity.origin.clone());
             tokio::spawn(async move {
                 let user = match crate::identity::users::create(&pool, &body.email, crate::identity::users::Role::User)
                     .await
@@ -215,10 +216,8 @@ pub async fn register(State(state): State<AppState>, request: Request) -> Respon
                     Ok(token) => token,
                     Err(e) => return tracing::error!(error = %e, "cannot issue an enrolment link"),
                 };
-                if let Some(mailer) = mailer {
-                    if let Err(e) = mailer.send_enrolment_link(&user.email, &format!("{origin}/enrol#{token}")).await {
-                        tracing::error!(error = %e, "cannot send an enrolment link");
-                    }
+                if let Err(e) = mailer.send_enrolment_link(&user.email, &format!("{origin}/enrol#{token}")).await {
+                    tracing::error!(error = %e, "cannot send an enrolment link");
                 }
             });
             let mut response =
@@ -236,6 +235,19 @@ pub struct MagicLinkRequest {
     email: String,
 }
 
+/// The mail server, or the refusal of a route that needs one. A setting of the server, the
+/// same for every address: saying so reveals no account.
+fn mail_or_refuse(state: &AppState, instead: &str) -> Result<std::sync::Arc<crate::mail::Mailer>, ApiError> {
+    state.mailer.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            "mail_disabled",
+            format!("this server sends no mail (auth.smtp.host is null): {instead}"),
+        )
+    })
+}
+
 /// Sends a sign-in link if the address has an account. Answers at once and the same way
 /// whether or not it does: the lookup and the mail happen after the answer.
 pub async fn magic_link(State(state): State<AppState>, request: Request) -> Response {
@@ -244,8 +256,8 @@ pub async fn magic_link(State(state): State<AppState>, request: Request) -> Resp
             let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
             let body: MagicLinkRequest = read_json(request).await?;
-            let (pool, origin, ttl, mailer) =
-                (identity.pool.clone(), identity.origin.clone(), state.magic_link_ttl, state.mailer.clone());
+            let mailer = mail_or_refuse(&state, "sign in with your passkey or authenticator app")?;
+            let (pool, origin, ttl) = (identity.pool.clone(), identity.origin.clone(), state.magic_link_ttl);
             tokio::spawn(async move {
                 let (token, address) = match magic::issue(&pool, &body.email, ttl).await {
                     Ok(Some(issued)) => issued,
@@ -253,7 +265,6 @@ pub async fn magic_link(State(state): State<AppState>, request: Request) -> Resp
                     Err(e) => return tracing::error!(error = %e, "cannot issue a sign-in link"),
                 };
                 let link = format!("{origin}/auth/magic#{token}");
-                let Some(mailer) = mailer else { return };
                 // The address is personal data and the link a secret: neither is logged.
                 if let Err(e) = mailer.send_sign_in_link(&address, &link, ttl.as_secs() / 60).await {
                     tracing::error!(error = %e, "cannot send a sign-in link");

@@ -110,3 +110,31 @@ async fn an_admin_resets_a_users_factors_and_a_new_enrolment_link_goes_by_mail()
         site.post(&format!("/api/admin/users/{}/reset-factors", uuid::Uuid::new_v4()), Some(&cookie), json!({})).await;
     assert_eq!(unknown.status(), 404);
 }
+
+#[tokio::test]
+async fn without_a_mail_server_an_invitation_returns_its_link_and_mailed_links_are_refused() {
+    let site = Site::start("  registration: open\n  smtp:\n    host: null\n").await;
+    let admin = users::create(&site.pool, "admin@example.org", Role::Admin).await.unwrap();
+    let session = sessions::create(&site.pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+    let cookie = format!("{}={session}", sessions::COOKIE_NAME);
+
+    let invited = site.post("/api/admin/invitations", Some(&cookie), json!({"email": "new@example.org"})).await;
+    assert_eq!(invited.status(), 201);
+    let body: Value = invited.json().await.unwrap();
+    assert_eq!(body["enrolment_link_mailed"], false);
+    let link = body["enrolment_link"].as_str().expect("the link for the admin to pass on");
+    let token = link.strip_prefix(&format!("{}/enrol#", site.origin)).expect(link);
+    assert_eq!(site.post("/api/auth/enrol", None, json!({"token": token})).await.status(), 200);
+
+    for (path, body) in [
+        ("/api/auth/magic-link", json!({"email": "admin@example.org"})),
+        ("/api/auth/register", json!({"email": "x@example.org"})),
+    ] {
+        let refused = site.post(path, None, body).await;
+        assert_eq!(refused.status(), 503, "{path}");
+        let error: Value = refused.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "mail_disabled", "{path}: {error}");
+    }
+    assert!(users::find_by_email(&site.pool, "x@example.org").await.unwrap().is_none(), "an account nobody can enrol");
+    assert!(site.mail.mails().is_empty(), "mail went out with no mail server configured");
+}

@@ -178,11 +178,11 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_
             statuses
         })
     };
-    let admin_sql = msting::db_admin::LocalPsql {
+    let admin_sql = msting::db_admin::DbAdmin::Local(msting::db_admin::LocalPsql {
         socket_dir: pg.socket_dir().to_path_buf(),
         port: pg.port,
         database: "postgres".into(),
-    };
+    });
     let operator = root.clone();
     let settle = Duration::from_secs(8);
     for (expected, retired, wider) in [("sting_a", "sting", 12), ("sting_b", "sting_a", 24)] {

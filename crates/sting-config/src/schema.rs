@@ -162,12 +162,23 @@ pub struct StingdService {
     /// How many stingd containers run (more than one needs `services.redis.enabled`).
     #[schemars(range(min = 1, max = 16))]
     pub replicas: u32,
+    /// NVIDIA GPUs given to stingd's container: `auto` (all, when msting finds one with NVML),
+    /// `all`, or `none`. Needs the NVIDIA container toolkit in the engine.
+    pub gpus: GpuAccess,
 }
 
 impl Default for StingdService {
     fn default() -> Self {
-        Self { https_port: 443, http_port: 80, memory_limit: ByteSize::gib(4), replicas: 1 }
+        Self { https_port: 443, http_port: 80, memory_limit: ByteSize::gib(4), replicas: 1, gpus: GpuAccess::Auto }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GpuAccess {
+    Auto,
+    All,
+    None,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -464,7 +475,8 @@ impl Default for PerUserRateLimits {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Smtp {
-    pub host: String,
+    /// The SMTP server; null sends no mail (invitations give the admin the link to pass on).
+    pub host: Option<String>,
     #[schemars(range(min = 1))]
     pub port: u16,
     pub from: String,
@@ -477,12 +489,12 @@ pub struct Smtp {
 impl Default for Smtp {
     fn default() -> Self {
         Self {
-            host: "mailpit".into(),
-            port: 1025,
+            host: None,
+            port: 587,
             from: "STING <sting@localhost>".into(),
             username: None,
             password: None,
-            security: SmtpSecurity::None,
+            security: SmtpSecurity::Starttls,
         }
     }
 }

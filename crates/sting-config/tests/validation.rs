@@ -183,7 +183,7 @@ fn rules_across_keys_are_checked_with_the_right_line() {
         (&[("  methods: [magic-link, passkey, totp]", "  methods: []")], "auth.methods", "methods: []"),
         (&[("    http_port: 80", "    http_port: 443")], "services.stingd.http_port", "http_port: 443"),
         (
-            &[("    replicas: 1\n  # Secrets", "    replicas: 2\n  # Secrets")],
+            &[("    replicas: 1\n    # NVIDIA", "    replicas: 2\n    # NVIDIA")],
             "services.stingd.replicas",
             "replicas: 2",
         ),

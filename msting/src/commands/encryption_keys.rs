@@ -55,21 +55,7 @@ async fn rewrap_in_stack(out: &Output, config: &sting_config::Config) {
     let name = crate::stack::containers::container_name(&stack.project, "stingd");
     let rewrap = async {
         let docker = crate::docker::connect().await?;
-        let running = docker.inspect_container(&name, None).await.ok().and_then(|c| c.state?.running).unwrap_or(false);
-        if !running {
-            return anyhow::Ok(None);
-        }
-        let done = crate::stack::exec::run(
-            &docker,
-            &name,
-            &["stingd", "admin", "rewrap", "--config", "/etc/sting/conf/config.yml"],
-            None,
-        )
-        .await?;
-        if done.code != 0 {
-            anyhow::bail!("{}", done.stderr.trim());
-        }
-        Ok(Some(done.stdout.trim().to_string()))
+        crate::stack::exec::stingd_admin(&docker, &stack.project, &["rewrap"]).await
     };
     match rewrap.await {
         Ok(Some(said)) => out.note(format!("{GOOD}rewrapped{GOOD:#}: {said}")),

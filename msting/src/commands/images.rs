@@ -28,6 +28,12 @@ pub enum ImagesCommand {
         #[command(flatten)]
         inputs: super::install::BuildInputs,
     },
+    /// Pull the images of the services named (all when none) from their registry, whatever
+    /// images.pull says; the image each replaces is kept as TAG-previous
+    Pull {
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+    },
     /// Make the Debian base image every recipe builds on (debootstrap from this machine's apt
     /// mirror, with the security suite, every package upgraded), named by images.base
     Base,
@@ -87,6 +93,32 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: ImagesArgs) -> anyhow::Resu
                     out.result(format!("{:<8} {:<40} {what}", b.service, b.image));
                 }
                 Ok(exit::OK)
+            }
+            ImagesCommand::Pull { services } => {
+                let selected = crate::stack::lifecycle::select(&stack, &services, &["dev".to_string()])?;
+                let mut failed = 0;
+                for service in selected {
+                    let before = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
+                    match images::pull(&docker, &service.image).await {
+                        Ok(()) => {
+                            let after = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
+                            let changed = before.is_some() && before != after;
+                            if let (true, Some(old)) = (changed, &before) {
+                                images::keep_previous(&docker, &service.image, old).await?;
+                            }
+                            let what = if changed || before.is_none() { "pulled" } else { "current" };
+                            out.result(format!("{:<8} {:<40} {GOOD}{what}{GOOD:#}", service.name, service.image));
+                        }
+                        Err(error) => {
+                            failed += 1;
+                            out.warn(format!("{:<8} {:<40} cannot pull: {error:#}", service.name, service.image));
+                        }
+                    }
+                }
+                if failed > 0 {
+                    out.note("no registry answers: build the images here (`msting images build`) or load a bundle (`msting images load FILE`)");
+                }
+                Ok(if failed > 0 { exit::FAILURE } else { exit::OK })
             }
             ImagesCommand::Base => {
                 let name = config.images.base.clone();

@@ -10,6 +10,7 @@ pub mod install;
 pub mod logs;
 pub mod models;
 pub mod preflight;
+pub mod reset_auth;
 pub mod secrets;
 pub mod setup_ssl;
 pub mod stack;

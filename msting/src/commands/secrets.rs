@@ -32,17 +32,15 @@ pub enum SecretsCommand {
 pub fn exec(global: &GlobalArgs, out: &Output, args: SecretsArgs) -> anyhow::Result<u8> {
     let config = super::load_config(global, out)?;
     let SecretsCommand::Rotate { name, settle } = args.command;
-    // The database is checked for before Vault is touched: a refusal changes nothing.
-    let sql = if name == "database" { Some(db_admin::connect(&config)?) } else { None };
     vault_access::runtime()?.block_on(async {
+        // The database is checked for before Vault is touched: a refusal changes nothing.
+        let sql = if name == "database" { Some(db_admin::connect(&config).await?) } else { None };
         let vault = vault_access::operator(&config).await?;
         let mount = &config.vault.kv_mount;
         let rotated = match (name.as_str(), sql) {
             ("database", Some(sql)) => {
-                rotate::rotate_database_login(&vault, mount, sql.as_ref(), &config.database.user, settle, |line| {
-                    out.note(line)
-                })
-                .await?
+                rotate::rotate_database_login(&vault, mount, &sql, &config.database.user, settle, |line| out.note(line))
+                    .await?
             }
             ("session-key", _) => rotate::rotate_key(&vault, mount, "session_key").await?,
             ("cookie-key", _) => rotate::rotate_key(&vault, mount, "cookie_key").await?,

@@ -93,6 +93,11 @@ pub fn render(stack: &Stack) -> String {
         if let Some(profile) = service.profile {
             entry["profiles"] = json!([profile]);
         }
+        if service.gpus {
+            entry["deploy"] = json!({ "resources": { "reservations": { "devices": [
+                { "driver": "nvidia", "count": "all", "capabilities": ["gpu"] }
+            ] } } });
+        }
         services.insert(service.name.to_string(), entry);
     }
     let networks: serde_json::Map<String, Value> = stack

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use bollard::Docker;
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, HostConfigLogConfig, Mount, MountType,
-    NetworkConnectRequest, NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, DeviceRequest, EndpointSettings, HealthConfig, HostConfig, HostConfigLogConfig, Mount,
+    MountType, NetworkConnectRequest, NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
@@ -133,6 +133,14 @@ fn unlabelled_body(stack: &Stack, service: &Service) -> ContainerCreateBody {
         mounts: Some(mounts),
         network_mode: service.networks.first().map(|n| scoped(&stack.project, n)),
         init: Some(true),
+        device_requests: service.gpus.then(|| {
+            vec![DeviceRequest {
+                driver: Some("nvidia".into()),
+                count: Some(-1),
+                capabilities: Some(vec![vec!["gpu".into()]]),
+                ..Default::default()
+            }]
+        }),
         ..Default::default()
     };
     let first = service.networks.first().map(|n| (scoped(&stack.project, n), endpoint(service, n)));
@@ -341,5 +349,36 @@ mod tests {
             assert_eq!(labels[SERVICE_LABEL], service.name);
             assert_eq!(labels[SPEC_HASH_LABEL], spec_hash(&stack, service));
         }
+    }
+
+    #[test]
+    fn gpus_reach_stingd_alone_when_asked_or_found_and_never_without_a_gpu() {
+        use super::super::spec::{Host, desired_on};
+        let requests = |gpus: sting_config::GpuAccess, host: Host| {
+            let mut config = sting_config::Config::default();
+            config.services.stingd.gpus = gpus;
+            let stack = desired_on(&config, host);
+            stack
+                .services
+                .iter()
+                .map(|s| (s.name, create_body(&stack, s).host_config.unwrap().device_requests))
+                .collect::<Vec<_>>()
+        };
+        let with_gpu = Host { nvidia_gpu: true };
+        for (name, devices) in requests(sting_config::GpuAccess::Auto, with_gpu) {
+            match name {
+                "stingd" => {
+                    let device = &devices.expect("stingd gets the GPUs")[0];
+                    assert_eq!(device.driver.as_deref(), Some("nvidia"));
+                    assert_eq!(device.count, Some(-1), "every GPU");
+                    assert_eq!(device.capabilities, Some(vec![vec!["gpu".to_string()]]));
+                }
+                other => assert_eq!(devices, None, "{other} got a GPU"),
+            }
+        }
+        // Degrades to the CPU: nothing asked of an engine that may have no nvidia runtime.
+        assert!(requests(sting_config::GpuAccess::Auto, Host::default()).iter().all(|(_, d)| d.is_none()));
+        assert!(requests(sting_config::GpuAccess::None, with_gpu).iter().all(|(_, d)| d.is_none()));
+        assert!(requests(sting_config::GpuAccess::All, Host::default()).iter().any(|(_, d)| d.is_some()));
     }
 }

@@ -92,3 +92,24 @@ pub async fn psql(docker: &Docker, container: &str, database: &str, sql: &str) -
     }
     Ok(finished.stdout)
 }
+
+/// Where stingd reads the stack's config inside its container.
+pub const STINGD_CONFIG: &str = "/etc/sting/conf/config.yml";
+
+/// Runs `stingd admin ARGS --config …` in the stack's running stingd (its own Vault login and
+/// database). `Ok(None)` when that container is not running; an error carries stingd's words.
+pub async fn stingd_admin(docker: &Docker, project: &str, args: &[&str]) -> anyhow::Result<Option<String>> {
+    let name = super::containers::container_name(project, "stingd");
+    let running = docker.inspect_container(&name, None).await.ok().and_then(|c| c.state?.running).unwrap_or(false);
+    if !running {
+        return Ok(None);
+    }
+    let mut command = vec!["stingd", "admin"];
+    command.extend_from_slice(args);
+    command.extend_from_slice(&["--config", STINGD_CONFIG]);
+    let done = run(docker, &name, &command, None).await?;
+    if done.code != 0 {
+        anyhow::bail!("{}", done.stderr.trim().trim_start_matches("error: "));
+    }
+    Ok(Some(done.stdout.trim().to_string()))
+}

@@ -14,6 +14,11 @@ pub const EDGE_NETWORK: &str = "sting_edge";
 /// Vault's own network, for its loopback port alone: Docker publishes no port of a container
 /// that is only on an internal network. No masquerading, so it gives Vault no way out either.
 pub const VAULT_NETWORK: &str = "sting_vault";
+/// mailpit's, for its loopback web UI alone, on the same terms as Vault's.
+pub const MAILPIT_NETWORK: &str = "sting_mailpit";
+/// mailpit has no recipe: its pinned upstream image, pulled where a registry answers (or
+/// carried in an images bundle).
+pub const MAILPIT_IMAGE: &str = "axllent/mailpit:v1.21.0";
 
 /// The name Vault's certificate and stingd use for it inside the stack (`.internal` is reserved
 /// for private use); a network alias on `sting_local`.
@@ -73,6 +78,8 @@ pub struct Service {
     pub depends_on: Vec<&'static str>,
     /// Only started with this profile (`dev` for mailpit).
     pub profile: Option<&'static str>,
+    /// Every NVIDIA GPU passed through (a device request to the engine's nvidia runtime).
+    pub gpus: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -130,8 +137,27 @@ pub fn absolute(config: &Config, path: &std::path::Path) -> std::path::PathBuf {
     if path.is_relative() { config.paths.install_dir.join(path) } else { path.to_path_buf() }
 }
 
-/// The stack `config` asks for.
+/// What the stack depends on besides its config.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Host {
+    pub nvidia_gpu: bool,
+}
+
+impl Host {
+    /// NVML's answer on this machine (no driver, no GPU: none, and models run on the CPU).
+    pub fn detect() -> Self {
+        Self { nvidia_gpu: crate::preflight::nvidia_gpus().is_some() }
+    }
+}
+
+/// The stack `config` asks for on this machine.
 pub fn desired(config: &Config) -> Stack {
+    desired_on(config, Host::detect())
+}
+
+/// The stack `config` asks for on a machine like `host` (the reference compose file assumes
+/// no GPU, so that it does not depend on where it is rendered).
+pub fn desired_on(config: &Config, host: Host) -> Stack {
     // Relative paths are relative to the install directory (as the config loader resolves them).
     let mut paths = config.paths.clone();
     for path in [&mut paths.certs_dir, &mut paths.secrets_dir, &mut paths.models_dir] {
@@ -170,6 +196,7 @@ pub fn desired(config: &Config) -> Stack {
         },
         depends_on: Vec::new(),
         profile: None,
+        gpus: false,
     };
     let db = Service {
         name: "db",
@@ -198,6 +225,7 @@ pub fn desired(config: &Config) -> Stack {
         },
         depends_on: Vec::new(),
         profile: None,
+        gpus: false,
     };
     let stingd = Service {
         name: "stingd",
@@ -207,7 +235,7 @@ pub fn desired(config: &Config) -> Stack {
             "stingd".into(),
             "serve".into(),
             "--config".into(),
-            "/etc/sting/conf/config.yml".into(),
+            crate::stack::exec::STINGD_CONFIG.into(),
             "--https".into(),
             format!("0.0.0.0:{STINGD_HTTPS}"),
             "--http".into(),
@@ -261,22 +289,27 @@ pub fn desired(config: &Config) -> Stack {
         },
         depends_on: vec!["vault", "db"],
         profile: None,
+        gpus: match services.stingd.gpus {
+            sting_config::GpuAccess::All => true,
+            sting_config::GpuAccess::None => false,
+            sting_config::GpuAccess::Auto => host.nvidia_gpu,
+        },
     };
     let mut all = vec![vault, db, stingd];
     if services.mailpit.enabled {
         all.push(Service {
             name: "mailpit",
-            image: image(config, "mailpit"),
+            image: MAILPIT_IMAGE.into(),
             user: format!("{MAILPIT_UID}:{MAILPIT_UID}"),
             command: vec![
-                "mailpit".into(),
+                "/mailpit".into(),
                 "--listen".into(),
                 "0.0.0.0:8025".into(),
                 "--smtp".into(),
                 "0.0.0.0:1025".into(),
             ],
             environment: BTreeMap::new(),
-            networks: vec![LOCAL_NETWORK],
+            networks: vec![LOCAL_NETWORK, MAILPIT_NETWORK],
             aliases: Vec::new(),
             ports: vec![Port {
                 host_ip: "127.0.0.1".into(),
@@ -287,7 +320,7 @@ pub fn desired(config: &Config) -> Stack {
             tmpfs: vec!["/tmp".into()],
             memory: 64 << 20,
             health: Health {
-                test: vec!["CMD".into(), "mailpit".into(), "readyz".into()],
+                test: vec!["CMD".into(), "/mailpit".into(), "readyz".into()],
                 interval_s: 10,
                 timeout_s: 5,
                 retries: 3,
@@ -295,15 +328,20 @@ pub fn desired(config: &Config) -> Stack {
             },
             depends_on: Vec::new(),
             profile: Some("dev"),
+            gpus: false,
         });
+    }
+    let mut networks = vec![
+        Network { name: LOCAL_NETWORK, internal: true, masquerade: false },
+        Network { name: EDGE_NETWORK, internal: false, masquerade: true },
+        Network { name: VAULT_NETWORK, internal: false, masquerade: false },
+    ];
+    if services.mailpit.enabled {
+        networks.push(Network { name: MAILPIT_NETWORK, internal: false, masquerade: false });
     }
     Stack {
         project: config.system.project_name.clone(),
-        networks: vec![
-            Network { name: LOCAL_NETWORK, internal: true, masquerade: false },
-            Network { name: EDGE_NETWORK, internal: false, masquerade: true },
-            Network { name: VAULT_NETWORK, internal: false, masquerade: false },
-        ],
+        networks,
         volumes: vec!["vault-data", "db-data", "stingd-data"],
         services: all,
     }
@@ -315,7 +353,17 @@ mod tests {
 
     #[test]
     fn only_stingd_is_on_the_edge_and_only_it_publishes_beyond_loopback() {
-        let stack = desired(&Config::default());
+        let mut config = Config::default();
+        config.services.mailpit.enabled = true;
+        let stack = desired(&config);
+        assert!(stack.services.iter().any(|s| s.name == "mailpit"));
+        // Every network a service joins is one the stack makes, and only stingd's may route out.
+        for service in &stack.services {
+            for joined in &service.networks {
+                let network = stack.networks.iter().find(|n| n.name == *joined).expect(joined);
+                assert!(!network.masquerade || service.name == "stingd", "{} can reach out via {joined}", service.name);
+            }
+        }
         for service in &stack.services {
             let edge = service.networks.contains(&EDGE_NETWORK);
             assert_eq!(edge, service.name == "stingd", "{}", service.name);

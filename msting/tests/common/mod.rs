@@ -36,3 +36,22 @@ pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
     format!("{prefix}-{}-{:05x}", std::process::id(), nanos & 0xfffff)
 }
+
+/// msting on `install` with a terminal for stdout and stderr (`script` gives it a pty), as an
+/// operator at a console who types `typed`: what it printed and whether it succeeded.
+pub fn msting_on_terminal(install: &Path, args: &[&str], typed: &str) -> (bool, String) {
+    use std::io::Write;
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut line = vec![quote(env!("CARGO_BIN_EXE_msting")), "--install-dir".into(), quote(&install.to_string_lossy())];
+    line.extend(args.iter().map(|a| quote(a)));
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &line.join(" "), "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux: apt-get install -y bsdutils");
+    child.stdin.take().unwrap().write_all(typed.as_bytes()).unwrap();
+    let run = child.wait_with_output().unwrap();
+    (run.status.success(), String::from_utf8_lossy(&run.stdout).replace("\r\n", "\n"))
+}

@@ -23,7 +23,8 @@ pub struct Site {
 }
 
 impl Site {
-    /// `auth_extra` adds keys under `auth:` (indented two spaces), such as `  registration: open\n`.
+    /// `auth_extra` adds keys under `auth:` (indented two spaces), such as `  registration: open\n`;
+    /// an `smtp:` of its own replaces the capturing server's.
     pub async fn start(auth_extra: &str) -> Self {
         Self::start_with_models(auth_extra, &[model("bee", "")]).await
     }
@@ -39,10 +40,15 @@ impl Site {
         } else {
             "  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 100000/s\n    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n"
         };
-        let sections = format!(
-            "auth:\n{rates}{auth_extra}  smtp:\n    host: 127.0.0.1\n    port: {}\n    security: none\n    from: STING <sting@example.org>\n",
-            mail.port
-        );
+        let smtp = if auth_extra.contains("  smtp:") {
+            String::new()
+        } else {
+            format!(
+                "  smtp:\n    host: 127.0.0.1\n    port: {}\n    security: none\n    from: STING <sting@example.org>\n",
+                mail.port
+            )
+        };
+        let sections = format!("auth:\n{rates}{auth_extra}{smtp}");
         let url = pg.url();
         let stingd = Stingd::start_full(
             &require_path(Component::LlamaServer),
