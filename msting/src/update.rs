@@ -154,10 +154,11 @@ async fn roll_back(
     Ok(restored)
 }
 
-/// A dump of stingd's database and the number of migrations applied when it was taken.
-struct SchemaGuard {
-    file: std::path::PathBuf,
-    migrations: i64,
+/// A dump of stingd's database and the number of migrations applied when it was taken: what
+/// an update falls back to when a new stingd moved the schema and then failed.
+pub struct SchemaGuard {
+    pub file: std::path::PathBuf,
+    pub migrations: i64,
 }
 
 async fn migrations(docker: &Docker, db: &str, database: &str) -> anyhow::Result<i64> {
@@ -172,7 +173,8 @@ async fn migrations(docker: &Docker, db: &str, database: &str) -> anyhow::Result
 }
 
 impl SchemaGuard {
-    async fn take(docker: &Docker, config: &Config, stack: &Stack) -> anyhow::Result<Self> {
+    /// Dumps the database (`pg_dump -Fc` in the db container) into `paths.backup_dir` (0600).
+    pub async fn take(docker: &Docker, config: &Config, stack: &Stack) -> anyhow::Result<Self> {
         let db = container_name(&stack.project, "db");
         let database = &config.database.name;
         let migrations = migrations(docker, &db, database).await?;
@@ -190,35 +192,60 @@ impl SchemaGuard {
         Ok(Self { file, migrations })
     }
 
-    /// Restores the dump when the schema moved since it was taken.
-    async fn restore_if_changed(&self, docker: &Docker, config: &Config, stack: &Stack) -> anyhow::Result<bool> {
+    /// Restores the dump when the schema moved since it was taken (stingd stopped first).
+    pub async fn restore_if_changed(&self, docker: &Docker, config: &Config, stack: &Stack) -> anyhow::Result<bool> {
         let db = container_name(&stack.project, "db");
         let database = &config.database.name;
         if migrations(docker, &db, database).await? == self.migrations {
             return Ok(false);
         }
+        // Into a database of its own, then swapped in: objects the failed release made vanish
+        // with its database, and a restore that fails leaves the current one in place.
+        let id = crate::db_admin::identifier;
+        let lit = crate::db_admin::literal;
+        let staging = format!("{database}_restoring");
+        let failed = format!("{database}_failed_update");
+        exec::psql(
+            docker,
+            &db,
+            "postgres",
+            &format!(
+                "DROP DATABASE IF EXISTS {s} WITH (FORCE);\nCREATE DATABASE {s} OWNER {owner};\n",
+                s = id(&staging),
+                owner = id(&config.database.user)
+            ),
+        )
+        .await?;
         let dump = std::fs::read(&self.file)?;
         let done = exec::run(
             docker,
             &db,
-            &[
-                "pg_restore",
-                "--clean",
-                "--if-exists",
-                "--single-transaction",
-                "-h",
-                "/run/postgresql",
-                "-U",
-                "postgres",
-                "-d",
-                database,
-            ],
+            &["pg_restore", "--single-transaction", "-h", "/run/postgresql", "-U", "postgres", "-d", &staging],
             Some(&dump),
         )
         .await?;
         if done.code != 0 {
             anyhow::bail!("restoring the database from {} failed: {}", self.file.display(), done.stderr.trim());
         }
+        exec::psql(
+            docker,
+            &db,
+            "postgres",
+            &format!(
+                "DROP DATABASE IF EXISTS {f} WITH (FORCE);\n\
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {current_lit} AND pid <> pg_backend_pid();\n\
+                 BEGIN;\n\
+                 ALTER DATABASE {current} RENAME TO {f};\n\
+                 ALTER DATABASE {s} RENAME TO {current};\n\
+                 COMMIT;\n\
+                 DROP DATABASE {f} WITH (FORCE);\n",
+                f = id(&failed),
+                s = id(&staging),
+                current = id(database),
+                current_lit = lit(database),
+            ),
+        )
+        .await?;
         Ok(true)
     }
 }

@@ -122,3 +122,43 @@ async fn a_missing_image_that_cannot_be_pulled_is_built_and_one_without_a_recipe
 
     docker.remove_image(&image, Some(RemoveImageOptionsBuilder::default().force(true).build()), None).await.unwrap();
 }
+
+/// `msting images base`: a Debian root made by debootstrap from this machine's apt sources,
+/// the security suite among them, imported through the API: it runs, and keeps no package lists.
+#[tokio::test]
+async fn the_base_image_is_made_with_debootstrap_and_includes_the_security_suite() {
+    use bollard::query_parameters::{LogsOptionsBuilder, RemoveContainerOptionsBuilder};
+    use futures_util::StreamExt;
+    let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
+    let name = format!("{}/base:t1", common::unique("stingtest-base"));
+    let install = common::install_dir(&format!("version: 1\nimages:\n  base: {name}\n"));
+    let made = msting(install.path(), &["images", "base"]);
+    assert!(made.status.success(), "{}", text(&made));
+    assert!(text(&made).contains(&format!("made {name}")), "{}", text(&made));
+
+    let script = "cat /etc/debian_version; cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null; \
+                  echo lists=$(ls /var/lib/apt/lists | grep -vc '^lock$\\|^partial$\\|^auxfiles$')";
+    let body = bollard::models::ContainerCreateBody {
+        image: Some(name.clone()),
+        cmd: Some(vec!["sh".into(), "-c".into(), script.into()]),
+        ..Default::default()
+    };
+    let container = docker.create_container(None, body).await.unwrap().id;
+    docker.start_container(&container, None).await.unwrap();
+    let mut waited = docker.wait_container(&container, None);
+    while waited.next().await.is_some() {}
+    let mut logs = docker.logs(&container, Some(LogsOptionsBuilder::default().stdout(true).stderr(true).build()));
+    let mut said = String::new();
+    while let Some(Ok(chunk)) = logs.next().await {
+        said.push_str(&chunk.to_string());
+    }
+    docker
+        .remove_container(&container, Some(RemoveContainerOptionsBuilder::default().force(true).build()))
+        .await
+        .unwrap();
+    docker.remove_image(&name, Some(RemoveImageOptionsBuilder::default().force(true).build()), None).await.unwrap();
+
+    assert!(said.lines().next().is_some_and(|l| l.starts_with("12.")), "not Debian 12:\n{said}");
+    assert!(said.contains("bookworm-security"), "no security suite:\n{said}");
+    assert!(said.contains("lists=0"), "package lists left in the image:\n{said}");
+}

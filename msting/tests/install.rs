@@ -263,6 +263,35 @@ fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_for
     assert_eq!(now_image, good_image, "stingd does not run its previous image");
     wait_healthy(dir, Duration::from_secs(120));
     assert_eq!(stingd_answers(https_port), 200);
+    // The update's net for the schema: when a failed stingd had applied a newer migration, the
+    // dump taken before it comes back, with stingd stopped under it.
+    let mut overrides = sting_config::Overrides::default();
+    overrides.set("STING_INSTALL_DIR", dir.to_string_lossy());
+    let installed = sting_config::load_file(&dir.join("conf/config.yml"), &overrides).unwrap().config;
+    let stack = msting::stack::spec::desired(&installed);
+    let guard = rt.block_on(msting::update::SchemaGuard::take(&docker, &installed, &stack)).unwrap();
+    assert!(guard.file.starts_with(dir) && guard.migrations > 0, "{:?} {}", guard.file, guard.migrations);
+    let from_the_future = "CREATE TABLE from_the_future (x int); \
+        INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+        VALUES (99999, 'from the future', true, '\\x00', 0);";
+    rt.block_on(msting::stack::exec::psql(&docker, &db, "sting", from_the_future)).unwrap();
+    ok(dir, &["stop", "stingd"]);
+    assert!(rt.block_on(guard.restore_if_changed(&docker, &installed, &stack)).unwrap(), "the schema moved");
+    let after = rt
+        .block_on(msting::stack::exec::psql(
+            &docker,
+            &db,
+            "sting",
+            "SELECT count(*), to_regclass('from_the_future') IS NULL FROM _sqlx_migrations;",
+        ))
+        .unwrap();
+    assert_eq!(after.trim(), format!("{}|t", guard.migrations), "the dump was not restored");
+    assert!(!rt.block_on(guard.restore_if_changed(&docker, &installed, &stack)).unwrap(), "nothing moved this time");
+    ok(dir, &["start", "stingd"]);
+    wait_healthy(dir, Duration::from_secs(120));
+    // The restored database is stingd's as before: the session made earlier still works.
+    assert_eq!(me(https_port, &cookie), 200);
+
     // The working stingd is the current one again, for the next build to compare with.
     ok(dir, &["images", "build", "stingd"]);
 
