@@ -19,6 +19,8 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// The command line itself was wrong.
     pub const USAGE: u8 = 2;
+    /// A backup was written but left something out (restic's code).
+    pub const INCOMPLETE: u8 = 3;
 }
 
 /// Install, run and operate a STING-CE stack.
@@ -106,6 +108,7 @@ pub enum Command {
     Models(commands::models::ModelsArgs),
     Uninstall(commands::uninstall::UninstallArgs),
     ResetAuth(commands::reset_auth::ResetAuthArgs),
+    Backup(commands::backup::BackupArgs),
     Images(commands::images::ImagesArgs),
     Completions(commands::completions::CompletionsArgs),
 }
@@ -143,6 +146,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Stack(args) => commands::stack::exec(&cli.global, &out, args),
         Command::Models(args) => commands::models::exec(&cli.global, &out, args),
         Command::Uninstall(args) => commands::uninstall::exec(&cli.global, &out, args),
+        Command::Backup(args) => commands::backup::exec(&cli.global, &out, args),
         Command::ResetAuth(args) => commands::reset_auth::exec(&cli.global, &out, args),
         Command::Images(args) => commands::images::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),

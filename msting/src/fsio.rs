@@ -97,3 +97,97 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
     }
 }
+
+/// A folder of msting's own that holds secrets: made 0700 if missing, tightened if looser.
+pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mode = fs::metadata(dir)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot make {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// A file written in pieces that appears under its name only once complete: it is written as
+/// `.NAME.partial-PID` beside it, then synced and renamed ([`AtomicFile::commit`]). Dropped
+/// uncommitted (an error), the partial file is removed; a killed process leaves it, named so
+/// that [`partial_owner`] finds it for clean-up.
+pub struct AtomicFile {
+    path: std::path::PathBuf,
+    staged: std::path::PathBuf,
+    file: Option<File>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path, mode: u32) -> anyhow::Result<Self> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let name = path.file_name().context("the path has no file name")?.to_string_lossy();
+        let staged = dir.join(format!(".{name}.partial-{}", std::process::id()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&staged)
+            .with_context(|| format!("cannot create {}", staged.display()))?;
+        give_to_folder_owner(&file, dir)?;
+        Ok(Self { path: path.to_path_buf(), staged, file: Some(file) })
+    }
+
+    /// A handle to write through.
+    pub fn file(&self) -> std::io::Result<File> {
+        self.file.as_ref().expect("not committed").try_clone()
+    }
+
+    /// Syncs, renames into place, syncs the folder; returns the size.
+    pub fn commit(&mut self) -> anyhow::Result<u64> {
+        let file = self.file.take().expect("committed once");
+        file.sync_all()?;
+        let size = file.metadata()?.len();
+        drop(file);
+        fs::rename(&self.staged, &self.path).with_context(|| format!("cannot rename into {}", self.path.display()))?;
+        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        File::open(dir)?.sync_all()?;
+        Ok(size)
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = fs::remove_file(&self.staged);
+        }
+    }
+}
+
+/// The process id in an [`AtomicFile`]'s partial name, if `name` is one.
+pub fn partial_owner(name: &str) -> Option<u32> {
+    if !name.starts_with('.') {
+        return None;
+    }
+    name.rsplit_once(".partial-")?.1.parse().ok()
+}
+
+#[cfg(test)]
+mod atomic_file_tests {
+    use super::*;
+
+    #[test]
+    fn a_file_appears_only_when_committed_and_an_abandoned_one_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backup.tar");
+        let mut staged = AtomicFile::create(&path, 0o600).unwrap();
+        staged.file().unwrap().write_all(b"half").unwrap();
+        assert!(!path.exists(), "visible before it was complete");
+        let partial = fs::read_dir(dir.path()).unwrap().next().unwrap().unwrap().file_name();
+        assert_eq!(partial_owner(&partial.to_string_lossy()), Some(std::process::id()));
+        assert_eq!(staged.commit().unwrap(), 4);
+        assert_eq!(fs::read(&path).unwrap(), b"half");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+
+        let abandoned = AtomicFile::create(&dir.path().join("other.tar"), 0o600).unwrap();
+        drop(abandoned);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "an abandoned file stayed");
+        assert_eq!(partial_owner("sting-x.tar.zst"), None);
+    }
+}

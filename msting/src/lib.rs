@@ -1,6 +1,7 @@
 //! msting, the STING-CE operator CLI: a thin command layer (`commands/`, one file per
 //! subcommand) over library modules where the logic lives and is tested.
 
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod db_admin;

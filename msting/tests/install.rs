@@ -16,36 +16,7 @@ use bollard::Docker;
 use common::{msting, text, unique};
 use sha2::Digest;
 
-const IMAGE_PREFIX: &str = "sting-ce-test";
-
-fn config(project: &str, recipient: &str) -> String {
-    let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
-    format!(
-        "version: 1
-system:
-  project_name: {project}
-  domain: localhost
-  bind_address: 127.0.0.1
-services:
-  stingd:
-    https_port: {https}
-    http_port: {http}
-    memory_limit: 1g
-  vault:
-    port: {vault}
-images:
-  prefix: {IMAGE_PREFIX}
-  base: {base}
-vault:
-  key_shares: 1
-  key_threshold: 1
-  share_recipients: [\"{recipient}\"]
-",
-        https = sting_e2e::free_port(),
-        http = sting_e2e::free_port(),
-        vault = sting_e2e::free_port(),
-    )
-}
+use common::IMAGE_PREFIX;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -99,7 +70,7 @@ fn stingd_answers(port: u16) -> reqwest::StatusCode {
 fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_foreign() {
     let identity = age::x25519::Identity::generate();
     let project = unique("sting-it");
-    let install = common::install_dir(&config(&project, &identity.to_public().to_string()));
+    let install = common::install_dir(&common::stack_config(&project, &identity.to_public().to_string()));
     let dir = install.path();
     let loaded = sting_config::load_file(&dir.join("conf/config.yml"), &Default::default()).unwrap().config;
     let https_port = loaded.services.stingd.https_port;

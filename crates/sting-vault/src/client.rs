@@ -88,6 +88,36 @@ impl Vault {
         Ok(response.status().as_u16())
     }
 
+    /// Streams the answer of `GET /v1/{path}` (a raft snapshot: binary, of any size) into
+    /// `sink`, without the short timeout of other calls; returns the bytes written.
+    pub async fn download(&self, path: &str, sink: &mut (dyn std::io::Write + Send)) -> Result<u64, VaultError> {
+        let url = format!("{}/v1/{path}", self.address().trim_end_matches('/'));
+        let mut request = self.http.get(&url).timeout(Duration::from_secs(6 * 3600));
+        if let Some(token) = &self.token {
+            request = request.header("X-Vault-Token", token.expose());
+        }
+        let mut response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            let errors: Vec<String> = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v.get("errors").cloned())
+                .and_then(|e| serde_json::from_value(e).ok())
+                .unwrap_or_default();
+            return Err(self.classify(status.as_u16(), path, &errors));
+        }
+        let mut written = 0u64;
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(&e))? {
+            sink.write_all(&chunk).map_err(|e| VaultError::Unexpected {
+                path: path.into(),
+                reason: format!("cannot keep the answer: {e}"),
+            })?;
+            written += chunk.len() as u64;
+        }
+        Ok(written)
+    }
+
     /// Opens a wrapping token (once: Vault forgets it then).
     pub async fn unwrap(&self, wrapping_token: &Secret) -> Result<Value, VaultError> {
         self.send(Method::POST, "sys/wrapping/unwrap", None, None, Some(wrapping_token))

@@ -113,3 +113,37 @@ pub async fn stingd_admin(docker: &Docker, project: &str, args: &[&str]) -> anyh
     }
     Ok(Some(done.stdout.trim().to_string()))
 }
+
+/// Runs `command` in `container` with its stdout streamed into `sink` as it comes (a dump of
+/// any size never waits whole in memory); returns the exit code and what it said on stderr.
+pub async fn stream_out(
+    docker: &Docker,
+    container: &str,
+    command: &[&str],
+    sink: &mut (dyn std::io::Write + Send),
+) -> anyhow::Result<(i64, String)> {
+    let exec = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(command.iter().map(|c| c.to_string()).collect()),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                tty: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut stderr = Vec::new();
+    if let StartExecResults::Attached { mut output, .. } = docker.start_exec(&exec.id, None).await? {
+        while let Some(item) = output.next().await {
+            match item? {
+                bollard::container::LogOutput::StdOut { message } => sink.write_all(&message)?,
+                bollard::container::LogOutput::StdErr { message } => stderr.extend_from_slice(&message),
+                _ => {}
+            }
+        }
+    }
+    let code = docker.inspect_exec(&exec.id).await?.exit_code.unwrap_or(-1);
+    Ok((code, String::from_utf8_lossy(&stderr).into_owned()))
+}

@@ -55,3 +55,37 @@ pub fn msting_on_terminal(install: &Path, args: &[&str], typed: &str) -> (bool, 
     let run = child.wait_with_output().unwrap();
     (run.status.success(), String::from_utf8_lossy(&run.stdout).replace("\r\n", "\n"))
 }
+
+/// The image prefix of stacks the tests install.
+pub const IMAGE_PREFIX: &str = "sting-ce-test";
+
+/// A stack of the test's own: its project name, free ports, the test images (built from the
+/// recipes on the test base image), Vault's one share age-encrypted to `recipient`.
+pub fn stack_config(project: &str, recipient: &str) -> String {
+    let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
+    format!(
+        "version: 1
+system:
+  project_name: {project}
+  domain: localhost
+  bind_address: 127.0.0.1
+services:
+  stingd:
+    https_port: {https}
+    http_port: {http}
+    memory_limit: 1g
+  vault:
+    port: {vault}
+images:
+  prefix: {IMAGE_PREFIX}
+  base: {base}
+vault:
+  key_shares: 1
+  key_threshold: 1
+  share_recipients: [\"{recipient}\"]
+",
+        https = sting_e2e::free_port(),
+        http = sting_e2e::free_port(),
+        vault = sting_e2e::free_port(),
+    )
+}
