@@ -109,6 +109,7 @@ pub enum Command {
     Uninstall(commands::uninstall::UninstallArgs),
     ResetAuth(commands::reset_auth::ResetAuthArgs),
     Backup(commands::backup::BackupArgs),
+    Restore(commands::restore::RestoreArgs),
     Images(commands::images::ImagesArgs),
     Completions(commands::completions::CompletionsArgs),
 }
@@ -147,6 +148,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         Command::Models(args) => commands::models::exec(&cli.global, &out, args),
         Command::Uninstall(args) => commands::uninstall::exec(&cli.global, &out, args),
         Command::Backup(args) => commands::backup::exec(&cli.global, &out, args),
+        Command::Restore(args) => commands::restore::exec(&cli.global, &out, args),
         Command::ResetAuth(args) => commands::reset_auth::exec(&cli.global, &out, args),
         Command::Images(args) => commands::images::exec(&cli.global, &out, args),
         Command::Completions(args) => commands::completions::exec(&out, args),

@@ -36,12 +36,12 @@ pub struct Outcome {
 }
 
 /// Patience of the readiness probes.
-const VAULT_PATIENCE: Duration = Duration::from_secs(60);
-const DB_PATIENCE: Duration = Duration::from_secs(90);
+pub(crate) const VAULT_PATIENCE: Duration = Duration::from_secs(60);
+pub(crate) const DB_PATIENCE: Duration = Duration::from_secs(90);
 const STINGD_PATIENCE: Duration = Duration::from_secs(180);
 
 /// The services that run (the profile-gated ones only when enabled, which the spec decides).
-fn service<'a>(stack: &'a Stack, name: &str) -> anyhow::Result<&'a Service> {
+pub(crate) fn service<'a>(stack: &'a Stack, name: &str) -> anyhow::Result<&'a Service> {
     stack.services.iter().find(|s| s.name == name).with_context(|| format!("the stack has no {name} service"))
 }
 
@@ -83,7 +83,7 @@ pub async fn run(
     Ok(outcome)
 }
 
-async fn step<F>(progress: &mut Progress, name: &str, work: F) -> anyhow::Result<()>
+pub(crate) async fn step<F>(progress: &mut Progress, name: &str, work: F) -> anyhow::Result<()>
 where
     F: std::future::Future<Output = anyhow::Result<String>>,
 {
@@ -128,7 +128,7 @@ pub fn url(config: &Config) -> String {
 
 /// Folders with their owners and modes, stingd's certificate (local CA), Vault's certificate and
 /// server configuration, and the unseal key in auto mode.
-async fn prepare_files(config: &Config, changes: &mut Vec<String>) -> anyhow::Result<String> {
+pub(crate) async fn prepare_files(config: &Config, changes: &mut Vec<String>) -> anyhow::Result<String> {
     let install = &config.paths.install_dir;
     let dir = |p: &Path| spec::absolute(config, p);
     for (path, mode) in [
@@ -189,7 +189,7 @@ async fn prepare_files(config: &Config, changes: &mut Vec<String>) -> anyhow::Re
     Ok(format!("in {}", install.display()))
 }
 
-fn ensure_dir(path: &Path, mode: u32) -> anyhow::Result<()> {
+pub(crate) fn ensure_dir(path: &Path, mode: u32) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(path).with_context(|| format!("cannot create {}", path.display()))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -197,7 +197,7 @@ fn ensure_dir(path: &Path, mode: u32) -> anyhow::Result<()> {
 }
 
 /// Each service's image: present, else pulled (as `images.pull` allows), else built.
-async fn ensure_images(
+pub(crate) async fn ensure_images(
     docker: &Docker,
     config: &Config,
     stack: &Stack,

@@ -109,6 +109,28 @@ pub async fn operator(config: &Config) -> anyhow::Result<Vault> {
     Ok(vault.with_token(login.token))
 }
 
+/// A Vault client logged in as the operator through the certificate login ([`sting_vault::recovery`]):
+/// a certificate for the recovery name, signed by the stack's CA, valid ten minutes and never
+/// written down. For when the AppRole credentials are gone (a restore onto a new host).
+pub async fn recovery_operator(config: &Config) -> anyhow::Result<Vault> {
+    let paths = crate::tls::local::paths(config);
+    let ca = crate::tls::ca::LocalCa::load(&paths.root_cert, &paths.root_key)
+        .context("the certificate login needs the stack's CA and its key")?;
+    let name = crate::tls::Name::Dns(sting_vault::recovery::NAME.into());
+    let issued = ca.issue(&[name], time::Duration::minutes(10), time::OffsetDateTime::now_utc())?;
+    let identity = Secret::new(format!("{}{}", issued.chain_pem, issued.key_pem.as_str()));
+    let (vault, _) = sting_vault::recovery::login(connection(config), &identity).await?;
+    Ok(vault)
+}
+
+/// Replaces msting's operator login with a new secret-id after destroying every older one
+/// (those of a backup's time must not work on the restored Vault); `vault` acts as the operator.
+pub async fn renew_operator_credentials(config: &Config, vault: &Vault) -> anyhow::Result<()> {
+    approle::destroy_secret_ids(vault, bootstrap::OPERATOR_ROLE).await?;
+    let (role_id, secret_id) = bootstrap::operator_credentials(vault).await?;
+    save_credentials(&credentials_path(config), &role_id, &secret_id)
+}
+
 /// A runtime for one command's Vault calls (msting is otherwise synchronous).
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")

@@ -31,6 +31,10 @@ enum Command {
         /// HTTP address for redirects and ACME challenges [default: from the config]
         #[arg(long, value_name = "ADDR")]
         http: Option<SocketAddr>,
+        /// The HTTPS port people reach this stingd at, when it differs from the one it listens
+        /// on (a container's published port) [default: the listening port]
+        #[arg(long, value_name = "PORT")]
+        public_port: Option<u16>,
     },
     /// The database: apply migrations, or show where the schema stands
     /// (the URL comes from STING_DATABASE_URL: it holds a password, so never a flag)
@@ -146,7 +150,7 @@ enum DbAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, listen, https, http } => serve(&config, listen, https, http),
+        Command::Serve { config, listen, https, http, public_port } => serve(&config, listen, https, http, public_port),
         Command::CheckConfig { config } => check_config(&config),
         Command::Healthcheck { url } => healthcheck(&url),
         Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
@@ -188,6 +192,7 @@ fn serve(
     listen: Option<SocketAddr>,
     https: Option<SocketAddr>,
     http: Option<SocketAddr>,
+    public_port: Option<u16>,
 ) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
@@ -225,7 +230,7 @@ fn serve(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_keys })) {
+    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_keys, public_port })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -33,6 +33,9 @@ pub struct ServeOptions {
     pub listen: Listen,
     /// One or more keys, separated by commas.
     pub api_keys: String,
+    /// The HTTPS port people reach stingd at, when it is not the one it listens on (in a
+    /// container, the published port): the sign-in origin and redirects use it.
+    pub public_port: Option<u16>,
 }
 
 /// The default addresses from the config: `system.bind_address` with the service's ports.
@@ -131,6 +134,8 @@ fn detect_memory_budget() -> u64 {
 struct Parts {
     config: Arc<Config>,
     listen: Listen,
+    /// The port in the site's origin (see [`ServeOptions::public_port`]).
+    public_port: u16,
     api_keys: Arc<gateway::ApiKeys>,
     supervisor_config: SupervisorConfig,
     audit: Option<Arc<gateway::AuditLog>>,
@@ -188,9 +193,14 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             crate::db::DATABASE_URL_VAR
         );
     }
+    let listening_port = match &options.listen {
+        Listen::Https { https, .. } => https.port(),
+        Listen::PlainLoopback(address) => address.port(),
+    };
     let parts = Arc::new(Parts {
         config: Arc::new(options.config),
         listen: options.listen.clone(),
+        public_port: options.public_port.unwrap_or(listening_port),
         api_keys: Arc::new(api_keys),
         supervisor_config,
         audit,
@@ -246,9 +256,12 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
                 Some(address) => {
                     let listener = bind(address).await?;
                     tracing::info!(address = %listener.local_addr()?, "HTTP: redirects to HTTPS and ACME challenges");
-                    let router =
-                        front::http_router(&parts.config.system.domain, https.port(), challenge_dir(&parts.config))
-                            .layer(axum::middleware::map_response(front::security_headers));
+                    let router = front::http_router(
+                        &parts.config.system.domain,
+                        parts.public_port,
+                        challenge_dir(&parts.config),
+                    )
+                    .layer(axum::middleware::map_response(front::security_headers));
                     Some(tokio::spawn(async move { axum::serve(listener, router).await }))
                 }
                 None => None,
@@ -368,10 +381,7 @@ async fn build_state(
             let pool = crate::db::connect_with(options, database.pool_size, database.connect_timeout.as_std()).await?;
             let status = crate::db::migrate(&pool).await?;
             tracing::info!(schema = ?status.applied.last(), "database ready");
-            let https_port = match &parts.listen {
-                Listen::Https { https, .. } => https.port(),
-                Listen::PlainLoopback(address) => address.port(),
-            };
+            let https_port = parts.public_port;
             let domain = &config.system.domain;
             let origin =
                 if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };

@@ -122,6 +122,7 @@ pub fn test_plan() -> Plan {
         service_token_period: Duration::from_secs(3600),
         generated: Plan::stack_secrets(),
         audit_file: "/dev/null".into(),
+        recovery_ca_pem: None,
     }
 }
 

@@ -89,6 +89,27 @@ pub async fn issue_wrapped_secret_id(vault: &Vault, role: &str, wrap_ttl: Durati
     vault.call_wrapped(Method::POST, &path, Some(&json!({})), &secs(wrap_ttl)).await
 }
 
+/// Destroys every secret-id of `role` (through their accessors); returns how many. After a
+/// restore, the secret-ids of the backup's time must not keep working.
+pub async fn destroy_secret_ids(vault: &Vault, role: &str) -> Result<usize, VaultError> {
+    let path = format!("auth/{MOUNT}/role/{role}/secret-id");
+    let listed = match vault.call(Method::from_bytes(b"LIST").expect("a method"), &path, None).await {
+        Ok(answer) => answer,
+        Err(VaultError::NotFound { .. }) => return Ok(0),
+        Err(other) => return Err(other),
+    };
+    let accessors: Vec<String> = listed
+        .as_ref()
+        .and_then(|a| a.pointer("/data/keys"))
+        .and_then(|k| serde_json::from_value(k.clone()).ok())
+        .unwrap_or_default();
+    let destroy = format!("auth/{MOUNT}/role/{role}/secret-id-accessor/destroy");
+    for accessor in &accessors {
+        vault.call(Method::POST, &destroy, Some(&json!({ "secret_id_accessor": accessor }))).await?;
+    }
+    Ok(accessors.len())
+}
+
 /// A token from Vault: the secret, and how long it lives.
 #[derive(Debug)]
 pub struct Login {
@@ -135,7 +156,7 @@ pub async fn revoke_self(vault: &Vault) -> Result<(), VaultError> {
     vault.call(Method::POST, "auth/token/revoke-self", None).await.map(|_| ())
 }
 
-fn auth_of(answer: Option<serde_json::Value>, path: &str) -> Result<Login, VaultError> {
+pub(crate) fn auth_of(answer: Option<serde_json::Value>, path: &str) -> Result<Login, VaultError> {
     let auth = answer.as_ref().and_then(|a| a.get("auth")).filter(|a| !a.is_null());
     let unexpected = || VaultError::Unexpected { path: path.into(), reason: "no auth in the answer".into() };
     let auth = auth.ok_or_else(unexpected)?;

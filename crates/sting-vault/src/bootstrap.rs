@@ -145,6 +145,9 @@ pub struct Plan {
     /// Where an audit device writes if the server has none (HashiCorp Vault; OpenBao declares
     /// it in its configuration file).
     pub audit_file: String,
+    /// The stack's CA certificate (PEM), for msting's certificate login after a restore
+    /// ([`crate::recovery`]); `None` sets none up.
+    pub recovery_ca_pem: Option<String>,
 }
 
 impl Plan {
@@ -245,6 +248,16 @@ pub async fn configure(vault: &Vault, plan: &Plan) -> Result<Configured, VaultEr
             secret_id_ttl: Some(plan.service_secret_id_ttl),
         };
         done.role_ids.insert((*service).into(), approle::ensure_role(vault, &spec).await?);
+    }
+
+    if let Some(ca_pem) = &plan.recovery_ca_pem {
+        let role = crate::recovery::RecoveryRole {
+            ca_pem: ca_pem.clone(),
+            policies: vec![OPERATOR_ROLE.into()],
+            token_ttl: plan.operator_token_ttl,
+            bound_cidrs: plan.operator_cidrs.clone(),
+        };
+        crate::recovery::ensure(vault, &role).await?;
     }
 
     let mut by_path: BTreeMap<&str, Vec<&Generated>> = BTreeMap::new();

@@ -31,6 +31,18 @@ pub struct Vault {
 
 impl Vault {
     pub fn new(connection: Connection) -> Result<Self, VaultError> {
+        Self::build(connection, None)
+    }
+
+    /// The same server, presenting a client certificate (`identity_pem`: the certificate chain
+    /// and its PKCS#8 key, PEM) in the TLS handshake, for a certificate login.
+    pub fn with_client_certificate(connection: Connection, identity_pem: &Secret) -> Result<Self, VaultError> {
+        let identity = reqwest::Identity::from_pem(identity_pem.expose().as_bytes())
+            .map_err(|_| VaultError::Setup("the client certificate or its key is not valid PEM".into()))?;
+        Self::build(connection, Some(identity))
+    }
+
+    fn build(connection: Connection, identity: Option<reqwest::Identity>) -> Result<Self, VaultError> {
         let mut builder = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(5))
@@ -42,6 +54,9 @@ impl Vault {
             let cert = reqwest::Certificate::from_pem(&pem)
                 .map_err(|e| VaultError::Setup(format!("{} is not a PEM certificate: {e}", ca.display())))?;
             builder = builder.add_root_certificate(cert);
+        }
+        if let Some(identity) = identity {
+            builder = builder.identity(identity);
         }
         let http = builder.build().map_err(|e| VaultError::Setup(e.to_string()))?;
         Ok(Self { connection: Arc::new(connection), http, token: None })
@@ -116,6 +131,28 @@ impl Vault {
             written += chunk.len() as u64;
         }
         Ok(written)
+    }
+
+    /// Sends `body` as the raw request body of `POST /v1/{path}` (a raft snapshot to restore),
+    /// without the short timeout of other calls.
+    pub async fn upload(&self, path: &str, body: Vec<u8>) -> Result<(), VaultError> {
+        let url = format!("{}/v1/{path}", self.address().trim_end_matches('/'));
+        let mut request = self.http.post(&url).timeout(Duration::from_secs(6 * 3600)).body(body);
+        if let Some(token) = &self.token {
+            request = request.header("X-Vault-Token", token.expose());
+        }
+        let response = request.send().await.map_err(|e| self.unreachable(&e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let text = response.text().await.unwrap_or_default();
+        let errors: Vec<String> = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("errors").cloned())
+            .and_then(|e| serde_json::from_value(e).ok())
+            .unwrap_or_default();
+        Err(self.classify(status.as_u16(), path, &errors))
     }
 
     /// Opens a wrapping token (once: Vault forgets it then).

@@ -13,6 +13,7 @@ pub mod client;
 pub mod error;
 pub mod kv;
 pub mod policy;
+pub mod recovery;
 pub mod rekey;
 pub mod seal;
 pub mod secret;

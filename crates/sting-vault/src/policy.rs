@@ -18,6 +18,7 @@ path "sys/policies/acl/*" {{ capabilities = ["create", "read", "update", "list"]
 path "sys/mounts" {{ capabilities = ["read"] }}
 path "sys/mounts/*" {{ capabilities = ["create", "read", "update"] }}
 path "sys/auth" {{ capabilities = ["read"] }}
+path "auth/cert/certs/*" {{ capabilities = ["create", "read", "update"] }}
 path "sys/auth/*" {{ capabilities = ["create", "read", "update", "sudo"] }}
 path "sys/audit" {{ capabilities = ["read", "sudo"] }}
 path "sys/rotate/root/*" {{ capabilities = ["create", "read", "update", "delete", "sudo"] }}

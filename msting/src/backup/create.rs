@@ -144,6 +144,15 @@ pub async fn create(
     let mut skipped = Vec::new();
 
     let mut writer = ArchiveWriter::new(BufWriter::with_capacity(1 << 20, staged.file()?), protection)?;
+    // The roles first: a restore makes them before the databases they own.
+    let globals = dump_into_spool(
+        docker,
+        &db,
+        &["pg_dumpall", "--globals-only", "--no-role-passwords", "-h", "/run/postgresql", "-U", "postgres"],
+        dir,
+    )
+    .await?;
+    writer.add_spool("db/globals.sql", 0o600, globals)?;
     for database in databases(docker, &db).await.context("cannot list the databases")? {
         let spool = dump_into_spool(
             docker,
@@ -155,14 +164,6 @@ pub async fn create(
         writer.add_spool(&format!("db/{database}.dump"), 0o600, spool)?;
         progress(writer.written);
     }
-    let globals = dump_into_spool(
-        docker,
-        &db,
-        &["pg_dumpall", "--globals-only", "--no-role-passwords", "-h", "/run/postgresql", "-U", "postgres"],
-        dir,
-    )
-    .await?;
-    writer.add_spool("db/globals.sql", 0o600, globals)?;
 
     let vault = crate::vault_access::operator(config).await?;
     let mut snapshot = Spool::new(dir)?;

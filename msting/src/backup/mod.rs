@@ -7,3 +7,4 @@ pub mod catalog;
 pub mod create;
 pub mod manifest;
 pub mod prune;
+pub mod restore;

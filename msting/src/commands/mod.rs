@@ -12,6 +12,7 @@ pub mod logs;
 pub mod models;
 pub mod preflight;
 pub mod reset_auth;
+pub mod restore;
 pub mod secrets;
 pub mod setup_ssl;
 pub mod stack;
@@ -28,8 +29,16 @@ use crate::output::Output;
 
 /// The stack's config, or its problems printed and an error.
 pub(crate) fn load_config(global: &GlobalArgs, out: &Output) -> anyhow::Result<sting_config::Config> {
-    let file = global.config_path();
-    match sting_config::load_file(&file, &global.config_overrides()) {
+    load_config_file(&global.config_path(), &global.config_overrides(), out)
+}
+
+/// The config in `file`, or its problems printed and an error.
+pub(crate) fn load_config_file(
+    file: &std::path::Path,
+    overrides: &sting_config::Overrides,
+    out: &Output,
+) -> anyhow::Result<sting_config::Config> {
+    match sting_config::load_file(file, overrides) {
         Ok(loaded) => Ok(loaded.config),
         Err(diagnostics) => {
             config::report(out, &diagnostics)?;

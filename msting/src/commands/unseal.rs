@@ -27,7 +27,7 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: UnsealArgs) -> anyhow::Resu
 
 async fn unseal(out: &Output, config: &sting_config::Config, args: UnsealArgs) -> anyhow::Result<u8> {
     let vault = Vault::new(vault_access::connection(config))?;
-    let mut status = seal::status(&vault).await?;
+    let status = seal::status(&vault).await?;
     if !status.initialized {
         bail!("Vault at {} is not initialised: run `msting vault init` first", vault.address());
     }
@@ -41,7 +41,20 @@ async fn unseal(out: &Output, config: &sting_config::Config, args: UnsealArgs) -
             vault.address()
         );
     }
-    let mut input = shares::ShareInput::new(args.key_file.as_deref())?;
+    let status = give_shares(out, &vault, status, args.key_file.as_deref()).await?;
+    out.note(format!("{GOOD}unsealed{GOOD:#}: Vault at {}", vault.address()));
+    report(out, &vault, &status)
+}
+
+/// Asks for shares (prompt, stdin or `key_file`) until Vault is unsealed; waits until it is
+/// active.
+pub(crate) async fn give_shares(
+    out: &Output,
+    vault: &Vault,
+    mut status: seal::SealStatus,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<seal::SealStatus> {
+    let mut input = shares::ShareInput::new(key_file)?;
     if status.progress > 0 {
         out.note(format!("{} of {} shares were already given", status.progress, status.threshold));
     }
@@ -54,14 +67,13 @@ async fn unseal(out: &Output, config: &sting_config::Config, args: UnsealArgs) -
                 status.threshold - status.progress
             );
         };
-        status = seal::unseal(&vault, &share).await?;
+        status = seal::unseal(vault, &share).await?;
         if status.sealed {
             out.note(format!("share accepted: {} of {}", status.progress, status.threshold));
         }
     }
-    sting_vault::bootstrap::wait_until_unsealed(&vault, std::time::Duration::from_secs(30)).await?;
-    out.note(format!("{GOOD}unsealed{GOOD:#}: Vault at {}", vault.address()));
-    report(out, &vault, &status)
+    sting_vault::bootstrap::wait_until_unsealed(vault, std::time::Duration::from_secs(30)).await?;
+    Ok(status)
 }
 
 fn report(out: &Output, vault: &Vault, status: &seal::SealStatus) -> anyhow::Result<u8> {

@@ -84,6 +84,10 @@ pub(crate) fn plan(config: &sting_config::Config) -> Plan {
         service_token_period: std::time::Duration::from_secs(24 * 3600),
         generated: Plan::stack_secrets(),
         audit_file: "/vault/logs/audit.log".into(),
+        recovery_ca_pem: std::fs::read_to_string(
+            crate::stack::spec::absolute(config, &config.paths.certs_dir).join(crate::tls::ca::ROOT_CERT_FILE),
+        )
+        .ok(),
     }
 }
 

@@ -147,3 +147,58 @@ pub async fn stream_out(
     let code = docker.inspect_exec(&exec.id).await?.exit_code.unwrap_or(-1);
     Ok((code, String::from_utf8_lossy(&stderr).into_owned()))
 }
+
+/// Runs `command` in `container` with `input` streamed to its stdin as it arrives (a dump of
+/// any size restored without waiting whole in memory); returns the exit code and what it
+/// printed (stdout, then stderr).
+pub async fn stream_in(
+    docker: &Docker,
+    container: &str,
+    command: &[&str],
+    input: &mut tokio::sync::mpsc::Receiver<bytes::Bytes>,
+) -> anyhow::Result<(i64, String)> {
+    let exec = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                cmd: Some(command.iter().map(|c| c.to_string()).collect()),
+                attach_stdin: Some(true),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                tty: Some(false),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut said = Vec::new();
+    if let StartExecResults::Attached { mut output, input: mut stdin } = docker.start_exec(&exec.id, None).await? {
+        // Output is read while input is written, so a program that talks as it reads never
+        // blocks on a full pipe.
+        let reading = async {
+            let mut said = Vec::new();
+            while let Some(item) = output.next().await {
+                match item? {
+                    bollard::container::LogOutput::StdOut { message }
+                    | bollard::container::LogOutput::StdErr { message } => said.extend_from_slice(&message),
+                    _ => {}
+                }
+            }
+            Ok::<_, bollard::errors::Error>(said)
+        };
+        let writing = async {
+            while let Some(chunk) = input.recv().await {
+                if stdin.write_all(&chunk).await.is_err() {
+                    // The program stopped reading (it failed): drain, and let its code say why.
+                    while input.recv().await.is_some() {}
+                    break;
+                }
+            }
+            let _ = stdin.shutdown().await;
+            drop(stdin);
+        };
+        let (read, ()) = tokio::join!(reading, writing);
+        said = read?;
+    }
+    let code = docker.inspect_exec(&exec.id).await?.exit_code.unwrap_or(-1);
+    Ok((code, String::from_utf8_lossy(&said).into_owned()))
+}

@@ -8,3 +8,4 @@ pub mod exec;
 pub mod lifecycle;
 pub mod resources;
 pub mod spec;
+pub mod volumes;

@@ -240,6 +240,9 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             format!("0.0.0.0:{STINGD_HTTPS}"),
             "--http".into(),
             format!("0.0.0.0:{STINGD_HTTP}"),
+            // Sign-in checks the origin people see: the published port, not the container's.
+            "--public-port".into(),
+            services.stingd.https_port.to_string(),
         ],
         environment: BTreeMap::from([
             ("STING_VAULT_ADDR".to_string(), format!("https://{VAULT_HOST}:8200")),
