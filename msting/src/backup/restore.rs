@@ -611,6 +611,27 @@ fn carry_over_keys(config: &Config, manifest: &Manifest, extracted: &Extracted, 
         }
         (Unseal::ShareHolders, _) => {}
     }
+    // A plain backup has the certificates without their keys: this host's current pairs
+    // replace them (a certificate whose key is gone is of no use).
+    let certs = spec::absolute(config, &config.paths.certs_dir);
+    if let Some(kept_certs) = safety.kept(&certs) {
+        for entry in std::fs::read_dir(kept_certs).into_iter().flatten().flatten() {
+            let key = entry.path();
+            if key.extension().is_none_or(|e| e != "key") || certs.join(entry.file_name()).exists() {
+                continue;
+            }
+            let stem = key.file_stem().unwrap_or_default().to_string_lossy().to_string();
+            for pair in std::fs::read_dir(kept_certs)?.flatten() {
+                let name = pair.file_name().to_string_lossy().to_string();
+                if name.strip_suffix(".key").or_else(|| name.strip_suffix(".crt")).or_else(|| name.strip_suffix(".pem"))
+                    == Some(stem.as_str())
+                {
+                    let mode = if name.ends_with(".key") { 0o400 } else { 0o644 };
+                    write_file(&certs.join(&name), mode, &Zeroizing::new(std::fs::read(pair.path())?))?;
+                }
+            }
+        }
+    }
     let ca_key = crate::tls::local::paths(config).root_key;
     if !ca_key.exists() {
         let old = kept_secrets.join(ca_key.strip_prefix(&secrets)?);
