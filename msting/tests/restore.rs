@@ -224,6 +224,16 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     let after_backup = fingerprint(&project);
     assert_ne!(after_backup, before);
 
+    // One flipped byte in the backup: refused before anything is touched.
+    let flipped = keys.path().join("sting-flipped.tar.zst.age");
+    let mut bytes = std::fs::read(&backup).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&flipped, bytes).unwrap();
+    let damaged = msting(dir, &["restore", flipped.to_str().unwrap(), "--identity", identity_arg, "--yes"]);
+    assert!(!damaged.status.success() && text(&damaged).contains("damaged"), "{}", text(&damaged));
+    assert!(!text(&damaged).contains("safety copy"), "a damaged backup got past the check: {}", text(&damaged));
+
     // Refused before anything is touched: no --yes off a terminal, the wrong identity, and a
     // backup of another project without --keep-config.
     let asked = msting(dir, &["restore", &backup, "--identity", identity_arg]);
@@ -326,6 +336,18 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     ok(dir, &["restore", &plain, "--yes"]);
     assert_eq!(fingerprint(&project), state, "the plain backup's restore changed the data");
     assert_eq!(api.get(&content_path), (200, GUIDE.as_bytes().to_vec()), "the document opens after a plain restore");
+
+    // A bare new host: no config, only msting, the backup and its identity. The first stack
+    // is gone (its project name and ports are the backup's), and the backup's config is used.
+    ok(dir, &["uninstall", "--purge", "--yes"]);
+    let bare = tempfile::tempdir().unwrap();
+    let restored = msting(bare.path(), &["restore", &backup, "--identity", identity_arg, "--yes"]);
+    assert!(restored.status.success(), "restore on a bare host failed:\n{}", text(&restored));
+    assert_eq!(project_of(bare.path()), project);
+    assert_eq!(fingerprint(&project), before, "the bare host's data differs from the backup's");
+    let bare_api = Api::new(bare.path(), https_port(bare.path()), &cookie);
+    assert_eq!(bare_api.get(&content_path), (200, GUIDE.as_bytes().to_vec()), "the document opens on the bare host");
+    ok(bare.path(), &["status"]);
 }
 
 fn stack_containers(project: &str) -> Vec<String> {
