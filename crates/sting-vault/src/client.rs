@@ -115,12 +115,7 @@ impl Vault {
         let status = response.status();
         if !status.is_success() {
             let text = response.text().await.unwrap_or_default();
-            let errors: Vec<String> = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v.get("errors").cloned())
-                .and_then(|e| serde_json::from_value(e).ok())
-                .unwrap_or_default();
-            return Err(self.classify(status.as_u16(), path, &errors));
+            return Err(self.classify_answer(status.as_u16(), path, &text));
         }
         let mut written = 0u64;
         while let Some(chunk) = response.chunk().await.map_err(|e| self.unreachable(&e))? {
@@ -147,12 +142,7 @@ impl Vault {
             return Ok(());
         }
         let text = response.text().await.unwrap_or_default();
-        let errors: Vec<String> = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| v.get("errors").cloned())
-            .and_then(|e| serde_json::from_value(e).ok())
-            .unwrap_or_default();
-        Err(self.classify(status.as_u16(), path, &errors))
+        Err(self.classify_answer(status.as_u16(), path, &text))
     }
 
     /// Opens a wrapping token (once: Vault forgets it then).
@@ -199,12 +189,17 @@ impl Vault {
                 .map(Some)
                 .map_err(|_| VaultError::Unexpected { path: path.into(), reason: "the answer is not JSON".into() });
         }
-        let errors: Vec<String> = serde_json::from_str::<Value>(&text)
+        Err(self.classify_answer(status.as_u16(), path, &text))
+    }
+
+    /// An error answer's body (`{"errors": [...]}`, or anything else), as a `VaultError`.
+    fn classify_answer(&self, status: u16, path: &str, body: &str) -> VaultError {
+        let errors: Vec<String> = serde_json::from_str::<Value>(body)
             .ok()
             .and_then(|v| v.get("errors").cloned())
             .and_then(|e| serde_json::from_value(e).ok())
             .unwrap_or_default();
-        Err(self.classify(status.as_u16(), path, &errors))
+        self.classify(status, path, &errors)
     }
 
     /// Vault's error statuses, as `VaultError`s.
