@@ -263,14 +263,8 @@ async fn bring_up_db(
     let name = container_name(&stack.project, "db");
     ready(docker, config, stack, "db", DB_PATIENCE).await?;
 
-    let operator = vault_access::operator(config).await?;
-    let login = sting_vault::kv::get(&operator, &config.vault.kv_mount, &config.database.password.path)
-        .await?
-        .context("Vault holds no database password: run `msting vault init` to generate the stack's secrets")?;
-    let user = login.get("username").map(|u| u.expose().to_string()).unwrap_or_else(|| config.database.user.clone());
-    let password = login
-        .get(&config.database.password.key)
-        .context("Vault's database secret has no password: run `msting vault init`")?;
+    let (user, password) = database_login(config).await?;
+    let password = &password;
     let database = &config.database.name;
     let present = exec::psql(
         docker,
@@ -300,6 +294,19 @@ async fn bring_up_db(
     exec::psql(docker, &name, "postgres", &sql).await?;
     changes.push(format!("made the database {database} and its login {user}"));
     Ok(format!("ready; made {database} for {user}"))
+}
+
+/// The database login stingd uses, as Vault keeps it: its user and password.
+pub(crate) async fn database_login(config: &Config) -> anyhow::Result<(String, sting_vault::Secret)> {
+    let operator = vault_access::operator(config).await?;
+    let login = sting_vault::kv::get(&operator, &config.vault.kv_mount, &config.database.password.path)
+        .await?
+        .context("Vault holds no database password: run `msting vault init` to generate the stack's secrets")?;
+    let user = login.get("username").map(|u| u.expose().to_string()).unwrap_or_else(|| config.database.user.clone());
+    let password = login
+        .get(&config.database.password.key)
+        .context("Vault's database secret has no password: run `msting vault init`")?;
+    Ok((user, password.clone()))
 }
 
 async fn bring_up_stingd(

@@ -249,6 +249,11 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     let mismatch = msting(other.path(), &["restore", &backup, "--identity", identity_arg, "--yes"]);
     assert!(!mismatch.status.success() && text(&mismatch).contains("add --keep-config"), "{}", text(&mismatch));
     assert!(!other.path().join("secrets").exists(), "a refused restore wrote files");
+    std::fs::create_dir(dir.join(".pre-restore")).unwrap();
+    let unfinished = msting(dir, &["restore", &backup, "--identity", identity_arg, "--yes"]);
+    assert!(!unfinished.status.success() && text(&unfinished).contains("did not finish"), "{}", text(&unfinished));
+    ok(dir, &["status"]);
+    std::fs::remove_dir(dir.join(".pre-restore")).unwrap();
     assert_eq!(fingerprint(&project), after_backup, "a refused restore changed the data");
 
     // A backup whose database dump PostgreSQL refuses (its checksums are right, so verify

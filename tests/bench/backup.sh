@@ -9,6 +9,7 @@ set -euo pipefail
 msting=${1:?usage: tests/bench/backup.sh PATH/TO/msting [MiB]}
 mib=${2:-512}
 eval "$(tests/env/setup.sh --print-env)"
+command -v zstd >/dev/null || { echo "the pipeline needs zstd: apt-get install -y zstd" >&2; exit 1; }
 dir=$(mktemp -d /tmp/sting-bench.XXXXXX)
 project="sting-bench-bk-$$"
 trap '"$msting" --install-dir "$dir" --yes uninstall --purge >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT

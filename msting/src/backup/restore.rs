@@ -95,19 +95,31 @@ pub async fn run(
     }
     images?;
 
-    install::step(progress, "stop", async {
-        let stopped = remove_containers(docker, &stack.project).await?;
-        Ok(if stopped == 0 { "nothing was running".to_string() } else { format!("{stopped} containers stopped") })
-    })
-    .await?;
     let mut safety = None;
-    install::step(progress, "safety copy", async {
-        let taken = Safety::take(docker, &config, &stack).await?;
-        let said = taken.describe();
-        safety = Some(taken);
-        Ok(said)
-    })
-    .await?;
+    let kept = async {
+        install::step(progress, "stop", async {
+            let stopped = remove_containers(docker, &stack.project).await?;
+            Ok(if stopped == 0 { "nothing was running".to_string() } else { format!("{stopped} containers stopped") })
+        })
+        .await?;
+        install::step(progress, "safety copy", async {
+            let taken = Safety::take(docker, &config, &stack).await?;
+            let said = taken.describe();
+            safety = Some(taken);
+            Ok(said)
+        })
+        .await
+    }
+    .await;
+    if let Err(error) = kept {
+        // No data has changed yet (a partial safety copy undoes itself): start what ran.
+        if let Some(previous) = &previous {
+            install::run(docker, previous, &options.install, out, progress)
+                .await
+                .context("the restore stopped before changing any data, and starting the stack again failed")?;
+        }
+        return Err(error.context("the restore stopped before changing any data; the stack runs as before"));
+    }
     let safety = safety.expect("set by the safety step");
 
     let restored = restore(docker, &config, &stack, &manifest, file, unlock, &safety, options, out, progress).await;
@@ -190,9 +202,15 @@ fn choose_config(
     Ok(loaded)
 }
 
-/// What must hold before anything is touched: a format this msting reads, and a way to unseal
-/// the restored Vault and to log in to it.
+/// What must hold before anything is touched: no unfinished restore, a format this msting
+/// reads, and a way to unseal the restored Vault and to log in to it.
 fn check_restorable(config: &Config, previous: Option<&Config>, manifest: &Manifest) -> anyhow::Result<()> {
+    let unfinished = config.paths.install_dir.join(SAFETY_DIR);
+    anyhow::ensure!(
+        !unfinished.exists(),
+        "{} exists: an earlier restore did not finish; look inside, put back what you need, remove it, then run the restore again",
+        unfinished.display()
+    );
     anyhow::ensure!(
         manifest.format <= manifest::FORMAT,
         "this backup's format ({}) is newer than this msting reads ({}): restore it with msting {} or newer",
@@ -251,20 +269,29 @@ struct Safety {
 
 impl Safety {
     async fn take(docker: &Docker, config: &Config, stack: &Stack) -> anyhow::Result<Self> {
-        let dir = config.paths.install_dir.join(SAFETY_DIR);
-        if dir.exists() {
-            anyhow::bail!(
-                "{} exists: an earlier restore did not finish; look inside, put back what you need, remove it, then run the restore again",
-                dir.display()
-            );
-        }
         let mut safety = Self {
-            dir,
+            dir: config.paths.install_dir.join(SAFETY_DIR),
             project: stack.project.clone(),
             image: install::service(stack, "db")?.image.clone(),
             volumes: Vec::new(),
             folders: Vec::new(),
         };
+        match safety.keep(docker, config, stack).await {
+            Ok(()) => Ok(safety),
+            Err(error) => {
+                if safety.undo() {
+                    safety.discard(docker).await;
+                    Err(error)
+                } else {
+                    Err(error.context(format!("some folders are still in {}: move them back", safety.dir.display())))
+                }
+            }
+        }
+    }
+
+    /// Copies the volumes and moves the folders aside, recording each as it is done.
+    async fn keep(&mut self, docker: &Docker, config: &Config, stack: &Stack) -> anyhow::Result<()> {
+        let safety = self;
         for volume in &stack.volumes {
             let live = resources::scoped(&stack.project, volume);
             if !volumes::exists(docker, &live).await? {
@@ -293,7 +320,13 @@ impl Safety {
                 .with_context(|| format!("cannot move {} aside into {}", live.display(), kept.display()))?;
             safety.folders.push((live, Some(kept)));
         }
-        Ok(safety)
+        Ok(())
+    }
+
+    /// Moves the folders back where they were (the live volumes were never touched); whether
+    /// every one went back.
+    fn undo(&self) -> bool {
+        self.folders.iter().all(|(live, kept)| kept.as_ref().is_none_or(|kept| std::fs::rename(kept, live).is_ok()))
     }
 
     fn describe(&self) -> String {
@@ -611,24 +644,14 @@ fn carry_over_keys(config: &Config, manifest: &Manifest, extracted: &Extracted, 
         }
         (Unseal::ShareHolders, _) => {}
     }
-    // A plain backup has the certificates without their keys: this host's current pairs
-    // replace them (a certificate whose key is gone is of no use).
+    // A plain backup has no private keys: the certificates come with their keys from this
+    // host, as they are now, so every certificate matches its key and the CA's.
     let certs = spec::absolute(config, &config.paths.certs_dir);
-    if let Some(kept_certs) = safety.kept(&certs) {
-        for entry in std::fs::read_dir(kept_certs).into_iter().flatten().flatten() {
-            let key = entry.path();
-            if key.extension().is_none_or(|e| e != "key") || certs.join(entry.file_name()).exists() {
-                continue;
-            }
-            let stem = key.file_stem().unwrap_or_default().to_string_lossy().to_string();
-            for pair in std::fs::read_dir(kept_certs)?.flatten() {
-                let name = pair.file_name().to_string_lossy().to_string();
-                if name.strip_suffix(".key").or_else(|| name.strip_suffix(".crt")).or_else(|| name.strip_suffix(".pem"))
-                    == Some(stem.as_str())
-                {
-                    let mode = if name.ends_with(".key") { 0o400 } else { 0o644 };
-                    write_file(&certs.join(&name), mode, &Zeroizing::new(std::fs::read(pair.path())?))?;
-                }
+    if let (false, Some(kept_certs)) = (manifest.encrypted, safety.kept(&certs)) {
+        for entry in std::fs::read_dir(kept_certs)?.flatten() {
+            if entry.file_type()?.is_file() {
+                let mode = if entry.path().extension().is_some_and(|e| e == "key") { 0o400 } else { 0o644 };
+                write_file(&certs.join(entry.file_name()), mode, &Zeroizing::new(std::fs::read(entry.path())?))?;
             }
         }
     }
@@ -687,17 +710,11 @@ async fn restore_vault(
 /// The roles came back without passwords: the database login's is set from the restored
 /// Vault, as its SCRAM verifier on psql's stdin.
 async fn set_database_password(docker: &Docker, config: &Config, stack: &Stack) -> anyhow::Result<String> {
-    let operator = vault_access::operator(config).await?;
-    let login = sting_vault::kv::get(&operator, &config.vault.kv_mount, &config.database.password.path)
-        .await?
-        .context("the restored Vault holds no database password")?;
-    let user = login.get("username").map(|u| u.expose().to_string()).unwrap_or_else(|| config.database.user.clone());
-    let password =
-        login.get(&config.database.password.key).context("the restored Vault's database secret has no password")?;
+    let (user, password) = install::database_login(config).await?;
     let sql = format!(
         "ALTER ROLE {} LOGIN PASSWORD {};\n",
         crate::db_admin::identifier(&user),
-        crate::db_admin::literal(&crate::db_admin::scram_verifier(password))
+        crate::db_admin::literal(&crate::db_admin::scram_verifier(&password))
     );
     exec::psql(docker, &container_name(&stack.project, "db"), "postgres", &sql).await?;
     Ok(format!("{user}'s password set from Vault"))
