@@ -34,6 +34,9 @@ _msting() {
             msting,encryption-keys)
                 cmd="msting__subcmd__encryption__subcmd__keys"
                 ;;
+            msting,health)
+                cmd="msting__subcmd__health"
+                ;;
             msting,help)
                 cmd="msting__subcmd__help"
                 ;;
@@ -195,6 +198,9 @@ _msting() {
                 ;;
             msting__subcmd__help,encryption-keys)
                 cmd="msting__subcmd__help__subcmd__encryption__subcmd__keys"
+                ;;
+            msting__subcmd__help,health)
+                cmd="msting__subcmd__help__subcmd__health"
                 ;;
             msting__subcmd__help,help)
                 cmd="msting__subcmd__help__subcmd__help"
@@ -518,7 +524,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status health logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1195,8 +1201,46 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        msting__subcmd__health)
+            opts="-y -q -v -h -V --check --timeout --from-status --status-file --max-age --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --check)
+                    COMPREPLY=($(compgen -W "docker services vault db stingd models certificate backup disk shares" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --status-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         msting__subcmd__help)
-            opts="install start stop restart status logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
+            opts="install start stop restart status health logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1422,6 +1466,20 @@ _msting() {
         msting__subcmd__help__subcmd__encryption__subcmd__keys__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__health)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -92,6 +92,7 @@ pub enum Command {
     /// Restart the stack's services (all, or those named)
     Restart(commands::start::ServicesArgs),
     Status(commands::status::StatusArgs),
+    Health(commands::health::HealthArgs),
     Logs(commands::logs::LogsArgs),
     Update(commands::update::UpdateArgs),
     Config(commands::config::ConfigArgs),
@@ -132,6 +133,7 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
             commands::start::exec(&cli.global, &out, args, crate::stack::lifecycle::Action::Restart)
         }
         Command::Status(args) => commands::status::exec(&cli.global, &out, args),
+        Command::Health(args) => commands::health::exec(&cli.global, &out, args),
         Command::Logs(args) => commands::logs::exec(&cli.global, &out, args),
         Command::Update(args) => commands::update::exec(&cli.global, &out, args),
         Command::Config(args) => commands::config::exec(&cli.global, &out, args),

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod db_admin;
 pub mod docker;
 pub mod fsio;
+pub mod health;
 pub mod images;
 pub mod install;
 pub mod models;

@@ -134,28 +134,6 @@ fn project_of(install: &Path) -> String {
 
 /// Removes everything of these projects from the engine when the test ends, passed or not, so
 /// a failure leaves no networks behind to exhaust the engine's address pools.
-struct Purge(Vec<String>);
-
-impl Drop for Purge {
-    fn drop(&mut self) {
-        for project in &self.0 {
-            let label = format!("label=com.docker.compose.project={project}");
-            for (list, remove) in [
-                (vec!["ps", "-aq", "--filter", &label], vec!["rm", "-f"]),
-                (vec!["network", "ls", "-q", "--filter", &label], vec!["network", "rm"]),
-                (vec!["volume", "ls", "-q", "--filter", &label], vec!["volume", "rm"]),
-            ] {
-                let Ok(listed) = Command::new("docker").args(&list).output() else { continue };
-                let ids: Vec<String> =
-                    String::from_utf8_lossy(&listed.stdout).split_whitespace().map(str::to_string).collect();
-                if !ids.is_empty() {
-                    let _ = Command::new("docker").args(&remove).args(&ids).output();
-                }
-            }
-        }
-    }
-}
-
 const GUIDE: &str = "# Hive guide\n\nBees keep the hive warm in winter by clustering together.\n";
 
 #[test]
@@ -165,7 +143,7 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     let project = unique("sting-rs");
     let install = common::install_dir(&common::stack_config(&project, &recipient));
     let dir = install.path();
-    let mut purge = Purge(vec![project.clone()]);
+    let mut purge = common::Purge(vec![project.clone()]);
     ok(dir, &["images", "build"]);
     ok(dir, &["--yes", "install"]);
     let keys = tempfile::tempdir().unwrap();

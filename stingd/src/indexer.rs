@@ -11,6 +11,9 @@ use uuid::Uuid;
 use crate::documents::{self, DocumentError, Source, Stored};
 use crate::gateway::DocumentRules;
 
+/// Documents read and indexed at once, at most.
+pub const SLOTS: usize = 2;
+
 /// An upload's file in the private upload folder, removed whatever happens to it.
 pub struct TempUpload(pub PathBuf);
 

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admin;
 pub mod bee;
+pub mod beeacon;
 pub mod db;
 pub mod documents;
 pub mod documents_api;

@@ -35,6 +35,17 @@ enum Command {
         /// on (a container's published port) [default: the listening port]
         #[arg(long, value_name = "PORT")]
         public_port: Option<u16>,
+        /// Serve the status report (models, queues, sessions, ingestion, Vault) to local
+        /// processes on this Unix socket; its folder is made private to stingd's user
+        #[arg(long, value_name = "PATH", env = "STING_STATUS_SOCKET")]
+        status_socket: Option<PathBuf>,
+    },
+    /// Print the status report of the stingd serving on SOCKET, as JSON (what `msting health`
+    /// runs in stingd's container)
+    Status {
+        /// The socket given to `stingd serve --status-socket`
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
     },
     /// The database: apply migrations, or show where the schema stands
     /// (the URL comes from STING_DATABASE_URL: it holds a password, so never a flag)
@@ -150,7 +161,10 @@ enum DbAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, listen, https, http, public_port } => serve(&config, listen, https, http, public_port),
+        Command::Serve { config, listen, https, http, public_port, status_socket } => {
+            serve(&config, listen, https, http, public_port, status_socket)
+        }
+        Command::Status { socket } => status(&socket),
         Command::CheckConfig { config } => check_config(&config),
         Command::Healthcheck { url } => healthcheck(&url),
         Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
@@ -193,6 +207,7 @@ fn serve(
     https: Option<SocketAddr>,
     http: Option<SocketAddr>,
     public_port: Option<u16>,
+    status_socket: Option<PathBuf>,
 ) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
@@ -230,7 +245,7 @@ fn serve(
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_keys, public_port })) {
+    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_keys, public_port, status_socket })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -430,6 +445,24 @@ async fn admin_pool(config: &sting_config::Config) -> anyhow::Result<sqlx::PgPoo
     let vault = stingd::vault::log_in_now(&settings).await?;
     let login = stingd::vault::database_login(&vault, &settings.kv_mount, config).await?;
     Ok(db::connect_with(db::connect_options(config, &login), 2, patience).await?)
+}
+
+fn status(socket: &std::path::Path) -> ExitCode {
+    let answer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(stingd::beeacon::read_socket(socket)));
+    match answer {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// One readiness request, for Docker's health check: no shell or curl in the image.

@@ -60,6 +60,10 @@ fn describe(method: &Method, path: &str) -> Option<Doc> {
         }
         ("POST", "/api/admin/sessions/revoke-all") => doc("End every session of every user", None, OK),
         ("GET", "/api/admin/audit") => doc("The audit log, newest first", None, OK),
+        ("GET", "/api/beeacon/status") => Doc {
+            can_be_unavailable: false,
+            ..doc("The view from inside: models, queues, sessions, ingestion, Vault reachability", None, OK)
+        },
         ("POST", "/api/admin/invitations") => {
             doc("Create an account and mail its enrolment link", Some("Invitation"), &[(201, "invited")])
         }

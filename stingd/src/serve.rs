@@ -36,6 +36,8 @@ pub struct ServeOptions {
     /// The HTTPS port people reach stingd at, when it is not the one it listens on (in a
     /// container, the published port): the sign-in origin and redirects use it.
     pub public_port: Option<u16>,
+    /// Where to serve the status report to local processes (`stingd status`).
+    pub status_socket: Option<PathBuf>,
 }
 
 /// The default addresses from the config: `system.bind_address` with the service's ports.
@@ -207,6 +209,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         metrics: gateway::Metrics::shared(),
     });
     let supervisor: Arc<std::sync::OnceLock<Supervisor>> = Arc::default();
+    let started: Arc<std::sync::OnceLock<AppState>> = Arc::default();
     let readiness = crate::vault::Readiness::default();
 
     let app = match vault {
@@ -215,6 +218,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             let secrets = standalone_secrets(&parts.config, database_url.as_deref())?;
             let state = build_state(&parts, secrets, None).await?;
             let _ = supervisor.set(state.supervisor.clone());
+            let _ = started.set(state.clone());
             gateway::router(state)
         }
         // With Vault: serve at once (`/health/ready` says what is awaited), build when it answers.
@@ -227,10 +231,16 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
                 readiness.clone(),
                 built.clone(),
                 supervisor.clone(),
+                started.clone(),
             ));
             gateway::starting_router(built, readiness.clone())
         }
     };
+    if let Some(path) = options.status_socket {
+        crate::beeacon::serve_socket(path.clone(), started.clone(), readiness.clone())
+            .await
+            .with_context(|| format!("cannot serve the status socket at {}", path.display()))?;
+    }
     if let Some(address) = &parts.config.observability.metrics_listen {
         let address: SocketAddr = address.parse().context("observability.metrics_listen is not an address")?;
         let listener = tokio::net::TcpListener::bind(address)
@@ -316,6 +326,7 @@ async fn start_with_vault(
     readiness: crate::vault::Readiness,
     built: Arc<std::sync::OnceLock<axum::Router>>,
     supervisor: Arc<std::sync::OnceLock<Supervisor>>,
+    started: Arc<std::sync::OnceLock<AppState>>,
 ) {
     let session = crate::vault::log_in(&settings, &readiness).await;
     let mut delay = Duration::from_secs(1);
@@ -346,6 +357,7 @@ async fn start_with_vault(
                     ));
                 }
                 let _ = supervisor.set(state.supervisor.clone());
+                let _ = started.set(state.clone());
                 let _ = built.set(gateway::router(state));
                 readiness.ready();
                 tracing::info!("stingd is ready");
@@ -478,7 +490,7 @@ async fn build_state(
             pii_enabled: config.pii.enabled,
             keys: crate::envelope::KeyCache::new(Duration::from_secs(600), 4096),
             // Reading a document is CPU work; leave the rest of the machine to the models.
-            ingest_slots: tokio::sync::Semaphore::new(2),
+            ingest_slots: tokio::sync::Semaphore::new(crate::indexer::SLOTS),
             embedder,
             vectors: Default::default(),
             min_similarity: config.honey_jars.embeddings.min_similarity as f32,

@@ -26,6 +26,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("POST", "/api/admin/users/{id}/role", Access::Role(Role::Admin)),
     ("POST", "/api/admin/sessions/revoke-all", Access::Role(Role::Admin)),
     ("GET", "/api/admin/audit", Access::Role(Role::Admin)),
+    ("GET", "/api/beeacon/status", Access::Role(Role::Admin)),
     ("POST", "/api/auth/enrol", Access::Public),
     ("POST", "/api/auth/password", Access::Public),
     ("POST", "/api/auth/signout", Access::Public),

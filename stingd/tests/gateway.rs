@@ -176,7 +176,10 @@ async fn a_crash_loop_puts_the_model_in_failed_with_its_exit_and_stderr() {
     let fake = dir.path().join("llama-server");
     std::fs::write(&fake, "#!/bin/sh\necho 'error: this build cannot run here' >&2\nexit 3\n").unwrap();
     std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let stingd = Stingd::start_with(&fake, &[model("bee", "")], "").await;
+    let socket = dir.path().join("run/status.sock");
+    let stingd =
+        Stingd::start_full(&fake, &[model("bee", "")], "", "", &[("STING_STATUS_SOCKET", socket.to_str().unwrap())])
+            .await;
     let start = Instant::now();
     let failed = loop {
         let response = stingd.chat("bee", 1).await;
@@ -193,6 +196,32 @@ async fn a_crash_loop_puts_the_model_in_failed_with_its_exit_and_stderr() {
     assert_eq!(status["state"], "failed");
     assert_eq!(status["failure"]["exit_status"], "exited with status 3");
     assert!(status["failure"]["stderr_tail"].as_str().unwrap().contains("this build cannot run here"), "{status:#}");
+
+    // The operator's view through the status socket (what `msting health` reads in the
+    // container) says the same, and health calls it CRITICAL.
+    use std::os::unix::fs::PermissionsExt;
+    let folder = std::fs::metadata(socket.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(folder, 0o700, "only stingd's user reaches the socket");
+    let read = std::process::Command::new(env!("CARGO_BIN_EXE_stingd"))
+        .args(["status", "--socket"])
+        .arg(&socket)
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    let inside: Value = serde_json::from_slice(&read.stdout).unwrap();
+    assert_eq!(inside["models"][0]["state"], "failed", "{inside:#}");
+    assert_eq!(inside["vault"]["configured"], false);
+    let judged = msting::health::checks::judge_models(&inside);
+    assert_eq!(judged.status, msting::health::Status::Critical);
+    assert!(judged.message.contains("bee failed"), "{}", judged.message);
+
+    let nobody = std::process::Command::new(env!("CARGO_BIN_EXE_stingd"))
+        .args(["status", "--socket"])
+        .arg(dir.path().join("nothing.sock"))
+        .output()
+        .unwrap();
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no stingd answers at"));
 }
 
 #[tokio::test]

@@ -898,28 +898,34 @@ pub struct ProvidedCert {
     pub key_file: Option<PathBuf>,
 }
 
-/// Thresholds of `msting health`.
+/// Thresholds of `msting health`. The certificate's come from its own lifetime (renewal is due
+/// with a third left; CRITICAL under a tenth or a day), so they are not set here.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Health {
+    /// Free space (percent of the disk) under which the disk check gives WARNING.
     #[schemars(range(min = 1, max = 100))]
-    pub disk_warning_percent: u8,
-    #[schemars(range(min = 1, max = 100))]
-    pub disk_critical_percent: u8,
-    pub cert_warning_days: u32,
-    pub cert_critical_days: u32,
-    /// How long one check may take before it counts as failed.
+    pub disk_free_warning_percent: u8,
+    /// Free space (percent of the disk) under which it gives CRITICAL.
+    #[schemars(range(min = 0, max = 99))]
+    pub disk_free_critical_percent: u8,
+    /// Age of the newest backup that gives WARNING (once backups are configured).
+    pub backup_warning_age: Duration,
+    /// Age of the newest backup that gives CRITICAL.
+    pub backup_critical_age: Duration,
+    /// How long one check may take before it counts as UNKNOWN.
     pub check_timeout: Duration,
 }
 
 impl Default for Health {
     fn default() -> Self {
         Self {
-            disk_warning_percent: 80,
-            disk_critical_percent: 90,
-            cert_warning_days: 14,
-            cert_critical_days: 3,
-            check_timeout: Duration::from_secs(10),
+            disk_free_warning_percent: 15,
+            disk_free_critical_percent: 5,
+            // A nightly backup with two hours' slack; three missed nights are critical.
+            backup_warning_age: Duration::from_hours(26),
+            backup_critical_age: Duration::from_hours(74),
+            check_timeout: Duration::from_secs(5),
         }
     }
 }

@@ -160,24 +160,24 @@ pub(crate) fn check(config: &Config) -> Vec<Diagnostic> {
     }
 
     let health = &config.health;
-    if health.disk_warning_percent >= health.disk_critical_percent {
+    if health.disk_free_warning_percent <= health.disk_free_critical_percent {
         problem(
-            "health.disk_warning_percent",
+            "health.disk_free_warning_percent",
             format!(
-                "the warning level ({}%) must be below the critical one ({}%)",
-                health.disk_warning_percent, health.disk_critical_percent
+                "the warning level ({}% free) must be above the critical one ({}% free)",
+                health.disk_free_warning_percent, health.disk_free_critical_percent
             ),
-            "",
+            "warn first: say, 15 for WARNING and 5 for CRITICAL",
         );
     }
-    if health.cert_warning_days <= health.cert_critical_days {
+    if health.backup_warning_age >= health.backup_critical_age {
         problem(
-            "health.cert_warning_days",
+            "health.backup_warning_age",
             format!(
-                "the warning ({} days) must come before the critical level ({} days)",
-                health.cert_warning_days, health.cert_critical_days
+                "the warning age ({}) must be below the critical one ({})",
+                health.backup_warning_age, health.backup_critical_age
             ),
-            "",
+            "warn first: say, 26h for WARNING and 74h for CRITICAL",
         );
     }
     out

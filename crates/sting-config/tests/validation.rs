@@ -208,9 +208,14 @@ fn rules_across_keys_are_checked_with_the_right_line() {
         (&[("  recipients: []", "  recipients: [AGE-SECRET-KEY-1QQQQ]")], "backup.recipients[0]", "AGE-SECRET-KEY"),
         (&[("  mode: local-ca", "  mode: provided")], "tls.provided.cert_file", "cert_file: null"),
         (
-            &[("  disk_warning_percent: 80", "  disk_warning_percent: 95")],
-            "health.disk_warning_percent",
-            "disk_warning_percent: 95",
+            &[("  disk_free_warning_percent: 15", "  disk_free_warning_percent: 3")],
+            "health.disk_free_warning_percent",
+            "disk_free_warning_percent: 3",
+        ),
+        (
+            &[("  backup_warning_age: 26h", "  backup_warning_age: 4d")],
+            "health.backup_warning_age",
+            "backup_warning_age: 4d",
         ),
         (&[("    idle_timeout: 30m", "    idle_timeout: 1d")], "auth.session.idle_timeout", "idle_timeout: 1d"),
         (

@@ -1,13 +1,18 @@
-//! `msting status`: each service's container: state, health, uptime, image, ports and restarts.
-//! Exit 1 when a service that should run does not, or is unhealthy.
+//! `msting status`: each service's container (state, health, uptime, image, ports, restarts),
+//! then what health's checks say of Vault, the database, stingd, its models and certificate.
+//! Exit 1 when a service that should run does not, is unhealthy, or a check is CRITICAL.
 
 use clap::Args;
 
 use crate::cli::{GlobalArgs, exit};
+use crate::health::{Status, checks};
 use crate::output::{ERROR, GOOD, Output, WARN};
 use crate::stack::{containers, spec};
 
-/// The stack's services: state, health, uptime, image and ports
+/// What stands behind the containers, from health's checks (the host-wide ones are health's).
+const INSIDE: &[&str] = &["vault", "db", "stingd", "models", "certificate"];
+
+/// The stack's services: state, health, uptime, image and ports, and what they answer
 #[derive(Debug, Args)]
 pub struct StatusArgs {}
 
@@ -17,9 +22,18 @@ pub fn exec(global: &GlobalArgs, out: &Output, _args: StatusArgs) -> anyhow::Res
     crate::vault_access::runtime()?.block_on(async {
         let docker = crate::docker::connect().await?;
         let states = containers::states(&docker, &stack).await?;
-        let bad = states.iter().any(|s| s.state != "running" || s.health == "unhealthy");
+        let timeout = config.health.check_timeout.as_std();
+        let report = checks::run(config.clone(), INSIDE, timeout).await;
+        let bad = checks::judge_services(&states, |service| checks::starting_grace(&stack, service)).status
+            == Status::Critical
+            || report.checks.iter().any(|c| c.status == Status::Critical);
         if out.json {
-            out.json(&serde_json::json!({ "project": stack.project, "ok": !bad, "services": states }))?;
+            out.json(&serde_json::json!({
+                "project": stack.project,
+                "ok": !bad,
+                "services": states,
+                "checks": report.checks,
+            }))?;
         } else {
             out.result(format!(
                 "{:<8} {:<10} {:<10} {:<9} {:<8} {:<28} PORTS",
@@ -46,6 +60,21 @@ pub fn exec(global: &GlobalArgs, out: &Output, _args: StatusArgs) -> anyhow::Res
                     s.restarts,
                     s.image.as_deref().unwrap_or("-"),
                     s.ports.join(", ")
+                ));
+            }
+            out.result("");
+            for check in &report.checks {
+                let style = match check.status {
+                    Status::Ok => GOOD,
+                    Status::Warning | Status::Unknown => WARN,
+                    Status::Critical => ERROR,
+                };
+                let fix = check.fix.as_deref().map(|f| format!(" (fix: {f})")).unwrap_or_default();
+                out.result(format!(
+                    "{:<12} {style}{:<8}{style:#} {}{fix}",
+                    check.name,
+                    check.status.label(),
+                    check.message
                 ));
             }
         }

@@ -1,5 +1,6 @@
 //! `msting unseal`: give Vault its unseal shares after a restart (manual mode). Shares come
-//! from a hidden prompt, from stdin, or from `--key-file`; never from the command line.
+//! from a hidden prompt, from stdin, or from `--key-file`; never from the command line. With
+//! auto-unseal, Vault unseals itself only when it starts, so one sealed on purpose is restarted.
 
 use std::path::PathBuf;
 
@@ -36,10 +37,26 @@ async fn unseal(out: &Output, config: &sting_config::Config, args: UnsealArgs) -
         return report(out, &vault, &status);
     }
     if status.recovery_seal {
-        bail!(
-            "Vault at {} unseals itself with its static key but is sealed: the key file is missing or was changed (see the vault container's log); shares cannot unseal it",
-            vault.address()
-        );
+        // Sealed on purpose (`sys/seal`) or it could not read its key at start: a restart tells.
+        out.note("Vault unseals itself with its static key when it starts: restarting it");
+        let docker = crate::docker::connect().await?;
+        let stack = crate::stack::spec::desired(config);
+        let name = crate::stack::containers::container_name(&stack.project, "vault");
+        docker.restart_container(&name, None::<bollard::query_parameters::RestartContainerOptions>).await?;
+        let started = tokio::time::Instant::now();
+        loop {
+            match seal::status(&vault).await {
+                Ok(status) if !status.sealed => {
+                    out.note(format!("{GOOD}unsealed{GOOD:#}: Vault at {}", vault.address()));
+                    return report(out, &vault, &status);
+                }
+                _ if started.elapsed() > std::time::Duration::from_secs(60) => bail!(
+                    "Vault at {} unseals itself with its static key but stayed sealed after a restart: the key file is missing or was changed (see `msting logs vault`); shares cannot unseal it",
+                    vault.address()
+                ),
+                _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+            }
+        }
     }
     let status = give_shares(out, &vault, status, args.key_file.as_deref()).await?;
     out.note(format!("{GOOD}unsealed{GOOD:#}: Vault at {}", vault.address()));

@@ -28,6 +28,9 @@ pub const VAULT_HOST: &str = "vault.sting.internal";
 pub const VAULT_UID: u32 = 10100;
 pub const DB_UID: u32 = 10200;
 pub const STINGD_UID: u32 = 10300;
+/// stingd's status socket in its container's private /tmp: only a process in the container
+/// (a `docker exec`, so root on the host) can connect.
+pub const STINGD_STATUS_SOCKET: &str = "/tmp/stingd/status.sock";
 pub const MAILPIT_UID: u32 = 10400;
 
 /// Ports stingd listens on inside its container (unprivileged; published as 443 and 80).
@@ -243,6 +246,9 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             // Sign-in checks the origin people see: the published port, not the container's.
             "--public-port".into(),
             services.stingd.https_port.to_string(),
+            // The view from the inside (models, queues) for `msting health`, via docker exec.
+            "--status-socket".into(),
+            STINGD_STATUS_SOCKET.into(),
         ],
         environment: BTreeMap::from([
             ("STING_VAULT_ADDR".to_string(), format!("https://{VAULT_HOST}:8200")),

@@ -88,6 +88,7 @@ pub fn setup(config: &Config, names: &[Name], new_ca: bool, now: OffsetDateTime)
         ca.save(&paths.root_cert, &paths.root_key)?;
         ca
     };
+    let names = &within_constraints(config, &ca, names);
     let issued = ca.issue(names, lifetime(&config.tls.local_ca.leaf_lifetime), now)?;
     let leaf = install::install(&paths.certs_dir, &issued.chain_pem, &issued.key_pem, names, now)?;
     Ok(Done { ca: ca.info.clone(), created_ca: !existing, leaf })
@@ -107,15 +108,24 @@ pub enum Renewal {
 /// cover `names`, or there is none; otherwise nothing.
 pub fn renew(config: &Config, names: &[Name], now: OffsetDateTime) -> anyhow::Result<Renewal> {
     let paths = paths(config);
+    let ca = LocalCa::load(&paths.root_cert, &paths.root_key)?;
+    let names = &within_constraints(config, &ca, names);
     if let Some(current) = install::current(&paths.certs_dir)? {
         if !due(&current, names, now) {
             return Ok(Renewal::NotDue(current));
         }
     }
-    let ca = LocalCa::load(&paths.root_cert, &paths.root_key)?;
     let issued = ca.issue(names, lifetime(&config.tls.local_ca.leaf_lifetime), now)?;
     let leaf = install::install(&paths.certs_dir, &issued.chain_pem, &issued.key_pem, names, now)?;
     Ok(Renewal::Renewed(leaf))
+}
+
+/// `names` without the host addresses the CA may not vouch for: an address that appeared after
+/// the CA was made (a new Docker network's bridge) must not stop the daily renewal. Names from
+/// the config stay, so a wrong one is still reported.
+fn within_constraints(config: &Config, ca: &LocalCa, names: &[Name]) -> Vec<Name> {
+    let configured: Vec<Name> = config.tls.extra_names.iter().filter_map(|n| Name::parse(n).ok()).collect();
+    names.iter().filter(|n| matches!(n, Name::Dns(_)) || configured.contains(n) || ca.permits(n)).cloned().collect()
 }
 
 /// The file name of the exported root.

@@ -89,3 +89,27 @@ vault:
         vault = sting_e2e::free_port(),
     )
 }
+
+/// Removes every container, network and volume of these projects when dropped, so a failed
+/// test leaves nothing behind to exhaust Docker's address pools.
+pub struct Purge(pub Vec<String>);
+
+impl Drop for Purge {
+    fn drop(&mut self) {
+        for project in &self.0 {
+            let label = format!("label=com.docker.compose.project={project}");
+            for (list, remove) in [
+                (vec!["ps", "-aq", "--filter", &label], vec!["rm", "-f"]),
+                (vec!["network", "ls", "-q", "--filter", &label], vec!["network", "rm"]),
+                (vec!["volume", "ls", "-q", "--filter", &label], vec!["volume", "rm"]),
+            ] {
+                let Ok(listed) = Command::new("docker").args(&list).output() else { continue };
+                let ids: Vec<String> =
+                    String::from_utf8_lossy(&listed.stdout).split_whitespace().map(str::to_string).collect();
+                if !ids.is_empty() {
+                    let _ = Command::new("docker").args(&remove).args(&ids).output();
+                }
+            }
+        }
+    }
+}

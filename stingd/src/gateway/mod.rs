@@ -193,6 +193,7 @@ pub fn routes() -> Routes {
             post(crate::admin::revoke_all_sessions),
         )
         .add(Method::GET, "/api/admin/audit", Access::Role(Role::Admin), get(crate::admin::audit))
+        .add(Method::GET, "/api/beeacon/status", Access::Role(Role::Admin), get(crate::beeacon::status))
         .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::signin::enrol))
         .add(Method::POST, "/api/auth/password", Access::Public, post(crate::signin::password_signin))
         .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::signin::signout))
