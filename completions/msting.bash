@@ -31,6 +31,9 @@ _msting() {
             msting,config)
                 cmd="msting__subcmd__config"
                 ;;
+            msting,cron)
+                cmd="msting__subcmd__cron"
+                ;;
             msting,encryption-keys)
                 cmd="msting__subcmd__encryption__subcmd__keys"
                 ;;
@@ -81,6 +84,9 @@ _msting() {
                 ;;
             msting,stop)
                 cmd="msting__subcmd__stop"
+                ;;
+            msting,support-bundle)
+                cmd="msting__subcmd__support__subcmd__bundle"
                 ;;
             msting,uninstall)
                 cmd="msting__subcmd__uninstall"
@@ -163,6 +169,24 @@ _msting() {
             msting__subcmd__config__subcmd__help,validate)
                 cmd="msting__subcmd__config__subcmd__help__subcmd__validate"
                 ;;
+            msting__subcmd__cron,help)
+                cmd="msting__subcmd__cron__subcmd__help"
+                ;;
+            msting__subcmd__cron,install)
+                cmd="msting__subcmd__cron__subcmd__install"
+                ;;
+            msting__subcmd__cron,remove)
+                cmd="msting__subcmd__cron__subcmd__remove"
+                ;;
+            msting__subcmd__cron__subcmd__help,help)
+                cmd="msting__subcmd__cron__subcmd__help__subcmd__help"
+                ;;
+            msting__subcmd__cron__subcmd__help,install)
+                cmd="msting__subcmd__cron__subcmd__help__subcmd__install"
+                ;;
+            msting__subcmd__cron__subcmd__help,remove)
+                cmd="msting__subcmd__cron__subcmd__help__subcmd__remove"
+                ;;
             msting__subcmd__encryption__subcmd__keys,help)
                 cmd="msting__subcmd__encryption__subcmd__keys__subcmd__help"
                 ;;
@@ -195,6 +219,9 @@ _msting() {
                 ;;
             msting__subcmd__help,config)
                 cmd="msting__subcmd__help__subcmd__config"
+                ;;
+            msting__subcmd__help,cron)
+                cmd="msting__subcmd__help__subcmd__cron"
                 ;;
             msting__subcmd__help,encryption-keys)
                 cmd="msting__subcmd__help__subcmd__encryption__subcmd__keys"
@@ -247,6 +274,9 @@ _msting() {
             msting__subcmd__help,stop)
                 cmd="msting__subcmd__help__subcmd__stop"
                 ;;
+            msting__subcmd__help,support-bundle)
+                cmd="msting__subcmd__help__subcmd__support__subcmd__bundle"
+                ;;
             msting__subcmd__help,uninstall)
                 cmd="msting__subcmd__help__subcmd__uninstall"
                 ;;
@@ -285,6 +315,12 @@ _msting() {
                 ;;
             msting__subcmd__help__subcmd__config,validate)
                 cmd="msting__subcmd__help__subcmd__config__subcmd__validate"
+                ;;
+            msting__subcmd__help__subcmd__cron,install)
+                cmd="msting__subcmd__help__subcmd__cron__subcmd__install"
+                ;;
+            msting__subcmd__help__subcmd__cron,remove)
+                cmd="msting__subcmd__help__subcmd__cron__subcmd__remove"
                 ;;
             msting__subcmd__help__subcmd__encryption__subcmd__keys,rotate)
                 cmd="msting__subcmd__help__subcmd__encryption__subcmd__keys__subcmd__rotate"
@@ -524,7 +560,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status health logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status health cron support-bundle logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1079,6 +1115,140 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        msting__subcmd__cron)
+            opts="-y -q -v -h -V --cron-dir --config --install-dir --json --yes --quiet --verbose --no-color --help --version install remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cron-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__cron__subcmd__help)
+            opts="install remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__cron__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__cron__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__cron__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__cron__subcmd__install)
+            opts="-y -q -v -h -V --cron-dir --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cron-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__cron__subcmd__remove)
+            opts="-y -q -v -h -V --cron-dir --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cron-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         msting__subcmd__encryption__subcmd__keys)
             opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version status rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1240,7 +1410,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="install start stop restart status health logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
+            opts="install start stop restart status health cron support-bundle logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1422,6 +1592,48 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__config__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__cron)
+            opts="install remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__cron__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__cron__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1870,6 +2082,20 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__support__subcmd__bundle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3079,6 +3305,36 @@ _msting() {
             fi
             case "${prev}" in
                 --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__support__subcmd__bundle)
+            opts="-o -y -q -v -h -V --output --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

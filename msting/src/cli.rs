@@ -93,6 +93,8 @@ pub enum Command {
     Restart(commands::start::ServicesArgs),
     Status(commands::status::StatusArgs),
     Health(commands::health::HealthArgs),
+    Cron(commands::cron::CronArgs),
+    SupportBundle(commands::support_bundle::SupportBundleArgs),
     Logs(commands::logs::LogsArgs),
     Update(commands::update::UpdateArgs),
     Config(commands::config::ConfigArgs),
@@ -134,6 +136,8 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
         }
         Command::Status(args) => commands::status::exec(&cli.global, &out, args),
         Command::Health(args) => commands::health::exec(&cli.global, &out, args),
+        Command::Cron(args) => commands::cron::exec(&cli.global, &out, args),
+        Command::SupportBundle(args) => commands::support_bundle::exec(&cli.global, &out, args),
         Command::Logs(args) => commands::logs::exec(&cli.global, &out, args),
         Command::Update(args) => commands::update::exec(&cli.global, &out, args),
         Command::Config(args) => commands::config::exec(&cli.global, &out, args),

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod cli;
 pub mod commands;
+pub mod cron;
 pub mod db_admin;
 pub mod docker;
 pub mod fsio;
@@ -19,6 +20,7 @@ pub mod recipes;
 pub mod rotate;
 pub mod shares;
 pub mod stack;
+pub mod support_bundle;
 pub mod tls;
 pub mod update;
 pub mod vault_access;

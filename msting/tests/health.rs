@@ -144,6 +144,62 @@ fn health_is_silent_when_well_and_names_each_fault_a_monitor_must_see() {
     assert_eq!(stale.status.code(), Some(3), "{}", text(&stale));
     assert!(text(&stale).contains("the cron job has stopped"), "{}", text(&stale));
 
+    // The cron file: installed twice, the same file; its health job is what was just run.
+    let cron_dir = tempfile::tempdir().unwrap();
+    let cron_dir_arg = cron_dir.path().to_str().unwrap();
+    ok(dir, &["cron", "install", "--cron-dir", cron_dir_arg]);
+    let cron_file = cron_dir.path().join(format!("sting-ce-{project}"));
+    let first = std::fs::read(&cron_file).unwrap();
+    let again = ok(dir, &["cron", "install", "--cron-dir", cron_dir_arg]);
+    assert!(again.contains("unchanged"), "{again}");
+    assert_eq!(std::fs::read(&cron_file).unwrap(), first);
+    let cron_text = String::from_utf8(first).unwrap();
+    assert!(cron_text.contains("--quiet health 2>&1 | logger"), "{cron_text}");
+    assert!(cron_text.contains("backup --encrypt"), "recipients are configured: {cron_text}");
+    ok(dir, &["cron", "remove", "--cron-dir", cron_dir_arg]);
+    assert!(!cron_file.exists());
+
+    // The support bundle: what helps, and none of the secrets this install generated.
+    let bundle = dir.join("support.tar.gz");
+    ok(dir, &["support-bundle", "--output", bundle.to_str().unwrap()]);
+    assert_eq!(std::fs::metadata(&bundle).unwrap().permissions().mode() & 0o777, 0o600);
+    let mut tar = Vec::new();
+    {
+        use std::io::Read;
+        flate2::read::GzDecoder::new(std::fs::File::open(&bundle).unwrap()).read_to_end(&mut tar).unwrap();
+    }
+    let mut names = Vec::new();
+    for entry in tar::Archive::new(tar.as_slice()).entries().unwrap() {
+        names.push(entry.unwrap().path().unwrap().to_string_lossy().to_string());
+    }
+    for wanted in ["versions.json", "health.json", "config.yml", "logs/stingd.log", "logs/vault.log", "logs/db.log"] {
+        assert!(names.iter().any(|n| n.ends_with(wanted)), "{wanted} is not in {names:?}");
+    }
+    let mut generated = Vec::new();
+    let mut folders = vec![dir.join("secrets")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                generated.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    generated.push((dir.join("certs/server.key"), std::fs::read(dir.join("certs/server.key")).unwrap()));
+    assert!(generated.len() >= 5, "{generated:?}");
+    for (path, value) in &generated {
+        let text = String::from_utf8_lossy(value);
+        let mut pieces: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
+        if let Ok(json) = serde_json::from_str::<Value>(&text) {
+            pieces.extend(json.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_str().map(String::from)));
+        }
+        for piece in pieces.iter().filter(|p| p.len() >= 16 && !p.starts_with("-----")) {
+            assert!(!contains(&tar, piece.as_bytes()), "a value from {} is in the support bundle", path.display());
+        }
+    }
+
     // A hung Vault: its check is UNKNOWN at the timeout and every other check still reports.
     let vault_container = format!("{project}-vault-1");
     docker(&["pause", &vault_container]);
@@ -218,4 +274,8 @@ fn health_is_silent_when_well_and_names_each_fault_a_monitor_must_see() {
     // The last full result is what --from-status tells the monitor.
     let from_status = as_nobody(&["health", "--from-status"]);
     assert_eq!(from_status.status.code(), Some(2), "{}", text(&from_status));
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }

@@ -60,7 +60,8 @@ pub enum BackupCommand {
         #[command(flatten)]
         key: KeyArgs,
     },
-    /// Remove the backups a retention policy does not keep (the newest of each period)
+    /// Remove the backups a retention policy does not keep (the newest of each period); without
+    /// any --keep option, the policy is `backup.retention`
     Prune {
         #[arg(long, value_name = "N", default_value_t = 0)]
         keep_last: u32,
@@ -163,7 +164,16 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: BackupArgs) -> anyhow::Resu
             Ok(exit::OK)
         }
         Some(BackupCommand::Prune { keep_last, keep_daily, keep_weekly, keep_monthly, dry_run, dir }) => {
-            let policy = prune::Policy { keep_last, keep_daily, keep_weekly, keep_monthly };
+            let mut policy = prune::Policy { keep_last, keep_daily, keep_weekly, keep_monthly };
+            if policy.is_empty() {
+                let kept = &config.backup.retention;
+                policy = prune::Policy {
+                    keep_last: kept.keep_last,
+                    keep_daily: kept.keep_daily,
+                    keep_weekly: kept.keep_weekly,
+                    keep_monthly: kept.keep_monthly,
+                };
+            }
             let dir = create::folder(&config, dir.as_deref());
             let decided = catalog::prune(&dir, &policy, dry_run)?;
             if out.json {
