@@ -20,7 +20,7 @@ pub struct SupportBundleArgs {
 pub fn exec(global: &GlobalArgs, out: &Output, args: SupportBundleArgs) -> anyhow::Result<u8> {
     let config = super::load_config(global, out)?;
     let file = args.output.unwrap_or_else(|| {
-        let stamp = crate::health::now_rfc3339().replace(':', "").replace('-', "");
+        let stamp = crate::health::now_rfc3339().replace([':', '-'], "");
         PathBuf::from(format!("sting-support-{stamp}.tar.gz"))
     });
     let made = crate::vault_access::runtime()?.block_on(crate::support_bundle::create(&config, &file))?;
