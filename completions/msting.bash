@@ -34,6 +34,9 @@ _msting() {
             msting,cron)
                 cmd="msting__subcmd__cron"
                 ;;
+            msting,doctor)
+                cmd="msting__subcmd__doctor"
+                ;;
             msting,encryption-keys)
                 cmd="msting__subcmd__encryption__subcmd__keys"
                 ;;
@@ -222,6 +225,9 @@ _msting() {
                 ;;
             msting__subcmd__help,cron)
                 cmd="msting__subcmd__help__subcmd__cron"
+                ;;
+            msting__subcmd__help,doctor)
+                cmd="msting__subcmd__help__subcmd__doctor"
                 ;;
             msting__subcmd__help,encryption-keys)
                 cmd="msting__subcmd__help__subcmd__encryption__subcmd__keys"
@@ -560,7 +566,7 @@ _msting() {
 
     case "${cmd}" in
         msting)
-            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status health cron support-bundle logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version install start stop restart status health cron doctor support-bundle logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1249,6 +1255,28 @@ _msting() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        msting__subcmd__doctor)
+            opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --install-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         msting__subcmd__encryption__subcmd__keys)
             opts="-y -q -v -h -V --config --install-dir --json --yes --quiet --verbose --no-color --help --version status rotate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1410,7 +1438,7 @@ _msting() {
             return 0
             ;;
         msting__subcmd__help)
-            opts="install start stop restart status health cron support-bundle logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
+            opts="install start stop restart status health cron doctor support-bundle logs update config vault unseal vault-secret encryption-keys secrets setup-ssl certs preflight check-ports stack models uninstall reset-auth backup restore images completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1636,6 +1664,20 @@ _msting() {
         msting__subcmd__help__subcmd__cron__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        msting__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -54,7 +54,7 @@ pub async fn info(docker: &Docker) -> Result<EngineInfo, DockerError> {
     })
 }
 
-fn parse_api(text: &str) -> Option<(u16, u16)> {
+pub fn parse_api(text: &str) -> Option<(u16, u16)> {
     let (major, minor) = text.split_once('.')?;
     Some((major.parse().ok()?, minor.parse().ok()?))
 }

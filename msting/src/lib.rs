@@ -7,6 +7,7 @@ pub mod commands;
 pub mod cron;
 pub mod db_admin;
 pub mod docker;
+pub mod doctor;
 pub mod fsio;
 pub mod health;
 pub mod images;

@@ -29,13 +29,13 @@ pub struct Check {
 }
 
 impl Check {
-    fn pass(name: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn pass(name: &'static str, message: impl Into<String>) -> Self {
         Self { name, status: Status::Pass, message: message.into(), fix: None }
     }
-    fn fail(name: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub(crate) fn fail(name: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { name, status: Status::Fail, message: message.into(), fix: Some(fix.into()) }
     }
-    fn warn(name: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub(crate) fn warn(name: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { name, status: Status::Warn, message: message.into(), fix: Some(fix.into()) }
     }
 }

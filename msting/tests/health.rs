@@ -255,6 +255,39 @@ fn health_is_silent_when_well_and_names_each_fault_a_monitor_must_see() {
     let (code, report, _) = health(dir, &["--check", "vault"]);
     assert_eq!(code, 0, "{report:#}");
 
+    // Doctor on the healthy stack: its login, migrations and ports are in order.
+    let doctor = |install: &Path| -> Value {
+        let run = msting(install, &["--json", "doctor"]);
+        serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&run)))
+    };
+    let status_of = |report: &Value, name: &str| -> Vec<String> {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == name)
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let healthy = doctor(dir);
+    for name in ["credentials", "migrations", "ports", "docker"] {
+        assert!(status_of(&healthy, name).iter().all(|s| s == "pass"), "{name}: {healthy:#}");
+    }
+    // The default model is not downloaded in this stack: a warning, not a fault.
+    assert_eq!(status_of(&healthy, "memory"), ["warn"], "{healthy:#}");
+    // A migration the database lacks: doctor finds it and says how stingd applies it.
+    let db_container = format!("{project}-db-1");
+    let psql = |sql: &str| {
+        docker(&["exec", &db_container, "psql", "-h", "/run/postgresql", "-U", "postgres", "-d", "sting", "-c", sql]);
+    };
+    psql("UPDATE _sqlx_migrations SET success = false WHERE version = (SELECT max(version) FROM _sqlx_migrations)");
+    let pending = doctor(dir);
+    let migration = pending["checks"].as_array().unwrap().iter().find(|c| c["name"] == "migrations").unwrap().clone();
+    psql("UPDATE _sqlx_migrations SET success = true WHERE version = (SELECT max(version) FROM _sqlx_migrations)");
+    assert_eq!(migration["status"], "fail", "{pending:#}");
+    assert!(migration["message"].as_str().unwrap().contains("1 migration(s) not applied"), "{migration}");
+    assert!(migration["fix"].as_str().unwrap().contains("msting restart stingd"), "{migration}");
+
     // The database stopped: CRITICAL, and the JSON names it.
     docker(&["stop", &format!("{project}-db-1")]);
     let (code, report, _) = health(dir, &[]);

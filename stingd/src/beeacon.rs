@@ -25,6 +25,8 @@ pub struct Beeacon {
     /// `null` without a database.
     pub sessions: Option<Sessions>,
     pub ingestion: Option<Ingestion>,
+    /// Migrations known to this binary and applied to the database (`msting doctor` reads it).
+    pub schema: Option<crate::db::SchemaStatus>,
     pub vault: VaultReach,
 }
 
@@ -73,6 +75,7 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
             queues: Queues { model_waiting: 0, model_outstanding: 0, ingesting: 0 },
             sessions: None,
             ingestion: None,
+            schema: None,
             vault: VaultReach { configured: true, reachable: None, state: None },
         };
     };
@@ -83,9 +86,9 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
         ingesting: crate::indexer::SLOTS.saturating_sub(state.documents.ingest_slots.available_permits()),
     };
     let pool = state.identity.as_ref().map(|i| &i.pool);
-    let (sessions, ingestion) = match pool {
-        Some(pool) => (sessions(pool).await, ingestion(pool).await),
-        None => (None, None),
+    let (sessions, ingestion, schema) = match pool {
+        Some(pool) => (sessions(pool).await, ingestion(pool).await, crate::db::status(pool).await.ok()),
+        None => (None, None, None),
     };
     let vault = match &state.vault {
         None => VaultReach { configured: false, reachable: None, state: None },
@@ -108,7 +111,7 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
             VaultReach { configured: true, reachable: Some(reachable), state: Some(said) }
         }
     };
-    Beeacon { version: env!("CARGO_PKG_VERSION"), waiting_for, models, queues, sessions, ingestion, vault }
+    Beeacon { version: env!("CARGO_PKG_VERSION"), waiting_for, models, queues, sessions, ingestion, schema, vault }
 }
 
 async fn sessions(pool: &sqlx::PgPool) -> Option<Sessions> {

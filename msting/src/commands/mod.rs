@@ -6,6 +6,7 @@ pub mod certs;
 pub mod completions;
 pub mod config;
 pub mod cron;
+pub mod doctor;
 pub mod encryption_keys;
 pub mod health;
 pub mod images;

@@ -42,7 +42,7 @@ pub fn exec_ports(global: &GlobalArgs, out: &Output, _args: CheckPortsArgs) -> a
     report(out, &checks)
 }
 
-fn report(out: &Output, checks: &[Check]) -> anyhow::Result<u8> {
+pub(crate) fn report(out: &Output, checks: &[Check]) -> anyhow::Result<u8> {
     let failed = checks.iter().any(|c| c.status == Status::Fail);
     if out.json {
         out.json(&serde_json::json!({ "ok": !failed, "checks": checks }))?;
