@@ -215,7 +215,7 @@ async fn credentials(config: &Config) -> Vec<Check> {
         return vec![Check::fail(
             "credentials",
             format!("msting's Vault login ({}) is missing: it cannot manage secrets or renewals", path.display()),
-            "`msting vault init` (it restores the login when Vault is initialised, with a recovery key share)",
+            "`msting vault init` (with Vault initialised, it makes msting a new login with the stack's CA)",
         )];
     }
     let vault = match crate::vault_access::operator(config).await {
@@ -224,7 +224,7 @@ async fn credentials(config: &Config) -> Vec<Check> {
             return vec![Check::fail(
                 "credentials",
                 format!("msting cannot log in to Vault: {e:#}"),
-                "if Vault is sealed, `msting unseal`; if the login expired, `msting vault init` renews it",
+                "if Vault is sealed, `msting unseal`; if the login was refused, `msting vault init` makes a new one",
             )];
         }
     };

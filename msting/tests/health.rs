@@ -275,6 +275,20 @@ fn health_is_silent_when_well_and_names_each_fault_a_monitor_must_see() {
     }
     // The default model is not downloaded in this stack: a warning, not a fault.
     assert_eq!(status_of(&healthy, "memory"), ["warn"], "{healthy:#}");
+    // msting's Vault login lost: doctor says so, and the fix it names brings it back.
+    let login = dir.join("secrets/vault/operator.json");
+    let aside = dir.join("operator.json.aside");
+    std::fs::rename(&login, &aside).unwrap();
+    let lost = doctor(dir);
+    assert_eq!(status_of(&lost, "credentials"), ["fail"], "{lost:#}");
+    let fix = lost["checks"].as_array().unwrap().iter().find(|c| c["name"] == "credentials").unwrap()["fix"].clone();
+    assert!(fix.as_str().unwrap().contains("`msting vault init`"), "{fix}");
+    ok(dir, &["vault", "init"]);
+    assert!(status_of(&doctor(dir), "credentials").iter().all(|s| s == "pass"));
+    let old: Value = serde_json::from_slice(&std::fs::read(&aside).unwrap()).unwrap();
+    let new: Value = serde_json::from_slice(&std::fs::read(&login).unwrap()).unwrap();
+    assert_ne!(old["secret_id"], new["secret_id"], "a new login replaces the lost one");
+
     // A migration the database lacks: doctor finds it and says how stingd applies it.
     let db_container = format!("{project}-db-1");
     let psql = |sql: &str| {

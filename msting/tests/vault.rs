@@ -122,12 +122,15 @@ async fn init_hands_encrypted_shares_out_once_and_unseal_takes_them_back_after_a
         serde_json::json!(["stingd/keys#session_key", "stingd/keys#cookie_key", "stingd/keys#api_key"])
     );
     assert_eq!(kv::get(&operator, "sting", "database/stingd").await.unwrap().unwrap(), kept);
-    // Without msting's credentials, an initialised Vault is not touched.
+    // Without msting's credentials, and without the stack's CA to log in with a certificate, an
+    // initialised Vault is not touched: the refusal says where the login can come from.
     let saved = std::fs::read(&credentials).unwrap();
     std::fs::remove_file(&credentials).unwrap();
     let stranger = stack.msting(&["vault", "init"], None);
     assert!(!stranger.status.success());
-    assert!(text(&stranger).contains("already initialised"), "{}", text(&stranger));
+    assert!(text(&stranger).contains("login cannot be recovered"), "{}", text(&stranger));
+    assert!(text(&stranger).contains("msting restore"), "{}", text(&stranger));
+    assert!(!credentials.exists(), "no login was made");
     std::fs::write(&credentials, saved).unwrap();
     std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600)).unwrap();
 

@@ -267,3 +267,30 @@ async fn admin_actions_work_and_are_audited() {
     let after = stingd.http.get(format!("{}/api/me", stingd.base)).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(after.status(), 401);
 }
+
+#[tokio::test]
+async fn the_inside_view_counts_sessions_and_documents_for_an_admin_with_a_second_factor_only() {
+    let site = Site::start("").await;
+    let (stingd, pool) = (&site.stingd, &site.pool);
+    let admin = users::create(pool, "admin@example.org", Role::Admin).await.unwrap();
+    let strong = sessions::create(pool, admin.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
+    let weak = sessions::create(pool, admin.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
+    let get = |session: String| {
+        stingd
+            .http
+            .get(format!("{}/api/beeacon/status", stingd.base))
+            .header("cookie", format!("{}={session}", sessions::COOKIE_NAME))
+            .send()
+    };
+    let refused = get(weak.to_string()).await.unwrap();
+    assert_eq!(refused.status(), 403, "an admin without a second factor is refused");
+    let answer = get(strong.to_string()).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let view: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(view["sessions"]["active"], 2, "{view:#}");
+    assert_eq!(view["sessions"]["users_signed_in"], 1, "{view:#}");
+    assert_eq!(view["ingestion"]["queued"], 0, "{view:#}");
+    assert!(view["schema"]["known"].as_i64().unwrap() >= 9, "{view:#}");
+    assert!(view["models"].is_array(), "{view:#}");
+    assert_eq!(view["vault"]["configured"], false, "a standalone stingd has no Vault: {view:#}");
+}

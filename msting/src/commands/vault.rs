@@ -113,10 +113,23 @@ pub(crate) async fn initialise(out: &Output, config: &sting_config::Config) -> a
     let mode = SealMode::from(vault_config.unseal);
     let credentials = vault_access::credentials_path(config);
     let vault = Vault::new(vault_access::connection(config))?;
-    if seal::status(&vault).await?.initialized && credentials.exists() {
+    if seal::status(&vault).await?.initialized {
         // Initialised before: finish or update the set-up as the operator; no shares again.
         out.note(format!("Vault at {} is initialised; checking its set-up", vault.address()));
-        let operator = vault_access::operator(config).await?;
+        let operator = match vault_access::operator(config).await {
+            Ok(operator) => operator,
+            // msting's login is gone or no longer accepted: a certificate from the stack's CA
+            // logs in (as after a restore) and a new login replaces every old one.
+            Err(e) if !credentials.exists() || format!("{e:#}").contains("operator login was refused") => {
+                out.note("msting's Vault login is missing or refused: making a new one with the stack's CA");
+                let recovery = vault_access::recovery_operator(config).await.with_context(|| {
+                    format!("msting's Vault login cannot be recovered ({e:#}): restore it from a backup with `msting restore`")
+                })?;
+                vault_access::renew_operator_credentials(config, &recovery).await?;
+                vault_access::operator(config).await?
+            }
+            Err(e) => return Err(e),
+        };
         let configured = bootstrap::configure(&operator, &plan(config)).await?;
         return Ok(Initialised { vault, mode, handed: None, configured });
     }
