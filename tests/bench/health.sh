@@ -38,7 +38,7 @@ health:
   disk_free_critical_percent: 1
 YAML
 "$msting" --install-dir "$dir" images build >/dev/null
-"$msting" --install-dir "$dir" --yes install >/dev/null 2>&1
+"$msting" --install-dir "$dir" --yes install >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
 "$msting" --install-dir "$dir" --quiet backup --encrypt >/dev/null
 sleep 30 # Docker's own health checks settle
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
