@@ -103,6 +103,7 @@ fn backups_hold_what_a_restore_needs_and_nothing_they_must_not() {
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed[0]["encrypted"], true);
     assert!(listed[0]["verified"].is_null());
+    assert!(listed[0]["read_back"].is_string(), "every backup is read back from the disk after writing: {listed}");
     let verified =
         ok(dir, &["backup", "verify", file.to_str().unwrap(), "--identity", identity_file.to_str().unwrap()]);
     assert!(verified.contains("ok:"), "{verified}");

@@ -114,11 +114,42 @@ impl<W: Write> Sink<W> {
     }
 }
 
-/// Hashes and counts what passes through.
-struct Hashing<R> {
+/// Hashes and counts what passes through (read or written).
+pub struct Hashing<R> {
     inner: R,
     hasher: Sha256,
     bytes: u64,
+}
+
+impl<W> Hashing<W> {
+    pub fn new(inner: W) -> Self {
+        Self { inner, hasher: Sha256::new(), bytes: 0 }
+    }
+
+    /// The sha256 (hex) of everything that passed.
+    pub fn sha256(self) -> String {
+        hex(&self.hasher.finalize())
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The sha256 (hex) of a file, read whole from the disk.
+pub fn sha256_of_file(path: &std::path::Path) -> io::Result<String> {
+    let mut hashing = Hashing::new(std::fs::File::open(path)?);
+    io::copy(&mut hashing, &mut io::sink())?;
+    Ok(hashing.sha256())
 }
 
 impl<R: Read> Read for Hashing<R> {

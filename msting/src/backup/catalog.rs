@@ -18,6 +18,12 @@ pub struct Sidecar {
     pub manifest: Manifest,
     /// RFC 3339 time of the last successful `backup verify`.
     pub verified: Option<String>,
+    /// The sha256 of the file as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// When the file was read back from the disk after writing and matched `sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_back: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -28,6 +34,8 @@ pub struct Listed {
     pub created: Option<String>,
     pub sting_version: Option<String>,
     pub verified: Option<String>,
+    /// When it was read back after writing (see [`Sidecar::read_back`]).
+    pub read_back: Option<String>,
     pub entries: Option<usize>,
 }
 
@@ -67,6 +75,7 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Listed>> {
             created: sidecar.as_ref().map(|s| s.manifest.created.clone()),
             sting_version: sidecar.as_ref().map(|s| s.manifest.sting_version.clone()),
             verified: sidecar.as_ref().and_then(|s| s.verified.clone()),
+            read_back: sidecar.as_ref().and_then(|s| s.read_back.clone()),
             entries: sidecar.as_ref().map(|s| s.manifest.entries.len()),
             file,
         });
@@ -92,7 +101,16 @@ pub fn verify(file: &Path, unlock: &Unlock) -> anyhow::Result<Manifest> {
         anyhow::bail!("a database dump is not readable: {}", dump_errors.join("; "));
     }
     let verified = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339)?;
-    write_sidecar(file, &Sidecar { manifest: manifest.clone(), verified: Some(verified) })?;
+    let kept = read_sidecar(file);
+    write_sidecar(
+        file,
+        &Sidecar {
+            manifest: manifest.clone(),
+            verified: Some(verified),
+            sha256: kept.as_ref().and_then(|s| s.sha256.clone()),
+            read_back: kept.and_then(|s| s.read_back),
+        },
+    )?;
     Ok(manifest)
 }
 

@@ -5,7 +5,7 @@
 //! secret-ids never do (a restore issues new ones). The file appears under its final name
 //! complete, or not at all.
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -143,7 +143,10 @@ pub async fn create(
     let db = container_name(&config.system.project_name, "db");
     let mut skipped = Vec::new();
 
-    let mut writer = ArchiveWriter::new(BufWriter::with_capacity(1 << 20, staged.file()?), protection)?;
+    let mut writer = ArchiveWriter::new(
+        BufWriter::with_capacity(1 << 20, super::archive::Hashing::new(staged.file()?)),
+        protection,
+    )?;
     // The roles first: a restore makes them before the databases they own.
     let globals = dump_into_spool(
         docker,
@@ -202,11 +205,24 @@ pub async fn create(
         unseal,
         entries: Vec::new(),
     };
-    let (mut out, manifest) = writer.finish(manifest)?;
-    out.flush()?;
-    drop(out);
+    let (out, manifest) = writer.finish(manifest)?;
+    let written = out.into_inner().map_err(|e| e.into_error())?.sha256();
     let stored = staged.commit()?;
-    let sidecar = super::catalog::Sidecar { manifest: manifest.clone(), verified: None };
+    // Read the file back from the disk: what is there must be what was written.
+    let read = super::archive::sha256_of_file(&final_path)?;
+    if read != written {
+        let _ = std::fs::remove_file(&final_path);
+        anyhow::bail!(
+            "{} did not read back as it was written (sha256 {read}, written {written}): the disk may be failing; the file is removed, nothing else changed",
+            final_path.display()
+        );
+    }
+    let sidecar = super::catalog::Sidecar {
+        manifest: manifest.clone(),
+        verified: None,
+        sha256: Some(written),
+        read_back: Some(created.format(&time::format_description::well_known::Rfc3339)?),
+    };
     super::catalog::write_sidecar(&final_path, &sidecar)?;
     Ok(Made { file: final_path, manifest, stored, skipped })
 }

@@ -418,40 +418,50 @@ async fn certificate(context: &Context) -> CheckResult {
 }
 
 /// Backups count once they are set up: recipients for the nightly backup, or any backup taken.
+/// The age is the newest verified one's: read back from the disk after writing (every backup
+/// is), or opened whole by `msting backup verify`.
 pub fn judge_backup(config: &Config, listed: &[crate::backup::catalog::Listed], now: i64) -> CheckResult {
     let health = &config.health;
     let threshold = Threshold::above(
         health.backup_warning_age.as_std().as_secs_f64(),
         health.backup_critical_age.as_std().as_secs_f64(),
     );
-    // Complete backups only: the manifest beside the archive is written last.
     let parse = |t: &str| {
         time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
     };
-    let newest =
-        listed.iter().filter_map(|b| Some((b, parse(b.created.as_deref()?)?))).max_by_key(|(_, created)| *created);
+    let checked = |b: &&crate::backup::catalog::Listed| b.verified.is_some() || b.read_back.is_some();
+    let newest = listed
+        .iter()
+        .filter(checked)
+        .filter_map(|b| Some((b, parse(b.created.as_deref()?)?)))
+        .max_by_key(|(_, created)| *created);
     let Some((backup, created)) = newest else {
-        if config.backup.recipients.is_empty() {
+        if config.backup.recipients.is_empty() && listed.is_empty() {
             return CheckResult::ok(
                 "backup",
                 "no backup configured or taken (set `backup.recipients` for a nightly backup)",
             );
         }
-        return CheckResult::new("backup", Status::Warning, "backups are configured but none has been taken")
+        let message = if listed.is_empty() {
+            "backups are configured but none has been taken".to_string()
+        } else {
+            format!("none of the {} backups is verified (none was read back after writing)", listed.len())
+        };
+        return CheckResult::new("backup", Status::Warning, message)
             .with_fix("`msting backup --encrypt`, and `msting cron install` for a nightly one");
     };
     let age = (now - created).max(0) as f64;
     let status = threshold.judge(age);
-    let verified = match &backup.verified {
-        Some(when) => format!("verified {when}"),
-        None => "not verified yet (`msting backup verify`)".into(),
+    let how = match &backup.verified {
+        Some(when) => format!("opened whole by `backup verify` {when}"),
+        None => "read back after writing".into(),
     };
     let file = backup.file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let result = CheckResult::new(
         "backup",
         status,
         format!(
-            "newest backup {file} is {} old, {verified}",
+            "newest verified backup {file} is {} old ({how})",
             humantime::format_duration(Duration::from_secs(age as u64 / 60 * 60))
         ),
     );
@@ -697,6 +707,7 @@ mod tests {
             created: created.map(String::from),
             sting_version: None,
             verified: None,
+            read_back: created.map(String::from),
             entries: None,
         };
         let now = time::OffsetDateTime::parse("2026-11-24T12:00:00Z", &time::format_description::well_known::Rfc3339)
@@ -705,8 +716,16 @@ mod tests {
         assert_eq!(judge_backup(&config, &[], now).status, Status::Ok);
         config.backup.recipients = vec!["age1x".into()];
         assert_eq!(judge_backup(&config, &[], now).status, Status::Warning);
-        // A backup without its manifest is not complete and does not count.
+        // A backup without its manifest is not complete and does not count; one never read back
+        // (an older msting's) does not either.
         assert_eq!(judge_backup(&config, &[listed(None)], now).status, Status::Warning);
+        let mut unchecked = listed(Some("2026-11-24T02:00:00Z"));
+        unchecked.read_back = None;
+        let found = judge_backup(&config, &[unchecked.clone()], now);
+        assert_eq!(found.status, Status::Warning);
+        assert!(found.message.contains("none of the 1 backups is verified"), "{}", found.message);
+        unchecked.verified = Some("2026-11-24T03:00:00Z".into());
+        assert_eq!(judge_backup(&config, &[unchecked], now).status, Status::Ok, "`backup verify` counts");
         assert_eq!(judge_backup(&config, &[listed(Some("2026-11-24T02:00:00Z"))], now).status, Status::Ok);
         assert_eq!(judge_backup(&config, &[listed(Some("2026-11-23T02:00:00Z"))], now).status, Status::Warning);
         let old = judge_backup(&config, &[listed(Some("2026-11-20T02:00:00Z"))], now);
