@@ -118,13 +118,34 @@ pub enum Command {
     Completions(commands::completions::CompletionsArgs),
 }
 
+/// `msting health`'s exit code for UNKNOWN, which its usage errors get too.
+const HEALTH_UNKNOWN: u8 = 3;
+
+/// Whether the first word after the options is `health`.
+fn names_health(args: &[OsString]) -> bool {
+    let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(word) = words.next() {
+        match word.as_ref() {
+            "--config" | "--install-dir" => {
+                words.next();
+            }
+            w if w.starts_with('-') => {}
+            w => return w == "health",
+        }
+    }
+    false
+}
+
 /// Parses `args`, runs the command, and reports its outcome. Errors are printed here, once.
 pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { exit::OK });
+            // A monitoring system reads 2 as CRITICAL: a mistyped health command is UNKNOWN.
+            let usage = if names_health(&args) { HEALTH_UNKNOWN } else { exit::USAGE };
+            return ExitCode::from(if e.use_stderr() { usage } else { exit::OK });
         }
     };
     let out = Output::new(&cli.global);

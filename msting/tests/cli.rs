@@ -229,3 +229,31 @@ fn completions_in_the_repository_are_current() {
         "completions/{stale:?} are stale: run `STING_UPDATE_COMPLETIONS=1 cargo test -p msting --test cli completions` and commit"
     );
 }
+
+#[test]
+fn health_answers_bad_input_as_a_monitoring_plugin_would() {
+    // A mistyped check is UNKNOWN (3), never CRITICAL (2), and names the checks there are.
+    let typo = msting(&["health", "--check", "databse"]);
+    assert_eq!(typo.status.code(), Some(3), "{}", text(&typo.stderr));
+    assert!(text(&typo.stderr).contains("possible values: docker, services, vault, db"), "{}", text(&typo.stderr));
+    let bad_timeout = msting(&["--install-dir", "/nonexistent", "health", "--timeout", "soon"]);
+    assert_eq!(bad_timeout.status.code(), Some(3), "{}", text(&bad_timeout.stderr));
+    // Other commands keep the usual usage code.
+    assert_eq!(msting(&["status", "--nope"]).status.code(), Some(2));
+
+    // A config with a mistake: UNKNOWN, naming the file, the line and the key.
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("conf")).unwrap();
+    fs::write(dir.path().join("conf/config.yml"), "version: 1\nhealth:\n  check_timeout: soon\n").unwrap();
+    let broken = msting(&["--install-dir", dir.path().to_str().unwrap(), "health"]);
+    assert_eq!(broken.status.code(), Some(3), "{}", text(&broken.stdout));
+    let said = text(&broken.stdout);
+    assert!(said.starts_with("STING UNKNOWN - config: "), "{said}");
+    assert!(said.contains("config.yml:3:"), "{said}");
+    assert!(said.contains("health.check_timeout"), "{said}");
+
+    // No status file yet: UNKNOWN, saying how to start writing one.
+    let none = msting(&["--install-dir", dir.path().to_str().unwrap(), "health", "--from-status"]);
+    assert_eq!(none.status.code(), Some(3));
+    assert!(text(&none.stdout).contains("msting cron install"), "{}", text(&none.stdout));
+}

@@ -106,6 +106,17 @@ async fn init_hands_encrypted_shares_out_once_and_unseal_takes_them_back_after_a
         .map(|(handed, holder)| open_share(handed["share"].as_str().unwrap(), holder))
         .collect();
     assert_eq!(shares.len(), 3);
+    // Manual unseal: health warns when a share lies on this host in the clear, naming the file.
+    let careless = stack.dir.path().join("notes/unseal-share-1.txt");
+    std::fs::create_dir_all(careless.parent().unwrap()).unwrap();
+    std::fs::write(&careless, format!("{}\n", shares[0])).unwrap();
+    let health = stack.msting(&["--json", "health", "--check", "shares"], None);
+    let found: Value = serde_json::from_slice(&health.stdout).unwrap();
+    assert_eq!(health.status.code(), Some(1), "{found:#}");
+    assert_eq!(found["checks"][0]["status"], "WARNING");
+    assert!(found["checks"][0]["message"].as_str().unwrap().contains(careless.to_str().unwrap()), "{found:#}");
+    assert!(found["checks"][0]["fix"].as_str().unwrap().contains("shred -u"), "{found:#}");
+    std::fs::remove_file(&careless).unwrap();
     let credentials = stack.credentials_file();
     assert_eq!((mode(credentials.parent().unwrap()), mode(&credentials)), (0o700, 0o600));
     // Run again, it hands out nothing and finishes whatever is missing (as after an interrupted
