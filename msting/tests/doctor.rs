@@ -1,7 +1,8 @@
 //! `msting doctor` finds the fault each check is made for, with the command that fixes it:
 //! a clock ten minutes off the ACME CA's, a domain that does not resolve, models larger than
-//! stingd's memory limit, a port another program holds, and msting's missing Vault login.
-//! (Migrations are tested on a real stack in `health.rs`.)
+//! stingd's memory limit, a port another program holds, msting's missing Vault login, and a
+//! second Docker engine of the test's own on the `vfs` storage driver. (Migrations and a lost
+//! login's repair are tested on a real stack in `health.rs`.)
 
 mod common;
 
@@ -84,4 +85,90 @@ tls:
     // What is not broken here is not reported as broken.
     assert!(checks.iter().any(|c| c["name"] == "docker" && c["status"] == "pass"), "{report:#}");
     drop(held);
+}
+
+/// A second Docker engine of the test's own on the `vfs` storage driver (slow, and not what
+/// Docker recommends), sharing the host's containerd under a namespace of its own. Stopped
+/// with SIGTERM (so it unmounts what it mounted) when dropped.
+struct VfsEngine {
+    dir: tempfile::TempDir,
+    process: std::process::Child,
+}
+
+impl VfsEngine {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let process = std::process::Command::new("dockerd")
+            .arg("--data-root")
+            .arg(path("data"))
+            .arg("--exec-root")
+            .arg(path("exec"))
+            .arg("--pidfile")
+            .arg(path("pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", path("sock").display()))
+            .args(["--bridge", "none", "--iptables=false", "--ip-masq=false", "--storage-driver", "vfs"])
+            .args([
+                "--containerd",
+                "/var/run/docker/containerd/containerd.sock",
+                "--containerd-namespace",
+                "sting-doctor-test",
+            ])
+            .stdout(std::fs::File::create(path("log")).unwrap())
+            .stderr(std::fs::File::create(path("log")).unwrap())
+            .spawn()
+            .expect("dockerd: apt-get install -y docker.io");
+        let engine = Self { dir, process };
+        let started = std::time::Instant::now();
+        while std::process::Command::new("docker")
+            .env("DOCKER_HOST", engine.host())
+            .arg("info")
+            .output()
+            .map_or(true, |o| !o.status.success())
+        {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the vfs engine did not start:\n{}",
+                std::fs::read_to_string(engine.dir.path().join("log")).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        engine
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.dir.path().join("sock").display())
+    }
+}
+
+impl Drop for VfsEngine {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-TERM", &self.process.id().to_string()]).status();
+        let _ = self.process.wait();
+        let _ = std::process::Command::new("umount").arg("-R").arg(self.dir.path().join("data")).status();
+    }
+}
+
+#[test]
+fn an_engine_on_a_storage_driver_docker_does_not_recommend_is_reported_with_the_fix() {
+    let engine = VfsEngine::start();
+    let install =
+        common::install_dir("version: 1\nsystem:\n  project_name: sting-doctor-vfs\n  bind_address: 127.0.0.1\n");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_msting"))
+        .arg("--install-dir")
+        .arg(install.path())
+        .args(["--json", "doctor"])
+        .env("DOCKER_HOST", engine.host())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&run)));
+    let docker: Vec<&Value> = report["checks"].as_array().unwrap().iter().filter(|c| c["name"] == "docker").collect();
+    let driver = docker
+        .iter()
+        .find(|c| c["message"].as_str().unwrap().contains("storage driver vfs"))
+        .unwrap_or_else(|| panic!("the vfs driver is not reported: {report:#}"));
+    assert_eq!(driver["status"], "warn");
+    assert!(driver["fix"].as_str().unwrap().contains("\"storage-driver\": \"overlay2\""), "{driver}");
+    assert!(docker.iter().any(|c| c["status"] == "pass" && c["message"].as_str().unwrap().starts_with("Docker 2")));
 }
