@@ -1,7 +1,7 @@
 //! `msting doctor`: the slower, deeper questions health does not ask every five minutes, each
 //! answered with the command that fixes what it finds: is the clock right (TOTP codes, tokens
 //! and certificates all depend on it), does the domain resolve, do the models fit stingd's
-//! memory limit, does msting's Vault login still work and for how long, has the database every
+//! memory limit, do msting's and stingd's Vault logins still work, has the database every
 //! migration this release knows, is the Docker engine recent enough with a sound storage
 //! driver, and are the stack's ports free or held by the stack itself.
 
@@ -274,17 +274,35 @@ async fn credentials(config: &Config) -> Vec<Check> {
     checks
 }
 
-async fn migrations(config: &Config, docker: Option<&Docker>) -> Check {
-    let Some(docker) = docker else {
-        return Check::warn("migrations", "needs the Docker engine", "start Docker, then run this again");
-    };
+/// stingd's status report (its status socket, through docker exec), when it runs.
+async fn inside_view(config: &Config, docker: Option<&Docker>) -> Option<serde_json::Value> {
     let name = container_name(&config.system.project_name, "stingd");
     let command = ["stingd", "status", "--socket", crate::stack::spec::STINGD_STATUS_SOCKET];
-    let answer = match crate::stack::exec::run(docker, &name, &command, None).await {
-        Ok(done) if done.code == 0 => serde_json::from_str::<serde_json::Value>(&done.stdout).ok(),
+    match crate::stack::exec::run(docker?, &name, &command, None).await {
+        Ok(done) if done.code == 0 => serde_json::from_str(&done.stdout).ok(),
         _ => None,
-    };
-    let Some(schema) = answer.as_ref().map(|a| &a["schema"]).filter(|s| s.is_object()) else {
+    }
+}
+
+/// stingd's own Vault login: the token it renews while it runs, or why it cannot log in.
+fn stingd_login(inside: Option<&serde_json::Value>) -> Option<Check> {
+    let inside = inside?;
+    if let Some(waiting) = inside["waiting_for"].as_str().filter(|w| w.contains("waiting for Vault")) {
+        return Some(Check::fail(
+            "credentials",
+            format!("stingd cannot log in to Vault: {waiting}"),
+            "if Vault is sealed, `msting unseal`; otherwise give stingd a new login: `msting vault credentials stingd`, then `msting restart stingd`",
+        ));
+    }
+    let ttl = inside["vault"]["token_ttl_s"].as_u64()?;
+    Some(Check::pass("credentials", format!("stingd's Vault token renews itself ({ttl} s left now)")))
+}
+
+async fn migrations(inside: Option<&serde_json::Value>, docker: Option<&Docker>) -> Check {
+    if docker.is_none() {
+        return Check::warn("migrations", "needs the Docker engine", "start Docker, then run this again");
+    }
+    let Some(schema) = inside.map(|a| &a["schema"]).filter(|s| s.is_object()) else {
         return Check::warn(
             "migrations",
             "stingd is not running or not connected to its database",
@@ -354,19 +372,20 @@ async fn ports(config: &Config, docker: Option<&Docker>) -> Vec<Check> {
 pub async fn run(config: &Config) -> Vec<Check> {
     let docker = crate::docker::connect().await.ok();
     let docker = docker.as_ref();
-    let (clock, dns, memory, credentials, migrations, ports) = tokio::join!(
+    let (clock, dns, memory, credentials, inside, ports) = tokio::join!(
         clock(config, docker),
         dns(config),
         memory(config, docker),
         credentials(config),
-        migrations(config, docker),
+        inside_view(config, docker),
         ports(config, docker),
     );
     let mut checks = clock;
     checks.push(dns);
     checks.push(memory);
     checks.extend(credentials);
-    checks.push(migrations);
+    checks.extend(stingd_login(inside.as_ref()));
+    checks.push(migrations(inside.as_ref(), docker).await);
     match docker {
         Some(docker) => match crate::docker::info(docker).await {
             Ok(info) => checks.extend(judge_docker(&info.version, &info.api_version, &info.storage_driver)),

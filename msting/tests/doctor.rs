@@ -88,8 +88,9 @@ tls:
 }
 
 /// A second Docker engine of the test's own on the `vfs` storage driver (slow, and not what
-/// Docker recommends), sharing the host's containerd under a namespace of its own. Stopped
-/// with SIGTERM (so it unmounts what it mounted) when dropped.
+/// Docker recommends), in a network namespace of its own (left in the host's, its start and
+/// stop removed the host engine's docker0), sharing the host's containerd under a containerd
+/// namespace of its own. Stopped with SIGTERM (so it unmounts what it mounted) when dropped.
 struct VfsEngine {
     dir: tempfile::TempDir,
     process: std::process::Child,
@@ -99,7 +100,8 @@ impl VfsEngine {
     fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name);
-        let process = std::process::Command::new("dockerd")
+        let process = std::process::Command::new("unshare")
+            .args(["--net", "dockerd"])
             .arg("--data-root")
             .arg(path("data"))
             .arg("--exec-root")
@@ -118,7 +120,7 @@ impl VfsEngine {
             .stdout(std::fs::File::create(path("log")).unwrap())
             .stderr(std::fs::File::create(path("log")).unwrap())
             .spawn()
-            .expect("dockerd: apt-get install -y docker.io");
+            .expect("unshare (util-linux) and dockerd: apt-get install -y docker.io");
         let engine = Self { dir, process };
         let started = std::time::Instant::now();
         while std::process::Command::new("docker")

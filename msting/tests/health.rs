@@ -273,6 +273,9 @@ fn health_is_silent_when_well_and_names_each_fault_a_monitor_must_see() {
     for name in ["credentials", "migrations", "ports", "docker"] {
         assert!(status_of(&healthy, name).iter().all(|s| s == "pass"), "{name}: {healthy:#}");
     }
+    let messages: Vec<&str> =
+        healthy["checks"].as_array().unwrap().iter().filter_map(|c| c["message"].as_str()).collect();
+    assert!(messages.iter().any(|m| m.starts_with("stingd's Vault token renews itself")), "{healthy:#}");
     // The default model is not downloaded in this stack: a warning, not a fault.
     assert_eq!(status_of(&healthy, "memory"), ["warn"], "{healthy:#}");
     // msting's Vault login lost: doctor says so, and the fix it names brings it back.

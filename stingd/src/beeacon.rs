@@ -63,6 +63,8 @@ pub struct VaultReach {
     pub reachable: Option<bool>,
     /// `active`, `sealed`, `standby`, `not initialised`, or what went wrong.
     pub state: Option<String>,
+    /// Seconds left on stingd's own token (renewed at half its lease while stingd runs).
+    pub token_ttl_s: Option<u64>,
 }
 
 /// What stingd knows now. `state` is `None` while it waits for Vault or the database.
@@ -76,7 +78,7 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
             sessions: None,
             ingestion: None,
             schema: None,
-            vault: VaultReach { configured: true, reachable: None, state: None },
+            vault: VaultReach { configured: true, reachable: None, state: None, token_ttl_s: None },
         };
     };
     let models = state.supervisor.status().await;
@@ -91,7 +93,7 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
         None => (None, None, None),
     };
     let vault = match &state.vault {
-        None => VaultReach { configured: false, reachable: None, state: None },
+        None => VaultReach { configured: false, reachable: None, state: None, token_ttl_s: None },
         Some(session) => {
             let answer = tokio::time::timeout(Duration::from_secs(3), session.vault().health_code()).await;
             let (reachable, said) = match answer {
@@ -108,7 +110,16 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
                 Ok(Err(e)) => (false, e.to_string()),
                 Err(_) => (false, "no answer within 3 s".to_string()),
             };
-            VaultReach { configured: true, reachable: Some(reachable), state: Some(said) }
+            let lookup = tokio::time::timeout(
+                Duration::from_secs(3),
+                session.vault().call(reqwest::Method::GET, "auth/token/lookup-self", None),
+            )
+            .await;
+            let token_ttl_s = match lookup {
+                Ok(Ok(Some(answer))) => answer["data"]["ttl"].as_u64(),
+                _ => None,
+            };
+            VaultReach { configured: true, reachable: Some(reachable), state: Some(said), token_ttl_s }
         }
     };
     Beeacon { version: env!("CARGO_PKG_VERSION"), waiting_for, models, queues, sessions, ingestion, schema, vault }
