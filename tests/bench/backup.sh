@@ -8,38 +8,11 @@
 set -euo pipefail
 msting=${1:?usage: tests/bench/backup.sh PATH/TO/msting [MiB]}
 mib=${2:-512}
-eval "$(tests/env/setup.sh --print-env)"
+. tests/bench/stack.sh
 command -v zstd >/dev/null || { echo "the pipeline needs zstd: apt-get install -y zstd" >&2; exit 1; }
-dir=$(mktemp -d /tmp/sting-bench.XXXXXX)
-project="sting-bench-bk-$$"
-trap '"$msting" --install-dir "$dir" --yes uninstall --purge >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-mkdir -p "$dir/conf"
-age-keygen -o "$dir/holder.key" 2>/dev/null
-recipient=$(grep -o 'age1[a-z0-9]*' "$dir/holder.key")
-cat >"$dir/conf/config.yml" <<YAML
-version: 1
-system:
-  project_name: $project
-  bind_address: 127.0.0.1
-services:
-  stingd:
-    https_port: 28543
-    http_port: 28180
-  vault:
-    port: 28300
-  db:
-    memory_limit: 2g
-images:
-  prefix: sting-ce-test
-  base: $STING_BASE_IMAGE
-vault:
-  key_shares: 1
-  key_threshold: 1
-  share_recipients: ["$recipient"]
-YAML
-now() { date +%s.%N; }
-"$msting" --install-dir "$dir" images build >/dev/null
-"$msting" --install-dir "$dir" --yes install >/dev/null 2>&1
+bench_stack bk 28543 28180 28300 "  db:
+    memory_limit: 2g"
+bench_install
 db="$project-db-1"
 rows=$((mib * 1024 * 1024 / 100))
 # Table-like rows of about 100 bytes: ids, e-mail addresses, hashes, text.

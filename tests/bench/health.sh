@@ -6,39 +6,13 @@
 # Usage: tests/bench/health.sh MSTING   (as root, after tests/env/setup.sh; images built)
 set -euo pipefail
 msting=${1:?usage: tests/bench/health.sh PATH/TO/msting}
-eval "$(tests/env/setup.sh --print-env)"
-dir=$(mktemp -d /tmp/sting-bench.XXXXXX)
-project="sting-bench-hl-$$"
-trap '"$msting" --install-dir "$dir" --yes uninstall --purge >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-mkdir -p "$dir/conf"
-age-keygen -o "$dir/holder.key" 2>/dev/null
-recipient=$(grep -o 'age1[a-z0-9]*' "$dir/holder.key")
-cat >"$dir/conf/config.yml" <<YAML
-version: 1
-system:
-  project_name: $project
-  bind_address: 127.0.0.1
-services:
-  stingd:
-    https_port: 28643
-    http_port: 28280
-  vault:
-    port: 28400
-images:
-  prefix: sting-ce-test
-  base: $STING_BASE_IMAGE
-vault:
-  key_shares: 1
-  key_threshold: 1
-  share_recipients: ["$recipient"]
-backup:
-  recipients: ["$recipient"]
+. tests/bench/stack.sh
+bench_stack hl 28643 28280 28400 "" "backup:
+  recipients: [\"RECIPIENT\"]
 health:
   disk_free_warning_percent: 2
-  disk_free_critical_percent: 1
-YAML
-"$msting" --install-dir "$dir" images build >/dev/null
-"$msting" --install-dir "$dir" --yes install >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
+  disk_free_critical_percent: 1"
+bench_install
 "$msting" --install-dir "$dir" --quiet backup --encrypt >/dev/null
 sleep 30 # Docker's own health checks settle
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

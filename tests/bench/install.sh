@@ -5,34 +5,8 @@
 # Usage: tests/bench/install.sh MSTING   (as root, after tests/env/setup.sh; images built)
 set -euo pipefail
 msting=${1:?usage: tests/bench/install.sh PATH/TO/msting}
-eval "$(tests/env/setup.sh --print-env)"
-dir=$(mktemp -d /tmp/sting-bench.XXXXXX)
-project="sting-bench-$$"
-trap '"$msting" --install-dir "$dir" --yes uninstall --purge >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
-mkdir -p "$dir/conf"
-age-keygen -o "$dir/holder.key" 2>/dev/null
-recipient=$(grep -o 'age1[a-z0-9]*' "$dir/holder.key")
-cat >"$dir/conf/config.yml" <<YAML
-version: 1
-system:
-  project_name: $project
-  bind_address: 127.0.0.1
-services:
-  stingd:
-    https_port: 28443
-    http_port: 28080
-  vault:
-    port: 28200
-images:
-  prefix: sting-ce-test
-  base: $STING_BASE_IMAGE
-vault:
-  key_shares: 1
-  key_threshold: 1
-  share_recipients: ["$recipient"]
-YAML
-now() { date +%s.%N; }
-"$msting" --install-dir "$dir" images build >/dev/null
+. tests/bench/stack.sh
+bench_stack in 28443 28080 28200
 t0=$(now); "$msting" --install-dir "$dir" --yes install >/dev/null 2>&1; t1=$(now)
 printf 'install, images present: %.1f s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
 runs=()
