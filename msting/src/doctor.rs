@@ -274,14 +274,9 @@ async fn credentials(config: &Config) -> Vec<Check> {
     checks
 }
 
-/// stingd's status report (its status socket, through docker exec), when it runs.
+/// stingd's status report, when it runs.
 async fn inside_view(config: &Config, docker: Option<&Docker>) -> Option<serde_json::Value> {
-    let name = container_name(&config.system.project_name, "stingd");
-    let command = ["stingd", "status", "--socket", crate::stack::spec::STINGD_STATUS_SOCKET];
-    match crate::stack::exec::run(docker?, &name, &command, None).await {
-        Ok(done) if done.code == 0 => serde_json::from_str(&done.stdout).ok(),
-        _ => None,
-    }
+    crate::stack::exec::stingd_status(docker?, &config.system.project_name).await.ok()
 }
 
 /// stingd's own Vault login: the token it renews while it runs, or why it cannot log in.

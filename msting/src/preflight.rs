@@ -98,8 +98,15 @@ pub fn check_ports(ports: &[(&'static str, SocketAddr)]) -> Vec<Check> {
         .collect()
 }
 
-/// Free space on the file system holding `path` (or its nearest existing parent).
-pub fn free_space(path: &Path) -> Option<u64> {
+/// The file system holding a path: where it is mounted, its free and total bytes.
+pub struct DiskSpace {
+    pub mount: String,
+    pub available: u64,
+    pub total: u64,
+}
+
+/// The file system holding `path` (or its nearest existing parent).
+pub fn disk_of(path: &Path) -> Option<DiskSpace> {
     let mut existing = path;
     while !existing.exists() {
         existing = existing.parent()?;
@@ -109,9 +116,18 @@ pub fn free_space(path: &Path) -> Option<u64> {
     disks
         .list()
         .iter()
-        .filter(|d| existing.starts_with(d.mount_point()))
+        .filter(|d| existing.starts_with(d.mount_point()) && d.total_space() > 0)
         .max_by_key(|d| d.mount_point().as_os_str().len())
-        .map(|d| d.available_space())
+        .map(|d| DiskSpace {
+            mount: d.mount_point().display().to_string(),
+            available: d.available_space(),
+            total: d.total_space(),
+        })
+}
+
+/// Free space on the file system holding `path` (or its nearest existing parent).
+pub fn free_space(path: &Path) -> Option<u64> {
+    disk_of(path).map(|d| d.available)
 }
 
 fn check_disk(name_of: &str, path: &Path) -> Check {

@@ -269,7 +269,7 @@ async fn stingd(context: &Context) -> CheckResult {
             let mut result = CheckResult::new(
                 "stingd",
                 Status::Critical,
-                format!("no answer at https://{address}: {}", error_chain(&e)),
+                format!("no answer at https://{address}: {:#}", anyhow::Error::new(e)),
             )
             .with_fix("`msting start stingd`; if it stops again, `msting logs stingd`");
             if let Ok(docker) = &context.docker
@@ -280,18 +280,6 @@ async fn stingd(context: &Context) -> CheckResult {
             result
         }
     }
-}
-
-/// An error with its causes, as reqwest hides the useful part (connection refused) in them.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// What stingd says of its model servers: a crash loop (`failed`) is CRITICAL, a restart in
@@ -338,19 +326,9 @@ async fn models(context: &Context) -> CheckResult {
     if let Err(stopped) = running(docker, context, "models", "stingd").await {
         return CheckResult::new("models", Status::Unknown, format!("cannot ask: {}", stopped.message));
     }
-    let name = container_name(&context.stack.project, "stingd");
-    let command = ["stingd", "status", "--socket", spec::STINGD_STATUS_SOCKET];
-    match crate::stack::exec::run(docker, &name, &command, None).await {
-        Ok(done) if done.code == 0 => match serde_json::from_str::<serde_json::Value>(&done.stdout) {
-            Ok(status) => judge_models(&status),
-            Err(e) => CheckResult::new("models", Status::Unknown, format!("stingd's status is not JSON: {e}")),
-        },
-        Ok(done) => CheckResult::new(
-            "models",
-            Status::Unknown,
-            format!("stingd gave no status: {}", done.stderr.trim().trim_start_matches("error: ")),
-        ),
-        Err(e) => CheckResult::new("models", Status::Unknown, format!("cannot ask stingd: {e}")),
+    match crate::stack::exec::stingd_status(docker, &context.stack.project).await {
+        Ok(status) => judge_models(&status),
+        Err(e) => CheckResult::new("models", Status::Unknown, e.to_string()),
     }
 }
 
@@ -480,18 +458,6 @@ fn backup(context: &Context) -> CheckResult {
     }
 }
 
-/// Free space on the disk holding `path`: (mount point, available, total).
-pub fn free_space(path: &Path) -> Option<(String, u64, u64)> {
-    let path = std::fs::canonicalize(path).ok()?;
-    let disks = sysinfo::Disks::new_with_refreshed_list();
-    disks
-        .list()
-        .iter()
-        .filter(|d| path.starts_with(d.mount_point()) && d.total_space() > 0)
-        .max_by_key(|d| d.mount_point().as_os_str().len())
-        .map(|d| (d.mount_point().display().to_string(), d.available_space(), d.total_space()))
-}
-
 async fn disk(context: &Context) -> CheckResult {
     let health = &context.config.health;
     let threshold =
@@ -508,7 +474,7 @@ async fn disk(context: &Context) -> CheckResult {
     let mut metrics = Vec::new();
     let mut seen = Vec::new();
     for (label, path) in places {
-        let Some((mount, available, total)) = free_space(&path) else {
+        let Some(crate::preflight::DiskSpace { mount, available, total }) = crate::preflight::disk_of(&path) else {
             status = status.worst(Status::Unknown);
             said.push(format!("cannot find the disk of {}", path.display()));
             continue;

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{Report, Status};
+use super::Report;
 
 /// The folder inside the install directory, and the file in it.
 pub const DIR: &str = "status";
@@ -55,16 +55,16 @@ pub fn read(file: &Path, max_age: Duration) -> Report {
     let written = std::fs::metadata(file).and_then(|m| m.modified()).ok();
     let age = written.and_then(|w| w.elapsed().ok()).unwrap_or_default();
     if age > max_age {
-        let mut stale = unknown(format!(
+        let mut checks = unknown(format!(
             "the last health result ({}) is {} old, more than {}: the cron job has stopped",
             report.status.label(),
             humantime::format_duration(Duration::from_secs(age.as_secs())),
             humantime::format_duration(max_age)
-        ));
-        stale.project = report.project.clone();
-        stale.checks.extend(report.checks);
-        stale.status = stale.checks.iter().fold(Status::Ok, |worst, c| worst.worst(c.status)).worst(Status::Unknown);
-        stale.exit_code = stale.status.exit_code();
+        ))
+        .checks;
+        checks.extend(report.checks);
+        let mut stale = Report::new(&report.project, checks, Duration::from_millis(report.duration_ms));
+        stale.checked_at = report.checked_at;
         return stale;
     }
     report.exit_code = report.status.exit_code();
@@ -74,7 +74,7 @@ pub fn read(file: &Path, max_age: Duration) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::CheckResult;
+    use crate::health::{CheckResult, Status};
 
     #[test]
     fn a_fresh_result_reads_back_and_a_stale_one_is_unknown() {

@@ -125,6 +125,19 @@ pub async fn stingd_admin(docker: &Docker, project: &str, args: &[&str]) -> anyh
     Ok(Some(done.stdout.trim().to_string()))
 }
 
+/// stingd's status report (models, queues, schema, Vault), read from its status socket by
+/// `stingd status` in its container. An error says why there is none (stingd not running, no
+/// answer on the socket, not JSON).
+pub async fn stingd_status(docker: &Docker, project: &str) -> anyhow::Result<serde_json::Value> {
+    let name = super::containers::container_name(project, "stingd");
+    let command = ["stingd", "status", "--socket", super::spec::STINGD_STATUS_SOCKET];
+    let done = run(docker, &name, &command, None).await.map_err(|e| anyhow::anyhow!("cannot ask stingd: {e}"))?;
+    if done.code != 0 {
+        anyhow::bail!("stingd gave no status: {}", done.stderr.trim().trim_start_matches("error: "));
+    }
+    serde_json::from_str(&done.stdout).map_err(|e| anyhow::anyhow!("stingd's status is not JSON: {e}"))
+}
+
 /// Runs `command` in `container` with its stdout streamed into `sink` as it comes (a dump of
 /// any size never waits whole in memory); returns the exit code and what it said on stderr.
 pub async fn stream_out(
