@@ -105,9 +105,7 @@ pub fn import(config: &Config, source: &Path, name: Option<&str>, force: bool) -
         Some(name) => format!("{name}.gguf"),
         None => source.file_name().unwrap_or_default().to_string_lossy().to_string(),
     };
-    if file.contains('/') || file.starts_with('.') {
-        anyhow::bail!("`{file}` is not a plain file name");
-    }
+    plain_file_name(&file)?;
     let dir = models_dir(config);
     std::fs::create_dir_all(&dir)?;
     let target = dir.join(&file);
@@ -130,9 +128,26 @@ pub fn import(config: &Config, source: &Path, name: Option<&str>, force: bool) -
     Ok(target)
 }
 
+/// A model is named by a file name in the models folder, never by a path: `../x` or `/etc/x`
+/// would reach outside it.
+fn plain_file_name(file: &str) -> anyhow::Result<()> {
+    if file.is_empty()
+        || file.contains(['/', '\\', '\0'])
+        || file.starts_with('.')
+        || file.chars().any(char::is_control)
+    {
+        anyhow::bail!(
+            "`{}` is not a model name: name a file of the models folder, as `msting models list` shows it",
+            file.escape_debug()
+        );
+    }
+    Ok(())
+}
+
 /// Removes a model file; refused while the config uses it, unless `force`.
 pub fn remove(config: &Config, file: &str, force: bool) -> anyhow::Result<PathBuf> {
     let file = if file.ends_with(".gguf") { file.to_string() } else { format!("{file}.gguf") };
+    plain_file_name(&file)?;
     let path = models_dir(config).join(&file);
     if !path.is_file() {
         anyhow::bail!("there is no {} (see `msting models list`)", path.display());

@@ -168,7 +168,7 @@ fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_for
              SELECT decode('{hash}', 'hex'), id, 2, now() + interval '1 hour' FROM users WHERE email = 'admin@example.org';"
         );
         rt.block_on(msting::stack::exec::psql(&docker, &db, "sting", &sql)).unwrap();
-        format!("sting_session={id}")
+        format!("__Host-sting_session={id}")
     };
     let cookie = session("sess_installtestbeforereset0000000000000000000");
     assert_eq!(me(https_port, &cookie), 200);

@@ -50,6 +50,16 @@ fn import_list_verify_and_remove_with_the_real_model() {
     assert!(text(&refused).contains("is not a model STING can run"), "{}", text(&refused));
     assert!(!dir.join("models/notes.gguf").exists());
 
+    // Names are names: a path out of the models folder removes nothing there.
+    let outside = dir.join("outside.gguf");
+    std::fs::write(&outside, "keep me").unwrap();
+    for name in ["../outside", "../outside.gguf", "/etc/hostname.gguf", ".hidden"] {
+        let refused = msting(dir, &["models", "rm", name, "--force"]);
+        assert_eq!(refused.status.code(), Some(1), "{name}");
+        assert!(text(&refused).contains("is not a model name"), "{name}: {}", text(&refused));
+    }
+    assert!(outside.exists(), "nothing outside the models folder is touched");
+
     // In use: kept unless forced.
     let kept = msting(dir, &["models", "rm", "gemma-3-270m-q4_k_m"]);
     assert_eq!(kept.status.code(), Some(1));

@@ -68,7 +68,7 @@ fn admin_session(project: &str) -> String {
              INSERT INTO sessions (id_hash, user_id, aal, expires_at) SELECT decode('{hash}', 'hex'), id, 2, now() + interval '1 day' FROM u"
         ),
     );
-    format!("sting_session={token}")
+    format!("__Host-sting_session={token}")
 }
 
 struct Api {

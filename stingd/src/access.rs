@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::gateway::{ApiError, AppState, Caller};
-use crate::identity::sessions::Aal;
+use crate::identity::sessions::{Aal, SessionId};
 use crate::identity::users::Role;
 
 /// Who a request is, once authenticated (a request extension).
@@ -33,6 +33,22 @@ pub struct Principal {
     /// What an API token may do; `None` for a session or a static key (all their role allows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<std::sync::Arc<[String]>>,
+    /// What proved it: a factor ceremony may change only the built-in session named here.
+    #[serde(skip)]
+    pub credential: Credential,
+}
+
+/// The credential that authenticated a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    /// A static gateway key from the config.
+    GatewayKey,
+    /// A user's API token.
+    ApiToken,
+    /// A session Kratos vouched for.
+    Kratos,
+    /// A built-in session, by its id.
+    Session(SessionId),
 }
 
 /// The scopes an API token can carry. A route needs `inference` if it is a model route, `read`
@@ -171,6 +187,7 @@ mod tests {
             role,
             aal,
             scopes: None,
+            credential: Credential::Session(SessionId::new("sess_test")),
         }
     }
 

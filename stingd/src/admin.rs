@@ -203,7 +203,7 @@ pub async fn reset_factors(
     respond(
         async {
             let identity = state.identity()?;
-            crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await?;
+            let reset = crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await?;
             let user =
                 users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
             let token = crate::identity::enrolment::create(&identity.pool, id).await?;
@@ -217,14 +217,18 @@ pub async fn reset_factors(
                 principal.user,
                 "user.reset_factors",
                 Some(&id.to_string()),
-                json!({ "mailed": mailed }),
+                json!({ "mailed": mailed, "sessions_ended": reset.sessions_ended, "tokens_revoked": reset.tokens_revoked }),
             )
             .await?;
-            let body = match mailed {
-                true => json!({ "enrolment_link_mailed": true }),
+            let mut body = json!({
+                "enrolment_link_mailed": mailed,
+                "sessions_ended": reset.sessions_ended,
+                "tokens_revoked": reset.tokens_revoked,
+            });
+            if !mailed {
                 // Not mailed: the admin (at AAL2) passes the link on, or nobody could enrol.
-                false => json!({ "enrolment_link_mailed": false, "enrolment_link": link }),
-            };
+                body["enrolment_link"] = link.into();
+            }
             Ok(Json(body).into_response())
         }
         .await,

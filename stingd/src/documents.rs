@@ -35,6 +35,8 @@ pub enum DocumentError {
     Quota { needed: u64, quota: u64 },
     #[error("no such document")]
     NotFound,
+    #[error("this document is {status}: its content can be read once it is ready{}", if status == "held" { " (a moderator reviews held documents)" } else { "" })]
+    NotReadable { status: String },
     #[error(transparent)]
     Embedding(#[from] crate::embed::EmbedError),
     #[error("database: {0}")]
@@ -286,19 +288,28 @@ pub async fn ingest(
 
 /// A received document that could not be ingested, when nobody is waiting for the answer: it
 /// stays listed as `failed` with the reason. A document the policy blocks keeps nothing (its
-/// content and index go); any other failure leaves the previous index searchable.
-pub async fn fail(pool: &PgPool, id: Uuid, error: &DocumentError) -> Result<(), sqlx::Error> {
+/// content and index go); any other failure leaves the previous index searchable. Under
+/// `redact` and `block` an original that was never checked is not kept either: it may hold the
+/// very data those modes promise not to store.
+pub async fn fail(
+    pool: &PgPool,
+    id: Uuid,
+    error: &DocumentError,
+    mode: sting_config::PiiMode,
+) -> Result<(), sqlx::Error> {
     let blocked = matches!(error, DocumentError::Blocked(_));
+    let unchecked_original_goes = matches!(mode, sting_config::PiiMode::Redact | sting_config::PiiMode::Block);
     let mut tx = pool.begin().await?;
     sqlx::query(
         "UPDATE documents SET status = 'failed', error = $2, progress = 0,
                 searchable = searchable AND NOT $3,
-                content = CASE WHEN $3 THEN ''::bytea ELSE content END
+                content = CASE WHEN $3 OR ($4 AND NOT redacted AND indexed_at IS NULL) THEN ''::bytea ELSE content END
          WHERE id = $1",
     )
     .bind(id)
     .bind(error.to_string())
     .bind(blocked)
+    .bind(unchecked_original_goes)
     .execute(&mut *tx)
     .await?;
     if blocked {
@@ -392,7 +403,10 @@ pub async fn approve(pool: &PgPool, jar: Uuid, id: Uuid) -> Result<(), DocumentE
     Ok(())
 }
 
-/// The stored content (the upload, or its redacted text), opened with its key from Vault.
+/// The stored content (the upload, or its redacted text), opened with its key from Vault. Only
+/// of a `ready` document: until ingestion has checked it, what is stored may be an original the
+/// PII policy would not let anyone read; a `held` one is read only by those who decide on it
+/// (moderators and admins at AAL2).
 pub async fn content(
     pool: &PgPool,
     vault: Option<&Vault>,
@@ -401,13 +415,21 @@ pub async fn content(
     id: Uuid,
 ) -> Result<(String, zeroize::Zeroizing<Vec<u8>>), DocumentError> {
     jars::get(pool, reader, jar).await?;
-    let row: Option<(String, String, Vec<u8>)> =
-        sqlx::query_as("SELECT doc_type, wrapped_key, content FROM documents WHERE id = $1 AND jar_id = $2")
+    let row: Option<(String, String, Vec<u8>, String)> =
+        sqlx::query_as("SELECT doc_type, wrapped_key, content, status FROM documents WHERE id = $1 AND jar_id = $2")
             .bind(id)
             .bind(jar)
             .fetch_optional(pool)
             .await?;
-    let (doc_type, wrapped, sealed) = row.ok_or(DocumentError::NotFound)?;
+    let (doc_type, wrapped, sealed, status) = row.ok_or(DocumentError::NotFound)?;
+    let readable = match status.as_str() {
+        "ready" => true,
+        "held" => reader.elevated,
+        _ => false,
+    };
+    if !readable {
+        return Err(DocumentError::NotReadable { status });
+    }
     let vault = vault.ok_or(DocumentError::NoVault)?;
     let sealer = Sealer::open_key(vault, &wrapped).await?;
     Ok((doc_type, sealer.open(&sealed, id.as_bytes())?))

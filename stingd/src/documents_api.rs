@@ -48,6 +48,9 @@ impl From<DocumentError> for ApiError {
             DocumentError::Quota { .. } => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "quota_exceeded", message)
             }
+            DocumentError::NotReadable { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "invalid_request_error", "document_not_ready", message)
+            }
             DocumentError::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "document_not_found", message)
             }

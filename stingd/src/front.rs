@@ -50,11 +50,7 @@ async fn redirect(State(side): State<HttpSide>, uri: Uri) -> Redirect {
 
 /// An ACME HTTP-01 key authorisation, as the ACME client left it in the challenge folder.
 async fn challenge(State(side): State<HttpSide>, Path(token): Path<String>) -> Response {
-    // RFC 8555 tokens are base64url: nothing else may name a file here.
-    let valid = !token.is_empty()
-        && token.len() <= 256
-        && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !valid {
+    if !sting_config::Acme::is_challenge_token(&token) {
         return StatusCode::NOT_FOUND.into_response();
     }
     match tokio::fs::read(side.challenge_dir.join(&token)).await {

@@ -58,7 +58,7 @@ pub fn spawn_queue(
                 Ok(stored) => tracing::info!(document = %id, chunks = stored.chunks, status = stored.status, "indexed"),
                 Err(error) => {
                     tracing::warn!(document = %id, %error, "cannot index a document");
-                    if let Err(e) = documents::fail(&pool, id, &error).await {
+                    if let Err(e) = documents::fail(&pool, id, &error, rules.pii_mode).await {
                         tracing::error!(document = %id, error = %e, "cannot record a failed document");
                     }
                 }

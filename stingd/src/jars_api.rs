@@ -211,6 +211,9 @@ pub async fn set_shares(
             if request.shares.len() > 500 {
                 return Err(ApiError::bad_request("invalid_share", "at most 500 shares per jar"));
             }
+            // Before any address is looked up: whether an account exists is no business of
+            // someone who may not manage this jar.
+            jars::require(pool, reader, id, Permission::Manage).await?;
             let mut shares = Vec::with_capacity(request.shares.len());
             for input in &request.shares {
                 let named = usize::from(input.user.is_some())

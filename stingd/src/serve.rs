@@ -477,6 +477,7 @@ async fn build_state(
         mailer,
         magic_link_ttl: config.auth.magic_link_ttl.as_std(),
         registration: config.auth.registration,
+        sign_in_methods: config.auth.methods.clone().into(),
         kratos,
         pii: Arc::new(sting_pii::Scanner::new(sting_pii::Kind::ALL, config.pii.min_score as f32)),
         vault,

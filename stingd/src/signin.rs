@@ -11,9 +11,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::access::Principal;
+use crate::access::{Credential, Principal};
 use crate::gateway::{ApiError, AppState, Identity, ZoneKey, respond};
-use crate::identity::sessions::{self, Aal};
+use crate::identity::sessions::{self, Aal, SessionId};
+use sting_config::SignInMethod;
+
+use crate::identity::factors::SecondFactorStep;
+use crate::identity::lockout::Attempt;
 use crate::identity::{IdentityError, audit, enrolment, factors, magic};
 
 fn rejected() -> ApiError {
@@ -30,6 +34,20 @@ fn with_session(body: serde_json::Value, id: &str, absolute: std::time::Duration
     response
 }
 
+/// Too many wrong second-factor codes for this account, from wherever they came.
+fn locked_out(retry_after: std::time::Duration) -> ApiError {
+    let minutes = retry_after.as_secs().div_ceil(60).max(1);
+    ApiError {
+        retry_after: Some(retry_after),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "second_factor_locked",
+            format!("too many wrong codes for this account: try again in {minutes} minute(s)"),
+        )
+    }
+}
+
 fn second_factor_needed() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
@@ -37,6 +55,54 @@ fn second_factor_needed() -> ApiError {
         "aal2_required",
         "this account already has a second factor: sign in with it to add another, or ask an admin to reset it",
     )
+}
+
+/// Refuses a route of a sign-in method the operator turned off (`auth.methods`).
+fn offered(state: &AppState, method: SignInMethod) -> Result<(), ApiError> {
+    if state.sign_in_methods.contains(&method) {
+        return Ok(());
+    }
+    let name = match method {
+        SignInMethod::MagicLink => "magic-link",
+        SignInMethod::Passkey => "passkey",
+        SignInMethod::Totp => "totp",
+        SignInMethod::Password => "password",
+    };
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "permission_error",
+        "method_disabled",
+        format!("sign-in by {name} is turned off on this server (auth.methods): use another way in"),
+    ))
+}
+
+fn session_required() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "permission_error",
+        "session_required",
+        "signing in and adding a factor take a browser session alone: send no Authorization header",
+    )
+}
+
+/// A route that mints a session takes no bearer credential beside it: whoever a token names,
+/// the new session must not be mistaken for theirs, nor theirs for the new one.
+fn no_bearer(request: &Request) -> Result<(), ApiError> {
+    match request.headers().contains_key(header::AUTHORIZATION) {
+        true => Err(session_required()),
+        false => Ok(()),
+    }
+}
+
+/// The session a factor ceremony may change: the built-in session that authenticated this very
+/// request. Never a cookie riding beside a token (which would raise someone else's session),
+/// and never a token's, a gateway key's or Kratos's (those have no session of ours to raise).
+fn ceremony_session<'a>(principal: &'a Principal, request: &Request) -> Result<&'a SessionId, ApiError> {
+    no_bearer(request)?;
+    match &principal.credential {
+        Credential::Session(id) => Ok(id),
+        Credential::ApiToken | Credential::GatewayKey | Credential::Kratos => Err(session_required()),
+    }
 }
 
 /// Sign-in pages post from this site: a foreign `Origin` is a cross-site (login CSRF) attempt.
@@ -64,6 +130,7 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Response 
         async {
             let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
+            no_bearer(&request)?;
             let body: EnrolRequest = read_json(request).await?;
             let Some(user) = enrolment::consume(&identity.pool, &body.token).await? else {
                 return Err(ApiError::new(
@@ -86,11 +153,16 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Response 
 pub async fn totp_setup(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
+    request: Request,
 ) -> Response {
+    // Checked here: the body is not `Sync`, so the future below may not borrow the request.
+    let by_session = ceremony_session(&principal, &request).map(|_| ());
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::Totp)?;
             let user = principal.user.ok_or_else(rejected)?;
+            by_session?;
             if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await? {
                 return Err(second_factor_needed());
             }
@@ -124,20 +196,29 @@ pub async fn totp_confirm(
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::Totp)?;
             let user = principal.user.ok_or_else(rejected)?;
-            let old = crate::gateway::session_cookie(&request).ok_or_else(rejected)?;
+            let old = ceremony_session(&principal, &request)?;
             let body: CodeRequest = read_json(request).await?;
-            if !factors::verify_totp(&identity.pool, user, &body.code, now()).await? {
-                audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "authentication_error",
-                    "code_rejected",
-                    "that code is not valid now",
-                ));
+            match factors::second_factor(&identity.pool, user, &body.code, now(), SecondFactorStep::Enrolment).await? {
+                Attempt::Accepted => {}
+                Attempt::Rejected => {
+                    audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "authentication_error",
+                        "code_rejected",
+                        "that code is not valid now",
+                    ));
+                }
+                Attempt::LockedOut { retry_after } => {
+                    audit::record(&identity.pool, Some(user), "totp.locked_out", None, json!({})).await?;
+                    return Err(locked_out(retry_after));
+                }
             }
-            let id =
-                sessions::rotate(&identity.pool, &identity.credentials, &old, Aal::Two).await?.ok_or_else(rejected)?;
+            let id = sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two)
+                .await?
+                .ok_or_else(rejected)?;
             let codes = factors::new_recovery_codes(&identity.pool, user).await?;
             audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await?;
             Ok(with_session(json!({ "aal": 2, "recovery_codes": codes }), &id, state.session_absolute))
@@ -159,19 +240,32 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::Password)?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
+            no_bearer(&request)?;
             let body: PasswordSignIn = read_json(request).await?;
             state.zones.account.check(ZoneKey::account(&body.email), None)?;
             let user = factors::verify_password(&identity.pool, &body.email, &body.password).await?;
+            // The second factor is tried only after the right password: guessing codes needs it.
             let second = match user {
                 Some(user) => {
-                    factors::verify_totp(&identity.pool, user, &body.code, now()).await?
-                        || factors::use_recovery_code(&identity.pool, user, &body.code).await?
+                    factors::second_factor(&identity.pool, user, &body.code, now(), SecondFactorStep::SignIn).await?
                 }
-                None => false,
+                None => Attempt::Rejected,
             };
             match (user, second) {
-                (Some(user), true) => {
+                (Some(user), Attempt::LockedOut { retry_after }) => {
+                    audit::record(
+                        &identity.pool,
+                        Some(user),
+                        "signin.locked_out",
+                        None,
+                        json!({ "method": "password" }),
+                    )
+                    .await?;
+                    Err(locked_out(retry_after))
+                }
+                (Some(user), Attempt::Accepted) => {
                     let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
                     audit::record(&identity.pool, Some(user), "signin.password", None, json!({})).await?;
                     Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
@@ -193,6 +287,7 @@ pub async fn register(State(state): State<AppState>, request: Request) -> Respon
         async {
             let identity = state.identity()?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
+            no_bearer(&request)?;
             if state.registration != sting_config::Registration::Open {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -254,7 +349,9 @@ pub async fn magic_link(State(state): State<AppState>, request: Request) -> Resp
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::MagicLink)?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
+            no_bearer(&request)?;
             let body: MagicLinkRequest = read_json(request).await?;
             let mailer = mail_or_refuse(&state, "sign in with your passkey or authenticator app")?;
             let (pool, origin, ttl) = (identity.pool.clone(), identity.origin.clone(), state.magic_link_ttl);
@@ -290,7 +387,9 @@ pub async fn magic_link_verify(State(state): State<AppState>, request: Request) 
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::MagicLink)?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
+            no_bearer(&request)?;
             let body: MagicLinkVerify = read_json(request).await?;
             let Some(user) = magic::consume(&identity.pool, &body.token).await? else {
                 return Err(ApiError::new(
@@ -319,8 +418,7 @@ pub async fn signout(State(state): State<AppState>, request: Request) -> Respons
                 sessions::revoke(&identity.pool, &identity.credentials, &id).await?;
             }
             let mut response = StatusCode::NO_CONTENT.into_response();
-            let clear = format!("{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0", sessions::COOKIE_NAME);
-            if let Ok(value) = HeaderValue::from_str(&clear) {
+            if let Ok(value) = HeaderValue::from_str(&sessions::cleared_cookie()) {
                 response.headers_mut().insert(header::SET_COOKIE, value);
             }
             Ok(response)
@@ -378,11 +476,16 @@ pub struct PasskeySignInFinish {
 pub async fn passkey_register_start(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
+    request: Request,
 ) -> Response {
+    // Checked here: the body is not `Sync`, so the future below may not borrow the request.
+    let by_session = ceremony_session(&principal, &request).map(|_| ());
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::Passkey)?;
             let user = principal.user.ok_or_else(rejected)?;
+            by_session?;
             if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await? {
                 return Err(second_factor_needed());
             }
@@ -404,8 +507,9 @@ pub async fn passkey_register_finish(
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::Passkey)?;
             let user = principal.user.ok_or_else(rejected)?;
-            let old = crate::gateway::session_cookie(&request);
+            let old = ceremony_session(&principal, &request)?;
             let body: PasskeyRegistrationFinish = read_json(request).await?;
             let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("passkey");
             if name.len() > 100 || name.chars().any(char::is_control) {
@@ -432,16 +536,10 @@ pub async fn passkey_register_finish(
                 json!({ "name": name }),
             )
             .await?;
-            match old {
-                Some(old) => {
-                    let id = sessions::rotate(&identity.pool, &identity.credentials, &old, Aal::Two)
-                        .await?
-                        .ok_or_else(rejected)?;
-                    Ok(with_session(json!({ "passkey": passkey, "aal": 2 }), &id, state.session_absolute))
-                }
-                // Registered with a token-less bearer? Only sessions reach here in practice.
-                None => Ok(Json(json!({ "passkey": passkey })).into_response()),
-            }
+            let id = sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two)
+                .await?
+                .ok_or_else(rejected)?;
+            Ok(with_session(json!({ "passkey": passkey, "aal": 2 }), &id, state.session_absolute))
         }
         .await,
     )
@@ -453,7 +551,9 @@ pub async fn passkey_signin_start(State(state): State<AppState>, request: Reques
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::Passkey)?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
+            no_bearer(&request)?;
             let body: PasskeySignInStart = read_json(request).await?;
             let (ceremony, options) = identity.passkeys.start_authentication(&identity.pool, &body.email).await?;
             Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
@@ -467,7 +567,9 @@ pub async fn passkey_signin_finish(State(state): State<AppState>, request: Reque
     respond(
         async {
             let identity = state.identity()?;
+            offered(&state, SignInMethod::Passkey)?;
             same_site(request.headers().get(header::ORIGIN), identity)?;
+            no_bearer(&request)?;
             let body: PasskeySignInFinish = read_json(request).await?;
             let Some(user) =
                 identity.passkeys.finish_authentication(&identity.pool, body.ceremony, &body.credential).await?

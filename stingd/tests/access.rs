@@ -147,6 +147,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                         role: Role::User,
                         aal: Aal::One,
                         scopes: None,
+                        credential: stingd::access::Credential::GatewayKey,
                     })
                 }
                 Who::Session(role, aal) => {
@@ -160,6 +161,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                         role: *role,
                         aal: *aal,
                         scopes: None,
+                        credential: stingd::access::Credential::Session(sessions::SessionId::new(&session)),
                     })
                 }
             };

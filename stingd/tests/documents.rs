@@ -410,3 +410,63 @@ async fn the_quota_holds_for_uploads_sent_together_and_an_interrupted_upload_lea
     let leftovers = std::fs::read_dir(world.files.path().join("uploads")).unwrap().count();
     assert_eq!(leftovers, 0, "its temporary file is gone");
 }
+
+#[tokio::test]
+async fn only_ready_documents_can_be_downloaded_and_redact_keeps_no_unchecked_original() {
+    let world = world().await;
+    let flagging = stingd(&world, "flag").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let vic = signed_in(&world, "vic@example.org", Role::Viewer).await;
+    let moderator = signed_in(&world, "mod@example.org", Role::Moderator).await;
+    let jar = new_jar(&flagging, &ann, "Letters").await;
+    let shares = serde_json::to_vec(&json!({"shares": [{"email": "vic@example.org", "permission": "read"}]})).unwrap();
+    let shared = flagging
+        .http
+        .put(format!("{}/api/jars/{jar}/shares", flagging.base))
+        .header("cookie", &ann)
+        .header("origin", origin(&flagging))
+        .header("content-type", "application/json")
+        .body(shares)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 200);
+    let content = |stingd: &common::Stingd, cookie: &str, id: &str| {
+        let url = format!("{}/api/jars/{jar}/documents/{id}/content", stingd.base);
+        let request = stingd.http.get(url).header("cookie", cookie.to_string());
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+
+    // Held for a moderator: the moderator reads it to decide; a reader of the jar does not.
+    let letter = "# Letter\n\nWrite to nectar.keeper@example.org about the queens.\n";
+    let (status, held) = upload(&flagging, &ann, &jar, "letter.md", letter.as_bytes()).await;
+    assert_eq!((status, held["status"].as_str()), (201, Some("held")), "{held}");
+    let id = held["id"].as_str().unwrap();
+    let (status, body) = content(&flagging, &vic, id).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("document_not_ready") && !body.contains("nectar"), "{body}");
+    assert_eq!(content(&flagging, &ann, id).await.0, 409, "nor its uploader, until a moderator decides");
+    assert_eq!(content(&flagging, &moderator, id).await, (200, letter.to_string()));
+    drop(flagging);
+
+    // Under redact, an upload that fails ingestion was never checked: its original goes.
+    let redacting = stingd(&world, "redact").await;
+    let broken = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nCall keeper@example.org\ntruncated".to_vec();
+    let path = format!("/api/jars/{jar}/documents?name=broken.pdf&wait=false");
+    let (status, queued) = send(&redacting, reqwest::Method::POST, &path, &ann, Some(broken)).await;
+    assert_eq!(status, 202, "{queued}");
+    let id = queued["id"].as_str().unwrap();
+    assert_eq!(content(&redacting, &ann, id).await.0, 409, "not readable while queued, indexing or failed");
+    let documents = settled(&redacting, &ann, &jar).await;
+    assert_eq!(by_name(&documents, "broken.pdf")["status"], "failed");
+    assert_eq!(content(&redacting, &ann, id).await.0, 409);
+    let kept: i32 = sqlx::query_scalar("SELECT octet_length(content) FROM documents WHERE name = 'broken.pdf'")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "the unchecked original is not kept");
+}

@@ -151,6 +151,15 @@ async fn bad_jars_and_bad_shares_are_refused_with_what_to_do() {
         let (status, body) = call(&site, "PUT", &shares, &ann, Some(json!({"shares": [share]}))).await;
         assert_eq!((status, body["error"]["code"].as_str()), (400, Some(code)), "{body}");
     }
+    // Someone who may not manage the jar learns nothing of which accounts exist: a known and an
+    // unknown address get the same answer.
+    let bob = person(&site, "bob@example.org", Role::User, Aal::One).await;
+    let as_bob = |email: &str| {
+        call(&site, "PUT", &shares, &bob, Some(json!({"shares": [{"email": email, "permission": "read"}]})))
+    };
+    let (known, unknown) = (as_bob("ann@example.org").await, as_bob("nobody@example.org").await);
+    assert_eq!(known, unknown, "no account enumeration through shares");
+    assert_eq!(known.0, 404);
     let (status, _) =
         call(&site, "PUT", &shares, &ann, Some(json!({"shares": [{"role": "user", "permission": "manage"}]}))).await;
     assert_eq!(status, 422, "`manage` is not something a share can give");

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use sting_e2e::postgres::PostgresInstance;
 use stingd::db;
+use stingd::identity::factors::TotpCheck;
 use stingd::identity::users::{self, Role};
 use stingd::identity::{IdentityError, factors};
 
@@ -43,23 +44,26 @@ async fn a_totp_code_is_accepted_once_and_never_for_an_older_step() {
 
     let now = 1_800_000_000;
     let current = code(&enrolment.secret_base32, now);
-    assert!(factors::verify_totp(&pool, user.id, &current, now).await.unwrap());
-    assert!(!factors::verify_totp(&pool, user.id, &current, now + 5).await.unwrap(), "the same code twice: replay");
+    assert!(factors::verify_totp(&pool, user.id, &current, now, TotpCheck::Current).await.unwrap());
+    assert!(
+        !factors::verify_totp(&pool, user.id, &current, now + 5, TotpCheck::Current).await.unwrap(),
+        "the same code twice: replay"
+    );
 
     let next = code(&enrolment.secret_base32, now + 30);
-    assert!(factors::verify_totp(&pool, user.id, &next, now + 30).await.unwrap());
+    assert!(factors::verify_totp(&pool, user.id, &next, now + 30, TotpCheck::Current).await.unwrap());
     let earlier = code(&enrolment.secret_base32, now - 30);
     assert!(
-        !factors::verify_totp(&pool, user.id, &earlier, now + 30).await.unwrap(),
+        !factors::verify_totp(&pool, user.id, &earlier, now + 30, TotpCheck::Current).await.unwrap(),
         "older than the last accepted step"
     );
     let wrong = if code(&enrolment.secret_base32, now + 60) == "000000" { "111111" } else { "000000" };
-    assert!(!factors::verify_totp(&pool, user.id, wrong, now + 60).await.unwrap(), "a wrong code");
+    assert!(!factors::verify_totp(&pool, user.id, wrong, now + 60, TotpCheck::Current).await.unwrap(), "a wrong code");
     // One step of clock drift is tolerated, two are not.
     let drifted = code(&enrolment.secret_base32, now + 120);
-    assert!(factors::verify_totp(&pool, user.id, &drifted, now + 90).await.unwrap());
+    assert!(factors::verify_totp(&pool, user.id, &drifted, now + 90, TotpCheck::Current).await.unwrap());
     let far = code(&enrolment.secret_base32, now + 300);
-    assert!(!factors::verify_totp(&pool, user.id, &far, now + 200).await.unwrap());
+    assert!(!factors::verify_totp(&pool, user.id, &far, now + 200, TotpCheck::Current).await.unwrap());
 }
 
 #[tokio::test]
@@ -71,7 +75,9 @@ async fn the_same_code_sent_eight_times_at_once_is_accepted_exactly_once() {
     let current = code(&enrolment.secret_base32, now);
     let attempts = (0..8).map(|_| {
         let (pool, current) = (pool.clone(), current.clone());
-        tokio::spawn(async move { factors::verify_totp(&pool, user.id, &current, now).await.unwrap() })
+        tokio::spawn(
+            async move { factors::verify_totp(&pool, user.id, &current, now, TotpCheck::Current).await.unwrap() },
+        )
     });
     let accepted = futures_util::future::join_all(attempts).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(accepted, 1);

@@ -43,7 +43,7 @@ async fn api_tokens_and_sessions_are_accepted_and_a_cookie_needs_the_sites_origi
     let cookie = format!("{}={session}", sessions::COOKIE_NAME);
     assert_eq!(stingd.http.get(&models).header("cookie", &cookie).send().await.unwrap().status(), 200);
     assert_eq!(
-        stingd.http.get(&models).header("cookie", "sting_session=sess_forged").send().await.unwrap().status(),
+        stingd.http.get(&models).header("cookie", "__Host-sting_session=sess_forged").send().await.unwrap().status(),
         401
     );
 
@@ -190,4 +190,41 @@ async fn stingd_refuses_to_serve_on_a_schema_a_newer_release_contracted() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("needs stingd of schema version {future} or newer")), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_model_list_shows_paths_pids_and_failures_to_admins_and_the_operator_only() {
+    let site = setup().await;
+    let (pool, stingd) = (&site.pool, &site.stingd);
+    let cookie_of = |role: Role, email: &'static str| async move {
+        let user = users::create(pool, email, role).await.unwrap();
+        let session = sessions::create(pool, user.id, Aal::Two, HOUR).await.unwrap();
+        format!("{}={session}", sessions::COOKIE_NAME)
+    };
+    let user = cookie_of(Role::User, "pat@example.org").await;
+    let admin = cookie_of(Role::Admin, "root@example.org").await;
+    let models = |header: (&'static str, String)| async move {
+        let body: serde_json::Value = stingd
+            .http
+            .get(format!("{}/v1/models", stingd.base))
+            .header(header.0, header.1)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["data"][0]["sting"].clone()
+    };
+    let seen_by_user = models(("cookie", user)).await;
+    assert_eq!(seen_by_user["name"], "bee", "{seen_by_user}");
+    assert!(seen_by_user["state"].is_string(), "{seen_by_user}");
+    let text = seen_by_user.to_string();
+    for detail in ["path", "pid", "sandbox", "stderr_tail", "memory_estimate", ".gguf"] {
+        assert!(!text.contains(detail), "a user sees {detail}: {text}");
+    }
+    for who in [("cookie", admin), ("authorization", format!("Bearer {API_KEY}"))] {
+        let seen = models(who).await;
+        assert!(seen["path"].as_str().unwrap().ends_with(".gguf"), "{seen}");
+    }
 }

@@ -33,15 +33,15 @@ async fn me(site: &Site, headers: &[(&str, &str)]) -> (u16, Value) {
 #[tokio::test]
 async fn a_kratos_session_is_a_user_with_its_assurance_level_and_role() {
     let kratos = KratosContract::start().await;
-    let admin = KratosIdentity::new(json!({"email": "Admin@example.org", "role": "admin"}));
-    let plain = KratosIdentity::new(json!({"email": "pat@example.org"}));
+    let admin = KratosIdentity::new("Admin@example.org", Some("admin"));
+    let plain = KratosIdentity::new("pat@example.org", None);
     kratos.sign_in("admin-cookie", &admin, "aal2");
     kratos.sign_in("pat-token", &plain, "aal1");
     let site = site(&kratos).await;
 
     // By cookie, beside other cookies of the site, of which Kratos sees none.
     let (status, body) =
-        me(&site, &[("cookie", &format!("theme=dark; {}; sting_session=x", cookie("admin-cookie")))]).await;
+        me(&site, &[("cookie", &format!("theme=dark; {}; __Host-sting_session=x", cookie("admin-cookie")))]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["principal"]["user"], admin.id.to_string(), "the local user is the Kratos identity");
     assert_eq!((body["principal"]["role"].as_str(), body["principal"]["aal"].as_u64()), (Some("admin"), Some(2)));
@@ -50,7 +50,7 @@ async fn a_kratos_session_is_a_user_with_its_assurance_level_and_role() {
     let emails: Vec<_> = listed["users"].as_array().unwrap().iter().map(|u| u["email"].clone()).collect();
     assert!(emails.contains(&json!("Admin@example.org")), "{listed}");
 
-    // By token (native apps), with no role trait: a user, at AAL1, kept out of admin routes.
+    // By token (native apps), with no role set: a user, at AAL1, kept out of admin routes.
     let (status, body) = me(&site, &[("x-session-token", "pat-token")]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!((body["principal"]["role"].as_str(), body["principal"]["aal"].as_u64()), (Some("user"), Some(1)));
@@ -99,7 +99,7 @@ async fn a_kratos_session_is_a_user_with_its_assurance_level_and_role() {
 #[tokio::test]
 async fn what_kratos_does_not_vouch_for_gets_nothing_and_an_outage_fails_closed() {
     let kratos = KratosContract::start().await;
-    let odd = KratosIdentity::new(json!({"email": "odd@example.org", "role": "superuser"}));
+    let odd = KratosIdentity::new("odd@example.org", Some("superuser"));
     kratos.sign_in("odd", &odd, "aal2");
     kratos.require_second_factor("half-signed-in");
     kratos.answer_garbage("garbage");
@@ -129,7 +129,7 @@ async fn what_kratos_does_not_vouch_for_gets_nothing_and_an_outage_fails_closed(
 
     // Kratos down: nobody new gets in, and the answer says why.
     kratos.stop();
-    kratos.sign_in("late", &KratosIdentity::new(json!({"email": "late@example.org"})), "aal1");
+    kratos.sign_in("late", &KratosIdentity::new("late@example.org", None), "aal1");
     let (status, body) = me(&site, &[("cookie", &cookie("late"))]).await;
     assert_eq!((status, body["error"]["code"].as_str()), (503, Some("identity_unavailable")), "{body}");
 }
@@ -137,8 +137,8 @@ async fn what_kratos_does_not_vouch_for_gets_nothing_and_an_outage_fails_closed(
 #[tokio::test]
 async fn changes_at_kratos_arrive_within_seconds_and_a_disable_in_stingd_at_once() {
     let kratos = KratosContract::start().await;
-    let boss = KratosIdentity::new(json!({"email": "boss@example.org", "role": "admin"}));
-    let sam = KratosIdentity::new(json!({"email": "sam@example.org", "role": "moderator"}));
+    let boss = KratosIdentity::new("boss@example.org", Some("admin"));
+    let sam = KratosIdentity::new("sam@example.org", Some("moderator"));
     kratos.sign_in("boss", &boss, "aal2");
     kratos.sign_in("sam", &sam, "aal2");
     let site = site(&kratos).await;
@@ -151,7 +151,7 @@ async fn changes_at_kratos_arrive_within_seconds_and_a_disable_in_stingd_at_once
     assert!(kratos.calls() - before <= 2, "{} whoami calls for five requests", kratos.calls() - before);
 
     // A role changed in Kratos, then a sign-out there: both reach stingd within seconds.
-    kratos.set_trait("sam", "role", json!("viewer"));
+    kratos.set_role("sam", "viewer");
     let site_ref = &site;
     let until = |want: &'static str| async move {
         let started = Instant::now();
@@ -185,6 +185,48 @@ async fn changes_at_kratos_arrive_within_seconds_and_a_disable_in_stingd_at_once
     let changed =
         site.post(&format!("/api/admin/users/{}/role", sam.id), Some(&cookie("boss")), json!({"role": "admin"})).await;
     assert_eq!(changed.status(), 409);
+}
+
+/// Traits are the user's own (Kratos's settings flow edits them): what they claim grants nothing.
+#[tokio::test]
+async fn a_role_trait_grants_no_role_and_an_unverified_address_is_nobody_s() {
+    let kratos = KratosContract::start().await;
+    let boss = KratosIdentity::new("boss@example.org", Some("admin"));
+    let colleague = KratosIdentity::new("colleague@example.org", None);
+    let mallory = KratosIdentity::claiming(json!({"email": "colleague@example.org", "role": "admin"}));
+    kratos.sign_in("boss", &boss, "aal2");
+    kratos.sign_in("colleague", &colleague, "aal2");
+    kratos.sign_in("mallory", &mallory, "aal2");
+    let site = site(&kratos).await;
+
+    // Mallory signs in first, claiming admin and the colleague's address.
+    let (status, body) = me(&site, &[("cookie", &cookie("mallory"))]).await;
+    assert_eq!((status, body["principal"]["role"].as_str()), (200, Some("user")), "{body}");
+    assert_ne!(body["email"], "colleague@example.org", "{body}");
+    assert_eq!(site.get("/api/admin/users", &cookie("mallory")).await.status(), 403, "a trait opens no admin route");
+
+    // The colleague still signs in, under their own address.
+    let (status, body) = me(&site, &[("cookie", &cookie("colleague"))]).await;
+    assert_eq!((status, body["email"].as_str()), (200, Some("colleague@example.org")), "{body}");
+
+    // A jar shared with the colleague's address is the colleague's, not Mallory's.
+    let jar = site.post("/api/jars", Some(&cookie("boss")), json!({"name": "Board minutes"})).await;
+    assert_eq!(jar.status(), 201);
+    let id = jar.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let shares = json!({"shares": [{"email": "colleague@example.org", "permission": "read"}]});
+    let shared = site
+        .stingd
+        .http
+        .put(format!("{}/api/jars/{id}/shares", site.stingd.base))
+        .header("cookie", cookie("boss"))
+        .header("origin", &site.origin)
+        .json(&shares)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 200);
+    assert_eq!(site.get(&format!("/api/jars/{id}"), &cookie("colleague")).await.status(), 200);
+    assert_eq!(site.get(&format!("/api/jars/{id}"), &cookie("mallory")).await.status(), 404);
 }
 
 #[test]

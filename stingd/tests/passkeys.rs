@@ -112,11 +112,18 @@ async fn asking_for_an_unknown_address_looks_like_asking_for_a_known_one() {
     let user = users::create(&site.pool, "rae@example.org", Role::User).await.unwrap();
     let first = sessions::create(&site.pool, user.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
     let mut authenticator = WebauthnAuthenticator::new(SoftPasskey::new(true));
-    register(&site, &format!("{}={first}", sessions::COOKIE_NAME), &mut authenticator).await;
+    let stepped = register(&site, &format!("{}={first}", sessions::COOKIE_NAME), &mut authenticator).await;
+    // Two passkeys: a decoy of one credential would stand out.
+    register(&site, &stepped, &mut WebauthnAuthenticator::new(SoftPasskey::new(true))).await;
 
+    // Everything but the random challenge and the ids themselves (of which only the length).
     let shape = |v: &Value| {
-        let key = &v["publicKey"];
-        (key["allowCredentials"].as_array().map(Vec::len), key["rpId"].clone(), key["userVerification"].clone())
+        let mut v = v.clone();
+        v["publicKey"]["challenge"] = Value::Null;
+        for allowed in v["publicKey"]["allowCredentials"].as_array_mut().unwrap() {
+            allowed["id"] = allowed["id"].as_str().unwrap().len().into();
+        }
+        v
     };
     let known: Value =
         site.post("/api/auth/passkey/start", None, json!({"email": "rae@example.org"})).await.json().await.unwrap();

@@ -86,10 +86,20 @@ async fn an_admin_resets_a_users_factors_and_a_new_enrolment_link_goes_by_mail()
     let codes = stingd::identity::factors::new_recovery_codes(&site.pool, lost.id).await.unwrap();
     let theirs = sessions::create(&site.pool, lost.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
     assert_eq!(site.get("/api/me", &format!("{}={theirs}", sessions::COOKIE_NAME)).await.status(), 200);
+    // A token whoever had the account made: a reset for a compromise must stop it too.
+    let token = site
+        .post("/api/tokens", Some(&format!("{}={theirs}", sessions::COOKIE_NAME)), json!({"name": "x", "scopes": ["read"]}))
+        .await;
+    let token = token.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let me_by_token = || site.stingd.http.get(format!("{}/api/me", site.stingd.base)).bearer_auth(&token).send();
+    assert_eq!(me_by_token().await.unwrap().status(), 200);
 
     let reset = site.post(&format!("/api/admin/users/{}/reset-factors", lost.id), Some(&cookie), json!({})).await;
     assert_eq!(reset.status(), 200);
-    assert_eq!(reset.json::<Value>().await.unwrap()["enrolment_link_mailed"], true);
+    let answer: Value = reset.json().await.unwrap();
+    assert_eq!(answer["enrolment_link_mailed"], true);
+    assert_eq!((answer["tokens_revoked"].as_u64(), answer["sessions_ended"].as_u64()), (Some(1), Some(1)), "{answer}");
+    assert_eq!(me_by_token().await.unwrap().status(), 401, "their API tokens are revoked");
     let theirs_cookie = format!("{}={theirs}", sessions::COOKIE_NAME);
     assert_eq!(site.get("/api/me", &theirs_cookie).await.status(), 401, "their sessions ended");
     assert!(

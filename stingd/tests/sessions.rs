@@ -37,17 +37,25 @@ async fn a_session_carries_its_user_role_and_assurance_and_a_rotated_id_kills_th
     let session = sessions::authenticate(&pool, &cache, &id, HOUR).await.unwrap().unwrap();
     assert_eq!((session.user, session.role, session.aal), (user.id, Role::Moderator, Aal::One));
 
+    // Another user's proof never raises this session, and leaves it as it was.
+    let other = users::create(&pool, "other@example.org", Role::User).await.unwrap();
+    let sid = sessions::SessionId::new(&id);
+    assert!(sessions::rotate(&pool, &cache, &sid, other.id, Aal::Two).await.unwrap().is_none());
+    assert_eq!(sessions::authenticate(&pool, &cache, &id, HOUR).await.unwrap().unwrap().aal, Aal::One);
+
     // Stepping up to AAL2 issues a new id: the old one (perhaps planted) is dead.
-    let stepped = sessions::rotate(&pool, &cache, &id, Aal::Two).await.unwrap().unwrap();
+    let stepped = sessions::rotate(&pool, &cache, &sid, user.id, Aal::Two).await.unwrap().unwrap();
     assert!(sessions::authenticate(&pool, &cache, &id, HOUR).await.unwrap().is_none(), "session fixation");
     assert_eq!(sessions::authenticate(&pool, &cache, &stepped, HOUR).await.unwrap().unwrap().aal, Aal::Two);
-    assert!(sessions::rotate(&pool, &cache, &id, Aal::Two).await.unwrap().is_none());
+    assert!(sessions::rotate(&pool, &cache, &sid, user.id, Aal::Two).await.unwrap().is_none());
 
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT id_hash FROM sessions").fetch_all(&pool).await.unwrap();
     assert!(
         stored.iter().all(|h| h.len() == 32 && !h.windows(8).any(|w| stepped.as_bytes().windows(8).any(|s| s == w)))
     );
-    assert!(sessions::cookie(&stepped, HOUR).ends_with("; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=3600"));
+    let cookie = sessions::cookie(&stepped, HOUR);
+    assert!(cookie.starts_with("__Host-") && !cookie.contains("Domain"), "a host-only cookie: {cookie}");
+    assert!(cookie.ends_with("; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=3600"));
     assert!(sessions::authenticate(&pool, &cache, "sess_forged", HOUR).await.unwrap().is_none());
 }
 

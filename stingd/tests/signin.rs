@@ -132,3 +132,129 @@ async fn guessing_passwords_is_slowed_by_the_auth_zone() {
     assert_eq!(limited.status(), 429);
     assert!(limited.headers().contains_key("retry-after"));
 }
+
+/// A code other than the ones valid around `at` (a step either side is accepted).
+fn wrong_code(secret: &str, at: u64) -> String {
+    let valid = [totp_code(secret, at - 30), totp_code(secret, at), totp_code(secret, at + 30)];
+    ["000000", "111111", "222222", "333333"].into_iter().find(|c| !valid.iter().any(|v| v == c)).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn wrong_codes_for_one_account_lock_its_second_factor_from_every_address() {
+    let site = Site::start("  trusted_proxies: [127.0.0.1]\n").await;
+    let user = users::create(&site.pool, "pat@example.org", Role::User).await.unwrap();
+    factors::set_password(&site.pool, user.id, "a very long passphrase").await.unwrap();
+    let secret = factors::enrol_totp(&site.pool, user.id, "pat@example.org").await.unwrap().secret_base32;
+    let from = |address: String, code: String| {
+        site.stingd
+            .http
+            .post(format!("{}/api/auth/password", site.stingd.base))
+            .header("origin", &site.origin)
+            .header("x-forwarded-for", address)
+            .json(&json!({"email": "pat@example.org", "password": "a very long passphrase", "code": code}))
+            .send()
+    };
+
+    // Each wrong code from an address of its own: the per-address zones never see a second.
+    for n in 0..stingd::identity::lockout::FREE_FAILURES {
+        let wrong = from(format!("203.0.113.{n}"), wrong_code(&secret, now())).await.unwrap();
+        assert_eq!(wrong.status(), 401, "wrong code {n}");
+    }
+    let right = from("198.51.100.7".into(), totp_code(&secret, now())).await.unwrap();
+    assert_eq!(right.status(), 429, "locked: even the right code is refused");
+    assert!(right.headers().contains_key("retry-after"));
+    assert_eq!(right.json::<Value>().await.unwrap()["error"]["code"], "second_factor_locked");
+
+    // TOTP confirmation counts against the same account, so a stolen first-factor session
+    // cannot guess its way to AAL2 either.
+    let session = stingd::identity::sessions::create(
+        &site.pool,
+        user.id,
+        stingd::identity::sessions::Aal::One,
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let cookie = format!("{}={session}", stingd::identity::sessions::COOKIE_NAME);
+    let confirm = site.post("/api/auth/totp/confirm", Some(&cookie), json!({"code": totp_code(&secret, now())})).await;
+    assert_eq!(confirm.status(), 429);
+
+    let audit: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_events ORDER BY id").fetch_all(&site.pool).await.unwrap();
+    assert!(
+        audit.iter().any(|a| a == "signin.locked_out") && audit.iter().any(|a| a == "totp.locked_out"),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn setting_up_totp_again_keeps_the_working_factor_until_the_new_one_is_confirmed() {
+    let site = site("1000/s").await;
+    let user = users::create(&site.pool, "lee@example.org", Role::User).await.unwrap();
+    factors::set_password(&site.pool, user.id, "a very long passphrase").await.unwrap();
+    let session = stingd::identity::sessions::create(
+        &site.pool,
+        user.id,
+        stingd::identity::sessions::Aal::One,
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let first = format!("{}={session}", stingd::identity::sessions::COOKIE_NAME);
+    let setup = site.post("/api/auth/totp/setup", Some(&first), json!({})).await;
+    let old = setup.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
+    let confirmed = site.post("/api/auth/totp/confirm", Some(&first), json!({"code": totp_code(&old, now())})).await;
+    assert_eq!(confirmed.status(), 200);
+    let strong = session_cookie(&confirmed);
+
+    // A new phone: set up, not yet confirmed. The old phone still signs in.
+    let setup = site.post("/api/auth/totp/setup", Some(&strong), json!({})).await;
+    assert_eq!(setup.status(), 200);
+    let new = setup.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
+    let signin = |code: String| {
+        site.post(
+            "/api/auth/password",
+            None,
+            json!({"email": "lee@example.org", "password": "a very long passphrase", "code": code}),
+        )
+    };
+    assert_eq!(signin(totp_code(&old, now() + 30)).await.status(), 200, "the working factor still works");
+    assert_eq!(signin(totp_code(&new, now())).await.status(), 401, "the new one is not in use before it is confirmed");
+
+    // Confirmed: the new phone is the factor.
+    let confirmed = site.post("/api/auth/totp/confirm", Some(&strong), json!({"code": totp_code(&new, now())})).await;
+    assert_eq!(confirmed.status(), 200);
+    assert_eq!(signin(totp_code(&new, now() + 30)).await.status(), 200, "the new phone signs in");
+}
+
+#[tokio::test]
+async fn a_sign_in_method_the_operator_removed_is_refused_at_its_routes() {
+    let site = Site::start("  methods: [passkey]\n").await;
+    let user = users::create(&site.pool, "kim@example.org", Role::User).await.unwrap();
+    factors::set_password(&site.pool, user.id, "a very long passphrase").await.unwrap();
+    let session = stingd::identity::sessions::create(
+        &site.pool,
+        user.id,
+        stingd::identity::sessions::Aal::One,
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let cookie = format!("{}={session}", stingd::identity::sessions::COOKIE_NAME);
+    for (path, body) in [
+        ("/api/auth/password", json!({"email": "kim@example.org", "password": "a very long passphrase", "code": "1"})),
+        ("/api/auth/magic-link", json!({"email": "kim@example.org"})),
+        ("/api/auth/magic-link/verify", json!({"token": "x"})),
+        ("/api/auth/totp/setup", json!({})),
+        ("/api/auth/totp/confirm", json!({"code": "123456"})),
+    ] {
+        let refused = site.post(path, Some(&cookie), body).await;
+        assert_eq!(refused.status(), 403, "{path}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "method_disabled", "{path}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("auth.methods"), "{body}");
+    }
+    assert!(site.mail.mails().is_empty(), "no link was sent");
+    let offered = site.post("/api/auth/passkey/register/start", Some(&cookie), json!({})).await;
+    assert_eq!(offered.status(), 200, "the method left on still works");
+}

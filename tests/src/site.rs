@@ -85,7 +85,7 @@ impl BenchSite {
         Ok(Self {
             http,
             base,
-            cookie: format!("sting_session={session}"),
+            cookie: format!("__Host-sting_session={session}"),
             origin: format!("https://localhost:{port}"),
             stingd,
             _dir: dir,

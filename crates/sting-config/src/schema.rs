@@ -891,6 +891,17 @@ impl Default for Acme {
     }
 }
 
+impl Acme {
+    /// Whether `token` may name a file of the HTTP-01 challenge folder, which msting writes and
+    /// stingd serves: RFC 8555 tokens are base64url, so anything else (a `/`, a `..`) is a CA
+    /// or a request trying to reach outside it.
+    pub fn is_challenge_token(token: &str) -> bool {
+        !token.is_empty()
+            && token.len() <= 256
+            && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProvidedCert {

@@ -141,7 +141,7 @@ pub async fn issue(request: &Request<'_>) -> Result<Issued, AcmeError> {
             let answer = challenge.key_authorization().as_str().to_string();
             match &request.responder {
                 Responder::Folder(dir) => {
-                    let path = dir.join(&token);
+                    let path = challenge_file(dir, &token)?;
                     write_readable(&path, &answer)?;
                     written.push(path);
                 }
@@ -173,14 +173,31 @@ pub async fn issue(request: &Request<'_>) -> Result<Issued, AcmeError> {
     result
 }
 
-/// A challenge answer stingd (another user) can read: the folder is made world-traversable and
-/// the file world-readable; the answer is public by design.
+/// Where the answer for `token` goes in the challenge folder. The token comes from the CA: one
+/// that is not base64url (a `/`, a `..`) would name a file outside the folder, so it is refused.
+fn challenge_file(dir: &Path, token: &str) -> Result<PathBuf, AcmeError> {
+    if !sting_config::Acme::is_challenge_token(token) {
+        return Err(AcmeError::Order {
+            status: "with a malformed challenge".into(),
+            detail: format!(
+                "the CA sent the token \"{}\", which is not base64url: it names no file",
+                token.escape_debug()
+            ),
+        });
+    }
+    Ok(dir.join(token))
+}
+
+/// A challenge answer stingd (another user) can read: the file is world-readable, since the
+/// answer is public by design. A folder msting makes is world-traversable; one that exists
+/// keeps the mode its owner gave it (the installer makes it so stingd can read it).
 fn write_readable(path: &Path, content: &str) -> Result<(), AcmeError> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let io = |e: std::io::Error| AcmeError::Io(format!("{}: {e}", path.display()));
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).map_err(io)?;
+        if !dir.is_dir() {
+            std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir).map_err(io)?;
+        }
     }
     std::fs::write(path, content).map_err(io)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).map_err(io)
@@ -392,6 +409,28 @@ pub fn due(
 mod tests {
     use super::*;
     use time::{Duration, OffsetDateTime};
+
+    #[test]
+    fn a_token_that_is_not_base64url_names_no_file_and_existing_folders_keep_their_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("acme-challenge");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o750)).unwrap();
+        for bad in ["../../etc/cron.d/x", "a/b", "..", "", "tok en", &"a".repeat(257)] {
+            let refused = challenge_file(&folder, bad).unwrap_err().to_string();
+            assert!(refused.contains("not base64url"), "{bad}: {refused}");
+        }
+        let good = challenge_file(&folder, "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0").unwrap();
+        assert_eq!(good.parent(), Some(folder.as_path()));
+        write_readable(&good, "answer").unwrap();
+        assert_eq!(
+            std::fs::metadata(&folder).unwrap().permissions().mode() & 0o777,
+            0o750,
+            "the folder's mode is its owner's"
+        );
+        assert_eq!(std::fs::metadata(&good).unwrap().permissions().mode() & 0o777, 0o644);
+    }
 
     fn cert(not_before: OffsetDateTime, not_after: OffsetDateTime) -> super::super::inspect::CertInfo {
         super::super::inspect::CertInfo {

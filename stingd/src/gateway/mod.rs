@@ -31,7 +31,7 @@ pub use metrics::Metrics;
 pub use proxy::chat_for;
 pub use zones::{Network, PeerAddr, RejectionLog, Zone, ZoneKey};
 
-use crate::access::{Access, Principal, Routes};
+use crate::access::{Access, Credential, Principal, Routes};
 use crate::identity::sessions::Aal;
 use crate::identity::users::Role;
 use crate::supervisor::Supervisor;
@@ -63,6 +63,8 @@ pub struct AppState {
     pub magic_link_ttl: std::time::Duration,
     /// Who may create an account (`auth.registration`).
     pub registration: sting_config::Registration,
+    /// The sign-in methods the operator offers (`auth.methods`): the routes of the others refuse.
+    pub sign_in_methods: Arc<[sting_config::SignInMethod]>,
     /// Finds what must not leave the machine in requests to remote models.
     pub pii: Arc<sting_pii::Scanner>,
     /// stingd's Vault login, when it has one (documents are sealed with its keys).
@@ -372,6 +374,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
             role: Role::User,
             aal: Aal::One,
             scopes: None,
+            credential: Credential::GatewayKey,
         });
         let principal = match (key, &state.identity) {
             (Some(p), _) => Some(p),
@@ -384,6 +387,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
                         role: o.role,
                         aal: Aal::One,
                         scopes: Some(o.scopes.into()),
+                        credential: Credential::ApiToken,
                     }),
                     Err(e) => return identity_unavailable(e),
                 }
@@ -414,6 +418,7 @@ async fn identify(State(state): State<AppState>, mut request: Request, next: Nex
                     role: session.role,
                     aal: session.aal,
                     scopes: None,
+                    credential: Credential::Session(crate::identity::sessions::SessionId::new(&id)),
                 })
             }
             // A stale cookie is no credential: public routes (signing in again) must still work.
@@ -474,6 +479,7 @@ async fn kratos_principal(
                 role: session.role,
                 aal: session.aal,
                 scopes: None,
+                credential: Credential::Kratos,
             }))
         }
         Ok(Whoami::Nobody | Whoami::Disabled) if by_token => Err(ApiError::unauthorized().into_response()),
@@ -601,8 +607,11 @@ async fn ready(readiness: crate::vault::Readiness) -> Response {
     }
 }
 
-/// OpenAI's model list, with each model's state (loaded, failed and why, ...) alongside.
-async fn models(State(state): State<AppState>) -> Response {
+/// OpenAI's model list, with each model's state alongside. Its details (path, pids, why it
+/// failed, llama-server's stderr) go to admins at AAL2 and to the operator's gateway keys only.
+async fn models(State(state): State<AppState>, axum::Extension(principal): axum::Extension<Principal>) -> Response {
+    let operator = matches!(principal.credential, Credential::GatewayKey)
+        || Access::Role(Role::Admin).check(Some(&principal)).is_ok();
     let data: Vec<_> = state
         .supervisor
         .status()
@@ -614,7 +623,7 @@ async fn models(State(state): State<AppState>) -> Response {
                 "object": "model",
                 "created": 0,
                 "owned_by": "sting",
-                "sting": m,
+                "sting": if operator { json!(m) } else { m.public() },
             })
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Nothing personal leaves for a remote server: before a request goes to a model off this
-//! machine (for Bee and for direct gateway clients alike), every message, prompt and input is
-//! scanned and what is found is replaced by placeholders (`[EMAIL_1]`); the answer is restored
+//! machine (for Bee and for direct gateway clients alike), every text of the request (messages,
+//! tool calls and descriptions, prompts, inputs, any string but names and data) is scanned and
+//! what is found is replaced by placeholders (`[EMAIL_1]`); the answer is restored
 //! before the client sees it, streamed answers included, where a placeholder may be split
 //! across chunks (only what could be the start of one is held back).
 
@@ -21,43 +22,59 @@ pub enum Shape {
     Embedding,
 }
 
-/// Redacts the request's texts in place; returns the placeholders given out.
-pub fn redact_request(scanner: &Scanner, shape: Shape, body: &mut Value) -> Placeholders {
+/// Fields whose string values are names of things the API defines (a model, a role, a type, a
+/// call's id) or binary data (images, audio, files, base64), not text anyone wrote: changing
+/// them would break the request, and they carry nothing a person typed.
+const NOT_TEXT: &[&str] = &[
+    "model",
+    "role",
+    "type",
+    "tool_call_id",
+    "id",
+    "tool_choice",
+    "reasoning_effort",
+    "service_tier",
+    "encoding_format",
+    "modalities",
+    "voice",
+    "format",
+    "detail",
+    "url",
+    "data",
+    "file_data",
+    "file_id",
+];
+
+/// Redacts the request in place; returns the placeholders given out. Every string is text that
+/// could leave the machine, wherever the OpenAI schema puts it (messages and their parts, tool
+/// call arguments, tool and function descriptions and parameter schemas, `prompt`, `suffix`,
+/// `input`, `stop`, `user`, `metadata`, `prediction`, ...), except the values of [`NOT_TEXT`]
+/// fields. So a field added to the schema later is redacted before anyone thinks of it. `shape`
+/// matters only to the answer.
+pub fn redact_request(scanner: &Scanner, _shape: Shape, body: &mut Value) -> Placeholders {
     let mut placeholders = Placeholders::default();
-    let mut redact_text = |text: &mut Value| {
-        if let Value::String(s) = text {
+    redact_value(scanner, body, &mut placeholders);
+    placeholders
+}
+
+fn redact_value(scanner: &Scanner, value: &mut Value, placeholders: &mut Placeholders) {
+    match value {
+        Value::String(s) => {
             let findings = scanner.scan(s);
             if !findings.is_empty() {
-                *s = redact(s, &findings, &mut placeholders);
+                *s = redact(s, &findings, placeholders);
             }
         }
-    };
-    match shape {
-        Shape::Chat => {
-            for message in body.get_mut("messages").and_then(Value::as_array_mut).into_iter().flatten() {
-                match message.get_mut("content") {
-                    Some(Value::Array(parts)) => {
-                        for part in parts {
-                            if let Some(text) = part.get_mut("text") {
-                                redact_text(text);
-                            }
-                        }
-                    }
-                    Some(content) => redact_text(content),
-                    None => {}
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(scanner, item, placeholders)),
+        Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                if !(field.is_string() && NOT_TEXT.contains(&name.as_str())) {
+                    redact_value(scanner, field, placeholders);
                 }
             }
         }
-        Shape::Completion | Shape::Embedding => {
-            let field = if matches!(shape, Shape::Completion) { "prompt" } else { "input" };
-            match body.get_mut(field) {
-                Some(Value::Array(items)) => items.iter_mut().for_each(&mut redact_text),
-                Some(text) => redact_text(text),
-                None => {}
-            }
-        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
-    placeholders
 }
 
 /// The text field of one answer choice, for this shape.
@@ -199,6 +216,59 @@ mod tests {
         let restored: Value =
             serde_json::from_slice(&restore_answer(&placeholders, Shape::Chat, answer.to_string().as_bytes())).unwrap();
         assert_eq!(restored["choices"][0]["message"]["content"], "Done: wrote jane@example.org.");
+    }
+
+    /// A request with personal data in every text field of OpenAI's chat, completion and
+    /// embedding request schemas (and in a field no schema has yet).
+    #[test]
+    fn every_text_field_of_the_request_schema_leaves_redacted() {
+        let scanner = Scanner::all();
+        let pii = "write to jane@example.org";
+        let mut body = json!({
+            "model": "far",
+            "messages": [
+                {"role": "system", "content": pii, "name": pii},
+                {"role": "developer", "content": [{"type": "text", "text": pii}]},
+                {"role": "user", "content": [
+                    {"type": "text", "text": pii},
+                    {"type": "image_url", "image_url": {"url": "https://example.org/a.png", "detail": "low"}}
+                ]},
+                {"role": "assistant", "content": pii, "refusal": pii,
+                 "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "send", "arguments": format!("{{\"to\": \"{pii}\"}}")}}],
+                 "function_call": {"name": "send", "arguments": pii},
+                 "audio": {"id": "audio_1"}},
+                {"role": "tool", "tool_call_id": "call_1", "content": pii},
+                {"role": "function", "name": "send", "content": pii}
+            ],
+            "tools": [{"type": "function", "function": {
+                "name": "send", "description": pii,
+                "parameters": {"type": "object", "description": pii, "properties": {"to": {"type": "string", "description": pii, "enum": [pii]}}}
+            }}],
+            "functions": [{"name": "send", "description": pii, "parameters": {"type": "object"}}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "description": pii, "schema": {"description": pii}}},
+            "prediction": {"type": "content", "content": pii},
+            "stop": [pii, pii],
+            "user": "jane@example.org",
+            "metadata": {"note": pii},
+            "prompt": [pii, pii],
+            "suffix": pii,
+            "input": pii,
+            "instructions": pii,
+            "a_field_added_later": {"deep": [pii]}
+        });
+        let placeholders = redact_request(&scanner, Shape::Chat, &mut body);
+        let sent = body.to_string();
+        assert!(!sent.contains("jane@example.org"), "{sent}");
+        assert_eq!(sent.matches("[EMAIL_1]").count(), 28, "every one of the texts above: {sent}");
+        assert_eq!(placeholders.restore("[EMAIL_1]"), "jane@example.org");
+        // What is not text is left as the API needs it.
+        assert_eq!(body["messages"][2]["content"][1]["image_url"]["url"], "https://example.org/a.png");
+        assert_eq!(body["messages"][4]["tool_call_id"], "call_1");
+        assert_eq!((body["model"].as_str(), body["messages"][0]["role"].as_str()), (Some("far"), Some("system")));
+        let arguments: Value =
+            serde_json::from_str(body["messages"][3]["tool_calls"][0]["function"]["arguments"].as_str().unwrap())
+                .unwrap();
+        assert_eq!(arguments["to"], "write to [EMAIL_1]", "the arguments stay JSON");
     }
 
     #[test]

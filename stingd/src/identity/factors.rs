@@ -1,5 +1,6 @@
 //! Sign-in factors: TOTP (a code is accepted at most once: the last accepted time step is stored
-//! and only a later one passes, atomically), passwords (argon2id; an unknown account costs the
+//! and only a later one passes, atomically; guesses are counted per account, see
+//! [`lockout`](super::lockout)), passwords (argon2id; an unknown account costs the
 //! same time as a wrong password), and recovery codes (shown once, stored hashed, each usable
 //! once).
 
@@ -11,6 +12,7 @@ use uuid::Uuid;
 
 use super::IdentityError;
 use super::cache::CredentialCache;
+use super::lockout::{self, Attempt};
 
 /// The issuer shown in authenticator apps.
 pub const TOTP_ISSUER: &str = "STING";
@@ -42,12 +44,18 @@ pub struct TotpEnrolment {
     pub otpauth_url: String,
 }
 
-/// Starts (or restarts) TOTP enrolment with a new 160-bit secret.
+/// Starts (or restarts) TOTP enrolment with a new 160-bit secret. While a confirmed secret
+/// exists the new one waits beside it (`pending_secret`) and only a code of the new one, at
+/// [`TotpCheck::Enrolment`], puts it in place: a set-up abandoned halfway leaves the working
+/// factor working.
 pub async fn enrol_totp(pool: &PgPool, user: Uuid, account: &str) -> Result<TotpEnrolment, IdentityError> {
     let secret = random_bytes::<20>().to_vec();
     sqlx::query(
         "INSERT INTO totp_factors (user_id, secret) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, last_step = NULL, confirmed_at = NULL",
+         ON CONFLICT (user_id) DO UPDATE SET
+           secret = CASE WHEN totp_factors.confirmed_at IS NULL THEN EXCLUDED.secret ELSE totp_factors.secret END,
+           pending_secret = CASE WHEN totp_factors.confirmed_at IS NULL THEN NULL ELSE EXCLUDED.secret END,
+           last_step = CASE WHEN totp_factors.confirmed_at IS NULL THEN NULL ELSE totp_factors.last_step END",
     )
     .bind(user)
     .bind(&secret)
@@ -58,12 +66,57 @@ pub async fn enrol_totp(pool: &PgPool, user: Uuid, account: &str) -> Result<Totp
     Ok(TotpEnrolment { secret_base32: totp.secret().to_base32(), otpauth_url: url })
 }
 
+/// Which TOTP secret a code is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TotpCheck {
+    /// The secret in use (signing in).
+    Current,
+    /// The secret being set up, if one is pending, else the one in use (confirming).
+    Enrolment,
+}
+
 /// Checks a TOTP code at `now` (Unix seconds). True once per time step: a replayed code, or one
-/// older than the last accepted, is refused even when it is otherwise valid.
-pub async fn verify_totp(pool: &PgPool, user: Uuid, code: &str, now: u64) -> Result<bool, IdentityError> {
-    let row: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT secret FROM totp_factors WHERE user_id = $1").bind(user).fetch_optional(pool).await?;
-    let Some((secret,)) = row else { return Ok(false) };
+/// older than the last accepted, is refused even when it is otherwise valid. Not counted
+/// against the account: sign-in routes use [`second_factor`].
+pub async fn verify_totp(
+    pool: &PgPool,
+    user: Uuid,
+    code: &str,
+    now: u64,
+    check: TotpCheck,
+) -> Result<bool, IdentityError> {
+    verify_totp_on(&mut *pool.acquire().await?, user, code, now, check).await
+}
+
+async fn verify_totp_on(
+    conn: &mut sqlx::PgConnection,
+    user: Uuid,
+    code: &str,
+    now: u64,
+    check: TotpCheck,
+) -> Result<bool, IdentityError> {
+    let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT secret, pending_secret FROM totp_factors WHERE user_id = $1")
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let Some((secret, pending)) = row else { return Ok(false) };
+    if let (TotpCheck::Enrolment, Some(pending)) = (check, pending) {
+        let Some(step) = totp(pending.clone(), "-").check(code.trim(), now) else { return Ok(false) };
+        // A new secret's codes were never used, so the old one's last step does not bind it;
+        // the compare-and-set on the pending secret lets one request win.
+        let moved = sqlx::query(
+            "UPDATE totp_factors SET secret = pending_secret, pending_secret = NULL, last_step = $2, confirmed_at = now()
+             WHERE user_id = $1 AND pending_secret = $3",
+        )
+        .bind(user)
+        .bind(step as i64)
+        .bind(&pending)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        return Ok(moved == 1);
+    }
     let Some(step) = totp(secret, "-").check(code.trim(), now) else { return Ok(false) };
     // The compare-and-set is one statement: two requests with the same code cannot both win.
     let accepted = sqlx::query(
@@ -72,10 +125,42 @@ pub async fn verify_totp(pool: &PgPool, user: Uuid, code: &str, now: u64) -> Res
     )
     .bind(user)
     .bind(step as i64)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     Ok(accepted == 1)
+}
+
+/// What a second-factor step proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecondFactorStep {
+    /// Password sign-in: a TOTP code of the secret in use, or a recovery code.
+    SignIn,
+    /// Confirming TOTP set-up: a code of the secret being set up.
+    Enrolment,
+}
+
+/// A second-factor attempt, counted against the account ([`lockout`](super::lockout)): locked
+/// out, the code is not even checked.
+pub async fn second_factor(
+    pool: &PgPool,
+    user: Uuid,
+    code: &str,
+    now: u64,
+    step: SecondFactorStep,
+) -> Result<Attempt, IdentityError> {
+    let mut hold = match lockout::begin(pool, user).await? {
+        Ok(hold) => hold,
+        Err(retry_after) => return Ok(Attempt::LockedOut { retry_after }),
+    };
+    let accepted = match step {
+        SecondFactorStep::Enrolment => verify_totp_on(hold.connection(), user, code, now, TotpCheck::Enrolment).await?,
+        SecondFactorStep::SignIn => {
+            verify_totp_on(hold.connection(), user, code, now, TotpCheck::Current).await?
+                || use_recovery_code_on(hold.connection(), user, code).await?
+        }
+    };
+    hold.finish(accepted).await
 }
 
 /// OWASP's argon2id parameters (19 MiB, 2 passes, 1 lane).
@@ -173,10 +258,14 @@ pub async fn new_recovery_codes(pool: &PgPool, user: Uuid) -> Result<Vec<String>
 
 /// Uses up a recovery code: true the first time, false ever after.
 pub async fn use_recovery_code(pool: &PgPool, user: Uuid, code: &str) -> Result<bool, IdentityError> {
+    use_recovery_code_on(&mut *pool.acquire().await?, user, code).await
+}
+
+async fn use_recovery_code_on(conn: &mut sqlx::PgConnection, user: Uuid, code: &str) -> Result<bool, IdentityError> {
     let used = sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1 AND code_hash = $2")
         .bind(user)
         .bind(recovery_hash(code))
-        .execute(pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
     Ok(used == 1)
@@ -194,19 +283,36 @@ pub async fn has_second_factor(pool: &PgPool, user: Uuid) -> Result<bool, Identi
     .await?)
 }
 
-/// Removes every factor of a user (TOTP, password, passkeys, recovery codes) and ends their sessions, in
-/// one transaction: for a lost phone or a suspected compromise. The user enrols again.
-pub async fn reset_all(pool: &PgPool, cache: &CredentialCache, user: Uuid) -> Result<(), IdentityError> {
+/// What [`reset_all`] ended besides the factors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reset {
+    pub sessions_ended: u64,
+    pub tokens_revoked: u64,
+}
+
+/// Removes every factor of a user (TOTP, password, passkeys, recovery codes), ends their
+/// sessions and revokes their API tokens, in one transaction: for a lost phone or a suspected
+/// compromise, when a token made by whoever had the account must stop too. The user enrols
+/// again.
+pub async fn reset_all(pool: &PgPool, cache: &CredentialCache, user: Uuid) -> Result<Reset, IdentityError> {
     let mut tx = pool.begin().await?;
     let exists: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)").bind(user).fetch_one(&mut *tx).await?;
     if !exists {
         return Err(IdentityError::NoSuchUser);
     }
-    for table in ["totp_factors", "password_factors", "passkey_factors", "recovery_codes", "sessions"] {
+    for table in ["totp_factors", "password_factors", "passkey_factors", "recovery_codes", "second_factor_failures"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(user).execute(&mut *tx).await?;
     }
+    let sessions_ended =
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?.rows_affected();
+    let tokens_revoked =
+        sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     tx.commit().await?;
     cache.forget_user(user);
-    Ok(())
+    Ok(Reset { sessions_ended, tokens_revoked })
 }

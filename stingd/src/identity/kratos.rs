@@ -1,9 +1,17 @@
 //! `auth.provider: kratos`: sign-in happens at an Ory Kratos server, and stingd only asks it who
 //! a request is. It forwards the Kratos session (the `ory_kratos_session` cookie, or the
 //! `X-Session-Token` header of native apps) to `GET {public_url}/sessions/whoami` and maps the
-//! answer: `authenticator_assurance_level` to AAL1/AAL2, the identity's `role` trait to a role
-//! (`user` when absent), and the identity's id to the local user of the same id, created on
-//! first sight so that tokens, ownership and the audit log work as with built-in sign-in.
+//! answer: `authenticator_assurance_level` to AAL1/AAL2, the identity's `metadata_public.role` to
+//! a role (`user` when absent), its verified address to the local address, and its id to the
+//! local user of the same id, created on first sight so that tokens, ownership and the audit log
+//! work as with built-in sign-in.
+//!
+//! Nothing a user can edit grants anything. Traits are the user's own (Kratos's settings flow
+//! changes them), so neither the role nor the address comes from them: the role is in
+//! `metadata_public`, which only Kratos's admin API writes and which, unlike `metadata_admin`,
+//! whoami returns; the address is a `verifiable_addresses` entry Kratos has verified. An
+//! identity with no verified address gets a placeholder one, so it is shared nothing by address
+//! and takes no colleague's.
 //!
 //! This follows Kratos's documented contract (`toSession`), tested against a server that
 //! answers with that contract; it has not been run against a real Kratos, which none of our
@@ -95,6 +103,19 @@ struct IdentityBody {
     state: Option<String>,
     #[serde(default)]
     traits: serde_json::Value,
+    #[serde(default)]
+    metadata_public: serde_json::Value,
+    #[serde(default)]
+    verifiable_addresses: Vec<VerifiableAddress>,
+}
+
+#[derive(Debug, Deserialize)]
+struct VerifiableAddress {
+    value: String,
+    #[serde(default)]
+    verified: bool,
+    #[serde(default)]
+    via: String,
 }
 
 fn yes() -> bool {
@@ -215,23 +236,37 @@ fn interpret(body: &SessionBody, now: i64) -> Option<(Session, Duration)> {
         }
         None => MAX_AGE,
     };
-    let role = match body.identity.traits.get("role") {
+    let role = match body.identity.metadata_public.get("role") {
         None | Some(serde_json::Value::Null) => Role::User,
         Some(value) => match value.as_str().and_then(|r| serde_json::from_value(r.into()).ok()) {
             Some(role) => role,
             None => {
-                // A typo in the identity schema must not grant anything.
-                tracing::warn!(identity = %body.identity.id, role = %value, "unknown role trait from Kratos: treated as viewer");
+                // A typo in the metadata must not grant anything.
+                tracing::warn!(identity = %body.identity.id, role = %value, "unknown role in Kratos's metadata_public: treated as viewer");
                 Role::Viewer
             }
         },
     };
-    let email = match body.identity.traits.get("email").and_then(|e| e.as_str()) {
-        Some(email) if super::users::is_valid_email(email) => email.to_string(),
-        // Identities without an address still need a unique one locally.
-        _ => format!("{}@kratos.invalid", body.identity.id),
-    };
+    let email = verified_email(&body.identity)
+        // Identities without a verified address still need a unique one locally.
+        .unwrap_or_else(|| format!("{}@kratos.invalid", body.identity.id));
     Some((Session { user: body.identity.id, email, role, aal }, valid_for))
+}
+
+/// The identity's address, if Kratos verified it: the `email` trait when that is the verified
+/// one, else the first verified email address.
+fn verified_email(identity: &IdentityBody) -> Option<String> {
+    let verified: Vec<&str> = identity
+        .verifiable_addresses
+        .iter()
+        .filter(|a| a.verified && a.via == "email" && super::users::is_valid_email(&a.value))
+        .map(|a| a.value.as_str())
+        .collect();
+    let claimed = identity.traits.get("email").and_then(|e| e.as_str());
+    claimed
+        .and_then(|c| verified.iter().find(|v| v.eq_ignore_ascii_case(c)).map(|_| c))
+        .or(verified.first().copied())
+        .map(str::to_string)
 }
 
 /// RFC 3339 as Kratos writes it (`2026-11-23T17:02:33.123456Z` or with an offset), to seconds.
@@ -296,17 +331,32 @@ mod tests {
         })
     }
 
+    /// `session` with an admin-set role and these addresses (`(value, verified)`).
+    fn vouched(aal: &str, role: Option<&str>, addresses: &[(&str, bool)]) -> serde_json::Value {
+        let mut s = session(aal, serde_json::json!({"email": addresses.first().map(|a| a.0), "role": "admin"}));
+        s["identity"]["metadata_public"] = serde_json::json!({ "role": role });
+        s["identity"]["verifiable_addresses"] = addresses
+            .iter()
+            .map(|(value, verified)| serde_json::json!({"value": value, "verified": verified, "via": "email", "status": "completed"}))
+            .collect();
+        s
+    }
+
     #[test]
-    fn the_aal_and_role_trait_map_to_stingd_s() {
-        let (s, _) =
-            interpret(&body(session("aal2", serde_json::json!({"email": "a@example.org", "role": "admin"}))), NOW)
-                .unwrap();
+    fn the_aal_and_admin_set_role_map_to_stingd_s_and_traits_grant_nothing() {
+        let (s, _) = interpret(&body(vouched("aal2", Some("admin"), &[("a@example.org", true)])), NOW).unwrap();
         assert_eq!((s.aal, s.role, s.email.as_str()), (Aal::Two, Role::Admin, "a@example.org"));
-        let (s, _) = interpret(&body(session("aal3", serde_json::json!({"email": "a@example.org"}))), NOW).unwrap();
-        assert_eq!((s.aal, s.role), (Aal::Two, Role::User), "no role trait: user");
-        let (s, _) = interpret(&body(session("aal1", serde_json::json!({"role": "superuser"}))), NOW).unwrap();
+        let (s, _) = interpret(&body(vouched("aal3", None, &[("a@example.org", true)])), NOW).unwrap();
+        assert_eq!((s.aal, s.role), (Aal::Two, Role::User), "no role and a `role: admin` trait: user");
+        let (s, _) = interpret(&body(vouched("aal1", Some("superuser"), &[])), NOW).unwrap();
         assert_eq!((s.aal, s.role), (Aal::One, Role::Viewer), "an unknown role grants least");
         assert_eq!(s.email, "3b0c3f4e-52f5-4a3e-9d8a-5f9c2b7e1a00@kratos.invalid");
+        let (s, _) = interpret(&body(vouched("aal1", None, &[("boss@example.org", false)])), NOW).unwrap();
+        assert_eq!(s.email, "3b0c3f4e-52f5-4a3e-9d8a-5f9c2b7e1a00@kratos.invalid", "an unverified address is no one's");
+        let (s, _) =
+            interpret(&body(vouched("aal1", None, &[("boss@example.org", false), ("me@example.org", true)])), NOW)
+                .unwrap();
+        assert_eq!(s.email, "me@example.org", "the verified one, not the claimed one");
         assert!(interpret(&body(session("aal0", serde_json::json!({}))), NOW).is_none());
     }
 

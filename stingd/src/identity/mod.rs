@@ -8,6 +8,7 @@ pub mod cache;
 pub mod enrolment;
 pub mod factors;
 pub mod kratos;
+pub mod lockout;
 pub mod magic;
 pub mod passkeys;
 mod secrets;

@@ -120,7 +120,7 @@ impl Passkeys {
                     .await?;
                 Ok((id, options))
             }
-            _ => Ok((Uuid::new_v4(), self.decoy_options(email)?)),
+            _ => Ok((Uuid::new_v4(), self.decoy_options(pool, email).await?)),
         }
     }
 
@@ -170,13 +170,57 @@ impl Passkeys {
         stored.into_iter().map(|v| serde_json::from_value(v).map_err(json_error)).collect()
     }
 
-    /// A challenge naming one credential that exists nowhere, stable for the address.
-    fn decoy_options(&self, email: &str) -> Result<RequestChallengeResponse, IdentityError> {
+    /// A challenge for credentials that exist nowhere, stable for the address, and shaped like a
+    /// real account's: the passkeys of an account picked by the address (how many, their
+    /// transports, their id lengths) go through webauthn-rs as a real answer does, and then
+    /// every id is swapped for one derived from the address. So neither the count, nor the
+    /// transports, nor any field webauthn-rs adds tells a decoy from a real account.
+    async fn decoy_options(&self, pool: &PgPool, email: &str) -> Result<RequestChallengeResponse, IdentityError> {
+        let seed: [u8; 32] =
+            Sha256::new().chain_update(self.decoy_key).chain_update(email.trim().to_lowercase()).finalize().into();
+        let pick = i64::from(u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]));
+        let template: Vec<serde_json::Value> = sqlx::query_scalar(
+            "WITH owners AS (SELECT DISTINCT user_id FROM passkey_factors)
+             SELECT passkey FROM passkey_factors WHERE user_id = (
+                 SELECT user_id FROM owners ORDER BY user_id
+                 OFFSET $1 % greatest((SELECT count(*) FROM owners), 1) LIMIT 1)
+             ORDER BY created_at",
+        )
+        .bind(pick)
+        .fetch_all(pool)
+        .await?;
+        let template: Vec<Passkey> =
+            template.into_iter().map(|v| serde_json::from_value(v).map_err(json_error)).collect::<Result<_, _>>()?;
+        if template.is_empty() {
+            // No passkey anywhere yet: there is no real answer to look like.
+            return self.bare_decoy(&seed);
+        }
+        let (mut options, _) =
+            self.webauthn.start_passkey_authentication(&template).map_err(|e| IdentityError::Passkey(e.to_string()))?;
+        for (n, allowed) in options.public_key.allow_credentials.iter_mut().enumerate() {
+            let length = allowed.id.as_ref().len();
+            let mut id = Vec::with_capacity(length);
+            let mut block = 0u32;
+            while id.len() < length {
+                id.extend_from_slice(
+                    &Sha256::new()
+                        .chain_update(seed)
+                        .chain_update([n as u8])
+                        .chain_update(block.to_le_bytes())
+                        .finalize(),
+                );
+                block += 1;
+            }
+            id.truncate(length);
+            allowed.id = id.into();
+        }
+        Ok(options)
+    }
+
+    /// One credential id of 16 bytes: the decoy while no account has a passkey.
+    fn bare_decoy(&self, seed: &[u8; 32]) -> Result<RequestChallengeResponse, IdentityError> {
         let mut challenge = [0u8; 32];
         getrandom::fill(&mut challenge).expect("the kernel's random source");
-        let decoy: Vec<u8> =
-            Sha256::new().chain_update(self.decoy_key).chain_update(email.trim().to_lowercase()).finalize()[..16]
-                .to_vec();
         let b64 = |bytes: &[u8]| {
             use base64::Engine;
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -186,7 +230,7 @@ impl Passkeys {
                 "challenge": b64(&challenge),
                 "timeout": 300000,
                 "rpId": self.rp_id,
-                "allowCredentials": [{ "type": "public-key", "id": b64(&decoy) }],
+                "allowCredentials": [{ "type": "public-key", "id": b64(&seed[..16]) }],
                 "userVerification": "required",
             },
             "mediation": null,

@@ -13,7 +13,10 @@ use super::cache::{Credential, CredentialCache};
 use super::secrets::{hash, new_secret};
 use super::users::Role;
 
-pub const COOKIE_NAME: &str = "sting_session";
+/// `__Host-`: a browser keeps such a cookie only if it came over HTTPS from this very host, with
+/// `Path=/` and no `Domain`, so a sibling subdomain or a plain-HTTP page cannot plant or
+/// overwrite it (session fixation).
+pub const COOKIE_NAME: &str = "__Host-sting_session";
 const PREFIX: &str = "sess_";
 /// How often `last_seen_at` is written back (not on every request): at most once a minute, and
 /// often enough that a session in use never reaches the idle timeout between writes.
@@ -34,6 +37,27 @@ pub struct Session {
     pub email: String,
     pub role: Role,
     pub aal: Aal,
+}
+
+/// The id of the built-in session that authenticated a request, kept with its principal so a
+/// factor ceremony replaces exactly that session. A secret: `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionId(std::sync::Arc<str>);
+
+impl SessionId {
+    pub fn new(id: &str) -> Self {
+        Self(id.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SessionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionId(..)")
+    }
 }
 
 /// A new session for `user`; returns the id for the cookie (shown once, stored hashed).
@@ -90,18 +114,22 @@ pub async fn authenticate(
     Ok(Some(session))
 }
 
-/// Replaces a session's id (and raises its assurance): the old id stops working at once.
+/// Replaces a session's id (and raises its assurance): the old id stops working at once. Only a
+/// session of `user`, the one who proved the factor: `None` for anyone else's.
 pub async fn rotate(
     pool: &PgPool,
     cache: &CredentialCache,
-    old: &str,
+    old: &SessionId,
+    user: Uuid,
     aal: Aal,
 ) -> Result<Option<String>, IdentityError> {
+    let old = old.expose();
     let new = new_secret(PREFIX);
-    let moved = sqlx::query("UPDATE sessions SET id_hash = $2, aal = greatest(aal, $3), last_seen_at = now() WHERE id_hash = $1 AND expires_at > now()")
+    let moved = sqlx::query("UPDATE sessions SET id_hash = $2, aal = greatest(aal, $3), last_seen_at = now() WHERE id_hash = $1 AND user_id = $4 AND expires_at > now()")
         .bind(hash(old))
         .bind(hash(&new))
         .bind(aal as i16)
+        .bind(user)
         .execute(pool)
         .await?
         .rows_affected();
@@ -126,4 +154,9 @@ pub async fn revoke_all(pool: &PgPool, cache: &CredentialCache) -> Result<u64, I
 /// The `Set-Cookie` value for a session id.
 pub fn cookie(id: &str, absolute: Duration) -> String {
     format!("{COOKIE_NAME}={id}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}", absolute.as_secs())
+}
+
+/// The `Set-Cookie` value that makes a browser forget its session.
+pub fn cleared_cookie() -> String {
+    format!("{COOKIE_NAME}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
 }

@@ -154,6 +154,23 @@ pub struct Failure {
     pub since: u64,
 }
 
+impl ModelStatus {
+    /// What anyone who may use the model sees: its name, state and load. The path, the pids,
+    /// the sandbox, exit statuses and llama-server's stderr (which can echo what others sent)
+    /// are for the operator.
+    pub fn public(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "aliases": self.aliases,
+            "state": self.state,
+            "pinned": self.pinned,
+            "waiting": self.waiting,
+            "replicas": self.replicas.iter().map(|r| serde_json::json!({ "state": r.state, "outstanding": r.outstanding })).collect::<Vec<_>>(),
+            "failure": self.failure.as_ref().map(|f| serde_json::json!({ "reason": "the model failed: an admin can see why", "since": f.since })),
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Supervisor {
     tx: mpsc::UnboundedSender<Msg>,

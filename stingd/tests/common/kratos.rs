@@ -35,16 +35,49 @@ pub struct KratosContract {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// A Kratos identity for [`KratosContract::sign_in`].
+/// A Kratos identity for [`KratosContract::sign_in`]: the traits its user wrote, the metadata an
+/// admin set, and the addresses Kratos verified.
 pub struct KratosIdentity {
     pub id: uuid::Uuid,
     pub traits: Value,
+    pub metadata_public: Value,
+    pub verifiable_addresses: Value,
 }
 
 impl KratosIdentity {
-    pub fn new(traits: Value) -> Self {
-        Self { id: uuid::Uuid::new_v4(), traits }
+    /// An identity whose `email` Kratos verified and whose `role` (if any) an admin set.
+    pub fn new(email: &str, role: Option<&str>) -> Self {
+        let mut identity = Self::claiming(json!({ "email": email }));
+        identity.metadata_public = match role {
+            Some(role) => json!({ "role": role }),
+            None => Value::Null,
+        };
+        identity.verifiable_addresses = json!([address(email, true)]);
+        identity
     }
+
+    /// An identity with only what its user typed into the settings flow: nothing verified,
+    /// nothing set by an admin.
+    pub fn claiming(traits: Value) -> Self {
+        let addresses = match traits["email"].as_str() {
+            Some(email) => json!([address(email, false)]),
+            None => json!([]),
+        };
+        Self { id: uuid::Uuid::new_v4(), traits, metadata_public: Value::Null, verifiable_addresses: addresses }
+    }
+}
+
+/// A `verifiable_addresses` entry as Kratos writes it.
+fn address(email: &str, verified: bool) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4(),
+        "value": email,
+        "verified": verified,
+        "via": "email",
+        "status": if verified { "completed" } else { "pending" },
+        "created_at": "2026-11-01T08:00:00.000000Z",
+        "updated_at": "2026-11-01T08:00:00.000000Z"
+    })
 }
 
 impl KratosContract {
@@ -76,7 +109,8 @@ impl KratosContract {
                 "schema_url": "http://kratos:4433/schemas/ZGVmYXVsdA",
                 "state": "active",
                 "traits": identity.traits,
-                "metadata_public": null,
+                "metadata_public": identity.metadata_public,
+                "verifiable_addresses": identity.verifiable_addresses,
                 "created_at": "2026-11-01T08:00:00.000000Z",
                 "updated_at": "2026-11-01T08:00:00.000000Z"
             },
@@ -90,10 +124,10 @@ impl KratosContract {
         self.answers().remove(secret);
     }
 
-    /// Changes a trait of the identity behind `secret`, as an admin would in Kratos.
-    pub fn set_trait(&self, secret: &str, name: &str, value: Value) {
+    /// Changes the role of the identity behind `secret`, as an admin would in Kratos.
+    pub fn set_role(&self, secret: &str, role: &str) {
         if let Some(Answer::Session(body)) = self.answers().get_mut(secret) {
-            body["identity"]["traits"][name] = value;
+            body["identity"]["metadata_public"] = json!({ "role": role });
         }
     }
 

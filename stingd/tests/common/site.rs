@@ -48,7 +48,10 @@ impl Site {
                 mail.port
             )
         };
-        let sections = format!("auth:\n{rates}{auth_extra}{smtp}");
+        // Every method on, unless the test chooses (the default leaves `password` out).
+        let methods =
+            if auth_extra.contains("  methods:") { "" } else { "  methods: [magic-link, passkey, totp, password]\n" };
+        let sections = format!("auth:\n{rates}{methods}{auth_extra}{smtp}");
         let url = pg.url();
         let stingd = Stingd::start_full(
             &require_path(Component::LlamaServer),

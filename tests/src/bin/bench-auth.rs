@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
         .bind(&user.0)
         .execute(&pool)
         .await?;
-    let cookie = format!("sting_session={session}");
+    let cookie = format!("__Host-sting_session={session}");
     let token = "sting_benchmark-token-0123456789abcdefghijklmnopq";
     sqlx::query("INSERT INTO api_tokens (user_id, name, secret_hash, scopes) VALUES ($2::uuid, 'bench', sha256($1::bytea), '{inference,read}')")
         .bind(token.as_bytes())
