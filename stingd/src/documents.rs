@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::envelope::{EnvelopeError, KeyCache, Sealer};
 use crate::ingest::chunk::{Sizes, chunk};
-use crate::ingest::extract::{ExtractError, Input, Limits, extract};
+use crate::ingest::extract::{ExtractError, Input, extract};
 use crate::ingest::sniff::{DocType, SniffError, sniff};
 use crate::jars::{self, JarError, Permission, Reader};
 
@@ -67,6 +67,7 @@ pub struct Policy<'a> {
     pub mode: sting_config::PiiMode,
     pub enabled: bool,
     pub quota: u64,
+    pub extract: crate::ingest::extract::Limits,
     /// Embeds every chunk when set.
     pub embedder: Option<&'a std::sync::Arc<crate::embed::Embedder>>,
     /// Opened data keys: the one `receive` made is used again by `ingest` without Vault.
@@ -177,7 +178,7 @@ pub async fn ingest(
             Source::Upload(path) => Input::File(path),
             Source::Stored => Input::Bytes(sealer.open(&sealed_content, id.as_bytes())?.to_vec()),
         };
-        extract(&program, input, doc_type, Limits::default()).await?.text
+        extract(&program, input, doc_type, policy.extract).await?.text
     };
 
     let findings = if policy.enabled { policy.scanner.scan(&text) } else { Vec::new() };

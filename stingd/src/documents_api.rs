@@ -36,6 +36,15 @@ impl From<DocumentError> for ApiError {
             DocumentError::Extract(ExtractError::Failed(_)) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "extraction_failed", message)
             }
+            DocumentError::Extract(ExtractError::TooMuchText(_)) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request_error",
+                "document_text_too_large",
+                message,
+            ),
+            DocumentError::Extract(ExtractError::Unconfined(_)) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "sandbox_unavailable", message)
+            }
             DocumentError::Extract(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_error", "unreadable_document", message)
             }

@@ -67,6 +67,9 @@ enum Command {
         /// The TCP port the program may listen on
         #[arg(long)]
         port: u16,
+        /// Run the program even if the kernel cannot enforce the confinement
+        #[arg(long)]
+        allow_unconfined: bool,
         /// The program and its arguments
         #[arg(last = true, required = true)]
         command: Vec<std::ffi::OsString>,
@@ -82,6 +85,12 @@ enum Command {
         /// CPU time limit in seconds
         #[arg(long)]
         cpu: u64,
+        /// The most text, in bytes, the document may give
+        #[arg(long)]
+        max_text: u64,
+        /// Read even if the kernel cannot confine this process
+        #[arg(long)]
+        allow_unconfined: bool,
     },
     /// Personal data in text
     Pii {
@@ -168,21 +177,23 @@ fn main() -> ExitCode {
         Command::CheckConfig { config } => check_config(&config),
         Command::Healthcheck { url } => healthcheck(&url),
         Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
-        Command::Extract { kind, memory, cpu } => match stingd::ingest::sniff::DocType::from_name(&kind) {
-            Some(kind) => stingd::ingest::extract::run_child(kind, memory, cpu),
-            None => {
-                eprintln!("error: unknown document type `{kind}`");
-                ExitCode::from(2)
+        Command::Extract { kind, memory, cpu, max_text, allow_unconfined } => {
+            match stingd::ingest::sniff::DocType::from_name(&kind) {
+                Some(kind) => stingd::ingest::extract::run_child(kind, memory, cpu, max_text, allow_unconfined),
+                None => {
+                    eprintln!("error: unknown document type `{kind}`");
+                    ExitCode::from(2)
+                }
             }
-        },
+        }
         Command::Db { action } => database(action),
         Command::Admin { action: AdminAction::Create { email, config, stdout } } => {
             admin_create(&email, &config, stdout)
         }
         Command::Admin { action: AdminAction::Rewrap { config } } => admin_rewrap(&config),
         Command::Admin { action: AdminAction::RevokeSessions { config } } => admin_revoke_sessions(&config),
-        Command::SandboxExec { read, port, command } => {
-            let confinement = stingd::sandbox::Confinement { read_files: read, port };
+        Command::SandboxExec { read, port, allow_unconfined, command } => {
+            let confinement = stingd::sandbox::Confinement { read_files: read, port, allow_unconfined };
             let program = PathBuf::from(&command[0]);
             let error = stingd::sandbox::exec_confined(&confinement, &program, &command[1..]);
             eprintln!("error: {error}");

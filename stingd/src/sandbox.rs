@@ -1,28 +1,77 @@
-//! Confining a llama-server child with Landlock before it starts: it may read its own binary and
-//! libraries, the system's libraries and its model file, and nothing else of the file system
-//! (not stingd's config, secrets or data); it may bind its one loopback port and open no
-//! network connection. Where the kernel lacks Landlock (or some of its features), the child
-//! runs with what the kernel offers, and says so on its first stderr line.
+//! Confining the children stingd starts (llama-server, and the document reader) before they
+//! run, with the two mechanisms an unprivileged process has:
 //!
-//! Landlock confines the calling thread and what it executes, so it is applied in a small
-//! launcher: stingd runs itself as `stingd sandbox-exec ...` (forked from the supervisor's
-//! spawning thread, with the parent-death signal set), the launcher confines itself and then
-//! executes llama-server in its place, keeping the pid, the signal and the confinement.
+//! - Landlock for files and TCP: a llama-server child may read the system's libraries, its own
+//!   binary's folder, its model file and a short list of files under `/etc` the C library and
+//!   the loader read ([`ETC_READ`]); nothing else (stingd's config, keys, Vault login and data
+//!   are out of reach wherever they are kept). It may bind its one loopback port and connect
+//!   nowhere. The document reader may touch no file at all.
+//! - seccomp for what Landlock does not cover: no UDP, raw, packet, netlink or Unix socket can
+//!   be created (only TCP ones, which Landlock confines; the reader gets no socket at all), and
+//!   no io_uring, whose requests would bypass the socket check.
+//!
+//! A network namespace would be tighter still, but the child must serve stingd on loopback
+//! (a namespace has a loopback of its own), and making one needs privileges stingd's container
+//! does not have (all capabilities dropped; unprivileged user namespaces are often disabled).
+//!
+//! A confinement the kernel cannot fully enforce is refused: the child does not start, with an
+//! error naming the switch (`system.unconfined_children`) an operator sets on purpose to run
+//! children unconfined on a kernel without Landlock's TCP rules (before Linux 6.7).
+//!
+//! Landlock and seccomp confine the calling thread and what it executes, so they are applied in
+//! a small launcher: stingd runs itself as `stingd sandbox-exec ...` (forked from the
+//! supervisor's spawning thread, with the parent-death signal set), the launcher confines
+//! itself and then executes llama-server in its place, keeping the pid, the signal and the
+//! confinement.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use landlock::{
-    ABI, Access, AccessFs, AccessNet, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr, RulesetCreatedAttr,
-    RulesetStatus,
+    ABI, Access, AccessFs, AccessNet, CompatLevel, Compatible, NetPort, PathBeneath, PathFd, Ruleset, RulesetAttr,
+    RulesetCreatedAttr, RulesetStatus,
 };
+use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule};
 
 /// The hidden subcommand that runs the launcher.
 pub const SUBCOMMAND: &str = "sandbox-exec";
 
-/// System folders a dynamically linked program needs to start and to read CPU facts.
-const SYSTEM_READ: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/sys"];
+/// System folders a dynamically linked program needs to start and to read CPU facts. `/proc`
+/// shows other processes only as far as ptrace would, which Landlock denies outside the child.
+const SYSTEM_READ: &[&str] = &["/usr", "/lib", "/lib64", "/bin", "/proc", "/sys"];
+
+/// What of `/etc` the loader and the C library read: nothing of STING's is among them.
+pub const ETC_READ: &[&str] = &[
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/ld.so.preload",
+    "/etc/localtime",
+    "/etc/nsswitch.conf",
+    "/etc/host.conf",
+    "/etc/hosts",
+    "/etc/gai.conf",
+    "/etc/ssl/certs",
+];
+
+/// The Landlock version whose rules are required: 4 is the first with TCP rules (Linux 6.7).
+const REQUIRED_ABI: ABI = ABI::V4;
+
+/// Why a child cannot be confined.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error(
+        "this kernel cannot enforce the sandbox ({0}); the child is not started. Use Linux 6.7 or newer, or set \
+         `system.unconfined_children: true` to run children unconfined on purpose"
+    )]
+    NotEnforced(String),
+    #[error("the seccomp filter: {0}")]
+    Seccomp(String),
+    #[error("a Landlock rule for {0}")]
+    Rule(String),
+}
 
 /// How a child should be confined.
 #[derive(Clone, Debug)]
@@ -31,6 +80,8 @@ pub struct Confinement {
     pub read_files: Vec<PathBuf>,
     /// The one TCP port it may listen on.
     pub port: u16,
+    /// Run anyway when the kernel cannot enforce the confinement (`system.unconfined_children`).
+    pub allow_unconfined: bool,
 }
 
 impl Confinement {
@@ -41,7 +92,11 @@ impl Confinement {
             out.push("--read".into());
             out.push(file.into());
         }
-        out.extend(["--port".into(), self.port.to_string().into(), "--".into(), program.into()]);
+        out.extend(["--port".into(), self.port.to_string().into()]);
+        if self.allow_unconfined {
+            out.push("--allow-unconfined".into());
+        }
+        out.extend(["--".into(), program.into()]);
         out.extend(args.iter().map(OsString::from));
         out
     }
@@ -50,59 +105,127 @@ impl Confinement {
 /// Confines this process, then replaces it with `program`. Returns only on failure.
 pub fn exec_confined(confinement: &Confinement, program: &Path, args: &[OsString]) -> anyhow::Error {
     match confine(confinement, program) {
-        Ok(note) => eprintln!("stingd-sandbox: {note}"),
+        Ok(()) => eprintln!("stingd-sandbox: landlock fully enforced, seccomp: no socket but TCP"),
+        Err(SandboxError::NotEnforced(why)) if confinement.allow_unconfined => {
+            eprintln!("stingd-sandbox: UNCONFINED ({why}; system.unconfined_children is set)")
+        }
         Err(e) => return anyhow::anyhow!("cannot confine {}: {e}", program.display()),
     }
     let error = std::process::Command::new(program).args(args).exec();
     anyhow::anyhow!("cannot execute {}: {error}", program.display())
 }
 
-fn confine(confinement: &Confinement, program: &Path) -> Result<String, landlock::RulesetError> {
-    let abi = ABI::V5;
+fn failed(e: impl std::fmt::Display) -> SandboxError {
+    SandboxError::Seccomp(e.to_string())
+}
+
+fn not_enforced(e: impl std::fmt::Display) -> SandboxError {
+    SandboxError::NotEnforced(format!("Landlock: {e}"))
+}
+
+/// A ruleset handling every file and TCP access of [`REQUIRED_ABI`], which the kernel must
+/// support in full.
+fn required_ruleset() -> Result<landlock::RulesetCreated, SandboxError> {
+    Ruleset::default()
+        .set_compatibility(CompatLevel::HardRequirement)
+        .handle_access(AccessFs::from_all(REQUIRED_ABI))
+        .and_then(|r| r.handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp))
+        .and_then(|r| r.create())
+        .map_err(not_enforced)
+}
+
+fn enforce(ruleset: landlock::RulesetCreated) -> Result<(), SandboxError> {
+    let status = ruleset.restrict_self().map_err(not_enforced)?;
+    match status.ruleset {
+        RulesetStatus::FullyEnforced => Ok(()),
+        RulesetStatus::PartiallyEnforced => Err(not_enforced("only partly enforced")),
+        RulesetStatus::NotEnforced => Err(not_enforced("not available")),
+    }
+}
+
+fn confine(confinement: &Confinement, program: &Path) -> Result<(), SandboxError> {
+    let abi = REQUIRED_ABI;
     let read_dirs: Vec<PathBuf> = SYSTEM_READ
         .iter()
+        .chain(ETC_READ)
         .map(PathBuf::from)
         .chain(program.parent().map(Path::to_path_buf))
         .filter(|p| p.exists())
         .collect();
-    let mut ruleset = Ruleset::default()
-        .handle_access(AccessFs::from_all(abi))?
-        .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)?
-        .create()?;
-    for dir in &read_dirs {
-        if let Ok(fd) = PathFd::new(dir) {
-            ruleset = ruleset.add_rule(PathBeneath::new(fd, AccessFs::from_read(abi)))?;
+    let mut ruleset = required_ruleset()?;
+    let rule_failed = |path: &Path, e: landlock::RulesetError| SandboxError::Rule(format!("{}: {e}", path.display()));
+    // A file gets the rights a file can have; a folder those of everything beneath it.
+    let readable = |path: &Path| if path.is_dir() { AccessFs::from_read(abi) } else { AccessFs::ReadFile.into() };
+    for path in read_dirs.iter().chain(&confinement.read_files) {
+        if let Ok(fd) = PathFd::new(path) {
+            ruleset = ruleset.add_rule(PathBeneath::new(fd, readable(path))).map_err(|e| rule_failed(path, e))?;
         }
     }
-    for file in &confinement.read_files {
-        if let Ok(fd) = PathFd::new(file) {
-            ruleset = ruleset.add_rule(PathBeneath::new(fd, AccessFs::ReadFile))?;
+    let dev = Path::new("/dev");
+    if let Ok(fd) = PathFd::new(dev) {
+        let rights = AccessFs::from_read(abi) | AccessFs::WriteFile;
+        ruleset = ruleset.add_rule(PathBeneath::new(fd, rights)).map_err(|e| rule_failed(dev, e))?;
+    }
+    ruleset = ruleset.add_rule(NetPort::new(confinement.port, AccessNet::BindTcp)).map_err(not_enforced)?;
+    enforce(ruleset)?;
+    filter_sockets(Sockets::TcpOnly)
+}
+
+/// Which sockets a confined process may create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sockets {
+    /// TCP over IPv4 or IPv6 (Landlock decides which ports).
+    TcpOnly,
+    None,
+}
+
+/// Installs the seccomp filter: `socket()` fails (EACCES) for anything `allowed` does not
+/// name, and io_uring does not exist (ENOSYS).
+fn filter_sockets(allowed: Sockets) -> Result<(), SandboxError> {
+    let arg = |index, op, value| SeccompCondition::new(index, SeccompCmpArgLen::Dword, op, value).map_err(failed);
+    let rule = |conditions| SeccompRule::new(conditions).map_err(failed);
+    let socket_rules = match allowed {
+        Sockets::None => vec![],
+        Sockets::TcpOnly => {
+            // Refused: a family other than IPv4 and IPv6, or a type other than a stream. The
+            // type's low four bits are the type; the rest are flags (non-blocking, close-on-exec).
+            let mut rules = vec![rule(vec![
+                arg(0, SeccompCmpOp::Ne, libc::AF_INET as u64)?,
+                arg(0, SeccompCmpOp::Ne, libc::AF_INET6 as u64)?,
+            ])?];
+            for kind in [libc::SOCK_DGRAM, libc::SOCK_RAW, libc::SOCK_RDM, libc::SOCK_SEQPACKET, 6, 10] {
+                rules.push(rule(vec![arg(1, SeccompCmpOp::MaskedEq(0xf), kind as u64)?])?);
+            }
+            rules
         }
-    }
-    if let Ok(fd) = PathFd::new("/dev") {
-        ruleset = ruleset.add_rule(PathBeneath::new(fd, AccessFs::from_read(abi) | AccessFs::WriteFile))?;
-    }
-    ruleset = ruleset.add_rule(NetPort::new(confinement.port, AccessNet::BindTcp))?;
-    let status = ruleset.restrict_self()?;
-    Ok(match status.ruleset {
-        RulesetStatus::FullyEnforced => "landlock fully enforced".into(),
-        RulesetStatus::PartiallyEnforced => "landlock partly enforced (this kernel lacks some features)".into(),
-        RulesetStatus::NotEnforced => "landlock not available on this kernel: running unconfined".into(),
-    })
+    };
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    rules.insert(libc::SYS_socket, socket_rules);
+    let arch = std::env::consts::ARCH.try_into().map_err(failed)?;
+    let refuse_sockets: seccompiler::BpfProgram =
+        SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EACCES as u32), arch)
+            .map_err(failed)?
+            .try_into()
+            .map_err(failed)?;
+    let mut uring: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    uring.insert(libc::SYS_io_uring_setup, vec![]);
+    let refuse_uring: seccompiler::BpfProgram =
+        SeccompFilter::new(uring, SeccompAction::Allow, SeccompAction::Errno(libc::ENOSYS as u32), arch)
+            .map_err(failed)?
+            .try_into()
+            .map_err(failed)?;
+    seccompiler::apply_filter(&refuse_sockets).map_err(failed)?;
+    seccompiler::apply_filter(&refuse_uring).map_err(failed)
 }
 
 /// Confines the calling process to no file system and no network at all: what a document
-/// parser gets, which reads its input from stdin and writes its answer to stdout.
-pub fn confine_to_stdio() -> Result<String, landlock::RulesetError> {
-    let abi = ABI::V5;
-    let status = Ruleset::default()
-        .handle_access(AccessFs::from_all(abi))?
-        .handle_access(AccessNet::BindTcp | AccessNet::ConnectTcp)?
-        .create()?
-        .restrict_self()?;
-    Ok(match status.ruleset {
-        RulesetStatus::FullyEnforced => "landlock fully enforced".into(),
-        RulesetStatus::PartiallyEnforced => "landlock partly enforced".into(),
-        RulesetStatus::NotEnforced => "landlock not available: unconfined".into(),
-    })
+/// parser gets, which reads its input from stdin and writes its answer to stdout. `Err` when the
+/// kernel cannot enforce that, unless `allow_unconfined` (`system.unconfined_children`).
+pub fn confine_to_stdio(allow_unconfined: bool) -> Result<&'static str, SandboxError> {
+    let confined = required_ruleset().and_then(enforce).and_then(|()| filter_sockets(Sockets::None));
+    match confined {
+        Ok(()) => Ok("landlock fully enforced, seccomp: no socket"),
+        Err(SandboxError::NotEnforced(_)) if allow_unconfined => Ok("UNCONFINED (system.unconfined_children is set)"),
+        Err(e) => Err(e),
+    }
 }

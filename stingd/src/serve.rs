@@ -58,8 +58,12 @@ pub fn challenge_dir(config: &Config) -> PathBuf {
 pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
     let binary = llama_server_binary(config.llm.llama_server.as_deref())?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-    // Children start through this binary's `sandbox-exec`, which confines them with Landlock.
-    let launcher = std::env::current_exe().ok();
+    // Children start through this binary's `sandbox-exec`, which confines them: without it
+    // they do not start at all.
+    let launcher = Some(
+        std::env::current_exe()
+            .map_err(|e| anyhow::anyhow!("cannot find stingd's own binary to confine models: {e}"))?,
+    );
     let models = config
         .llm
         .models
@@ -87,6 +91,7 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
                 },
                 embeddings: m.embeddings,
                 launcher: launcher.clone(),
+                unconfined: config.system.unconfined_children,
                 pooling: None,
             },
             sha256: m.sha256.clone(),
@@ -483,6 +488,11 @@ async fn build_state(
         vault,
         documents: Arc::new(gateway::DocumentRules {
             max_document_size: config.honey_jars.max_document_size.bytes(),
+            extract: crate::ingest::extract::Limits {
+                max_text: config.honey_jars.max_text_size.bytes(),
+                unconfined: config.system.unconfined_children,
+                ..Default::default()
+            },
             user_quota: config.honey_jars.user_quota.bytes(),
             min_score: config.honey_jars.min_score as f32,
             upload_dir: config.paths.data_dir.join("uploads"),

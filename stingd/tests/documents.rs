@@ -470,3 +470,52 @@ async fn only_ready_documents_can_be_downloaded_and_redact_keeps_no_unchecked_or
         .unwrap();
     assert_eq!(kept, 0, "the unchecked original is not kept");
 }
+
+/// The peak resident memory of a process, in bytes (`VmHWM`).
+fn peak_memory(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+#[tokio::test]
+async fn a_docx_that_unpacks_to_gigabytes_is_refused_for_its_text_and_stingd_keeps_serving() {
+    use std::io::Write;
+    let world = world().await;
+    let sizes = "  max_document_size: 8m\n  user_quota: 64m\n";
+    let (stingd, _) = stingd_configured(&world, "flag", &[common::model("bee", "")], sizes, "").await;
+    let ann = signed_in(&world, "ann@example.org", Role::User).await;
+    let jar = new_jar(&stingd, &ann, "Bombs").await;
+
+    // Two GiB of paragraphs once unpacked, about 2 MiB packed.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("word/document.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(b"<w:document><w:body>").unwrap();
+    let block = [&b"<w:p><w:r><w:t>"[..], &vec![b'a'; 1 << 20], b"</w:t></w:r></w:p>"].concat();
+    for _ in 0..2048 {
+        zip.write_all(&block).unwrap();
+    }
+    zip.write_all(b"</w:body></w:document>").unwrap();
+    let bomb = zip.finish().unwrap().into_inner();
+    assert!(bomb.len() < 8 << 20, "{} bytes packed", bomb.len());
+
+    let before = peak_memory(stingd.process.id());
+    let uploading = upload(&stingd, &ann, &jar, "bomb.docx", &bomb);
+    let serving = async {
+        // Meanwhile, other requests are answered.
+        let mut answered = 0;
+        for _ in 0..20 {
+            let (status, _) = send(&stingd, reqwest::Method::GET, "/api/jars", &ann, None).await;
+            assert_eq!(status, 200);
+            answered += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        answered
+    };
+    let ((status, body), answered) = tokio::join!(uploading, serving);
+    assert_eq!((status, body["error"]["code"].as_str()), (413, Some("document_text_too_large")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("honey_jars.max_text_size"), "{body}");
+    assert_eq!(answered, 20);
+    let grown = peak_memory(stingd.process.id()).saturating_sub(before);
+    assert!(grown < 256 << 20, "stingd's peak memory grew by {} MiB", grown >> 20);
+}

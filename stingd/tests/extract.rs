@@ -115,12 +115,19 @@ async fn hostile_and_empty_files_fail_clearly_and_cost_only_the_child() {
     let head = b"<w:document><w:body><w:p><w:r><w:t>".to_vec();
     docx(&bomb, std::iter::once(head).chain((0..600).map(|_| vec![b'a'; 1 << 20])));
     assert!(std::fs::metadata(&bomb).unwrap().len() < 4 << 20);
-    let small = Limits { memory: 256 << 20, cpu: Duration::from_secs(30), wall: Duration::from_secs(60) };
+    // With the default text limit, it is refused for its text before it costs memory.
+    let error = extract(&stingd(), Input::File(&bomb), DocType::Docx, limits).await.unwrap_err();
+    assert!(matches!(error, ExtractError::TooMuchText(_)), "{error:?}");
+    assert!(error.to_string().contains("honey_jars.max_text_size"), "{error}");
+    // With no text limit to speak of, the memory limit stops it.
+    let unlimited = Limits { max_text: 1 << 40, ..limits };
+    let small = Limits { memory: 256 << 20, cpu: Duration::from_secs(30), wall: Duration::from_secs(60), ..unlimited };
     let error = extract(&stingd(), Input::File(&bomb), DocType::Docx, small).await.unwrap_err();
     assert!(matches!(error, ExtractError::OutOfMemory(256)), "{error:?}");
 
     // The same file with memory to spare but little time: killed at the wall-clock limit.
-    let hurried = Limits { memory: 8 << 30, cpu: Duration::from_secs(30), wall: Duration::from_millis(150) };
+    let hurried =
+        Limits { memory: 8 << 30, cpu: Duration::from_secs(30), wall: Duration::from_millis(150), ..unlimited };
     let started = std::time::Instant::now();
     let error = extract(&stingd(), Input::File(&bomb), DocType::Docx, hurried).await.unwrap_err();
     assert!(matches!(error, ExtractError::TooSlow(_)), "{error:?}");

@@ -434,7 +434,7 @@ async fn model_processes_run_confined_and_without_stingds_environment() {
     let stingd = Stingd::start(&[model("bee", "")], "").await;
     assert_eq!(stingd.chat("bee", 1).await.status(), 200);
     let status = stingd.model_status("bee").await;
-    assert_eq!(status["replicas"][0]["sandbox"], "landlock fully enforced", "{status:#}");
+    assert_eq!(status["replicas"][0]["sandbox"], "landlock fully enforced, seccomp: no socket but TCP", "{status:#}");
     let pid = status["replicas"][0]["pid"].as_u64().unwrap();
     let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
     let environ = String::from_utf8_lossy(&environ);

@@ -88,7 +88,11 @@ async fn an_admin_resets_a_users_factors_and_a_new_enrolment_link_goes_by_mail()
     assert_eq!(site.get("/api/me", &format!("{}={theirs}", sessions::COOKIE_NAME)).await.status(), 200);
     // A token whoever had the account made: a reset for a compromise must stop it too.
     let token = site
-        .post("/api/tokens", Some(&format!("{}={theirs}", sessions::COOKIE_NAME)), json!({"name": "x", "scopes": ["read"]}))
+        .post(
+            "/api/tokens",
+            Some(&format!("{}={theirs}", sessions::COOKIE_NAME)),
+            json!({"name": "x", "scopes": ["read"]}),
+        )
         .await;
     let token = token.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
     let me_by_token = || site.stingd.http.get(format!("{}/api/me", site.stingd.base)).bearer_auth(&token).send();

@@ -1,6 +1,12 @@
-//! The launcher that confines model processes with Landlock, tried on ordinary programs: what
-//! it allows works, what it does not is refused by the kernel.
+//! The launcher that confines model processes (Landlock and seccomp), tried on ordinary
+//! programs: what it allows works, what it does not is refused by the kernel; and on a kernel
+//! without Landlock (simulated: its system calls answer ENOSYS, as an old kernel's do) neither a
+//! model process nor the document reader starts unless the operator said so.
 
+// `pre_exec` installs the simulated old kernel in the child.
+#![allow(unsafe_code)]
+
+use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 fn confined(read: &std::path::Path, port: u16, program: &[&str]) -> std::process::Output {
@@ -25,7 +31,7 @@ fn a_confined_program_reads_its_model_and_nothing_else_and_connects_nowhere() {
     let allowed = confined(&model, 1, &["/bin/cat", model.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&allowed.stderr);
     assert!(
-        stderr.contains("stingd-sandbox: landlock fully enforced"),
+        stderr.contains("stingd-sandbox: landlock fully enforced, seccomp"),
         "this kernel should support Landlock: {stderr}"
     );
     assert!(allowed.status.success(), "{stderr}");
@@ -50,4 +56,88 @@ fn a_missing_program_is_a_clear_error() {
     let out = confined(std::path::Path::new("/nonexistent"), 1, &["/nonexistent/llama-server"]);
     assert_eq!(out.status.code(), Some(127));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot execute /nonexistent/llama-server"));
+}
+
+#[test]
+fn a_confined_program_reads_none_of_etc_but_what_the_loader_needs_and_sends_no_udp() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.gguf");
+    std::fs::write(&model, "weights").unwrap();
+    // The image keeps stingd's config, gateway key, TLS key and Vault login under /etc/sting.
+    for secret in ["/etc/passwd", "/etc/shadow", "/etc/hostname"] {
+        let denied = confined(&model, 1, &["/bin/cat", secret]);
+        assert!(!denied.status.success(), "{secret} was readable");
+        assert!(String::from_utf8_lossy(&denied.stderr).contains("Permission denied"), "{secret}");
+    }
+
+    // A UDP listener of the test's on loopback hears nothing from the child.
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    listener.set_read_timeout(Some(std::time::Duration::from_millis(300))).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = confined(&model, port, &["/bin/bash", "-c", &format!("echo leaked > /dev/udp/127.0.0.1/{port}")]);
+    assert!(!sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    assert!(
+        String::from_utf8_lossy(&sent.stderr).contains("Permission denied"),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let mut buf = [0u8; 64];
+    assert!(listener.recv(&mut buf).is_err(), "a datagram got through");
+}
+
+/// A seccomp filter that makes Landlock's system calls fail with ENOSYS, as on a kernel that has
+/// none, for the process about to run.
+fn without_landlock(command: &mut Command) -> &mut Command {
+    use seccompiler::{SeccompAction, SeccompFilter};
+    let rules = [libc::SYS_landlock_create_ruleset, libc::SYS_landlock_add_rule, libc::SYS_landlock_restrict_self]
+        .into_iter()
+        .map(|call| (call, vec![]))
+        .collect();
+    let filter = SeccompFilter::new(
+        rules,
+        SeccompAction::Allow,
+        SeccompAction::Errno(libc::ENOSYS as u32),
+        std::env::consts::ARCH.try_into().unwrap(),
+    )
+    .unwrap();
+    let program: seccompiler::BpfProgram = filter.try_into().unwrap();
+    // SAFETY: between fork and exec, two system calls (prctl, seccomp) on memory built before.
+    unsafe {
+        command.pre_exec(move || seccompiler::apply_filter(&program).map_err(std::io::Error::other));
+    }
+    command
+}
+
+#[test]
+fn without_landlock_nothing_starts_unconfined_unless_the_operator_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.gguf");
+    std::fs::write(&model, "weights").unwrap();
+    let launch = |extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stingd"));
+        command.arg("sandbox-exec").arg("--read").arg(&model).args(["--port", "1"]).args(extra);
+        command.args(["--", "/bin/cat"]).arg(&model);
+        without_landlock(&mut command).output().unwrap()
+    };
+    let refused = launch(&[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(127), "{stderr}");
+    assert!(stderr.contains("cannot enforce the sandbox") && stderr.contains("system.unconfined_children"), "{stderr}");
+    assert!(refused.stdout.is_empty(), "the program did not run");
+
+    let allowed = launch(&["--allow-unconfined"]);
+    let stderr = String::from_utf8_lossy(&allowed.stderr);
+    assert!(allowed.status.success() && stderr.contains("UNCONFINED"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&allowed.stdout), "weights");
+
+    // The document reader too.
+    let reader = |extra: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_stingd"));
+        command.args(["extract", "--type", "text", "--memory", "1073741824", "--cpu", "10", "--max-text", "1000"]);
+        command.args(extra).stdin(std::process::Stdio::null());
+        without_landlock(&mut command).output().unwrap()
+    };
+    let refused = reader(&[]);
+    assert_eq!(refused.status.code(), Some(6), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("system.unconfined_children"));
 }

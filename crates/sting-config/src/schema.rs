@@ -79,6 +79,9 @@ pub struct System {
     pub environment: Environment,
     /// Log verbosity of every service: `error`, `warn`, `info`, `debug` or `trace`.
     pub log_level: LogLevel,
+    /// Run llama-server and the document reader without their sandbox (Landlock, seccomp) when
+    /// the kernel cannot enforce it (Linux before 6.7). Off, such children refuse to start.
+    pub unconfined_children: bool,
 }
 
 impl Default for System {
@@ -89,6 +92,7 @@ impl Default for System {
             bind_address: IpAddr::from([0, 0, 0, 0]),
             environment: Environment::Production,
             log_level: LogLevel::Info,
+            unconfined_children: false,
         }
     }
 }
@@ -662,6 +666,9 @@ pub struct RemoteUpstream {
 pub struct HoneyJars {
     /// The largest document one upload may be.
     pub max_document_size: ByteSize,
+    /// The most text one document may hold once read (a small compressed file can unpack to
+    /// gigabytes): a document with more is refused.
+    pub max_text_size: ByteSize,
     /// What one user's documents may take in all.
     pub user_quota: ByteSize,
     /// Search results (and Bee's sources) below this relevance (0 to 1) are never returned.
@@ -675,6 +682,7 @@ impl Default for HoneyJars {
     fn default() -> Self {
         Self {
             max_document_size: ByteSize::mib(50),
+            max_text_size: ByteSize::mib(16),
             user_quota: ByteSize::gib(1),
             min_score: 0.05,
             embeddings: Embeddings::default(),

@@ -102,6 +102,8 @@ impl AppState {
 /// Uploads and search: limits, the upload PII policy and its scanner.
 pub struct DocumentRules {
     pub max_document_size: u64,
+    /// How the document reader is limited and confined (`honey_jars.max_text_size`, ...).
+    pub extract: crate::ingest::extract::Limits,
     pub user_quota: u64,
     pub min_score: f32,
     pub upload_dir: std::path::PathBuf,
@@ -125,6 +127,7 @@ impl DocumentRules {
             mode: self.pii_mode,
             enabled: self.pii_enabled,
             quota: self.user_quota,
+            extract: self.extract,
             embedder: self.embedder.as_ref(),
             keys: &self.keys,
         }

@@ -35,6 +35,8 @@ pub struct ChildSpec {
     /// stingd's own binary, to start the child through `stingd sandbox-exec` (Landlock);
     /// `None` starts llama-server directly.
     pub launcher: Option<PathBuf>,
+    /// Start the child even where the kernel cannot confine it (`system.unconfined_children`).
+    pub unconfined: bool,
     /// Pooling for embeddings when the model declares none (llama-server's `--pooling`).
     pub pooling: Option<&'static str>,
 }
@@ -129,7 +131,11 @@ pub async fn start(
     let api_key = new_api_key();
     let mut command = match &spec.launcher {
         Some(launcher) => {
-            let confinement = crate::sandbox::Confinement { read_files: vec![spec.model.clone()], port };
+            let confinement = crate::sandbox::Confinement {
+                read_files: vec![spec.model.clone()],
+                port,
+                allow_unconfined: spec.unconfined,
+            };
             let mut command = Command::new(launcher);
             command.args(confinement.launcher_args(&spec.binary, &spec.args(port)));
             command
@@ -230,6 +236,7 @@ mod tests {
             gpu_layers: 0,
             embeddings: true,
             launcher: None,
+            unconfined: false,
             pooling: Some("mean"),
         };
         let args = spec.args(4321).join(" ");

@@ -70,9 +70,15 @@ pub async fn stingd_configured(
     std::fs::write(auth.join("role-id"), &world.role_id).unwrap();
     let wrapped = approle::issue_wrapped_secret_id(&world.root, "stingd", Duration::from_secs(600)).await.unwrap();
     std::fs::write(auth.join("secret-id"), wrapped.expose()).unwrap();
+    // Small by default, so that size limits are quick to reach; a test may set its own.
+    let sizes = if honey_jars_extra.contains("max_document_size") {
+        ""
+    } else {
+        "  max_document_size: 64k\n  user_quota: 1m\n"
+    };
     let sections = format!(
         "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: postgres\n  password: vault-ref:database/stingd#password\n\
-         honey_jars:\n  max_document_size: 64k\n  user_quota: 1m\n  min_score: 0.01\n{honey_jars_extra}\
+         honey_jars:\n{sizes}  min_score: 0.01\n{honey_jars_extra}\
          pii:\n  mode: {pii_mode}\n  entities: [email, phone, credit-card, iban, ssn, ip-address]\n",
         world.pg.port
     ) + extra_sections;
