@@ -5,33 +5,15 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::site::Site;
+use common::site::{Site, first_factor_cookie, totp_code};
 use serde_json::{Value, json};
-use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
 use webauthn_authenticator_rs::WebauthnAuthenticator;
 use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 use webauthn_rs::prelude::{CreationChallengeResponse, Url};
 
-const HOUR: Duration = Duration::from_secs(3600);
-
-fn totp_code(secret: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
-    totp_rs::Builder::new()
-        .with_secret(secret)
-        .with_digits(6)
-        .with_step_duration(30)
-        .build_noncompliant()
-        .generate(now)
-        .to_string()
-}
-
-async fn cookie_for(site: &Site, user: uuid::Uuid) -> String {
-    let id = sessions::create(&site.pool, user, Aal::One, HOUR).await.unwrap();
-    format!("{}={id}", sessions::COOKIE_NAME)
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
 
 /// A request as Mallory sends it: her bearer token, Victor's cookie, this site's Origin.
@@ -64,8 +46,8 @@ async fn a_token_beside_someone_elses_cookie_raises_no_session_by_totp_or_passke
     let site = Site::start("").await;
     let victor = users::create(&site.pool, "victor@example.org", Role::Admin).await.unwrap();
     let mallory = users::create(&site.pool, "mallory@example.org", Role::User).await.unwrap();
-    let victors = cookie_for(&site, victor.id).await;
-    let mallorys = cookie_for(&site, mallory.id).await;
+    let victors = first_factor_cookie(&site.pool, victor.id).await;
+    let mallorys = first_factor_cookie(&site.pool, mallory.id).await;
     let token = site.post("/api/tokens", Some(&mallorys), json!({"name": "mine", "scopes": ["read", "write"]})).await;
     assert_eq!(token.status(), 201);
     let token = token.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
@@ -76,7 +58,7 @@ async fn a_token_beside_someone_elses_cookie_raises_no_session_by_totp_or_passke
     // Set up from her own session, then confirmed with her token beside Victor's cookie.
     let setup = site.post("/api/auth/totp/setup", Some(&mallorys), json!({})).await;
     let secret = setup.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
-    let confirm = json!({"code": totp_code(&secret)});
+    let confirm = json!({"code": totp_code(&secret, now())});
     let raised = with_token_and_cookie(&site, "/api/auth/totp/confirm", &token, &victors, confirm.clone()).await;
     assert_eq!(raised, (403, "session_required".into()));
     still_first_factor(&site, &victors).await;
@@ -86,7 +68,7 @@ async fn a_token_beside_someone_elses_cookie_raises_no_session_by_totp_or_passke
     let start = with_token_and_cookie(&site, "/api/auth/passkey/register/start", &token, &victors, json!({})).await;
     assert_eq!(start, (403, "session_required".into()));
     let passkey_user = users::create(&site.pool, "mallory2@example.org", Role::User).await.unwrap();
-    let second_account = cookie_for(&site, passkey_user.id).await;
+    let second_account = first_factor_cookie(&site.pool, passkey_user.id).await;
     let second_token =
         site.post("/api/tokens", Some(&second_account), json!({"name": "mine", "scopes": ["read", "write"]})).await;
     let second_token = second_token.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();

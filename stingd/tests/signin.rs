@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::site::{Site, session_cookie};
+use common::site::{Site, first_factor_cookie, session_cookie, totp_code};
 use serde_json::{Value, json};
 use stingd::identity::users::{self, Role};
 use stingd::identity::{enrolment, factors};
@@ -14,17 +14,6 @@ async fn site(auth_zone: &str) -> Site {
         "  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: {auth_zone}\n    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n"
     ))
     .await
-}
-
-fn totp_code(secret: &str, at: u64) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
-    totp_rs::Builder::new()
-        .with_secret(secret)
-        .with_digits(6)
-        .with_step_duration(30)
-        .build_noncompliant()
-        .generate(at)
-        .to_string()
 }
 
 fn now() -> u64 {
@@ -167,15 +156,7 @@ async fn wrong_codes_for_one_account_lock_its_second_factor_from_every_address()
 
     // TOTP confirmation counts against the same account, so a stolen first-factor session
     // cannot guess its way to AAL2 either.
-    let session = stingd::identity::sessions::create(
-        &site.pool,
-        user.id,
-        stingd::identity::sessions::Aal::One,
-        std::time::Duration::from_secs(3600),
-    )
-    .await
-    .unwrap();
-    let cookie = format!("{}={session}", stingd::identity::sessions::COOKIE_NAME);
+    let cookie = first_factor_cookie(&site.pool, user.id).await;
     let confirm = site.post("/api/auth/totp/confirm", Some(&cookie), json!({"code": totp_code(&secret, now())})).await;
     assert_eq!(confirm.status(), 429);
 
@@ -192,15 +173,7 @@ async fn setting_up_totp_again_keeps_the_working_factor_until_the_new_one_is_con
     let site = site("1000/s").await;
     let user = users::create(&site.pool, "lee@example.org", Role::User).await.unwrap();
     factors::set_password(&site.pool, user.id, "a very long passphrase").await.unwrap();
-    let session = stingd::identity::sessions::create(
-        &site.pool,
-        user.id,
-        stingd::identity::sessions::Aal::One,
-        std::time::Duration::from_secs(3600),
-    )
-    .await
-    .unwrap();
-    let first = format!("{}={session}", stingd::identity::sessions::COOKIE_NAME);
+    let first = first_factor_cookie(&site.pool, user.id).await;
     let setup = site.post("/api/auth/totp/setup", Some(&first), json!({})).await;
     let old = setup.json::<Value>().await.unwrap()["secret"].as_str().unwrap().to_string();
     let confirmed = site.post("/api/auth/totp/confirm", Some(&first), json!({"code": totp_code(&old, now())})).await;
@@ -232,15 +205,7 @@ async fn a_sign_in_method_the_operator_removed_is_refused_at_its_routes() {
     let site = Site::start("  methods: [passkey]\n").await;
     let user = users::create(&site.pool, "kim@example.org", Role::User).await.unwrap();
     factors::set_password(&site.pool, user.id, "a very long passphrase").await.unwrap();
-    let session = stingd::identity::sessions::create(
-        &site.pool,
-        user.id,
-        stingd::identity::sessions::Aal::One,
-        std::time::Duration::from_secs(3600),
-    )
-    .await
-    .unwrap();
-    let cookie = format!("{}={session}", stingd::identity::sessions::COOKIE_NAME);
+    let cookie = first_factor_cookie(&site.pool, user.id).await;
     for (path, body) in [
         ("/api/auth/password", json!({"email": "kim@example.org", "password": "a very long passphrase", "code": "1"})),
         ("/api/auth/magic-link", json!({"email": "kim@example.org"})),

@@ -97,3 +97,22 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
     }
     set.split(';').next().unwrap().to_string()
 }
+
+/// A first-factor (AAL1) session cookie for `user`, as an enrolment or a magic link gives.
+pub async fn first_factor_cookie(pool: &sqlx::PgPool, user: uuid::Uuid) -> String {
+    use stingd::identity::sessions;
+    let id = sessions::create(pool, user, sessions::Aal::One, Duration::from_secs(3600)).await.unwrap();
+    format!("{}={id}", sessions::COOKIE_NAME)
+}
+
+/// The code an authenticator app shows for the base32 `secret` at `at` (Unix seconds).
+pub fn totp_code(secret: &str, at: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        .with_digits(6)
+        .with_step_duration(30)
+        .build_noncompliant()
+        .generate(at)
+        .to_string()
+}
