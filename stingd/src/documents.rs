@@ -290,8 +290,9 @@ pub async fn ingest(
 /// A received document that could not be ingested, when nobody is waiting for the answer: it
 /// stays listed as `failed` with the reason. A document the policy blocks keeps nothing (its
 /// content and index go); any other failure leaves the previous index searchable. Under
-/// `redact` and `block` an original that was never checked is not kept either: it may hold the
-/// very data those modes promise not to store.
+/// `redact` and `block` an original that was never checked is not kept either, nor one known to
+/// hold personal data (kept whole under `flag`): they may hold the very data those modes promise
+/// not to store.
 pub async fn fail(
     pool: &PgPool,
     id: Uuid,
@@ -304,7 +305,9 @@ pub async fn fail(
     sqlx::query(
         "UPDATE documents SET status = 'failed', error = $2, progress = 0,
                 searchable = searchable AND NOT $3,
-                content = CASE WHEN $3 OR ($4 AND NOT redacted AND indexed_at IS NULL) THEN ''::bytea ELSE content END
+                content = CASE WHEN $3 OR ($4 AND NOT redacted AND (indexed_at IS NULL
+                                   OR EXISTS (SELECT 1 FROM document_pii p WHERE p.document_id = documents.id)))
+                          THEN ''::bytea ELSE content END
          WHERE id = $1",
     )
     .bind(id)
@@ -709,7 +712,7 @@ fn snippet(text: &str, words: &[String]) -> String {
 }
 
 /// After the transit key is rotated (`msting encryption-keys rotate`): every data key (of
-/// documents and of conversations) wrapped again under the newest key version, inside Vault (the
+/// documents and of conversations), and every sealed TOTP secret, wrapped again under the newest key version, inside Vault (the
 /// plain key never leaves it). Returns how many were rewrapped and how many were already current.
 pub async fn rewrap_all(pool: &PgPool, vault: &Vault) -> Result<(usize, usize), DocumentError> {
     let key = sting_vault::policy::STINGD_TRANSIT_KEY;
@@ -730,6 +733,27 @@ pub async fn rewrap_all(pool: &PgPool, vault: &Vault) -> Result<(usize, usize), 
                 .bind(&fresh)
                 .bind(id)
                 .bind(&wrapped)
+                .execute(pool)
+                .await?;
+            rewrapped += 1;
+        }
+    }
+    // TOTP secrets are sealed by the transit key itself: the same, column by column.
+    for column in ["sealed_secret", "sealed_pending"] {
+        let rows: Vec<(Uuid, String)> =
+            sqlx::query_as(&format!("SELECT user_id, {column} FROM totp_factors WHERE {column} IS NOT NULL"))
+                .fetch_all(pool)
+                .await?;
+        for (user, sealed) in rows {
+            if sealed.starts_with(&newest) {
+                current += 1;
+                continue;
+            }
+            let fresh = sting_vault::transit::rewrap(vault, key, &sealed).await.map_err(EnvelopeError::from)?;
+            sqlx::query(&format!("UPDATE totp_factors SET {column} = $1 WHERE user_id = $2 AND {column} = $3"))
+                .bind(&fresh)
+                .bind(user)
+                .bind(&sealed)
                 .execute(pool)
                 .await?;
             rewrapped += 1;

@@ -354,7 +354,7 @@ fn admin_rewrap(config: &std::path::Path) -> ExitCode {
     match result {
         Ok((rewrapped, current)) => {
             println!(
-                "rewrapped {rewrapped} data key(s) of documents and conversations; {current} already under the newest key version"
+                "rewrapped {rewrapped} data key(s) of documents and conversations and TOTP secret(s); {current} already under the newest key version"
             );
             ExitCode::SUCCESS
         }

@@ -6,9 +6,11 @@
 //!   the loader read ([`ETC_READ`]); nothing else (stingd's config, keys, Vault login and data
 //!   are out of reach wherever they are kept). It may bind its one loopback port and connect
 //!   nowhere. The document reader may touch no file at all.
-//! - seccomp for what Landlock does not cover: no UDP, raw, packet, netlink or Unix socket can
-//!   be created (only TCP ones, which Landlock confines; the reader gets no socket at all), and
-//!   no io_uring, whose requests would bypass the socket check.
+//! - seccomp for what Landlock does not cover: no UDP, raw, packet, netlink, Unix, MPTCP or
+//!   SCTP socket can be created (only plain TCP ones, which Landlock confines; the reader gets
+//!   no socket at all), no TCP Fast Open send (which connects without the `connect` Landlock
+//!   checks), and no io_uring, whose requests would bypass the socket check. The filter is
+//!   applied even when an operator runs children without Landlock on purpose.
 //!
 //! A network namespace would be tighter still, but the child must serve stingd on loopback
 //! (a namespace has a loopback of its own), and making one needs privileges stingd's container
@@ -104,13 +106,17 @@ impl Confinement {
 
 /// Confines this process, then replaces it with `program`. Returns only on failure.
 pub fn exec_confined(confinement: &Confinement, program: &Path, args: &[OsString]) -> anyhow::Error {
-    match confine(confinement, program) {
-        Ok(()) => eprintln!("stingd-sandbox: landlock fully enforced, seccomp: no socket but TCP"),
+    let landlock = match restrict_files_and_tcp(confinement, program) {
+        Ok(()) => "landlock fully enforced".to_string(),
         Err(SandboxError::NotEnforced(why)) if confinement.allow_unconfined => {
-            eprintln!("stingd-sandbox: UNCONFINED ({why}; system.unconfined_children is set)")
+            format!("UNCONFINED by Landlock ({why}; system.unconfined_children is set)")
         }
         Err(e) => return anyhow::anyhow!("cannot confine {}: {e}", program.display()),
+    };
+    if let Err(e) = filter_sockets(Sockets::TcpOnly) {
+        return anyhow::anyhow!("cannot confine {}: {e}", program.display());
     }
+    eprintln!("stingd-sandbox: {landlock}, seccomp: no socket but TCP");
     let error = std::process::Command::new(program).args(args).exec();
     anyhow::anyhow!("cannot execute {}: {error}", program.display())
 }
@@ -143,7 +149,7 @@ fn enforce(ruleset: landlock::RulesetCreated) -> Result<(), SandboxError> {
     }
 }
 
-fn confine(confinement: &Confinement, program: &Path) -> Result<(), SandboxError> {
+fn restrict_files_and_tcp(confinement: &Confinement, program: &Path) -> Result<(), SandboxError> {
     let abi = REQUIRED_ABI;
     let read_dirs: Vec<PathBuf> = SYSTEM_READ
         .iter()
@@ -167,8 +173,7 @@ fn confine(confinement: &Confinement, program: &Path) -> Result<(), SandboxError
         ruleset = ruleset.add_rule(PathBeneath::new(fd, rights)).map_err(|e| rule_failed(dev, e))?;
     }
     ruleset = ruleset.add_rule(NetPort::new(confinement.port, AccessNet::BindTcp)).map_err(not_enforced)?;
-    enforce(ruleset)?;
-    filter_sockets(Sockets::TcpOnly)
+    enforce(ruleset)
 }
 
 /// Which sockets a confined process may create.
@@ -179,31 +184,46 @@ enum Sockets {
     None,
 }
 
-/// Installs the seccomp filter: `socket()` fails (EACCES) for anything `allowed` does not
-/// name, and io_uring does not exist (ENOSYS).
+/// Installs the seccomp filters: `socket()` fails (EACCES) for anything `allowed` does not
+/// name, so does a send with `MSG_FASTOPEN`, and io_uring does not exist (ENOSYS).
 fn filter_sockets(allowed: Sockets) -> Result<(), SandboxError> {
     let arg = |index, op, value| SeccompCondition::new(index, SeccompCmpArgLen::Dword, op, value).map_err(failed);
     let rule = |conditions| SeccompRule::new(conditions).map_err(failed);
+    // Each rule names what is refused; a call matching none of a system call's rules goes on.
+    let mut refused: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
     let socket_rules = match allowed {
         Sockets::None => vec![],
         Sockets::TcpOnly => {
-            // Refused: a family other than IPv4 and IPv6, or a type other than a stream. The
-            // type's low four bits are the type; the rest are flags (non-blocking, close-on-exec).
-            let mut rules = vec![rule(vec![
-                arg(0, SeccompCmpOp::Ne, libc::AF_INET as u64)?,
-                arg(0, SeccompCmpOp::Ne, libc::AF_INET6 as u64)?,
-            ])?];
+            // Refused: a family other than IPv4 and IPv6, a type other than a stream (the type's
+            // low four bits are the type; the rest are flags: non-blocking, close-on-exec), or a
+            // protocol other than the default and TCP (MPTCP and SCTP streams are not TCP to
+            // Landlock).
+            let mut rules = vec![
+                rule(vec![
+                    arg(0, SeccompCmpOp::Ne, libc::AF_INET as u64)?,
+                    arg(0, SeccompCmpOp::Ne, libc::AF_INET6 as u64)?,
+                ])?,
+                rule(vec![arg(2, SeccompCmpOp::Ne, 0)?, arg(2, SeccompCmpOp::Ne, libc::IPPROTO_TCP as u64)?])?,
+            ];
             for kind in [libc::SOCK_DGRAM, libc::SOCK_RAW, libc::SOCK_RDM, libc::SOCK_SEQPACKET, 6, 10] {
                 rules.push(rule(vec![arg(1, SeccompCmpOp::MaskedEq(0xf), kind as u64)?])?);
             }
             rules
         }
     };
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    rules.insert(libc::SYS_socket, socket_rules);
+    refused.insert(libc::SYS_socket, socket_rules);
+    // Fast Open's send connects an unconnected socket: `flags` is the fourth argument of
+    // `sendto` and `sendmmsg`, the third of `sendmsg`.
+    let fast_open = |index| -> Result<Vec<SeccompRule>, SandboxError> {
+        let flag = libc::MSG_FASTOPEN as u64;
+        Ok(vec![rule(vec![arg(index, SeccompCmpOp::MaskedEq(flag), flag)?])?])
+    };
+    refused.insert(libc::SYS_sendto, fast_open(3)?);
+    refused.insert(libc::SYS_sendmmsg, fast_open(3)?);
+    refused.insert(libc::SYS_sendmsg, fast_open(2)?);
     let arch = std::env::consts::ARCH.try_into().map_err(failed)?;
     let refuse_sockets: seccompiler::BpfProgram =
-        SeccompFilter::new(rules, SeccompAction::Allow, SeccompAction::Errno(libc::EACCES as u32), arch)
+        SeccompFilter::new(refused, SeccompAction::Allow, SeccompAction::Errno(libc::EACCES as u32), arch)
             .map_err(failed)?
             .try_into()
             .map_err(failed)?;
@@ -221,11 +241,14 @@ fn filter_sockets(allowed: Sockets) -> Result<(), SandboxError> {
 /// Confines the calling process to no file system and no network at all: what a document
 /// parser gets, which reads its input from stdin and writes its answer to stdout. `Err` when the
 /// kernel cannot enforce that, unless `allow_unconfined` (`system.unconfined_children`).
-pub fn confine_to_stdio(allow_unconfined: bool) -> Result<&'static str, SandboxError> {
-    let confined = required_ruleset().and_then(enforce).and_then(|()| filter_sockets(Sockets::None));
-    match confined {
-        Ok(()) => Ok("landlock fully enforced, seccomp: no socket"),
-        Err(SandboxError::NotEnforced(_)) if allow_unconfined => Ok("UNCONFINED (system.unconfined_children is set)"),
-        Err(e) => Err(e),
-    }
+pub fn confine_to_stdio(allow_unconfined: bool) -> Result<String, SandboxError> {
+    let landlock = match required_ruleset().and_then(enforce) {
+        Ok(()) => "landlock fully enforced".to_string(),
+        Err(SandboxError::NotEnforced(why)) if allow_unconfined => {
+            format!("UNCONFINED by Landlock ({why}; system.unconfined_children is set)")
+        }
+        Err(e) => return Err(e),
+    };
+    filter_sockets(Sockets::None)?;
+    Ok(format!("{landlock}, seccomp: no socket"))
 }

@@ -60,10 +60,8 @@ pub fn supervisor_config(config: &Config) -> anyhow::Result<SupervisorConfig> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
     // Children start through this binary's `sandbox-exec`, which confines them: without it
     // they do not start at all.
-    let launcher = Some(
-        std::env::current_exe()
-            .map_err(|e| anyhow::anyhow!("cannot find stingd's own binary to confine models: {e}"))?,
-    );
+    let launcher = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot find stingd's own binary to confine models: {e}"))?;
     let models = config
         .llm
         .models
@@ -382,6 +380,26 @@ async fn start_with_vault(
 /// How often stingd looks for a rotated database login in Vault.
 const DATABASE_LOGIN_CHECK: Duration = Duration::from_secs(5);
 
+/// TOTP secrets stored before they were sealed (schema 12) are sealed now, before anyone signs
+/// in. Without Vault they stay as they are, and TOTP answers that it needs Vault.
+async fn seal_totp_secrets(pool: &sqlx::PgPool, vault: Option<&crate::vault::Session>) -> anyhow::Result<()> {
+    let Some(vault) = vault else {
+        let plain: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM totp_factors WHERE secret IS NOT NULL").fetch_one(pool).await?;
+        if plain > 0 {
+            tracing::warn!(accounts = plain, "TOTP secrets are stored unsealed and cannot be used without Vault");
+        }
+        return Ok(());
+    };
+    let sealed = crate::identity::factors::seal_plain_secrets(pool, &vault.vault())
+        .await
+        .context("cannot seal the TOTP secrets stored before they were sealed")?;
+    if sealed > 0 {
+        tracing::info!(accounts = sealed, "sealed TOTP secrets stored unsealed");
+    }
+    Ok(())
+}
+
 async fn build_state(
     parts: &Parts,
     secrets: Secrets,
@@ -398,13 +416,15 @@ async fn build_state(
             let pool = crate::db::connect_with(options, database.pool_size, database.connect_timeout.as_std()).await?;
             let status = crate::db::migrate(&pool).await?;
             tracing::info!(schema = ?status.applied.last(), "database ready");
+            seal_totp_secrets(&pool, vault.as_ref()).await?;
             let https_port = parts.public_port;
             let domain = &config.system.domain;
             let origin =
                 if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };
             let credentials = crate::identity::cache::CredentialCache::new(crate::identity::cache::MAX_AGE);
             tokio::spawn(credentials.clone().listen(pool.clone()));
-            let passkeys = crate::identity::passkeys::Passkeys::new(domain, &origin)
+            let passkeys = crate::identity::passkeys::Passkeys::new(&pool, domain, &origin)
+                .await
                 .context("cannot set up passkeys for system.domain")?;
             Some(gateway::Identity {
                 credentials,

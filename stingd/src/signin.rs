@@ -17,7 +17,7 @@ use crate::identity::sessions::{self, Aal, SessionId};
 use sting_config::SignInMethod;
 
 use crate::identity::factors::SecondFactorStep;
-use crate::identity::lockout::Attempt;
+use crate::identity::lockout::{self, Attempt};
 use crate::identity::{IdentityError, audit, enrolment, factors, magic};
 
 fn rejected() -> ApiError {
@@ -37,15 +37,11 @@ fn with_session(body: serde_json::Value, id: &str, absolute: std::time::Duration
 /// Too many wrong second-factor codes for this account, from wherever they came.
 fn locked_out(retry_after: std::time::Duration) -> ApiError {
     let minutes = retry_after.as_secs().div_ceil(60).max(1);
-    ApiError {
-        retry_after: Some(retry_after),
-        ..ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_error",
-            "second_factor_locked",
-            format!("too many wrong codes for this account: try again in {minutes} minute(s)"),
-        )
-    }
+    ApiError::rate_limited(
+        "second_factor_locked",
+        format!("too many wrong codes for this account: try again in {minutes} minute(s)"),
+        retry_after,
+    )
 }
 
 fn second_factor_needed() -> ApiError {
@@ -62,18 +58,19 @@ fn offered(state: &AppState, method: SignInMethod) -> Result<(), ApiError> {
     if state.sign_in_methods.contains(&method) {
         return Ok(());
     }
-    let name = match method {
-        SignInMethod::MagicLink => "magic-link",
-        SignInMethod::Passkey => "passkey",
-        SignInMethod::Totp => "totp",
-        SignInMethod::Password => "password",
-    };
+    // The name the config uses.
+    let name = serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     Err(ApiError::new(
         StatusCode::FORBIDDEN,
         "permission_error",
         "method_disabled",
         format!("sign-in by {name} is turned off on this server (auth.methods): use another way in"),
     ))
+}
+
+/// The Vault that seals TOTP secrets: no code is made or checked without it.
+fn factor_vault(state: &AppState) -> Result<sting_vault::Vault, IdentityError> {
+    state.vault.as_ref().map(|session| session.vault()).ok_or(IdentityError::NoVault)
 }
 
 fn session_required() -> ApiError {
@@ -171,7 +168,7 @@ pub async fn totp_setup(
                 .fetch_one(&identity.pool)
                 .await
                 .map_err(IdentityError::from)?;
-            let enrolment = factors::enrol_totp(&identity.pool, user, &email).await?;
+            let enrolment = factors::enrol_totp(&identity.pool, &factor_vault(&state)?, user, &email).await?;
             let mut response = Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 }))
                 .into_response();
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -200,7 +197,10 @@ pub async fn totp_confirm(
             let user = principal.user.ok_or_else(rejected)?;
             let old = ceremony_session(&principal, &request)?;
             let body: CodeRequest = read_json(request).await?;
-            match factors::second_factor(&identity.pool, user, &body.code, now(), SecondFactorStep::Enrolment).await? {
+            let vault = factor_vault(&state)?;
+            match factors::second_factor(&identity.pool, &vault, user, &body.code, now(), SecondFactorStep::Enrolment)
+                .await?
+            {
                 Attempt::Accepted => {}
                 Attempt::Rejected => {
                     audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
@@ -245,11 +245,18 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
             no_bearer(&request)?;
             let body: PasswordSignIn = read_json(request).await?;
             state.zones.account.check(ZoneKey::account(&body.email), None)?;
+            if let Some((user, retry_after)) = lockout::locked_for(&identity.pool, &body.email).await? {
+                audit::record(&identity.pool, Some(user), "signin.locked_out", None, json!({ "method": "password" }))
+                    .await?;
+                return Err(locked_out(retry_after));
+            }
+            let vault = factor_vault(&state)?;
             let user = factors::verify_password(&identity.pool, &body.email, &body.password).await?;
             // The second factor is tried only after the right password: guessing codes needs it.
             let second = match user {
                 Some(user) => {
-                    factors::second_factor(&identity.pool, user, &body.code, now(), SecondFactorStep::SignIn).await?
+                    let step = SecondFactorStep::SignIn;
+                    factors::second_factor(&identity.pool, &vault, user, &body.code, now(), step).await?
                 }
                 None => Attempt::Rejected,
             };

@@ -169,6 +169,10 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_and_conversation_r
         sqlx::query_scalar::<_, String>("SELECT wrapped_key FROM documents").fetch_one(&world.pool).await.unwrap()
     };
     assert!(wrapped().await.starts_with("vault:v1:"));
+    // A TOTP secret, sealed by the transit key itself.
+    let ann_id = users_id(&world, "ann@example.org").await;
+    let enrolment =
+        stingd::identity::factors::enrol_totp(&world.pool, &world.root, ann_id, "ann@example.org").await.unwrap();
 
     sting_vault::transit::rotate(&world.root, "stingd").await.unwrap();
     let rewrap = || {
@@ -182,7 +186,7 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_and_conversation_r
     let out = rewrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("rewrapped 2 data key(s)"),
+        String::from_utf8_lossy(&out.stdout).contains("rewrapped 3 data key(s)"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -190,10 +194,13 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_and_conversation_r
     let conversation_key: String =
         sqlx::query_scalar("SELECT wrapped_key FROM conversations").fetch_one(&world.pool).await.unwrap();
     assert!(conversation_key.starts_with("vault:v2:"), "conversations too");
+    let totp: String =
+        sqlx::query_scalar("SELECT sealed_secret FROM totp_factors").fetch_one(&world.pool).await.unwrap();
+    assert!(totp.starts_with("vault:v2:"), "and TOTP secrets");
     let again = rewrap();
     assert!(
         String::from_utf8_lossy(&again.stdout)
-            .contains("rewrapped 0 data key(s) of documents and conversations; 2 already")
+            .contains("rewrapped 0 data key(s) of documents and conversations and TOTP secret(s); 3 already")
     );
 
     // The old key version retired: the document still opens, because its key was rewrapped.
@@ -209,6 +216,13 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_and_conversation_r
         .unwrap();
     assert_eq!(content.status(), 200);
     assert_eq!(content.text().await.unwrap(), GUIDE);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let code = common::site::totp_code(&enrolment.secret_base32, now);
+    let check = stingd::identity::factors::TotpCheck::Enrolment;
+    assert!(
+        stingd::identity::factors::verify_totp(&world.pool, &world.root, ann_id, &code, now, check).await.unwrap(),
+        "the TOTP secret opens under the new key version"
+    );
     // A fresh stingd (no key in memory) opens the conversation through Vault.
     drop(stingd);
     let fresh = self::stingd(&world, "flag").await;
@@ -453,8 +467,21 @@ async fn only_ready_documents_can_be_downloaded_and_redact_keeps_no_unchecked_or
     assert_eq!(content(&flagging, &moderator, id).await, (200, letter.to_string()));
     drop(flagging);
 
-    // Under redact, an upload that fails ingestion was never checked: its original goes.
-    let redacting = stingd(&world, "redact").await;
+    // Under redact (here with too small a text limit for anything to index), an upload that
+    // fails ingestion was never checked: its original goes. So does one known to hold personal
+    // data, kept whole under flag, when its reindexing fails.
+    let tight = "  max_text_size: 20b\n";
+    let (redacting, _) = stingd_configured(&world, "redact", &[common::model("bee", "")], tight, "").await;
+    let (status, _) = send(&redacting, reqwest::Method::POST, &format!("/api/jars/{jar}/reindex"), &ann, None).await;
+    assert_eq!(status, 202);
+    let documents = settled(&redacting, &ann, &jar).await;
+    assert_eq!(by_name(&documents, "letter.md")["status"], "failed", "{documents:?}");
+    let kept: i32 = sqlx::query_scalar("SELECT octet_length(content) FROM documents WHERE name = 'letter.md'")
+        .fetch_one(&world.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "the original with its address is not kept");
+
     let broken = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nCall keeper@example.org\ntruncated".to_vec();
     let path = format!("/api/jars/{jar}/documents?name=broken.pdf&wait=false");
     let (status, queued) = send(&redacting, reqwest::Method::POST, &path, &ann, Some(broken)).await;
@@ -518,4 +545,8 @@ async fn a_docx_that_unpacks_to_gigabytes_is_refused_for_its_text_and_stingd_kee
     assert_eq!(answered, 20);
     let grown = peak_memory(stingd.process.id()).saturating_sub(before);
     assert!(grown < 256 << 20, "stingd's peak memory grew by {} MiB", grown >> 20);
+}
+
+async fn users_id(world: &World, email: &str) -> uuid::Uuid {
+    stingd::identity::users::find_by_email(&world.pool, email).await.unwrap().unwrap().id
 }

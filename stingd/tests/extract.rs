@@ -133,3 +133,17 @@ async fn hostile_and_empty_files_fail_clearly_and_cost_only_the_child() {
     assert!(matches!(error, ExtractError::TooSlow(_)), "{error:?}");
     assert!(started.elapsed() < Duration::from_secs(5), "the child is killed, not waited for");
 }
+
+#[tokio::test]
+async fn a_reader_that_floods_its_answer_is_stopped_at_the_text_limit() {
+    use std::os::unix::fs::PermissionsExt;
+    // A reader gone wrong: it ignores the document and writes without end.
+    let dir = tempfile::tempdir().unwrap();
+    let flood = file(dir.path(), "flood", b"#!/bin/sh\nexec yes 'all work and no play'\n");
+    std::fs::set_permissions(&flood, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Time enough that only the text limit can stop it.
+    let limits = Limits { max_text: 1 << 20, wall: Duration::from_secs(600), ..Limits::default() };
+    let error = extract(&flood, Input::Bytes(b"a note".to_vec()), DocType::Text, limits).await.unwrap_err();
+    assert!(matches!(error, ExtractError::TooMuchText(_)), "{error:?}");
+    assert!(error.to_string().contains("honey_jars.max_text_size"), "{error}");
+}

@@ -290,11 +290,13 @@ async fn a_full_queue_answers_429_with_retry_after() {
     // One slot and one waiting place: the third concurrent request is refused at once.
     let stingd = Stingd::start(&[model("bee", "      parallel: 1\n")], "  queue_depth: 1\n").await;
     assert_eq!(stingd.chat("bee", 1).await.status(), 200);
-    // llama-server answers a queued request's headers only when a slot takes it, so send both
-    // without waiting, and watch them arrive at the supervisor.
+    // The second waits in the supervisor for the slot the first holds (no answer headers
+    // yet), so send both without waiting, and watch them arrive.
     let a = tokio::spawn(stingd.post("/v1/chat/completions", chat_body("bee", 2000, true)).send());
     let b = tokio::spawn(stingd.post("/v1/chat/completions", chat_body("bee", 2000, true)).send());
-    stingd.wait_for_status("bee", Duration::from_secs(10), |s| s["replicas"][0]["outstanding"] == 2).await;
+    stingd
+        .wait_for_status("bee", Duration::from_secs(10), |s| s["replicas"][0]["outstanding"] == 1 && s["waiting"] == 1)
+        .await;
     let start = Instant::now();
     let c = stingd.chat("bee", 1).await;
     assert!(start.elapsed() < Duration::from_secs(2), "refused at once, not queued");
@@ -496,4 +498,33 @@ async fn eviction_takes_the_least_recently_used_of_several_idle_models() {
     let states: Vec<Value> = futures_util::future::join_all(["a", "b", "c"].map(|m| stingd.model_status(m))).await;
     let states: Vec<&str> = states.iter().map(|s| s["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["loaded", "unloaded", "loaded"]);
+}
+
+/// How many of the prompt's tokens llama-server took from its cache for this answer.
+async fn cached_tokens(stingd: &Stingd, key: &str, body: Value) -> u64 {
+    let response = stingd.post_as(key, "/v1/chat/completions", body).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let answer: Value = response.json().await.unwrap();
+    answer["timings"]["cache_n"].as_u64().unwrap_or_else(|| panic!("no timings.cache_n: {answer}"))
+}
+
+#[tokio::test]
+async fn one_callers_prompt_cache_never_serves_another_callers_request() {
+    use common::OTHER_KEY;
+    // One slot: without care, whoever comes next would find the last caller's prompt cached.
+    let stingd = Stingd::start(&[model("bee", "      parallel: 1\n")], "").await;
+    let note = "The hive's private notes: the queen was replaced in May, and the north colony is weak. ".repeat(8);
+    let ask = |extra: Value| {
+        let mut body = json!({"model": "bee", "messages": [{"role": "user", "content": note}], "max_tokens": 1, "temperature": 1.0});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+    assert_eq!(cached_tokens(&stingd, API_KEY, ask(json!({}))).await, 0, "a new process caches nothing");
+    assert!(cached_tokens(&stingd, API_KEY, ask(json!({}))).await > 0, "a caller's own prompt is reused");
+    // Another caller sending the same text, even asking for the slot and the cache by name,
+    // finds nothing cached: the answer's timings (and its speed) say nothing of the first's.
+    let pinned = json!({"id_slot": 0, "cache_prompt": true});
+    assert_eq!(cached_tokens(&stingd, OTHER_KEY, ask(pinned)).await, 0);
+    assert!(cached_tokens(&stingd, OTHER_KEY, ask(json!({}))).await > 0);
+    assert_eq!(cached_tokens(&stingd, API_KEY, ask(json!({}))).await, 0, "the slot now holds the other's prompt");
 }

@@ -133,7 +133,7 @@ async fn a_revocation_made_elsewhere_reaches_the_cache_through_the_database_even
     sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1").bind(user.id).execute(pool).await.unwrap();
     let third = format!("{}={}", sessions::COOKIE_NAME, sessions::create(pool, user.id, Aal::One, HOUR).await.unwrap());
     assert_eq!(site.get("/api/me", &third).await.status(), 200);
-    site.pg.stop();
+    site.world.pg.stop();
     // The listener notices the closed connection a moment after the server has gone.
     let mut refused = false;
     for _ in 0..100 {
@@ -144,7 +144,7 @@ async fn a_revocation_made_elsewhere_reaches_the_cache_through_the_database_even
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(refused, "no cached answer while revocations cannot be heard");
-    site.pg.start_again();
+    site.world.pg.start_again();
     let mut status = 0;
     for _ in 0..200 {
         status = site.get("/api/me", &third).await.status().as_u16();

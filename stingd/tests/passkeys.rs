@@ -116,25 +116,57 @@ async fn asking_for_an_unknown_address_looks_like_asking_for_a_known_one() {
     // Two passkeys: a decoy of one credential would stand out.
     register(&site, &stepped, &mut WebauthnAuthenticator::new(SoftPasskey::new(true))).await;
 
-    // Everything but the random challenge and the ids themselves (of which only the length).
-    let shape = |v: &Value| {
-        let mut v = v.clone();
+    // Everything webauthn-rs writes but the random challenge and the allow-list, and each
+    // listed credential's fields (their values differ from account to account).
+    let frame = |v: &Value| {
+        let mut v = v["options"].clone();
         v["publicKey"]["challenge"] = Value::Null;
-        for allowed in v["publicKey"]["allowCredentials"].as_array_mut().unwrap() {
-            allowed["id"] = allowed["id"].as_str().unwrap().len().into();
-        }
+        v["publicKey"]["allowCredentials"] = Value::Null;
         v
     };
-    let known: Value =
-        site.post("/api/auth/passkey/start", None, json!({"email": "rae@example.org"})).await.json().await.unwrap();
-    let unknown: Value =
-        site.post("/api/auth/passkey/start", None, json!({"email": "nobody@example.org"})).await.json().await.unwrap();
-    assert_eq!(shape(&known["options"]), shape(&unknown["options"]));
-    let again: Value =
-        site.post("/api/auth/passkey/start", None, json!({"email": "nobody@example.org"})).await.json().await.unwrap();
-    let id = |v: &Value| v["options"]["publicKey"]["allowCredentials"][0]["id"].clone();
-    assert_eq!(id(&unknown), id(&again), "the decoy is the same each time, as a real credential would be");
-    assert_ne!(id(&unknown), id(&known));
+    let fields =
+        |entry: &Value| entry.as_object().unwrap().keys().filter(|k| *k != "transports").cloned().collect::<Vec<_>>();
+    let allowed = |v: &Value| v["options"]["publicKey"]["allowCredentials"].as_array().unwrap().clone();
+    let on = &site;
+    let start = move |email: &'static str| async move {
+        on.post("/api/auth/passkey/start", None, json!({"email": email})).await.json::<Value>().await.unwrap()
+    };
+    let known = start("rae@example.org").await;
+    let unknown = start("nobody@example.org").await;
+    assert_eq!(frame(&known), frame(&unknown));
+    assert!(allowed(&unknown).iter().all(|entry| fields(entry) == fields(&allowed(&known)[0])), "{unknown}");
+
+    // The decoy does not move when other accounts' passkeys do: another account gets one.
+    let other = users::create(&site.pool, "sol@example.org", Role::User).await.unwrap();
+    let first = sessions::create(&site.pool, other.id, Aal::One, Duration::from_secs(3600)).await.unwrap();
+    register(
+        &site,
+        &format!("{}={first}", sessions::COOKIE_NAME),
+        &mut WebauthnAuthenticator::new(SoftPasskey::new(true)),
+    )
+    .await;
+    let again = start("nobody@example.org").await;
+    assert_eq!(allowed(&unknown), allowed(&again), "the decoy is the same each time, as a real account's list is");
+    assert_ne!(allowed(&unknown), allowed(&known));
+    // Nor from one stingd to another of the same installation (replicas, restarts).
+    let replica = stingd::identity::passkeys::Passkeys::new(&site.pool, "localhost", &site.origin).await.unwrap();
+    let (_, options) = replica.start_authentication(&site.pool, "nobody@example.org").await.unwrap();
+    let options = serde_json::to_value(options).unwrap();
+    assert_eq!(options["publicKey"]["allowCredentials"], Value::Array(allowed(&unknown)));
+
+    // Across addresses, decoys list one, two or three credentials, as accounts do: always one
+    // would tell every account with two.
+    let mut counts = std::collections::BTreeSet::new();
+    for n in 0..40 {
+        let options: Value = site
+            .post("/api/auth/passkey/start", None, json!({"email": format!("nobody{n}@example.org")}))
+            .await
+            .json()
+            .await
+            .unwrap();
+        counts.insert(allowed(&options).len());
+    }
+    assert_eq!(counts.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
 
     let bogus = site
         .post("/api/auth/passkey/finish", None, json!({ "ceremony": unknown["ceremony"], "credential": {"id": "x"} }))

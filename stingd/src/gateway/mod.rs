@@ -578,15 +578,13 @@ pub fn starting_router(built: Arc<std::sync::OnceLock<Router>>, readiness: crate
         async move {
             match built.get() {
                 Some(router) => router.clone().oneshot(request).await.into_response(),
-                None => ApiError {
-                    retry_after: Some(std::time::Duration::from_secs(5)),
-                    ..ApiError::new(
-                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                        "server_error",
-                        "starting",
-                        readiness.waiting_for().unwrap_or_else(|| "starting".into()),
-                    )
-                }
+                None => ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "starting",
+                    readiness.waiting_for().unwrap_or_else(|| "starting".into()),
+                )
+                .retry_after(std::time::Duration::from_secs(5))
                 .into_response(),
             }
         }

@@ -24,7 +24,7 @@ use super::cache::{self, Cached};
 use super::callers::Caller;
 use super::error::{ApiError, error_body};
 use super::redaction;
-use crate::supervisor::{AcquireError, Lease};
+use crate::supervisor::{AcquireError, CacheOwner, Lease, SlotLease};
 
 /// The request body, or why it could not be read (too large, cut off).
 type RequestBody = Result<Bytes, BytesRejection>;
@@ -135,15 +135,9 @@ async fn try_forward(
     let head: Head = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("invalid_json", format!("the request body is not valid JSON: {e}")))?;
     if let Some(limit) = &state.key_rate_limit {
-        limit.check(caller).map_err(|wait| ApiError {
-            retry_after: Some(wait),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_error",
-                "rate_limited",
-                "too many requests for this API key",
-            )
-        })?;
+        limit
+            .check(caller)
+            .map_err(|wait| ApiError::rate_limited("rate_limited", "too many requests for this API key", wait))?;
     }
     let model = head
         .model
@@ -164,10 +158,15 @@ async fn try_forward(
         _ => None,
     };
 
-    let lease = state.supervisor.acquire(&model).await?;
-    let (body, placeholders) = match &lease.remote {
-        Some(remote) => remote_body(body, remote.model.as_deref(), &state.pii, route)?,
-        None => (body, Default::default()),
+    let owner = match route {
+        Route::Embeddings => CacheOwner::Unpinned,
+        Route::Chat | Route::Completions => CacheOwner::Caller(caller.id.clone()),
+    };
+    let lease = state.supervisor.acquire(&model, owner).await?;
+    let (body, placeholders) = match (&lease.remote, lease.slot) {
+        (Some(remote), _) => remote_body(body, remote.model.as_deref(), &state.pii, route)?,
+        (None, Some(slot)) => (pinned_body(&body, slot)?, Default::default()),
+        (None, None) => (body, Default::default()),
     };
     let placeholders = std::sync::Arc::new(placeholders);
     let request_bytes = body.len();
@@ -302,6 +301,22 @@ fn remote_body(
     }
     let body = serde_json::to_vec(&value).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
     Ok((body.into(), placeholders))
+}
+
+/// The request pinned to its slot, with the slot's prompt cache used only if it is the
+/// caller's own (see `supervisor::slots`). Whatever the client said of slots or the cache is
+/// replaced: choosing a slot would choose someone else's cache.
+fn pinned_body(body: &[u8], slot: SlotLease) -> Result<Bytes, ApiError> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+    let Some(fields) = value.as_object_mut() else {
+        return Err(ApiError::bad_request("invalid_body", "the request body must be a JSON object"));
+    };
+    fields.remove("slot_id");
+    fields.insert("id_slot".into(), slot.id.into());
+    fields.insert("cache_prompt".into(), slot.warm.into());
+    let body = serde_json::to_vec(&value).map_err(|e| ApiError::bad_request("invalid_json", e.to_string()))?;
+    Ok(body.into())
 }
 
 fn cached_response(answer: Cached, cache: &'static str) -> Response {

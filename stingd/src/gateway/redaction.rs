@@ -22,57 +22,78 @@ pub enum Shape {
     Embedding,
 }
 
-/// Fields whose string values are names of things the API defines (a model, a role, a type, a
-/// call's id) or binary data (images, audio, files, base64), not text anyone wrote: changing
-/// them would break the request, and they carry nothing a person typed.
+/// Where the OpenAI request schemas keep strings that are names of things the API defines (a
+/// model, a role, a type, a call's id) or binary data (audio, files, base64), not text anyone
+/// wrote: changing them would break the request, and they carry nothing a person typed. A path
+/// is the fields from the request's root, `[]` standing for any element of an array; only
+/// these exact places are spared, so `id` or `data` inside `metadata` or a tool's schema is
+/// text like any other.
 const NOT_TEXT: &[&str] = &[
     "model",
-    "role",
-    "type",
-    "tool_call_id",
-    "id",
+    "messages.[].role",
+    "messages.[].tool_call_id",
+    "messages.[].tool_calls.[].id",
+    "messages.[].tool_calls.[].type",
+    "messages.[].audio.id",
+    "messages.[].content.[].type",
+    "messages.[].content.[].image_url.detail",
+    "messages.[].content.[].input_audio.data",
+    "messages.[].content.[].input_audio.format",
+    "messages.[].content.[].file.file_data",
+    "messages.[].content.[].file.file_id",
+    "tools.[].type",
     "tool_choice",
+    "tool_choice.type",
+    "response_format.type",
+    "prediction.type",
+    "prediction.content.[].type",
     "reasoning_effort",
     "service_tier",
     "encoding_format",
-    "modalities",
-    "voice",
-    "format",
-    "detail",
-    "url",
-    "data",
-    "file_data",
-    "file_id",
+    "modalities.[]",
+    "audio.voice",
+    "audio.format",
 ];
+
+/// An image given inline (`data:image/png;base64,...`) is data; an image's web address is text,
+/// scanned like the rest (it can carry a name or an address in its query).
+const IMAGE_URL: &str = "messages.[].content.[].image_url.url";
 
 /// Redacts the request in place; returns the placeholders given out. Every string is text that
 /// could leave the machine, wherever the OpenAI schema puts it (messages and their parts, tool
 /// call arguments, tool and function descriptions and parameter schemas, `prompt`, `suffix`,
-/// `input`, `stop`, `user`, `metadata`, `prediction`, ...), except the values of [`NOT_TEXT`]
-/// fields. So a field added to the schema later is redacted before anyone thinks of it. `shape`
+/// `input`, `stop`, `user`, `metadata`, `prediction`, ...), except at the places [`NOT_TEXT`]
+/// names. So a field added to the schema later is redacted before anyone thinks of it. `shape`
 /// matters only to the answer.
 pub fn redact_request(scanner: &Scanner, _shape: Shape, body: &mut Value) -> Placeholders {
     let mut placeholders = Placeholders::default();
-    redact_value(scanner, body, &mut placeholders);
+    redact_value(scanner, body, &mut String::new(), &mut placeholders);
     placeholders
 }
 
-fn redact_value(scanner: &Scanner, value: &mut Value, placeholders: &mut Placeholders) {
+/// `path` is where `value` is (see [`NOT_TEXT`]), kept in one buffer as the walk goes down.
+fn redact_value(scanner: &Scanner, value: &mut Value, path: &mut String, placeholders: &mut Placeholders) {
+    let mut descend = |path: &mut String, segment: &str, value: &mut Value| {
+        let len = path.len();
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(segment);
+        redact_value(scanner, value, path, placeholders);
+        path.truncate(len);
+    };
     match value {
         Value::String(s) => {
-            let findings = scanner.scan(s);
-            if !findings.is_empty() {
-                *s = redact(s, &findings, placeholders);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(scanner, item, placeholders)),
-        Value::Object(fields) => {
-            for (name, field) in fields.iter_mut() {
-                if !(field.is_string() && NOT_TEXT.contains(&name.as_str())) {
-                    redact_value(scanner, field, placeholders);
+            let spared = NOT_TEXT.contains(&path.as_str()) || (path == IMAGE_URL && s.starts_with("data:"));
+            if !spared {
+                let findings = scanner.scan(s);
+                if !findings.is_empty() {
+                    *s = redact(s, &findings, placeholders);
                 }
             }
         }
+        Value::Array(items) => items.iter_mut().for_each(|item| descend(path, "[]", item)),
+        Value::Object(fields) => fields.iter_mut().for_each(|(name, field)| descend(path, name, field)),
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
@@ -231,7 +252,9 @@ mod tests {
                 {"role": "developer", "content": [{"type": "text", "text": pii}]},
                 {"role": "user", "content": [
                     {"type": "text", "text": pii},
-                    {"type": "image_url", "image_url": {"url": "https://example.org/a.png", "detail": "low"}}
+                    {"type": "image_url", "image_url": {"url": "https://example.org/a.png", "detail": "low"}},
+                    {"type": "image_url", "image_url": {"url": format!("https://example.org/a.png?for={pii}")}},
+                    {"type": "image_url", "image_url": {"url": "data:text/plain,jane@example.org"}}
                 ]},
                 {"role": "assistant", "content": pii, "refusal": pii,
                  "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "send", "arguments": format!("{{\"to\": \"{pii}\"}}")}}],
@@ -249,20 +272,22 @@ mod tests {
             "prediction": {"type": "content", "content": pii},
             "stop": [pii, pii],
             "user": "jane@example.org",
-            "metadata": {"note": pii},
+            "metadata": {"note": pii, "id": pii, "data": pii, "url": pii},
             "prompt": [pii, pii],
             "suffix": pii,
             "input": pii,
             "instructions": pii,
-            "a_field_added_later": {"deep": [pii]}
+            "a_field_added_later": {"deep": [pii], "type": pii, "role": pii}
         });
         let placeholders = redact_request(&scanner, Shape::Chat, &mut body);
         let sent = body.to_string();
-        assert!(!sent.contains("jane@example.org"), "{sent}");
-        assert_eq!(sent.matches("[EMAIL_1]").count(), 28, "every one of the texts above: {sent}");
+        // Only the inline image (data, not text) still holds the address.
+        assert_eq!(sent.matches("jane@example.org").count(), 1, "{sent}");
+        assert_eq!(sent.matches("[EMAIL_1]").count(), 34, "every one of the texts above: {sent}");
         assert_eq!(placeholders.restore("[EMAIL_1]"), "jane@example.org");
         // What is not text is left as the API needs it.
         assert_eq!(body["messages"][2]["content"][1]["image_url"]["url"], "https://example.org/a.png");
+        assert_eq!(body["messages"][2]["content"][3]["image_url"]["url"], "data:text/plain,jane@example.org");
         assert_eq!(body["messages"][4]["tool_call_id"], "call_1");
         assert_eq!((body["model"].as_str(), body["messages"][0]["role"].as_str()), (Some("far"), Some("system")));
         let arguments: Value =

@@ -171,10 +171,7 @@ impl Zone {
             ZoneKey::Account(_) => "too many sign-in attempts for this account: wait before trying again".into(),
         };
         self.rejections.note(self.name, &key, actor, wait);
-        Err(ApiError {
-            retry_after: Some(wait),
-            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", "rate_limited", message)
-        })
+        Err(ApiError::rate_limited("rate_limited", message, wait))
     }
 
     /// The client's address for this zone (see [`client_address`]).

@@ -1,6 +1,6 @@
 //! Sign-in factors: TOTP (a code is accepted at most once: the last accepted time step is stored
 //! and only a later one passes, atomically; guesses are counted per account, see
-//! [`lockout`](super::lockout)), passwords (argon2id; an unknown account costs the
+//! [`lockout`](super::lockout); secrets are stored sealed by Vault's transit key), passwords (argon2id; an unknown account costs the
 //! same time as a wrong password), and recovery codes (shown once, stored hashed, each usable
 //! once).
 
@@ -8,7 +8,10 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use sting_vault::Vault;
+use sting_vault::policy::STINGD_TRANSIT_KEY;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use super::IdentityError;
 use super::cache::CredentialCache;
@@ -23,6 +26,63 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).expect("the kernel's random source");
     bytes
+}
+
+/// A TOTP secret sealed by the transit key, bound to its account: what is sealed is the user's
+/// id and then the secret, so a sealed secret copied into another account's row does not open
+/// there.
+async fn seal_secret(vault: &Vault, user: Uuid, secret: &[u8]) -> Result<String, IdentityError> {
+    let plain = Zeroizing::new([user.as_bytes().as_slice(), secret].concat());
+    Ok(sting_vault::transit::encrypt(vault, STINGD_TRANSIT_KEY, &plain).await?)
+}
+
+async fn open_secret(vault: &Vault, user: Uuid, sealed: &str) -> Result<Zeroizing<Vec<u8>>, IdentityError> {
+    let plain = sting_vault::transit::decrypt(vault, STINGD_TRANSIT_KEY, sealed).await?;
+    match plain.strip_prefix(user.as_bytes().as_slice()) {
+        Some(secret) => Ok(Zeroizing::new(secret.to_vec())),
+        None => Err(IdentityError::MisplacedSecret),
+    }
+}
+
+/// An account's secret and pending secret, as stored before secrets were sealed.
+type PlainSecrets = (Uuid, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Seals the TOTP secrets still stored plain (written before secrets were sealed), and empties
+/// the plain columns: what stingd does at start once it has its Vault. Returns how many
+/// accounts' secrets it sealed. Each row is changed only if its plain secret is still the one
+/// sealed, so a concurrent enrolment is not overwritten.
+pub async fn seal_plain_secrets(pool: &PgPool, vault: &Vault) -> Result<usize, IdentityError> {
+    let rows: Vec<PlainSecrets> = sqlx::query_as(
+        "SELECT user_id, secret, pending_secret FROM totp_factors WHERE secret IS NOT NULL OR pending_secret IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut sealed = 0;
+    for (user, secret, pending) in rows {
+        let (secret, pending) = (secret.map(Zeroizing::new), pending.map(Zeroizing::new));
+        let sealed_secret = match &secret {
+            Some(secret) => Some(seal_secret(vault, user, secret).await?),
+            None => None,
+        };
+        let sealed_pending = match &pending {
+            Some(pending) => Some(seal_secret(vault, user, pending).await?),
+            None => None,
+        };
+        sealed += sqlx::query(
+            "UPDATE totp_factors SET sealed_secret = coalesce($2, sealed_secret), sealed_pending = coalesce($3, sealed_pending),
+                    secret = NULL, pending_secret = NULL
+             WHERE user_id = $1 AND secret IS NOT DISTINCT FROM $4 AND pending_secret IS NOT DISTINCT FROM $5",
+        )
+        .bind(user)
+        .bind(sealed_secret)
+        .bind(sealed_pending)
+        .bind(secret.as_deref().map(Vec::as_slice))
+        .bind(pending.as_deref().map(Vec::as_slice))
+        .execute(pool)
+        .await?
+        .rows_affected() as usize;
+    }
+    Ok(sealed)
 }
 
 fn totp(secret: Vec<u8>, account: &str) -> totp_rs::Totp {
@@ -48,17 +108,25 @@ pub struct TotpEnrolment {
 /// exists the new one waits beside it (`pending_secret`) and only a code of the new one, at
 /// [`TotpCheck::Enrolment`], puts it in place: a set-up abandoned halfway leaves the working
 /// factor working.
-pub async fn enrol_totp(pool: &PgPool, user: Uuid, account: &str) -> Result<TotpEnrolment, IdentityError> {
+pub async fn enrol_totp(
+    pool: &PgPool,
+    vault: &Vault,
+    user: Uuid,
+    account: &str,
+) -> Result<TotpEnrolment, IdentityError> {
     let secret = random_bytes::<20>().to_vec();
+    let sealed = seal_secret(vault, user, &secret).await?;
     sqlx::query(
-        "INSERT INTO totp_factors (user_id, secret) VALUES ($1, $2)
+        "INSERT INTO totp_factors (user_id, sealed_secret) VALUES ($1, $2)
          ON CONFLICT (user_id) DO UPDATE SET
-           secret = CASE WHEN totp_factors.confirmed_at IS NULL THEN EXCLUDED.secret ELSE totp_factors.secret END,
-           pending_secret = CASE WHEN totp_factors.confirmed_at IS NULL THEN NULL ELSE EXCLUDED.secret END,
+           sealed_secret = CASE WHEN totp_factors.confirmed_at IS NULL THEN EXCLUDED.sealed_secret ELSE totp_factors.sealed_secret END,
+           sealed_pending = CASE WHEN totp_factors.confirmed_at IS NULL THEN NULL ELSE EXCLUDED.sealed_secret END,
+           secret = NULL,
+           pending_secret = NULL,
            last_step = CASE WHEN totp_factors.confirmed_at IS NULL THEN NULL ELSE totp_factors.last_step END",
     )
     .bind(user)
-    .bind(&secret)
+    .bind(&sealed)
     .execute(pool)
     .await?;
     let totp = totp(secret, account);
@@ -80,34 +148,37 @@ pub enum TotpCheck {
 /// against the account: sign-in routes use [`second_factor`].
 pub async fn verify_totp(
     pool: &PgPool,
+    vault: &Vault,
     user: Uuid,
     code: &str,
     now: u64,
     check: TotpCheck,
 ) -> Result<bool, IdentityError> {
-    verify_totp_on(&mut *pool.acquire().await?, user, code, now, check).await
+    verify_totp_on(&mut *pool.acquire().await?, vault, user, code, now, check).await
 }
 
 async fn verify_totp_on(
     conn: &mut sqlx::PgConnection,
+    vault: &Vault,
     user: Uuid,
     code: &str,
     now: u64,
     check: TotpCheck,
 ) -> Result<bool, IdentityError> {
-    let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
-        sqlx::query_as("SELECT secret, pending_secret FROM totp_factors WHERE user_id = $1")
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT sealed_secret, sealed_pending FROM totp_factors WHERE user_id = $1")
             .bind(user)
             .fetch_optional(&mut *conn)
             .await?;
-    let Some((secret, pending)) = row else { return Ok(false) };
+    let Some((sealed, pending)) = row else { return Ok(false) };
     if let (TotpCheck::Enrolment, Some(pending)) = (check, pending) {
-        let Some(step) = totp(pending.clone(), "-").check(code.trim(), now) else { return Ok(false) };
+        let secret = open_secret(vault, user, &pending).await?;
+        let Some(step) = totp(secret.to_vec(), "-").check(code.trim(), now) else { return Ok(false) };
         // A new secret's codes were never used, so the old one's last step does not bind it;
         // the compare-and-set on the pending secret lets one request win.
         let moved = sqlx::query(
-            "UPDATE totp_factors SET secret = pending_secret, pending_secret = NULL, last_step = $2, confirmed_at = now()
-             WHERE user_id = $1 AND pending_secret = $3",
+            "UPDATE totp_factors SET sealed_secret = sealed_pending, sealed_pending = NULL, last_step = $2, confirmed_at = now()
+             WHERE user_id = $1 AND sealed_pending = $3",
         )
         .bind(user)
         .bind(step as i64)
@@ -117,7 +188,10 @@ async fn verify_totp_on(
         .rows_affected();
         return Ok(moved == 1);
     }
-    let Some(step) = totp(secret, "-").check(code.trim(), now) else { return Ok(false) };
+    // Not sealed yet (stingd seals at start): no code can be checked until it is.
+    let Some(sealed) = sealed else { return Err(IdentityError::UnsealedSecret) };
+    let secret = open_secret(vault, user, &sealed).await?;
+    let Some(step) = totp(secret.to_vec(), "-").check(code.trim(), now) else { return Ok(false) };
     // The compare-and-set is one statement: two requests with the same code cannot both win.
     let accepted = sqlx::query(
         "UPDATE totp_factors SET last_step = $2, confirmed_at = coalesce(confirmed_at, now())
@@ -144,6 +218,7 @@ pub enum SecondFactorStep {
 /// out, the code is not even checked.
 pub async fn second_factor(
     pool: &PgPool,
+    vault: &Vault,
     user: Uuid,
     code: &str,
     now: u64,
@@ -154,9 +229,11 @@ pub async fn second_factor(
         Err(retry_after) => return Ok(Attempt::LockedOut { retry_after }),
     };
     let accepted = match step {
-        SecondFactorStep::Enrolment => verify_totp_on(hold.connection(), user, code, now, TotpCheck::Enrolment).await?,
+        SecondFactorStep::Enrolment => {
+            verify_totp_on(hold.connection(), vault, user, code, now, TotpCheck::Enrolment).await?
+        }
         SecondFactorStep::SignIn => {
-            verify_totp_on(hold.connection(), user, code, now, TotpCheck::Current).await?
+            verify_totp_on(hold.connection(), vault, user, code, now, TotpCheck::Current).await?
                 || use_recovery_code_on(hold.connection(), user, code).await?
         }
     };

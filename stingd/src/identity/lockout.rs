@@ -68,6 +68,22 @@ pub async fn begin(pool: &PgPool, user: Uuid) -> Result<Result<Hold, Duration>, 
     Ok(Ok(Hold { tx, user, failures }))
 }
 
+/// How long the second factor of the account signing in as `email` stays locked, if it is. Asked
+/// before the password is checked, so that a locked account answers alike whatever password is
+/// tried: otherwise the lockout would tell right passwords from wrong ones. That it is locked
+/// tells nobody more than whoever locked it knew: the account exists and its password is known.
+pub async fn locked_for(pool: &PgPool, email: &str) -> Result<Option<(Uuid, Duration)>, IdentityError> {
+    let locked: Option<(Uuid, f64)> = sqlx::query_as(
+        "SELECT u.id, extract(epoch FROM f.locked_until - now())::float8
+         FROM second_factor_failures f JOIN users u ON u.id = f.user_id
+         WHERE lower(u.email) = lower($1) AND f.locked_until > now()",
+    )
+    .bind(email.trim())
+    .fetch_optional(pool)
+    .await?;
+    Ok(locked.map(|(user, seconds)| (user, Duration::from_secs_f64(seconds.max(1.0).ceil()))))
+}
+
 /// How long the `failures`-th wrong code in a row locks the account (zero before the limit).
 pub fn lockout_after(failures: i32) -> Duration {
     if failures < FREE_FAILURES {

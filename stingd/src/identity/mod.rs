@@ -32,4 +32,13 @@ pub enum IdentityError {
     Passkey(String),
     #[error("password hashing: {0}")]
     Hashing(String),
+    /// TOTP secrets are sealed by Vault's transit key: without Vault there is no checking a code.
+    #[error("TOTP needs stingd's Vault, which seals its secrets: start stingd with STING_VAULT_ADDR")]
+    NoVault,
+    #[error("Vault: {0}")]
+    Vault(#[from] sting_vault::VaultError),
+    #[error("a TOTP secret is still stored unsealed: stingd seals them when it starts with its Vault")]
+    UnsealedSecret,
+    #[error("a sealed TOTP secret opened as another account's: the row was copied")]
+    MisplacedSecret,
 }

@@ -4,7 +4,7 @@
 //!
 //! The ceremony state is kept in the database, keyed by an id the browser returns, used once
 //! and valid for five minutes. Asking to sign in as an address without passkeys (or without an
-//! account) answers with a challenge for a decoy credential derived from the address, the same
+//! account) answers with a challenge for decoy credentials derived from the address, the same
 //! each time, so the answer does not reveal whether the account exists.
 
 use std::time::Duration;
@@ -24,22 +24,21 @@ const CEREMONY_TTL: Duration = Duration::from_secs(300);
 
 pub struct Passkeys {
     webauthn: Webauthn,
-    rp_id: String,
-    /// A random key of this process, for decoy credential ids.
+    /// The installation's key for decoy credentials: every replica, before and after a restart,
+    /// gives an address the same decoy.
     decoy_key: [u8; 32],
 }
 
 impl Passkeys {
     /// The relying party: `rp_id` is the site's domain, `origin` the `https://` origin pages
-    /// are served from.
-    pub fn new(rp_id: &str, origin: &str) -> Result<Self, IdentityError> {
+    /// are served from. The decoy key is the installation's (see [`instance_key`]).
+    pub async fn new(pool: &PgPool, rp_id: &str, origin: &str) -> Result<Self, IdentityError> {
         let origin = Url::parse(origin).map_err(|e| IdentityError::Passkey(format!("the origin {origin}: {e}")))?;
         let webauthn = WebauthnBuilder::new(rp_id, &origin)
             .and_then(|b| b.rp_name("STING-CE").build())
             .map_err(|e| IdentityError::Passkey(format!("relying party {rp_id} at {origin}: {e}")))?;
-        let mut decoy_key = [0u8; 32];
-        getrandom::fill(&mut decoy_key).expect("the kernel's random source");
-        Ok(Self { webauthn, rp_id: rp_id.to_string(), decoy_key })
+        let decoy_key = instance_key(pool, "passkey_decoy").await?;
+        Ok(Self { webauthn, decoy_key })
     }
 
     /// The options for the browser's `navigator.credentials.create()`, and the ceremony's id.
@@ -120,7 +119,7 @@ impl Passkeys {
                     .await?;
                 Ok((id, options))
             }
-            _ => Ok((Uuid::new_v4(), self.decoy_options(pool, email).await?)),
+            _ => Ok((Uuid::new_v4(), self.decoy_options(email)?)),
         }
     }
 
@@ -170,73 +169,80 @@ impl Passkeys {
         stored.into_iter().map(|v| serde_json::from_value(v).map_err(json_error)).collect()
     }
 
-    /// A challenge for credentials that exist nowhere, stable for the address, and shaped like a
-    /// real account's: the passkeys of an account picked by the address (how many, their
-    /// transports, their id lengths) go through webauthn-rs as a real answer does, and then
-    /// every id is swapped for one derived from the address. So neither the count, nor the
-    /// transports, nor any field webauthn-rs adds tells a decoy from a real account.
-    async fn decoy_options(&self, pool: &PgPool, email: &str) -> Result<RequestChallengeResponse, IdentityError> {
+    /// A challenge for credentials that exist nowhere, the same for the address whatever else
+    /// changes (other accounts' passkeys included), and built by webauthn-rs as a real answer is,
+    /// with an allow-list webauthn-rs left empty filled in from the address: how many
+    /// credentials (one to three, as accounts have), each one's id length and transports drawn
+    /// from what authenticators make. So no field webauthn-rs adds tells a decoy from a real
+    /// account, and asking twice, now or next month, gives the same credentials.
+    fn decoy_options(&self, email: &str) -> Result<RequestChallengeResponse, IdentityError> {
         let seed: [u8; 32] =
             Sha256::new().chain_update(self.decoy_key).chain_update(email.trim().to_lowercase()).finalize().into();
-        let pick = i64::from(u32::from_le_bytes([seed[0], seed[1], seed[2], seed[3]]));
-        let template: Vec<serde_json::Value> = sqlx::query_scalar(
-            "WITH owners AS (SELECT DISTINCT user_id FROM passkey_factors)
-             SELECT passkey FROM passkey_factors WHERE user_id = (
-                 SELECT user_id FROM owners ORDER BY user_id
-                 OFFSET $1 % greatest((SELECT count(*) FROM owners), 1) LIMIT 1)
-             ORDER BY created_at",
-        )
-        .bind(pick)
-        .fetch_all(pool)
-        .await?;
-        let template: Vec<Passkey> =
-            template.into_iter().map(|v| serde_json::from_value(v).map_err(json_error)).collect::<Result<_, _>>()?;
-        if template.is_empty() {
-            // No passkey anywhere yet: there is no real answer to look like.
-            return self.bare_decoy(&seed);
-        }
         let (mut options, _) =
-            self.webauthn.start_passkey_authentication(&template).map_err(|e| IdentityError::Passkey(e.to_string()))?;
-        for (n, allowed) in options.public_key.allow_credentials.iter_mut().enumerate() {
-            let length = allowed.id.as_ref().len();
-            let mut id = Vec::with_capacity(length);
-            let mut block = 0u32;
-            while id.len() < length {
-                id.extend_from_slice(
-                    &Sha256::new()
-                        .chain_update(seed)
-                        .chain_update([n as u8])
-                        .chain_update(block.to_le_bytes())
-                        .finalize(),
-                );
-                block += 1;
-            }
-            id.truncate(length);
-            allowed.id = id.into();
-        }
+            self.webauthn.start_passkey_authentication(&[]).map_err(|e| IdentityError::Passkey(e.to_string()))?;
+        let allowed: Vec<serde_json::Value> = (0..decoy_count(seed[0]))
+            .map(|n| {
+                let draw: [u8; 32] = Sha256::new().chain_update(seed).chain_update([n]).finalize().into();
+                let (length, transports) = DECOY_SHAPES[usize::from(draw[0]) % DECOY_SHAPES.len()];
+                let mut id = Vec::with_capacity(length);
+                let mut block = 0u32;
+                while id.len() < length {
+                    id.extend_from_slice(
+                        &Sha256::new().chain_update(draw).chain_update(block.to_le_bytes()).finalize(),
+                    );
+                    block += 1;
+                }
+                id.truncate(length);
+                let mut entry = serde_json::json!({ "type": "public-key", "id": b64(&id) });
+                if !transports.is_empty() {
+                    entry["transports"] = serde_json::json!(transports);
+                }
+                entry
+            })
+            .collect();
+        options.public_key.allow_credentials = serde_json::from_value(allowed.into()).map_err(json_error)?;
         Ok(options)
     }
+}
 
-    /// One credential id of 16 bytes: the decoy while no account has a passkey.
-    fn bare_decoy(&self, seed: &[u8; 32]) -> Result<RequestChallengeResponse, IdentityError> {
-        let mut challenge = [0u8; 32];
-        getrandom::fill(&mut challenge).expect("the kernel's random source");
-        let b64 = |bytes: &[u8]| {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        };
-        let options = serde_json::json!({
-            "publicKey": {
-                "challenge": b64(&challenge),
-                "timeout": 300000,
-                "rpId": self.rp_id,
-                "allowCredentials": [{ "type": "public-key", "id": b64(&seed[..16]) }],
-                "userVerification": "required",
-            },
-            "mediation": null,
-        });
-        serde_json::from_value(options).map_err(json_error)
+/// Credential id lengths and transports of common authenticators (platform passkeys, phones
+/// over hybrid, security keys), one of which each decoy credential takes.
+const DECOY_SHAPES: &[(usize, &[&str])] = &[
+    (16, &[]),
+    (20, &["hybrid", "internal"]),
+    (32, &["internal"]),
+    (32, &[]),
+    (64, &["nfc", "usb"]),
+    (16, &["hybrid", "internal"]),
+];
+
+/// How many credentials a decoy lists: one mostly, two or three sometimes, as accounts have.
+fn decoy_count(draw: u8) -> u8 {
+    match draw % 10 {
+        0..=5 => 1,
+        6..=8 => 2,
+        _ => 3,
     }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The installation's key called `name`: made at random by the first stingd to ask, the same
+/// for every stingd afterwards.
+async fn instance_key(pool: &PgPool, name: &str) -> Result<[u8; 32], IdentityError> {
+    let mut fresh = [0u8; 32];
+    getrandom::fill(&mut fresh).expect("the kernel's random source");
+    sqlx::query("INSERT INTO instance_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .bind(&fresh[..])
+        .execute(pool)
+        .await?;
+    let key: Vec<u8> =
+        sqlx::query_scalar("SELECT key FROM instance_keys WHERE name = $1").bind(name).fetch_one(pool).await?;
+    key.try_into().map_err(|_| IdentityError::Passkey(format!("the instance key {name} is not 32 bytes")))
 }
 
 fn json_error(e: serde_json::Error) -> IdentityError {

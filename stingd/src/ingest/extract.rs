@@ -133,14 +133,35 @@ pub async fn extract(
         return Err(ExtractError::Failed("the document reader has no output pipes".into()));
     };
     // No more than the limit (and one byte to tell it was passed) is ever held: a child that
-    // writes gigabytes costs stingd a bounded buffer.
+    // writes gigabytes costs stingd a bounded buffer, and is dropped (killed) as soon as it has
+    // passed the limit, not left blocked on a full pipe until the wall-clock limit.
+    let max_text = limits.max_text;
     let read = async {
         use tokio::io::AsyncReadExt;
-        let mut text = Vec::new();
-        let mut message = Vec::new();
-        let (mut stdout, mut stderr) = (stdout.take(limits.max_text + 1), stderr.take(64 << 10));
-        let (out, err) = tokio::join!(stdout.read_to_end(&mut text), stderr.read_to_end(&mut message));
-        out.and(err).map(|_| (text, message))
+        let out = async move {
+            let mut text = Vec::new();
+            stdout.take(max_text + 1).read_to_end(&mut text).await.map(|_| text)
+        };
+        let err = async move {
+            let mut message = Vec::new();
+            stderr.take(64 << 10).read_to_end(&mut message).await.map(|_| message)
+        };
+        tokio::pin!(out, err);
+        let mut message = None;
+        let text = loop {
+            tokio::select! {
+                text = &mut out => break text?,
+                read = &mut err, if message.is_none() => message = Some(read?),
+            }
+        };
+        if text.len() as u64 > max_text {
+            return Ok((text, Vec::new()));
+        }
+        let message = match message {
+            Some(message) => message,
+            None => err.await?,
+        };
+        Ok::<_, std::io::Error>((text, message))
     };
     let (text, stderr) = match tokio::time::timeout(limits.wall, read).await {
         Ok(read) => read.map_err(|e| ExtractError::Failed(e.to_string()))?,

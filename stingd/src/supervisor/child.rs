@@ -32,9 +32,9 @@ pub struct ChildSpec {
     pub threads: u32,
     pub gpu_layers: u32,
     pub embeddings: bool,
-    /// stingd's own binary, to start the child through `stingd sandbox-exec` (Landlock);
-    /// `None` starts llama-server directly.
-    pub launcher: Option<PathBuf>,
+    /// stingd's own binary: every child starts through `stingd sandbox-exec`, which confines
+    /// it (there is no way to start one directly).
+    pub launcher: PathBuf,
     /// Start the child even where the kernel cannot confine it (`system.unconfined_children`).
     pub unconfined: bool,
     /// Pooling for embeddings when the model declares none (llama-server's `--pooling`).
@@ -61,6 +61,10 @@ impl ChildSpec {
             "--alias".into(),
             self.name.clone(),
             "--metrics".into(),
+            // No prompt cache in host memory: it is shared by every slot, so it would serve one
+            // caller's cached prompt to another (see `slots`, which keeps each slot's own).
+            "--cache-ram".into(),
+            "0".into(),
             "--no-webui".into(),
             "--log-colors".into(),
             "off".into(),
@@ -129,23 +133,10 @@ pub async fn start(
 ) -> std::io::Result<RunningChild> {
     let port = free_port()?;
     let api_key = new_api_key();
-    let mut command = match &spec.launcher {
-        Some(launcher) => {
-            let confinement = crate::sandbox::Confinement {
-                read_files: vec![spec.model.clone()],
-                port,
-                allow_unconfined: spec.unconfined,
-            };
-            let mut command = Command::new(launcher);
-            command.args(confinement.launcher_args(&spec.binary, &spec.args(port)));
-            command
-        }
-        None => {
-            let mut command = Command::new(&spec.binary);
-            command.args(spec.args(port));
-            command
-        }
-    };
+    let confinement =
+        crate::sandbox::Confinement { read_files: vec![spec.model.clone()], port, allow_unconfined: spec.unconfined };
+    let mut command = Command::new(&spec.launcher);
+    command.args(confinement.launcher_args(&spec.binary, &spec.args(port)));
     command
         .env_clear()
         .env("LLAMA_API_KEY", &*api_key)
@@ -235,7 +226,7 @@ mod tests {
             threads: 2,
             gpu_layers: 0,
             embeddings: true,
-            launcher: None,
+            launcher: "/usr/bin/stingd".into(),
             unconfined: false,
             pooling: Some("mean"),
         };
@@ -248,6 +239,7 @@ mod tests {
             "-np 4",
             "-t 2",
             "-ngl 0",
+            "--cache-ram 0",
             "--metrics",
             "--embeddings",
         ] {

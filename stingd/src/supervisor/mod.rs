@@ -4,12 +4,15 @@
 //! channel ([`Supervisor`] is the cheap, cloneable handle). A request asks for a [`Lease`] on a
 //! model: the supervisor loads the model if needed (within the memory budget, evicting the least
 //! recently used idle model, never a busy one), picks the replica with the fewest outstanding
-//! requests, and counts the lease until it is dropped. Crashed children restart with exponential
+//! requests and one of its llama-server slots for the caller (see [`slots`]: no caller's prompt
+//! cache serves another), and counts the lease until it is dropped; with every slot busy, the
+//! request waits its turn here. Crashed children restart with exponential
 //! backoff and jitter; a crash loop puts the model in `failed`, with the exit status and the tail
 //! of its stderr, and requests for it get a clear error instead of waiting.
 
 mod backoff;
 mod child;
+mod slots;
 mod spawn;
 
 use std::collections::VecDeque;
@@ -24,6 +27,8 @@ pub use backoff::RestartPolicy;
 use backoff::{CrashHistory, Verdict};
 pub use child::ChildSpec;
 use child::{ChildEvent, RunningChild};
+use slots::Slots;
+pub use slots::Taken as SlotLease;
 use spawn::Spawner;
 
 /// One configured model.
@@ -94,7 +99,21 @@ pub struct Lease {
     pub model: Arc<str>,
     /// Set when the request leaves the machine: what to call the model there.
     pub remote: Option<RemoteLease>,
+    /// The llama-server slot to pin the request to (`id_slot`), and whether its prompt cache
+    /// is the caller's own; `None` for a remote model or a request that cannot be pinned.
+    pub slot: Option<SlotLease>,
     release: Option<(mpsc::UnboundedSender<Msg>, usize, Slot, u64)>,
+}
+
+/// Whose request a lease is for, as far as llama-server's prompt cache goes.
+#[derive(Clone, Debug)]
+pub enum CacheOwner {
+    /// A caller (a user, an API key): the request is pinned to a slot, and reuses the slot's
+    /// prompt cache only if it was this caller's.
+    Caller(Arc<str>),
+    /// A request llama-server spreads over slots itself (embeddings): it takes a place, and
+    /// afterwards no slot's cache is taken to be anyone's.
+    Unpinned,
 }
 
 #[derive(Clone, Debug)]
@@ -105,7 +124,7 @@ pub struct RemoteLease {
 /// What a lease holds: a local replica, or a place in a remote model's queue.
 #[derive(Clone, Copy, Debug)]
 enum Slot {
-    Replica(usize),
+    Replica { replica: usize, slot: u32, pinned: bool },
     Remote,
 }
 
@@ -177,7 +196,7 @@ pub struct Supervisor {
 }
 
 enum Msg {
-    Acquire { model: String, reply: oneshot::Sender<Result<Lease, AcquireError>> },
+    Acquire { model: String, owner: CacheOwner, reply: oneshot::Sender<Result<Lease, AcquireError>> },
     Release { model: usize, slot: Slot, generation: u64 },
     Child { model: usize, replica: usize, generation: u64, event: ChildEvent },
     Checked { model: usize, result: Result<Checked, String> },
@@ -197,9 +216,10 @@ impl Supervisor {
         Ok(Self { tx })
     }
 
-    pub async fn acquire(&self, model: &str) -> Result<Lease, AcquireError> {
+    pub async fn acquire(&self, model: &str, owner: CacheOwner) -> Result<Lease, AcquireError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Msg::Acquire { model: model.to_string(), reply }).map_err(|_| AcquireError::ShuttingDown)?;
+        let msg = Msg::Acquire { model: model.to_string(), owner, reply };
+        self.tx.send(msg).map_err(|_| AcquireError::ShuttingDown)?;
         answer.await.map_err(|_| AcquireError::ShuttingDown)?
     }
 
@@ -233,6 +253,8 @@ struct Replica {
     generation: u64,
     child: Option<RunningChild>,
     outstanding: u32,
+    /// The process's slots: which are busy, whose prompt each holds.
+    slots: Slots,
     crashes: CrashHistory,
     restarts: u64,
     last_exit: Option<String>,
@@ -247,6 +269,7 @@ enum Check {
 
 struct Waiter {
     since: Instant,
+    owner: CacheOwner,
     reply: oneshot::Sender<Result<Lease, AcquireError>>,
 }
 
@@ -270,6 +293,7 @@ impl Model {
                 generation: 0,
                 child: None,
                 outstanding: 0,
+                slots: Slots::new(config.spec.parallel),
                 crashes: CrashHistory::default(),
                 restarts: 0,
                 last_exit: None,
@@ -381,19 +405,25 @@ impl Owner {
 
     async fn handle(&mut self, msg: Msg) {
         match msg {
-            Msg::Acquire { model, reply } => self.acquire(&model, reply).await,
+            Msg::Acquire { model, owner, reply } => self.acquire(&model, owner, reply).await,
             Msg::Release { model, slot, generation } => {
                 let m = &mut self.models[model];
                 match slot {
-                    Slot::Replica(replica) => {
+                    Slot::Replica { replica, slot, pinned } => {
                         let r = &mut m.replicas[replica];
                         if r.generation == generation {
                             r.outstanding = r.outstanding.saturating_sub(1);
+                            r.slots.release(slot);
+                            if !pinned {
+                                r.slots.forget_holders();
+                            }
                         }
                     }
                     Slot::Remote => m.remote_outstanding = m.remote_outstanding.saturating_sub(1),
                 }
                 m.last_used = Instant::now();
+                // A slot is free: the longest waiting request gets it.
+                self.serve_waiters(model);
             }
             Msg::Child { model, replica, generation, event } => self.on_child(model, replica, generation, event).await,
             Msg::Checked { model, result } => self.on_checked(model, result).await,
@@ -411,7 +441,7 @@ impl Owner {
         }
     }
 
-    async fn acquire(&mut self, name: &str, reply: oneshot::Sender<Result<Lease, AcquireError>>) {
+    async fn acquire(&mut self, name: &str, owner: CacheOwner, reply: oneshot::Sender<Result<Lease, AcquireError>>) {
         if self.shutting_down {
             let _ = reply.send(Err(AcquireError::ShuttingDown));
             return;
@@ -446,6 +476,7 @@ impl Owner {
                     api_key: remote.api_key.clone(),
                     model: m.name.clone(),
                     remote: Some(RemoteLease { model: remote.model.clone() }),
+                    slot: None,
                     release: Some((self.tx.clone(), i, Slot::Remote, 0)),
                 })
             } else {
@@ -454,9 +485,12 @@ impl Owner {
             let _ = reply.send(result);
             return;
         }
-        if let Some(lease) = self.lease(i) {
-            let _ = reply.send(Ok(lease));
-            return;
+        // Those already waiting go first.
+        if self.models[i].waiters.is_empty() {
+            if let Some(lease) = self.lease(i, &owner) {
+                let _ = reply.send(Ok(lease));
+                return;
+            }
         }
         let m = &mut self.models[i];
         let backoff = m.replicas.iter().filter_map(|r| match r.state {
@@ -476,22 +510,33 @@ impl Owner {
                 return;
             }
         }
-        m.waiters.push_back(Waiter { since: Instant::now(), reply });
+        m.waiters.push_back(Waiter { since: Instant::now(), owner, reply });
         if !self.models[i].is_running() && !self.models[i].is_loading() {
             self.begin_load(i).await;
         }
     }
 
-    /// A lease on the ready replica with the fewest outstanding requests, if there is one.
-    fn lease(&mut self, i: usize) -> Option<Lease> {
+    /// A lease on a free slot of a ready replica, if there is one: the replica where the
+    /// caller's prompt is cached, else the one with the fewest outstanding requests.
+    fn lease(&mut self, i: usize, owner: &CacheOwner) -> Option<Lease> {
         let m = &mut self.models[i];
         let (r, replica) = m
             .replicas
             .iter_mut()
             .enumerate()
-            .filter(|(_, r)| r.state == ReplicaState::Ready)
-            .min_by_key(|(_, r)| r.outstanding)?;
+            .filter(|(_, r)| r.state == ReplicaState::Ready && r.child.is_some() && r.slots.free() > 0)
+            .min_by_key(|(_, r)| {
+                let warm = matches!(owner, CacheOwner::Caller(caller) if r.slots.holds_free(caller));
+                (!warm, r.outstanding)
+            })?;
         let child = replica.child.as_ref()?;
+        let (slot, id, pinned) = match owner {
+            CacheOwner::Caller(caller) => {
+                let taken = replica.slots.take(caller)?;
+                (Some(taken), taken.id, true)
+            }
+            CacheOwner::Unpinned => (None, replica.slots.take_unpinned()?, false),
+        };
         replica.outstanding += 1;
         m.last_used = Instant::now();
         Some(Lease {
@@ -499,7 +544,8 @@ impl Owner {
             api_key: Some(child.api_key.clone()),
             model: m.name.clone(),
             remote: None,
-            release: Some((self.tx.clone(), i, Slot::Replica(r), replica.generation)),
+            slot,
+            release: Some((self.tx.clone(), i, Slot::Replica { replica: r, slot: id, pinned }, replica.generation)),
         })
     }
 
@@ -509,7 +555,7 @@ impl Owner {
             if waiter.reply.is_closed() {
                 continue;
             }
-            match self.lease(i) {
+            match self.lease(i, &waiter.owner) {
                 Some(lease) => {
                     let _ = waiter.reply.send(Ok(lease));
                 }
@@ -625,6 +671,8 @@ impl Owner {
         let spec = self.models[i].config.spec.clone();
         let replica = &mut self.models[i].replicas[r];
         replica.generation += 1;
+        // A new process: its slots hold nobody's prompt.
+        replica.slots = Slots::new(spec.parallel);
         let generation = replica.generation;
         let tx = self.tx.clone();
         let report = move |event| {
@@ -660,9 +708,11 @@ impl Owner {
             ChildEvent::Exited { status, stderr_tail } => {
                 let policy = self.config.restart.clone();
                 let name = self.models[i].config.name.clone();
+                let parallel = self.models[i].config.spec.parallel;
                 let replica = &mut self.models[i].replicas[r];
                 replica.child = None;
                 replica.outstanding = 0;
+                replica.slots = Slots::new(parallel);
                 if replica.state == ReplicaState::Stopped || self.shutting_down {
                     return;
                 }
@@ -739,9 +789,14 @@ impl Owner {
             // Waiters never hang: past the load timeout they get an answer.
             while m.waiters.front().is_some_and(|w| now.duration_since(w.since) > load_timeout) {
                 let w = m.waiters.pop_front().expect("front exists");
+                let reason = if m.replicas.iter().any(|r| r.state == ReplicaState::Ready) {
+                    format!("every one of its slots stayed busy for {} s", load_timeout.as_secs())
+                } else {
+                    format!("it did not become ready within {} s", load_timeout.as_secs())
+                };
                 let _ = w.reply.send(Err(AcquireError::Unavailable {
                     model: m.config.name.clone(),
-                    reason: format!("it did not become ready within {} s", load_timeout.as_secs()),
+                    reason,
                     retry_after: Duration::from_secs(5),
                 }));
             }

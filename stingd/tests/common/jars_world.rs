@@ -65,11 +65,6 @@ pub async fn stingd_configured(
     honey_jars_extra: &str,
     extra_sections: &str,
 ) -> (Stingd, Vec<(String, String)>) {
-    let auth = world.files.path().join(format!("auth-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&auth).unwrap();
-    std::fs::write(auth.join("role-id"), &world.role_id).unwrap();
-    let wrapped = approle::issue_wrapped_secret_id(&world.root, "stingd", Duration::from_secs(600)).await.unwrap();
-    std::fs::write(auth.join("secret-id"), wrapped.expose()).unwrap();
     // Small by default, so that size limits are quick to reach; a test may set its own.
     let sizes = if honey_jars_extra.contains("max_document_size") {
         ""
@@ -77,11 +72,24 @@ pub async fn stingd_configured(
         "  max_document_size: 64k\n  user_quota: 1m\n"
     };
     let sections = format!(
-        "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: postgres\n  password: vault-ref:database/stingd#password\n\
-         honey_jars:\n{sizes}  min_score: 0.01\n{honey_jars_extra}\
-         pii:\n  mode: {pii_mode}\n  entities: [email, phone, credit-card, iban, ssn, ip-address]\n",
-        world.pg.port
+        "honey_jars:\n{sizes}  min_score: 0.01\n{honey_jars_extra}\
+         pii:\n  mode: {pii_mode}\n  entities: [email, phone, credit-card, iban, ssn, ip-address]\n"
     ) + extra_sections;
+    stingd_on(world, models, &sections).await
+}
+
+/// A stingd on `world`'s Vault and database with these config sections (beside `database`),
+/// ready: each start gets a fresh wrapped secret-id.
+pub async fn stingd_on(world: &World, models: &[String], sections: &str) -> (Stingd, Vec<(String, String)>) {
+    let auth = world.files.path().join(format!("auth-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&auth).unwrap();
+    std::fs::write(auth.join("role-id"), &world.role_id).unwrap();
+    let wrapped = approle::issue_wrapped_secret_id(&world.root, "stingd", Duration::from_secs(600)).await.unwrap();
+    std::fs::write(auth.join("secret-id"), wrapped.expose()).unwrap();
+    let sections = format!(
+        "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: postgres\n  password: vault-ref:database/stingd#password\n",
+        world.pg.port
+    ) + sections;
     let token = auth.join("token");
     let env = [
         ("STING_VAULT_ADDR", world.bao.address()),

@@ -1,15 +1,14 @@
-//! A stingd with identity on: a PostgreSQL server of the test's own (migrated), a capturing
-//! SMTP server, and helpers to post as a browser of the site would (with its Origin).
+//! A stingd with identity on: a PostgreSQL server and an OpenBao of the test's own (the world
+//! of [`jars_world`](super::jars_world): TOTP secrets are sealed by Vault), a capturing SMTP
+//! server, and helpers to post as a browser of the site would (with its Origin).
 
 use std::time::Duration;
 
 use serde_json::Value;
-use sting_e2e::Component;
-use sting_e2e::env::require_path;
-use sting_e2e::postgres::PostgresInstance;
 use sting_e2e::smtp::SmtpSink;
-use stingd::db;
+use sting_vault::Vault;
 
+use super::jars_world::{World, stingd_on, world};
 use super::{Stingd, model};
 
 pub struct Site {
@@ -18,8 +17,8 @@ pub struct Site {
     pub mail: SmtpSink,
     /// `https://localhost:PORT`, the origin stingd accepts cookie state changes from.
     pub origin: String,
-    /// The site's database server (to restart it, say).
-    pub pg: PostgresInstance,
+    /// The site's database server (to restart it, say) and Vault.
+    pub world: World,
 }
 
 impl Site {
@@ -31,9 +30,8 @@ impl Site {
 
     /// The same, with these `llm.models` entries (see [`model`]).
     pub async fn start_with_models(auth_extra: &str, models: &[String]) -> Self {
-        let pg = PostgresInstance::start();
-        let pool = db::connect(&pg.url(), 4, Duration::from_secs(5)).await.unwrap();
-        db::migrate(&pool).await.unwrap();
+        let world = world().await;
+        let pool = world.pool.clone();
         let mail = SmtpSink::start().await;
         let rates = if auth_extra.contains("rate_limits:") {
             ""
@@ -52,17 +50,14 @@ impl Site {
         let methods =
             if auth_extra.contains("  methods:") { "" } else { "  methods: [magic-link, passkey, totp, password]\n" };
         let sections = format!("auth:\n{rates}{methods}{auth_extra}{smtp}");
-        let url = pg.url();
-        let stingd = Stingd::start_full(
-            &require_path(Component::LlamaServer),
-            models,
-            "",
-            &sections,
-            &[(db::DATABASE_URL_VAR, &url)],
-        )
-        .await;
+        let (stingd, _) = stingd_on(&world, models, &sections).await;
         let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
-        Self { stingd, pool, mail, origin, pg }
+        Self { stingd, pool, mail, origin, world }
+    }
+
+    /// Vault, as its root: what the tests seal and open TOTP secrets with.
+    pub fn vault(&self) -> &Vault {
+        &self.world.root
     }
 
     pub async fn post(&self, path: &str, cookie: Option<&str>, body: Value) -> reqwest::Response {
