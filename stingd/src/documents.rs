@@ -719,40 +719,27 @@ pub async fn rewrap_all(pool: &PgPool, vault: &Vault) -> Result<(usize, usize), 
     let latest = sting_vault::transit::status(vault, key).await.map_err(EnvelopeError::from)?.latest_version;
     let newest = format!("vault:v{latest}:");
     let (mut rewrapped, mut current) = (0, 0);
-    for table in ["documents", "conversations"] {
+    // Data keys, and TOTP secrets (sealed by the transit key itself).
+    for (table, id, column) in [
+        ("documents", "id", "wrapped_key"),
+        ("conversations", "id", "wrapped_key"),
+        ("totp_factors", "user_id", "sealed_secret"),
+        ("totp_factors", "user_id", "sealed_pending"),
+    ] {
         let rows: Vec<(Uuid, String)> =
-            sqlx::query_as(&format!("SELECT id, wrapped_key FROM {table}")).fetch_all(pool).await?;
-        for (id, wrapped) in rows {
-            if wrapped.starts_with(&newest) {
-                current += 1;
-                continue;
-            }
-            let fresh = sting_vault::transit::rewrap(vault, key, &wrapped).await.map_err(EnvelopeError::from)?;
-            // Only if nobody changed it meanwhile (a delete, another rewrap).
-            sqlx::query(&format!("UPDATE {table} SET wrapped_key = $1 WHERE id = $2 AND wrapped_key = $3"))
-                .bind(&fresh)
-                .bind(id)
-                .bind(&wrapped)
-                .execute(pool)
-                .await?;
-            rewrapped += 1;
-        }
-    }
-    // TOTP secrets are sealed by the transit key itself: the same, column by column.
-    for column in ["sealed_secret", "sealed_pending"] {
-        let rows: Vec<(Uuid, String)> =
-            sqlx::query_as(&format!("SELECT user_id, {column} FROM totp_factors WHERE {column} IS NOT NULL"))
+            sqlx::query_as(&format!("SELECT {id}, {column} FROM {table} WHERE {column} IS NOT NULL"))
                 .fetch_all(pool)
                 .await?;
-        for (user, sealed) in rows {
+        for (row, sealed) in rows {
             if sealed.starts_with(&newest) {
                 current += 1;
                 continue;
             }
             let fresh = sting_vault::transit::rewrap(vault, key, &sealed).await.map_err(EnvelopeError::from)?;
-            sqlx::query(&format!("UPDATE totp_factors SET {column} = $1 WHERE user_id = $2 AND {column} = $3"))
+            // Only if nobody changed it meanwhile (a delete, another rewrap).
+            sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE {id} = $2 AND {column} = $3"))
                 .bind(&fresh)
-                .bind(user)
+                .bind(row)
                 .bind(&sealed)
                 .execute(pool)
                 .await?;

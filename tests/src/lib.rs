@@ -3,6 +3,7 @@
 //! Docker resources named per test so they never touch another stack on the same engine.
 
 pub mod bao;
+pub mod bench;
 pub mod docker;
 pub mod env;
 pub mod pebble;

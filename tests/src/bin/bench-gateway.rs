@@ -15,9 +15,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use serde_json::{Value, json};
-use sting_e2e::env::require_path;
-use sting_e2e::{ChildGuard, Component, free_port, llama_child_endpoint, wait_for_http};
+use serde_json::json;
+use sting_e2e::bench::pinned_stingd;
+use sting_e2e::{ChildGuard, free_port, llama_child_endpoint, wait_for_http};
 
 const KEY: &str = "bench-key-0123456789abcdef";
 
@@ -36,45 +36,17 @@ async fn main() -> anyhow::Result<()> {
     let stingd_bin = value("--stingd").unwrap_or_else(|| "target/release/stingd".into());
     let rounds: usize = value("--rounds").map_or(200, |r| r.parse().unwrap());
 
-    let dir = tempfile::tempdir()?;
-    let config = format!(
-        "version: 1\nauth:\n  rate_limits:\n    api: 1000000/s\n    ai: 1000000/s\n    per_user:\n      api: 1000000/s\n      ai: 1000000/s\n      auth: 1000000/s\nllm:\n  llama_server: {}\n  cache:\n    enabled: false\n  models:\n    - name: bee\n      path: {}\n      context: 8192\n      parallel: 8\n      threads: 1\n      pinned: true\n",
-        require_path(Component::LlamaServer).display(),
-        require_path(Component::TestModel).display()
-    );
-    std::fs::write(dir.path().join("config.yml"), config)?;
-    let port = free_port();
-    let mut command = Command::new("taskset");
-    command
-        .args(["-c", "1"])
-        .arg(&stingd_bin)
-        .args(["serve", "--config"])
-        .arg(dir.path().join("config.yml"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("STING_API_KEY", KEY)
-        .env("RUST_LOG", "warn");
-    let mut stingd = ChildGuard::spawn("stingd", command);
     // llama-server drops idle connections after 5 s; a client must not reuse them after that.
     let http = reqwest::Client::builder()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(16)
         .pool_idle_timeout(Duration::from_secs(3))
         .build()?;
-    let gateway = format!("http://127.0.0.1:{port}");
-    wait_for_http(&http, &format!("{gateway}/health"), &mut stingd, Duration::from_secs(20), |s| s.is_success()).await;
-
-    // Wait for the pinned model, then find its process.
-    let pid = loop {
-        let models: Value = http.get(format!("{gateway}/v1/models")).bearer_auth(KEY).send().await?.json().await?;
-        let replica = &models["data"][0]["sting"]["replicas"][0];
-        if replica["state"] == "ready" {
-            break replica["pid"].as_u64().unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let model = "      context: 8192\n      parallel: 8\n      threads: 1\n";
+    let stingd = pinned_stingd(&http, &stingd_bin, model, KEY).await?;
+    let (gateway, pid) = (stingd.base.clone(), stingd.child_pid);
     let (child_port, child_key) = llama_child_endpoint(pid);
-    let pinned = Command::new("taskset").args(["-a", "-pc", "0", &pid.to_string()]).output()?;
-    anyhow::ensure!(pinned.status.success(), "cannot pin llama-server to core 0");
+    let dir = tempfile::tempdir()?;
 
     let mut targets = vec![
         Target {

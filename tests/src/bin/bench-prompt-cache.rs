@@ -18,6 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use sting_e2e::bench::pinned_stingd;
 use sting_e2e::env::require_path;
 use sting_e2e::{ChildGuard, Component, free_port, llama_child_endpoint, wait_for_http};
 
@@ -36,38 +37,12 @@ async fn main() -> anyhow::Result<()> {
     let rounds: usize = value("--rounds").map_or(6, |r| r.parse().unwrap());
     let keys: Vec<String> = (0..SLOTS * 2).map(|i| format!("bench-caller-{i}-0123456789abcdef")).collect();
 
-    let dir = tempfile::tempdir()?;
     let (llama, model) = (require_path(Component::LlamaServer), require_path(Component::TestModel));
-    let config = format!(
-        "version: 1\nauth:\n  rate_limits:\n    api: 1000000/s\n    ai: 1000000/s\n    per_user:\n      api: 1000000/s\n      ai: 1000000/s\n      auth: 1000000/s\nllm:\n  llama_server: {}\n  cache:\n    enabled: false\n  models:\n    - name: bee\n      path: {}\n      context: 8192\n      parallel: {SLOTS}\n      threads: 1\n      pinned: true\n",
-        llama.display(),
-        model.display()
-    );
-    std::fs::write(dir.path().join("config.yml"), config)?;
-    let port = free_port();
-    let mut command = Command::new("taskset");
-    command
-        .args(["-c", "1"])
-        .arg(&stingd_bin)
-        .args(["serve", "--config"])
-        .arg(dir.path().join("config.yml"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("STING_API_KEY", keys.join(","))
-        .env("RUST_LOG", "warn");
-    let mut stingd = ChildGuard::spawn("stingd", command);
     let http = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(3)).build()?;
-    let gateway = format!("http://127.0.0.1:{port}");
-    wait_for_http(&http, &format!("{gateway}/health"), &mut stingd, Duration::from_secs(20), |s| s.is_success()).await;
-    let pid = loop {
-        let models: Value = http.get(format!("{gateway}/v1/models")).bearer_auth(&keys[0]).send().await?.json().await?;
-        let replica = &models["data"][0]["sting"]["replicas"][0];
-        if replica["state"] == "ready" {
-            break replica["pid"].as_u64().unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    let (_, child_key) = llama_child_endpoint(pid);
-    anyhow::ensure!(Command::new("taskset").args(["-a", "-pc", "0", &pid.to_string()]).output()?.status.success());
+    let settings = format!("      context: 8192\n      parallel: {SLOTS}\n      threads: 1\n");
+    let stingd = pinned_stingd(&http, &stingd_bin, &settings, &keys.join(",")).await?;
+    let (_, child_key) = llama_child_endpoint(stingd.child_pid);
+    let gateway = stingd.base.clone();
 
     // The same llama-server, as it shares its cache by default, on the same core.
     let shared_port = free_port();
