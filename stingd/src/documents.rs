@@ -291,8 +291,8 @@ pub async fn ingest(
 /// stays listed as `failed` with the reason. A document the policy blocks keeps nothing (its
 /// content and index go); any other failure leaves the previous index searchable. Under
 /// `redact` and `block` an original that was never checked is not kept either, nor one known to
-/// hold personal data (kept whole under `flag`): they may hold the very data those modes promise
-/// not to store.
+/// hold personal data (kept whole under `flag`) with its index: they may hold the very data
+/// those modes promise not to store.
 pub async fn fail(
     pool: &PgPool,
     id: Uuid,
@@ -300,23 +300,33 @@ pub async fn fail(
     mode: sting_config::PiiMode,
 ) -> Result<(), sqlx::Error> {
     let blocked = matches!(error, DocumentError::Blocked(_));
-    let unchecked_original_goes = matches!(mode, sting_config::PiiMode::Redact | sting_config::PiiMode::Block);
+    let strict = matches!(mode, sting_config::PiiMode::Redact | sting_config::PiiMode::Block);
     let mut tx = pool.begin().await?;
+    let state: Option<(bool, bool, bool)> = sqlx::query_as(
+        "SELECT redacted, indexed_at IS NULL, EXISTS (SELECT 1 FROM document_pii p WHERE p.document_id = d.id)
+         FROM documents d WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((redacted, never_indexed, known_personal)) = state else { return Ok(()) };
+    // What the strict modes keep of nothing: the original and, when it holds personal data,
+    // its index (built under `flag`, with that data in it).
+    let personal_goes = blocked || (strict && !redacted && known_personal);
+    let original_goes = personal_goes || (strict && !redacted && never_indexed);
     sqlx::query(
         "UPDATE documents SET status = 'failed', error = $2, progress = 0,
                 searchable = searchable AND NOT $3,
-                content = CASE WHEN $3 OR ($4 AND NOT redacted AND (indexed_at IS NULL
-                                   OR EXISTS (SELECT 1 FROM document_pii p WHERE p.document_id = documents.id)))
-                          THEN ''::bytea ELSE content END
+                content = CASE WHEN $4 THEN ''::bytea ELSE content END
          WHERE id = $1",
     )
     .bind(id)
     .bind(error.to_string())
-    .bind(blocked)
-    .bind(unchecked_original_goes)
+    .bind(personal_goes)
+    .bind(original_goes)
     .execute(&mut *tx)
     .await?;
-    if blocked {
+    if personal_goes {
         sqlx::query("DELETE FROM chunks WHERE document_id = $1").bind(id).execute(&mut *tx).await?;
     }
     tx.commit().await

@@ -106,11 +106,8 @@ impl Confinement {
 
 /// Confines this process, then replaces it with `program`. Returns only on failure.
 pub fn exec_confined(confinement: &Confinement, program: &Path, args: &[OsString]) -> anyhow::Error {
-    let landlock = match restrict_files_and_tcp(confinement, program) {
-        Ok(()) => "landlock fully enforced".to_string(),
-        Err(SandboxError::NotEnforced(why)) if confinement.allow_unconfined => {
-            format!("UNCONFINED by Landlock ({why}; system.unconfined_children is set)")
-        }
+    let landlock = match landlock_note(restrict_files_and_tcp(confinement, program), confinement.allow_unconfined) {
+        Ok(note) => note,
         Err(e) => return anyhow::anyhow!("cannot confine {}: {e}", program.display()),
     };
     if let Err(e) = filter_sockets(Sockets::TcpOnly) {
@@ -119,6 +116,18 @@ pub fn exec_confined(confinement: &Confinement, program: &Path, args: &[OsString
     eprintln!("stingd-sandbox: {landlock}, seccomp: no socket but TCP");
     let error = std::process::Command::new(program).args(args).exec();
     anyhow::anyhow!("cannot execute {}: {error}", program.display())
+}
+
+/// What Landlock's outcome is to the launcher: enforced, or unenforced and allowed on purpose
+/// (the note says so), or a refusal.
+fn landlock_note(enforced: Result<(), SandboxError>, allow_unconfined: bool) -> Result<String, SandboxError> {
+    match enforced {
+        Ok(()) => Ok("landlock fully enforced".to_string()),
+        Err(SandboxError::NotEnforced(why)) if allow_unconfined => {
+            Ok(format!("UNCONFINED by Landlock ({why}; system.unconfined_children is set)"))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn failed(e: impl std::fmt::Display) -> SandboxError {
@@ -234,21 +243,84 @@ fn filter_sockets(allowed: Sockets) -> Result<(), SandboxError> {
             .map_err(failed)?
             .try_into()
             .map_err(failed)?;
+    // First, so that no call gets past the others by another numbering.
+    seccompiler::apply_filter(&refuse_x32()).map_err(failed)?;
     seccompiler::apply_filter(&refuse_sockets).map_err(failed)?;
     seccompiler::apply_filter(&refuse_uring).map_err(failed)
+}
+
+/// x32 system calls (x86_64's other ABI) carry the x86_64 architecture and their number with
+/// bit 30 set, so rules by number (the filters above) do not see them: on a kernel built with
+/// x32, `socket` by that number would make a UDP socket. This filter answers ENOSYS to every
+/// such call, as a kernel without x32 does. Other architectures have no such numbering.
+fn refuse_x32() -> seccompiler::BpfProgram {
+    use seccompiler::sock_filter;
+    const LOAD_WORD: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JUMP_EQUAL: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const JUMP_AT_LEAST: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
+    const RETURN: u16 = 0x06; // BPF_RET | BPF_K
+    const ARCH_OFFSET: u32 = 4; // seccomp_data.arch
+    const NR_OFFSET: u32 = 0; // seccomp_data.nr
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    let op = |code, jt, jf, k| sock_filter { code, jt, jf, k };
+    if cfg!(not(target_arch = "x86_64")) {
+        return vec![op(RETURN, 0, 0, libc::SECCOMP_RET_ALLOW)];
+    }
+    vec![
+        op(LOAD_WORD, 0, 0, ARCH_OFFSET),
+        op(JUMP_EQUAL, 0, 3, AUDIT_ARCH_X86_64),
+        op(LOAD_WORD, 0, 0, NR_OFFSET),
+        op(JUMP_AT_LEAST, 0, 1, X32_SYSCALL_BIT),
+        op(RETURN, 0, 0, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
+        op(RETURN, 0, 0, libc::SECCOMP_RET_ALLOW),
+    ]
 }
 
 /// Confines the calling process to no file system and no network at all: what a document
 /// parser gets, which reads its input from stdin and writes its answer to stdout. `Err` when the
 /// kernel cannot enforce that, unless `allow_unconfined` (`system.unconfined_children`).
 pub fn confine_to_stdio(allow_unconfined: bool) -> Result<String, SandboxError> {
-    let landlock = match required_ruleset().and_then(enforce) {
-        Ok(()) => "landlock fully enforced".to_string(),
-        Err(SandboxError::NotEnforced(why)) if allow_unconfined => {
-            format!("UNCONFINED by Landlock ({why}; system.unconfined_children is set)")
-        }
-        Err(e) => return Err(e),
-    };
+    let landlock = landlock_note(required_ruleset().and_then(enforce), allow_unconfined)?;
     filter_sockets(Sockets::None)?;
     Ok(format!("{landlock}, seccomp: no socket"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a classic BPF program of the four kinds of instruction [`refuse_x32`] uses returns
+    /// for a system call (the kernel's own interpreter, in a few lines).
+    fn run(program: &[seccompiler::sock_filter], arch: u32, nr: u32) -> u32 {
+        let (mut pc, mut accumulator) = (0usize, 0u32);
+        loop {
+            let op = &program[pc];
+            match op.code {
+                0x20 => accumulator = if op.k == 4 { arch } else { nr },
+                0x15 | 0x35 => {
+                    let taken = if op.code == 0x15 { accumulator == op.k } else { accumulator >= op.k };
+                    pc += usize::from(if taken { op.jt } else { op.jf });
+                }
+                0x06 => return op.k,
+                other => panic!("unexpected instruction {other:#x}"),
+            }
+            pc += 1;
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn x32_calls_are_refused_and_every_other_call_goes_on() {
+        let program = refuse_x32();
+        let x86_64 = 0xc000_003e;
+        let enosys = libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32;
+        let socket = libc::SYS_socket as u32;
+        assert_eq!(run(&program, x86_64, 0x4000_0000 | socket), enosys, "x32 socket()");
+        assert_eq!(run(&program, x86_64, 0x4000_0000 | libc::SYS_io_uring_setup as u32), enosys);
+        assert_eq!(run(&program, x86_64, socket), libc::SECCOMP_RET_ALLOW, "left to the socket filter");
+        assert_eq!(run(&program, x86_64, libc::SYS_read as u32), libc::SECCOMP_RET_ALLOW);
+        // i386 calls go on here; the other filters kill a process that makes one.
+        assert_eq!(run(&program, 0x4000_0003, 0x4000_0000 | 102), libc::SECCOMP_RET_ALLOW);
+    }
 }

@@ -384,8 +384,7 @@ const DATABASE_LOGIN_CHECK: Duration = Duration::from_secs(5);
 /// in. Without Vault they stay as they are, and TOTP answers that it needs Vault.
 async fn seal_totp_secrets(pool: &sqlx::PgPool, vault: Option<&crate::vault::Session>) -> anyhow::Result<()> {
     let Some(vault) = vault else {
-        let plain: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM totp_factors WHERE secret IS NOT NULL").fetch_one(pool).await?;
+        let plain = crate::identity::factors::count_plain_secrets(pool).await?;
         if plain > 0 {
             tracing::warn!(accounts = plain, "TOTP secrets are stored unsealed and cannot be used without Vault");
         }

@@ -481,6 +481,13 @@ async fn only_ready_documents_can_be_downloaded_and_redact_keeps_no_unchecked_or
         .await
         .unwrap();
     assert_eq!(kept, 0, "the original with its address is not kept");
+    let indexed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.name = 'letter.md'",
+    )
+    .fetch_one(&world.pool)
+    .await
+    .unwrap();
+    assert_eq!(indexed, 0, "nor its index, which holds the address too");
 
     let broken = b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\nCall keeper@example.org\ntruncated".to_vec();
     let path = format!("/api/jars/{jar}/documents?name=broken.pdf&wait=false");

@@ -526,5 +526,9 @@ async fn one_callers_prompt_cache_never_serves_another_callers_request() {
     let pinned = json!({"id_slot": 0, "cache_prompt": true});
     assert_eq!(cached_tokens(&stingd, OTHER_KEY, ask(pinned)).await, 0);
     assert!(cached_tokens(&stingd, OTHER_KEY, ask(json!({}))).await > 0);
-    assert_eq!(cached_tokens(&stingd, API_KEY, ask(json!({}))).await, 0, "the slot now holds the other's prompt");
+    // A request that fails before llama-server takes it does not make the slot the sender's.
+    let refused = stingd.post_as(API_KEY, "/v1/chat/completions", ask(json!({"n": 2}))).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "n_unsupported");
+    assert_eq!(cached_tokens(&stingd, API_KEY, ask(json!({}))).await, 0, "the slot still held the other's prompt");
 }

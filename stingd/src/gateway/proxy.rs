@@ -162,7 +162,7 @@ async fn try_forward(
         Route::Embeddings => CacheOwner::Unpinned,
         Route::Chat | Route::Completions => CacheOwner::Caller(caller.id.clone()),
     };
-    let lease = state.supervisor.acquire(&model, owner).await?;
+    let mut lease = state.supervisor.acquire(&model, owner).await?;
     let (body, placeholders) = match (&lease.remote, lease.slot) {
         (Some(remote), _) => remote_body(body, remote.model.as_deref(), &state.pii, route)?,
         (None, Some(slot)) => (pinned_body(&body, slot)?, Default::default()),
@@ -245,6 +245,9 @@ async fn try_forward(
     } else {
         Bytes::from(redaction::restore_answer(&placeholders, route.shape(), &bytes))
     };
+    if status.is_success() {
+        lease.mark_served();
+    }
     let model = lease.model.clone();
     drop(lease);
     state.metrics.observe_request(&model, route.label(), status.as_u16(), started.elapsed());
@@ -312,6 +315,14 @@ fn pinned_body(body: &[u8], slot: SlotLease) -> Result<Bytes, ApiError> {
     let Some(fields) = value.as_object_mut() else {
         return Err(ApiError::bad_request("invalid_body", "the request body must be a JSON object"));
     };
+    // Several completions would spread the request over other slots than its own.
+    if fields.get("n").or_else(|| fields.get("n_cmpl")).and_then(serde_json::Value::as_u64).is_some_and(|n| n > 1) {
+        return Err(ApiError::bad_request(
+            "n_unsupported",
+            "local models answer one completion per request: send n: 1",
+        ));
+    }
+    fields.remove("n_cmpl");
     fields.remove("slot_id");
     fields.insert("id_slot".into(), slot.id.into());
     fields.insert("cache_prompt".into(), slot.warm.into());
@@ -347,7 +358,7 @@ fn stream_response(
     let mut first = true;
     // The lease moves into the stream: outstanding until the stream is done or dropped.
     let initial = (chunks, Some(lease), false, restorer);
-    let stream = futures_util::stream::unfold(initial, move |(mut chunks, lease, done, mut restorer)| {
+    let stream = futures_util::stream::unfold(initial, move |(mut chunks, mut lease, done, mut restorer)| {
         let model = model.clone();
         let metrics = metrics.clone();
         let is_first = std::mem::replace(&mut first, false);
@@ -359,6 +370,10 @@ fn stream_response(
                 Some(Ok(bytes)) => {
                     if is_first {
                         metrics.observe_first_token(&model, started.elapsed());
+                        // A first chunk: llama-server has taken the prompt into the slot.
+                        if let (true, Some(lease)) = (status.is_success(), lease.as_mut()) {
+                            lease.mark_served();
+                        }
                     }
                     if let Some(timings) = final_timings(&bytes) {
                         metrics.observe_timings(&model, &timings);

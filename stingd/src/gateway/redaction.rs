@@ -55,8 +55,8 @@ const NOT_TEXT: &[&str] = &[
     "audio.format",
 ];
 
-/// An image given inline (`data:image/png;base64,...`) is data; an image's web address is text,
-/// scanned like the rest (it can carry a name or an address in its query).
+/// An image given inline (`data:image/png;base64,...`) is data; an image's web address, or any
+/// other `data:` URL, is text, scanned like the rest (it can carry a name or an address).
 const IMAGE_URL: &str = "messages.[].content.[].image_url.url";
 
 /// Redacts the request in place; returns the placeholders given out. Every string is text that
@@ -84,7 +84,9 @@ fn redact_value(scanner: &Scanner, value: &mut Value, path: &mut String, placeho
     };
     match value {
         Value::String(s) => {
-            let spared = NOT_TEXT.contains(&path.as_str()) || (path == IMAGE_URL && s.starts_with("data:"));
+            let inline_image =
+                s.starts_with("data:image/") && s.split_once(',').is_some_and(|(head, _)| head.ends_with(";base64"));
+            let spared = NOT_TEXT.contains(&path.as_str()) || (path == IMAGE_URL && inline_image);
             if !spared {
                 let findings = scanner.scan(s);
                 if !findings.is_empty() {
@@ -254,7 +256,8 @@ mod tests {
                     {"type": "text", "text": pii},
                     {"type": "image_url", "image_url": {"url": "https://example.org/a.png", "detail": "low"}},
                     {"type": "image_url", "image_url": {"url": format!("https://example.org/a.png?for={pii}")}},
-                    {"type": "image_url", "image_url": {"url": "data:text/plain,jane@example.org"}}
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+                    {"type": "image_url", "image_url": {"url": format!("data:text/plain,{pii}")}}
                 ]},
                 {"role": "assistant", "content": pii, "refusal": pii,
                  "tool_calls": [{"id": "call_1", "type": "function", "function": {"name": "send", "arguments": format!("{{\"to\": \"{pii}\"}}")}}],
@@ -281,13 +284,12 @@ mod tests {
         });
         let placeholders = redact_request(&scanner, Shape::Chat, &mut body);
         let sent = body.to_string();
-        // Only the inline image (data, not text) still holds the address.
-        assert_eq!(sent.matches("jane@example.org").count(), 1, "{sent}");
-        assert_eq!(sent.matches("[EMAIL_1]").count(), 34, "every one of the texts above: {sent}");
+        assert!(!sent.contains("jane@example.org"), "{sent}");
+        assert_eq!(sent.matches("[EMAIL_1]").count(), 35, "every one of the texts above: {sent}");
         assert_eq!(placeholders.restore("[EMAIL_1]"), "jane@example.org");
         // What is not text is left as the API needs it.
         assert_eq!(body["messages"][2]["content"][1]["image_url"]["url"], "https://example.org/a.png");
-        assert_eq!(body["messages"][2]["content"][3]["image_url"]["url"], "data:text/plain,jane@example.org");
+        assert_eq!(body["messages"][2]["content"][3]["image_url"]["url"], "data:image/png;base64,iVBORw0KGgo=");
         assert_eq!(body["messages"][4]["tool_call_id"], "call_1");
         assert_eq!((body["model"].as_str(), body["messages"][0]["role"].as_str()), (Some("far"), Some("system")));
         let arguments: Value =

@@ -44,6 +44,13 @@ async fn open_secret(vault: &Vault, user: Uuid, sealed: &str) -> Result<Zeroizin
     }
 }
 
+/// How many accounts' TOTP secrets are still stored unsealed.
+pub async fn count_plain_secrets(pool: &PgPool) -> Result<i64, IdentityError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM totp_factors WHERE secret IS NOT NULL OR pending_secret IS NOT NULL")
+        .fetch_one(pool)
+        .await?)
+}
+
 /// An account's secret and pending secret, as stored before secrets were sealed.
 type PlainSecrets = (Uuid, Option<Vec<u8>>, Option<Vec<u8>>);
 
@@ -225,8 +232,9 @@ pub async fn second_factor(
     step: SecondFactorStep,
 ) -> Result<Attempt, IdentityError> {
     let mut hold = match lockout::begin(pool, user).await? {
-        Ok(hold) => hold,
-        Err(retry_after) => return Ok(Attempt::LockedOut { retry_after }),
+        lockout::Start::Checking(hold) => hold,
+        lockout::Start::Locked(retry_after) => return Ok(Attempt::LockedOut { retry_after }),
+        lockout::Start::Busy => return Ok(Attempt::Rejected),
     };
     let accepted = match step {
         SecondFactorStep::Enrolment => {

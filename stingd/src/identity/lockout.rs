@@ -8,7 +8,9 @@
 //!
 //! An attempt holds the account's counter row (`FOR UPDATE NOWAIT`) while its code is checked,
 //! so concurrent guesses cannot all pass the count: a second attempt for the same account
-//! while one is being checked is refused at once rather than queued.
+//! while one is being checked is refused at once, as a wrong code is (uncounted, its code never
+//! checked), rather than queued. Not as a lockout: only a right password gets this far, so a
+//! distinct answer to two requests sent together would tell right passwords from wrong ones.
 
 use std::time::Duration;
 
@@ -27,7 +29,7 @@ pub const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 pub enum Attempt {
     Accepted,
     Rejected,
-    /// Too many wrong codes (or another attempt in progress): the code was not even checked.
+    /// Too many wrong codes: the code was not even checked.
     LockedOut {
         retry_after: Duration,
     },
@@ -40,8 +42,17 @@ pub struct Hold {
     failures: i32,
 }
 
-/// Starts an attempt for `user`; `Err(retry_after)` if the account is locked out now.
-pub async fn begin(pool: &PgPool, user: Uuid) -> Result<Result<Hold, Duration>, IdentityError> {
+/// How an attempt can start.
+pub enum Start {
+    Checking(Hold),
+    /// Locked out for this long.
+    Locked(Duration),
+    /// Another attempt for the account is being checked.
+    Busy,
+}
+
+/// Starts an attempt for `user`.
+pub async fn begin(pool: &PgPool, user: Uuid) -> Result<Start, IdentityError> {
     // Outside the transaction: the row exists before anyone waits on it.
     sqlx::query("INSERT INTO second_factor_failures (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(user)
@@ -57,15 +68,13 @@ pub async fn begin(pool: &PgPool, user: Uuid) -> Result<Result<Hold, Duration>, 
     .await;
     let (failures, locked_for) = match row {
         Ok(row) => row,
-        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
-            return Ok(Err(Duration::from_secs(1)));
-        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => return Ok(Start::Busy),
         Err(e) => return Err(e.into()),
     };
     if locked_for > 0.0 {
-        return Ok(Err(Duration::from_secs_f64(locked_for.ceil())));
+        return Ok(Start::Locked(Duration::from_secs_f64(locked_for.ceil())));
     }
-    Ok(Ok(Hold { tx, user, failures }))
+    Ok(Start::Checking(Hold { tx, user, failures }))
 }
 
 /// How long the second factor of the account signing in as `email` stays locked, if it is. Asked

@@ -119,7 +119,17 @@ impl Passkeys {
                     .await?;
                 Ok((id, options))
             }
-            _ => Ok((Uuid::new_v4(), self.decoy_options(email)?)),
+            (user, _) => {
+                // The database work of a real answer, so that the time taken tells nothing:
+                // the passkeys' lookup (already done for an account without any) and the
+                // ceremony's storing (its clean-up, and a round trip for the insert).
+                if user.is_none() {
+                    self.passkeys_of(pool, Uuid::new_v4()).await?;
+                }
+                sqlx::query("DELETE FROM webauthn_ceremonies WHERE expires_at < now()").execute(pool).await?;
+                let ceremony: Uuid = sqlx::query_scalar("SELECT gen_random_uuid()").fetch_one(pool).await?;
+                Ok((ceremony, self.decoy_options(email)?))
+            }
         }
     }
 
@@ -172,9 +182,10 @@ impl Passkeys {
     /// A challenge for credentials that exist nowhere, the same for the address whatever else
     /// changes (other accounts' passkeys included), and built by webauthn-rs as a real answer is,
     /// with an allow-list webauthn-rs left empty filled in from the address: how many
-    /// credentials (one to three, as accounts have), each one's id length and transports drawn
-    /// from what authenticators make. So no field webauthn-rs adds tells a decoy from a real
-    /// account, and asking twice, now or next month, gives the same credentials.
+    /// credentials (one to three, as accounts have) and each one's id length, drawn from what
+    /// authenticators make. No transports: webauthn-rs keeps them only from attested
+    /// registrations, and passkeys are registered without attestation. So no field tells a
+    /// decoy from a real account, and asking twice, now or next month, gives the same answer.
     fn decoy_options(&self, email: &str) -> Result<RequestChallengeResponse, IdentityError> {
         let seed: [u8; 32] =
             Sha256::new().chain_update(self.decoy_key).chain_update(email.trim().to_lowercase()).finalize().into();
@@ -183,7 +194,7 @@ impl Passkeys {
         let allowed: Vec<serde_json::Value> = (0..decoy_count(seed[0]))
             .map(|n| {
                 let draw: [u8; 32] = Sha256::new().chain_update(seed).chain_update([n]).finalize().into();
-                let (length, transports) = DECOY_SHAPES[usize::from(draw[0]) % DECOY_SHAPES.len()];
+                let length = DECOY_ID_LENGTHS[usize::from(draw[0]) % DECOY_ID_LENGTHS.len()];
                 let mut id = Vec::with_capacity(length);
                 let mut block = 0u32;
                 while id.len() < length {
@@ -193,11 +204,7 @@ impl Passkeys {
                     block += 1;
                 }
                 id.truncate(length);
-                let mut entry = serde_json::json!({ "type": "public-key", "id": b64(&id) });
-                if !transports.is_empty() {
-                    entry["transports"] = serde_json::json!(transports);
-                }
-                entry
+                serde_json::json!({ "type": "public-key", "id": b64(&id) })
             })
             .collect();
         options.public_key.allow_credentials = serde_json::from_value(allowed.into()).map_err(json_error)?;
@@ -205,16 +212,9 @@ impl Passkeys {
     }
 }
 
-/// Credential id lengths and transports of common authenticators (platform passkeys, phones
-/// over hybrid, security keys), one of which each decoy credential takes.
-const DECOY_SHAPES: &[(usize, &[&str])] = &[
-    (16, &[]),
-    (20, &["hybrid", "internal"]),
-    (32, &["internal"]),
-    (32, &[]),
-    (64, &["nfc", "usb"]),
-    (16, &["hybrid", "internal"]),
-];
+/// Credential id lengths of common authenticators (platform passkeys, password managers,
+/// security keys), one of which each decoy credential takes.
+const DECOY_ID_LENGTHS: &[usize] = &[16, 16, 20, 32, 32, 64];
 
 /// How many credentials a decoy lists: one mostly, two or three sometimes, as accounts have.
 fn decoy_count(draw: u8) -> u8 {

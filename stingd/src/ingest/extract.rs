@@ -140,11 +140,16 @@ pub async fn extract(
         use tokio::io::AsyncReadExt;
         let out = async move {
             let mut text = Vec::new();
-            stdout.take(max_text + 1).read_to_end(&mut text).await.map(|_| text)
+            stdout.take(max_text.saturating_add(1)).read_to_end(&mut text).await.map(|_| text)
         };
+        // The first 64 KiB of what it says are kept; the rest is read and dropped, so that a
+        // chatty reader never blocks on a full pipe.
         let err = async move {
             let mut message = Vec::new();
-            stderr.take(64 << 10).read_to_end(&mut message).await.map(|_| message)
+            let mut stderr = stderr;
+            (&mut stderr).take(64 << 10).read_to_end(&mut message).await?;
+            tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await?;
+            Ok::<_, std::io::Error>(message)
         };
         tokio::pin!(out, err);
         let mut message = None;

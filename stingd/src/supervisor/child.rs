@@ -157,8 +157,10 @@ pub async fn start(
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
+                // The launcher's one line comes first; a later one is the child's, which
+                // must not be able to claim a confinement it does not have.
                 if let Some(note) = line.strip_prefix("stingd-sandbox: ") {
-                    *sandbox.lock().expect("sandbox note lock") = Some(note.to_string());
+                    sandbox.lock().expect("sandbox note lock").get_or_insert_with(|| note.to_string());
                 }
                 let mut tail = tail.lock().expect("stderr tail lock");
                 if tail.len() == STDERR_TAIL_LINES {

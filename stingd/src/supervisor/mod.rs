@@ -102,7 +102,18 @@ pub struct Lease {
     /// The llama-server slot to pin the request to (`id_slot`), and whether its prompt cache
     /// is the caller's own; `None` for a remote model or a request that cannot be pinned.
     pub slot: Option<SlotLease>,
+    /// llama-server answered from the slot (see [`Lease::mark_served`]).
+    served: bool,
     release: Option<(mpsc::UnboundedSender<Msg>, usize, Slot, u64)>,
+}
+
+impl Lease {
+    /// llama-server has taken the request's prompt into its slot (it answered, or streamed a
+    /// first chunk): from now on the slot holds this caller's prompt. A lease dropped without
+    /// this leaves the slot nobody's.
+    pub fn mark_served(&mut self) {
+        self.served = true;
+    }
 }
 
 /// Whose request a lease is for, as far as llama-server's prompt cache goes.
@@ -122,16 +133,21 @@ pub struct RemoteLease {
 }
 
 /// What a lease holds: a local replica, or a place in a remote model's queue.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Slot {
-    Replica { replica: usize, slot: u32, pinned: bool },
+    /// `caller` is `None` for an unpinned request.
+    Replica {
+        replica: usize,
+        slot: u32,
+        caller: Option<Arc<str>>,
+    },
     Remote,
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
         if let Some((tx, model, slot, generation)) = self.release.take() {
-            let _ = tx.send(Msg::Release { model, slot, generation });
+            let _ = tx.send(Msg::Release { model, slot, generation, served: self.served });
         }
     }
 }
@@ -197,7 +213,7 @@ pub struct Supervisor {
 
 enum Msg {
     Acquire { model: String, owner: CacheOwner, reply: oneshot::Sender<Result<Lease, AcquireError>> },
-    Release { model: usize, slot: Slot, generation: u64 },
+    Release { model: usize, slot: Slot, generation: u64, served: bool },
     Child { model: usize, replica: usize, generation: u64, event: ChildEvent },
     Checked { model: usize, result: Result<Checked, String> },
     Restart { model: usize, replica: usize, generation: u64 },
@@ -406,15 +422,15 @@ impl Owner {
     async fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Acquire { model, owner, reply } => self.acquire(&model, owner, reply).await,
-            Msg::Release { model, slot, generation } => {
+            Msg::Release { model, slot, generation, served } => {
                 let m = &mut self.models[model];
                 match slot {
-                    Slot::Replica { replica, slot, pinned } => {
+                    Slot::Replica { replica, slot, caller } => {
                         let r = &mut m.replicas[replica];
                         if r.generation == generation {
                             r.outstanding = r.outstanding.saturating_sub(1);
-                            r.slots.release(slot);
-                            if !pinned {
+                            r.slots.release(slot, caller.as_ref(), served);
+                            if caller.is_none() {
                                 r.slots.forget_holders();
                             }
                         }
@@ -458,6 +474,8 @@ impl Owner {
                 reply.send(Err(AcquireError::Failed { model: m.config.name.clone(), reason: failure.reason.clone() }));
             return;
         }
+        // Requests whose client has left hold no place in the queue.
+        m.waiters.retain(|w| !w.reply.is_closed());
         let waiting = m.outstanding() + m.waiters.len() as u32;
         if waiting >= m.capacity(queue_depth) {
             let _ = reply.send(Err(AcquireError::QueueFull {
@@ -477,6 +495,7 @@ impl Owner {
                     model: m.name.clone(),
                     remote: Some(RemoteLease { model: remote.model.clone() }),
                     slot: None,
+                    served: false,
                     release: Some((self.tx.clone(), i, Slot::Remote, 0)),
                 })
             } else {
@@ -530,12 +549,12 @@ impl Owner {
                 (!warm, r.outstanding)
             })?;
         let child = replica.child.as_ref()?;
-        let (slot, id, pinned) = match owner {
+        let (slot, id, caller) = match owner {
             CacheOwner::Caller(caller) => {
                 let taken = replica.slots.take(caller)?;
-                (Some(taken), taken.id, true)
+                (Some(taken), taken.id, Some(caller.clone()))
             }
-            CacheOwner::Unpinned => (None, replica.slots.take_unpinned()?, false),
+            CacheOwner::Unpinned => (None, replica.slots.take_unpinned()?, None),
         };
         replica.outstanding += 1;
         m.last_used = Instant::now();
@@ -545,7 +564,8 @@ impl Owner {
             model: m.name.clone(),
             remote: None,
             slot,
-            release: Some((self.tx.clone(), i, Slot::Replica { replica: r, slot: id, pinned }, replica.generation)),
+            served: false,
+            release: Some((self.tx.clone(), i, Slot::Replica { replica: r, slot: id, caller }, replica.generation)),
         })
     }
 

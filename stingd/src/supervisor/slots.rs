@@ -4,7 +4,10 @@
 //! filled could tell, by the answer's `timings` (cached tokens) or its speed, whether their text
 //! began like the other's: a guessing oracle on someone else's documents and chats. So every
 //! request is pinned to a slot (`id_slot`), and the cache is used (`cache_prompt`) only when the
-//! slot's last prompt was the same caller's.
+//! slot's last prompt was the same caller's. A slot becomes a caller's only once llama-server has
+//! answered the caller's request from it ([`Slots::release`] with `served`): a request that
+//! failed before llama-server took its prompt (refused, cut off) may have left the previous
+//! caller's prompt in the slot, so afterwards the slot is nobody's.
 //!
 //! A slot is busy while a lease holds it; a request with no free slot waits in the supervisor's
 //! queue. A free slot is picked in this order: the one with the caller's own prompt, one never
@@ -48,7 +51,8 @@ impl Slots {
         self.slots.iter().filter(|s| !s.busy).count()
     }
 
-    /// A free slot for `caller`'s request, marked as holding `caller`'s prompt from now on.
+    /// A free slot for `caller`'s request. It holds `caller`'s prompt only once the request is
+    /// served (see [`Self::release`]).
     pub fn take(&mut self, caller: &Arc<str>) -> Option<Taken> {
         let (id, slot) = self
             .slots
@@ -58,7 +62,6 @@ impl Slots {
             .min_by_key(|(_, s)| (s.holder.as_ref() != Some(caller), s.last_used.is_some(), s.last_used))?;
         let warm = slot.holder.as_ref() == Some(caller);
         slot.busy = true;
-        slot.holder = Some(caller.clone());
         slot.last_used = Some(Instant::now());
         Some(Taken { id: id as u32, warm })
     }
@@ -78,9 +81,12 @@ impl Slots {
         Some(id as u32)
     }
 
-    pub fn release(&mut self, id: u32) {
+    /// The request in slot `id` is over. `served` by llama-server for `caller`: the slot now
+    /// holds that caller's prompt. Otherwise whose prompt it holds is not known.
+    pub fn release(&mut self, id: u32, caller: Option<&Arc<str>>, served: bool) {
         if let Some(slot) = self.slots.get_mut(id as usize) {
             slot.busy = false;
+            slot.holder = if served { caller.cloned() } else { None };
         }
     }
 
@@ -105,14 +111,14 @@ mod tests {
         let mut slots = Slots::new(2);
         let first = slots.take(&ann).unwrap();
         assert!(!first.warm, "a new process holds nobody's prompt");
-        slots.release(first.id);
+        slots.release(first.id, Some(&ann), true);
         let other = slots.take(&bob).unwrap();
         assert_ne!(other.id, first.id, "an unused slot before ann's");
         assert!(!other.warm);
-        slots.release(other.id);
+        slots.release(other.id, Some(&bob), true);
         let again = slots.take(&ann).unwrap();
         assert_eq!(again, Taken { id: first.id, warm: true });
-        slots.release(again.id);
+        slots.release(again.id, Some(&ann), true);
     }
 
     #[test]
@@ -123,14 +129,26 @@ mod tests {
         let bob_slot = slots.take(&bob).unwrap();
         assert_eq!(slots.free(), 0);
         assert_eq!(slots.take(&cy), None, "the request waits");
-        slots.release(bob_slot.id);
+        slots.release(bob_slot.id, Some(&bob), true);
         // Bob's slot now holds Bob's prompt: Cy gets it, cold.
         assert_eq!(slots.take(&cy), Some(Taken { id: bob_slot.id, warm: false }));
-        slots.release(ann_slot.id);
-        slots.release(bob_slot.id);
+        slots.release(ann_slot.id, Some(&ann), true);
+        slots.release(bob_slot.id, Some(&cy), true);
         // And Bob, coming back, finds his slot overwritten by Cy: cold too.
         let bob_again = slots.take(&bob).unwrap();
         assert!(!bob_again.warm);
+    }
+
+    #[test]
+    fn a_request_that_was_not_served_leaves_its_slot_nobodys() {
+        // Bob's prompt is in the only slot; Ann's request fails before llama-server takes it.
+        let (ann, bob) = (caller("user:ann"), caller("user:bob"));
+        let mut slots = Slots::new(1);
+        let bobs = slots.take(&bob).unwrap();
+        slots.release(bobs.id, Some(&bob), true);
+        let failed = slots.take(&ann).unwrap();
+        slots.release(failed.id, Some(&ann), false);
+        assert!(!slots.take(&ann).unwrap().warm, "Ann must not reuse what may still be Bob's");
     }
 
     #[test]
@@ -138,14 +156,14 @@ mod tests {
         let ann = caller("user:ann");
         let mut slots = Slots::new(2);
         let taken = slots.take(&ann).unwrap();
-        slots.release(taken.id);
+        slots.release(taken.id, Some(&ann), true);
         assert!(slots.holds_free(&ann));
         let unpinned = slots.take_unpinned().unwrap();
         assert!(!slots.holds_free(&ann));
         let during = slots.take(&ann).unwrap();
         assert!(!during.warm, "the unpinned request may be in any slot");
-        slots.release(during.id);
-        slots.release(unpinned);
+        slots.release(during.id, Some(&ann), true);
+        slots.release(unpinned, None, true);
         slots.forget_holders();
         assert!(!slots.take(&ann).unwrap().warm);
     }
