@@ -1,11 +1,9 @@
 //! Who may create an account: `auth.registration` (open, invite, closed), and admins' invitations
 //! by email, end to end with a capturing SMTP server.
 
-mod common;
-
 use std::time::Duration;
 
-use common::site::Site;
+use crate::common::site::Site;
 use serde_json::{Value, json};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};

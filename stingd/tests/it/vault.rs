@@ -5,12 +5,10 @@
 //! database logins `msting secrets rotate` alternates without a failed request. stingd's token
 //! is given an 8-second period here, so the test also shows it being renewed.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use common::{API_KEY, Stingd, chat_body, model};
+use crate::common::{API_KEY, Stingd, chat_body, model};
 use serde_json::Value;
 use sting_e2e::bao::{ReadyVault, test_plan};
 use sting_e2e::env::require_path;

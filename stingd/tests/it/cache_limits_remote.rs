@@ -1,11 +1,9 @@
 //! Response cache, per-key rate limits, and remote upstreams (a second llama-server standing in
 //! for a server off the machine), against the real model.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{API_KEY, OTHER_KEY, Stingd, model};
+use crate::common::{API_KEY, OTHER_KEY, Stingd, model};
 use serde_json::{Value, json};
 use sting_e2e::env::require_path;
 use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};

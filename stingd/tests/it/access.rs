@@ -2,13 +2,11 @@
 //! The table below must name every route the code declares: a route added without a decision
 //! here fails the test, and so does a route whose behaviour differs from its decision.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::API_KEY;
+use crate::common::site::Site;
 use axum::http::Method;
-use common::API_KEY;
-use common::site::Site;
 use stingd::access::Access;
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};

@@ -1,11 +1,9 @@
 //! Users' own API tokens over HTTP: created from a session and shown once, limited to their
 //! scopes, invisible and irrevocable to anyone else; and an admin deleting an account.
 
-mod common;
-
 use std::time::Duration;
 
-use common::site::Site;
+use crate::common::site::Site;
 use serde_json::{Value, json};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};

@@ -1,8 +1,6 @@
 //! The official OpenAI Python client against stingd: what users' programs will do.
 
-mod common;
-
-use common::{API_KEY, Stingd, model};
+use crate::common::{API_KEY, Stingd, model};
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
 

@@ -3,10 +3,8 @@
 //! document does not declare (so a 503 only where it says so), and always answers in the
 //! declared content type and shape.
 
-mod common;
-
-use common::jars_world;
-use common::site::Site;
+use crate::common::jars_world;
+use crate::common::site::Site;
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
 use stingd::identity::users::Role;
@@ -17,7 +15,7 @@ async fn the_document_needs_credentials_and_lists_every_route() {
     let url = format!("{}/api/openapi.json", site.stingd.base);
     assert_eq!(site.stingd.http.get(&url).send().await.unwrap().status(), 401);
     let doc: serde_json::Value =
-        site.stingd.http.get(&url).bearer_auth(common::API_KEY).send().await.unwrap().json().await.unwrap();
+        site.stingd.http.get(&url).bearer_auth(crate::common::API_KEY).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let (_, decisions) = stingd::gateway::routes().into_parts();
     for decision in decisions {
@@ -36,7 +34,7 @@ async fn schemathesis_finds_no_server_error_and_no_undeclared_answer() {
     let schemathesis = require_path(Component::Schemathesis);
     // With Vault and the database, as installed: documents and conversations are stored sealed.
     let world = jars_world::world().await;
-    let (stingd, _) = jars_world::stingd_custom(&world, "flag", &[common::model("bee", "")], "").await;
+    let (stingd, _) = jars_world::stingd_custom(&world, "flag", &[crate::common::model("bee", "")], "").await;
     let cookie = jars_world::signed_in(&world, "admin@example.org", Role::Admin).await;
     let doc = stingd
         .http

@@ -4,12 +4,10 @@
 //! (llama-server's `grammar` field, passed through), so the test does not depend on what a small
 //! model chooses to say.
 
-mod common;
-
 use std::time::Duration;
 
-use common::remote::{llama_server, recording_proxy};
-use common::{Stingd, model};
+use crate::common::remote::{llama_server, recording_proxy};
+use crate::common::{Stingd, model};
 use serde_json::{Value, json};
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
@@ -72,7 +70,7 @@ async fn a_request_sent_off_the_machine_is_in_the_audit_log_admins_read() {
     let far = format!(
         "    - name: far\n      allow_remote: true\n      remote:\n        base_url: {base}\n        model: far-model\n"
     );
-    let site = common::site::Site::start_with_models("", &[model("bee", ""), far]).await;
+    let site = crate::common::site::Site::start_with_models("", &[model("bee", ""), far]).await;
     let admin = stingd::identity::users::create(&site.pool, "root@example.org", stingd::identity::users::Role::Admin)
         .await
         .unwrap();

@@ -3,11 +3,9 @@
 //! sealed, keep their history, export and delete; with a remote model the question leaves as
 //! placeholders and the answer comes back with the originals.
 
-mod common;
-
-use common::jars_world::*;
-use common::model;
-use common::remote::{llama_server, recording_proxy};
+use crate::common::jars_world::*;
+use crate::common::model;
+use crate::common::remote::{llama_server, recording_proxy};
 use serde_json::{Value, json};
 use stingd::identity::users::Role;
 
@@ -20,7 +18,7 @@ fn bee_model() -> String {
 
 const BEE: &str = "bee:\n  model: bee\n  answer_tokens: 48\n  sources: 3\n";
 
-async fn post_json(stingd: &common::Stingd, cookie: &str, path: &str, body: Value) -> reqwest::Response {
+async fn post_json(stingd: &crate::common::Stingd, cookie: &str, path: &str, body: Value) -> reqwest::Response {
     stingd
         .http
         .post(format!("{}{path}", stingd.base))
@@ -32,7 +30,7 @@ async fn post_json(stingd: &common::Stingd, cookie: &str, path: &str, body: Valu
         .unwrap()
 }
 
-async fn new_conversation(stingd: &common::Stingd, cookie: &str, body: Value) -> String {
+async fn new_conversation(stingd: &crate::common::Stingd, cookie: &str, body: Value) -> String {
     let response = post_json(stingd, cookie, "/api/conversations", body).await;
     assert_eq!(response.status(), 201);
     response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
@@ -40,7 +38,7 @@ async fn new_conversation(stingd: &common::Stingd, cookie: &str, body: Value) ->
 
 /// The events of a streamed answer, as (event, data).
 async fn ask_streamed(
-    stingd: &common::Stingd,
+    stingd: &crate::common::Stingd,
     cookie: &str,
     conversation: &str,
     question: &str,

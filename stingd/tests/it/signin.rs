@@ -2,9 +2,7 @@
 //! then password with a second factor; session ids that change at every step; sign-out; and
 //! the `auth` zone slowing guessing.
 
-mod common;
-
-use common::site::{Site, first_factor_cookie, session_cookie, totp_code};
+use crate::common::site::{Site, first_factor_cookie, session_cookie, totp_code};
 use serde_json::{Value, json};
 use stingd::identity::users::{self, Role};
 use stingd::identity::{enrolment, factors};
@@ -250,7 +248,8 @@ async fn a_totp_secret_stored_before_sealing_is_sealed_by_the_next_stingd_and_st
 
     // The upgraded stingd seals it as it starts.
     let auth = "auth:\n  methods: [totp, password]\n";
-    let (upgraded, _) = common::jars_world::stingd_on(&site.world, &[common::model("bee", "")], auth).await;
+    let (upgraded, _) =
+        crate::common::jars_world::stingd_on(&site.world, &[crate::common::model("bee", "")], auth).await;
     let (plain, sealed): (Option<Vec<u8>>, Option<String>) =
         sqlx::query_as("SELECT secret, sealed_secret FROM totp_factors WHERE user_id = $1")
             .bind(user.id)

@@ -2,9 +2,7 @@
 //! only from configured proxies. Requests name a model that does not exist: the zones answer
 //! before any model would be loaded.
 
-mod common;
-
-use common::{API_KEY, Stingd, chat_body, model};
+use crate::common::{API_KEY, Stingd, chat_body, model};
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
 

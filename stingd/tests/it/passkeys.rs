@@ -3,11 +3,9 @@
 //! from another origin or for a disabled account, and an unknown address indistinguishable
 //! from a known one.
 
-mod common;
-
 use std::time::Duration;
 
-use common::site::{Site, session_cookie};
+use crate::common::site::{Site, session_cookie};
 use serde_json::{Value, json};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};

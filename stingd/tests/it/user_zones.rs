@@ -2,12 +2,10 @@
 //! password guesses against one account are slowed from any address, and refusals reach the
 //! audit log once a minute per key rather than once per request.
 
-mod common;
-
 use std::time::Duration;
 
-use common::site::Site;
-use common::{API_KEY, chat_body};
+use crate::common::site::Site;
+use crate::common::{API_KEY, chat_body};
 use serde_json::{Value, json};
 use stingd::identity::audit;
 use stingd::identity::sessions::{self, Aal};

@@ -1,11 +1,9 @@
 //! Magic links end to end: stingd sends real mail (lettre over SMTP) to a capturing server; the
 //! link signs in once, expires, and asking for one never reveals whether an account exists.
 
-mod common;
-
 use std::time::Duration;
 
-use common::site::{Site, session_cookie};
+use crate::common::site::{Site, session_cookie};
 use serde_json::{Value, json};
 use stingd::identity::users::{self, Role};
 

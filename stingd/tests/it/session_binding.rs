@@ -3,9 +3,7 @@
 //! token of her own account; she proves *her* factor with her token while sending *his*
 //! cookie. Victor's session must stay at AAL1, and the admin routes closed to it.
 
-mod common;
-
-use common::site::{Site, first_factor_cookie, totp_code};
+use crate::common::site::{Site, first_factor_cookie, totp_code};
 use serde_json::{Value, json};
 use stingd::identity::users::{self, Role};
 use webauthn_authenticator_rs::WebauthnAuthenticator;

@@ -2,12 +2,10 @@
 //! keys, a session changes state only from the site's own origin, and a disabled user is shut
 //! out at once.
 
-mod common;
-
 use std::time::Duration;
 
-use common::site::Site;
-use common::{API_KEY, chat_body};
+use crate::common::site::Site;
+use crate::common::{API_KEY, chat_body};
 use sting_e2e::postgres::PostgresInstance;
 use stingd::db;
 use stingd::identity::sessions::{self, Aal};

@@ -1,10 +1,8 @@
 //! The gateway and supervisor against the real llama-server and Gemma 3 270M model.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{API_KEY, Stingd, chat_body, is_dead, llama_children, model};
+use crate::common::{API_KEY, Stingd, chat_body, is_dead, llama_children, model};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -510,7 +508,7 @@ async fn cached_tokens(stingd: &Stingd, key: &str, body: Value) -> u64 {
 
 #[tokio::test]
 async fn one_callers_prompt_cache_never_serves_another_callers_request() {
-    use common::OTHER_KEY;
+    use crate::common::OTHER_KEY;
     // One slot: without care, whoever comes next would find the last caller's prompt cached.
     let stingd = Stingd::start(&[model("bee", "      parallel: 1\n")], "").await;
     let note = "The hive's private notes: the queen was replaced in May, and the north colony is weak. ".repeat(8);

@@ -2,11 +2,9 @@
 //! exist for them; sharing with a user, a role or everyone opens it as far as the share says; a
 //! viewer reads at most; admins and moderators manage every jar only at AAL2.
 
-mod common;
-
 use std::time::Duration;
 
-use common::site::Site;
+use crate::common::site::Site;
 use serde_json::{Value, json};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};

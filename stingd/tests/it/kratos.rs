@@ -3,12 +3,10 @@
 //! and by token, AAL and role mapping, CSRF, fail-closed outages, built-in sign-in switched off,
 //! and changes made at Kratos or in stingd reaching requests.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::kratos::{KratosContract, KratosIdentity};
-use common::site::Site;
+use crate::common::kratos::{KratosContract, KratosIdentity};
+use crate::common::site::Site;
 use serde_json::{Value, json};
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
@@ -238,7 +236,7 @@ fn kratos_without_the_database_is_refused_at_start() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stingd"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&config)
-        .env("STING_API_KEY", common::API_KEY)
+        .env("STING_API_KEY", crate::common::API_KEY)
         .env_remove(stingd::db::DATABASE_URL_VAR)
         .output()
         .unwrap();

@@ -3,9 +3,7 @@
 //! jar, the upload PII policy (flag holds for a moderator, redact keeps no personal data, block
 //! refuses), bad files refused cleanly, and a sealed Vault failing closed.
 
-mod common;
-
-use common::jars_world::*;
+use crate::common::jars_world::*;
 use serde_json::{Value, json};
 use sting_vault::seal;
 use stingd::identity::users::Role;
@@ -217,7 +215,7 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_and_conversation_r
     assert_eq!(content.status(), 200);
     assert_eq!(content.text().await.unwrap(), GUIDE);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let code = common::site::totp_code(&enrolment.secret_base32, now);
+    let code = crate::common::site::totp_code(&enrolment.secret_base32, now);
     let check = stingd::identity::factors::TotpCheck::Enrolment;
     assert!(
         stingd::identity::factors::verify_totp(&world.pool, &world.root, ann_id, &code, now, check).await.unwrap(),
@@ -231,14 +229,14 @@ async fn after_the_key_is_rotated_rewrap_keeps_every_document_and_conversation_r
     assert_eq!((status, body["conversation"]["title"].as_str()), (200, Some("Key notes")), "{body}");
 }
 
-async fn documents_of(stingd: &common::Stingd, cookie: &str, jar: &str) -> Vec<Value> {
+async fn documents_of(stingd: &crate::common::Stingd, cookie: &str, jar: &str) -> Vec<Value> {
     let (status, body) = send(stingd, reqwest::Method::GET, &format!("/api/jars/{jar}/documents"), cookie, None).await;
     assert_eq!(status, 200, "{body}");
     body["documents"].as_array().unwrap().clone()
 }
 
 /// The jar's documents once none is queued or indexing any more.
-async fn settled(stingd: &common::Stingd, cookie: &str, jar: &str) -> Vec<Value> {
+async fn settled(stingd: &crate::common::Stingd, cookie: &str, jar: &str) -> Vec<Value> {
     for _ in 0..300 {
         let documents = documents_of(stingd, cookie, jar).await;
         if documents.iter().all(|d| d["status"] != "queued" && d["status"] != "indexing") {
@@ -347,7 +345,7 @@ async fn with_embeddings_a_question_finds_its_passage_by_meaning_and_vectors_are
     let world = world().await;
     let model = sting_e2e::env::require_path(Component::EmbeddingModel);
     let embeddings = format!("  embeddings:\n    model: {}\n    min_similarity: 0.3\n", model.display());
-    let (stingd, _) = stingd_configured(&world, "flag", &[common::model("bee", "")], &embeddings, "").await;
+    let (stingd, _) = stingd_configured(&world, "flag", &[crate::common::model("bee", "")], &embeddings, "").await;
     let ann = signed_in(&world, "ann@example.org", Role::User).await;
     let bob = signed_in(&world, "bob@example.org", Role::User).await;
     let jar = new_jar(&stingd, &ann, "Beekeeping").await;
@@ -445,7 +443,7 @@ async fn only_ready_documents_can_be_downloaded_and_redact_keeps_no_unchecked_or
         .await
         .unwrap();
     assert_eq!(shared.status(), 200);
-    let content = |stingd: &common::Stingd, cookie: &str, id: &str| {
+    let content = |stingd: &crate::common::Stingd, cookie: &str, id: &str| {
         let url = format!("{}/api/jars/{jar}/documents/{id}/content", stingd.base);
         let request = stingd.http.get(url).header("cookie", cookie.to_string());
         async move {
@@ -471,7 +469,7 @@ async fn only_ready_documents_can_be_downloaded_and_redact_keeps_no_unchecked_or
     // fails ingestion was never checked: its original goes. So does one known to hold personal
     // data, kept whole under flag, when its reindexing fails.
     let tight = "  max_text_size: 20b\n";
-    let (redacting, _) = stingd_configured(&world, "redact", &[common::model("bee", "")], tight, "").await;
+    let (redacting, _) = stingd_configured(&world, "redact", &[crate::common::model("bee", "")], tight, "").await;
     let (status, _) = send(&redacting, reqwest::Method::POST, &format!("/api/jars/{jar}/reindex"), &ann, None).await;
     assert_eq!(status, 202);
     let documents = settled(&redacting, &ann, &jar).await;
@@ -517,7 +515,7 @@ async fn a_docx_that_unpacks_to_gigabytes_is_refused_for_its_text_and_stingd_kee
     use std::io::Write;
     let world = world().await;
     let sizes = "  max_document_size: 8m\n  user_quota: 64m\n";
-    let (stingd, _) = stingd_configured(&world, "flag", &[common::model("bee", "")], sizes, "").await;
+    let (stingd, _) = stingd_configured(&world, "flag", &[crate::common::model("bee", "")], sizes, "").await;
     let ann = signed_in(&world, "ann@example.org", Role::User).await;
     let jar = new_jar(&stingd, &ann, "Bombs").await;
 
