@@ -1,7 +1,6 @@
 //! A stingd of the test's own: a config in a temporary folder, a free port, a fresh API key,
 //! and the real llama-server and Gemma model from tests/env/setup.sh.
 
-
 pub mod jars_world;
 pub mod kratos;
 pub mod remote;

@@ -2,12 +2,10 @@
 //! engine is found and described, a taken port fails with how to find its holder and the key to
 //! change, skipped checks say so, and the exit code says whether install may go on.
 
-mod common;
-
-use common::{msting, text};
+use crate::common::{msting, text};
 
 fn install_dir(https: u16, http: u16, bind: &str) -> tempfile::TempDir {
-    common::install_dir(&format!(
+    crate::common::install_dir(&format!(
         "version: 1\nsystem:\n  bind_address: {bind}\nservices:\n  stingd:\n    https_port: {https}\n    http_port: {http}\n"
     ))
 }

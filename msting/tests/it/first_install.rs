@@ -4,9 +4,7 @@
 //! The bind address typed here is not this machine's, so preflight stops the install before
 //! it changes anything on the engine.
 
-mod common;
-
-use common::msting_on_terminal;
+use crate::common::msting_on_terminal;
 
 #[test]
 fn the_first_install_asks_writes_the_answers_and_copies_the_default_model_in() {

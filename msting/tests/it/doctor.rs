@@ -4,12 +4,10 @@
 //! second Docker engine of the test's own on the `vfs` storage driver. (Migrations and a lost
 //! login's repair are tested on a real stack in `health.rs`.)
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use common::{msting, text};
+use crate::common::{msting, text};
 use serde_json::Value;
 
 /// An HTTP server whose clock is ten minutes behind: its `Date` header says so.
@@ -65,7 +63,7 @@ tls:
         http = sting_e2e::free_port(),
         model = model.display(),
     );
-    let install = common::install_dir(&config);
+    let install = crate::common::install_dir(&config);
     let run = msting(install.path(), &["--json", "doctor"]);
     assert_eq!(run.status.code(), Some(1), "{}", text(&run));
     let report: Value = serde_json::from_slice(&run.stdout).unwrap();
@@ -155,8 +153,9 @@ impl Drop for VfsEngine {
 #[test]
 fn an_engine_on_a_storage_driver_docker_does_not_recommend_is_reported_with_the_fix() {
     let engine = VfsEngine::start();
-    let install =
-        common::install_dir("version: 1\nsystem:\n  project_name: sting-doctor-vfs\n  bind_address: 127.0.0.1\n");
+    let install = crate::common::install_dir(
+        "version: 1\nsystem:\n  project_name: sting-doctor-vfs\n  bind_address: 127.0.0.1\n",
+    );
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_msting"))
         .arg("--install-dir")
         .arg(install.path())

@@ -2,9 +2,7 @@
 //! header, verify confirms its digest as the known default model and catches a damaged copy,
 //! and a model the config uses is not removed without --force.
 
-mod common;
-
-use common::{msting, text};
+use crate::common::{msting, text};
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
 
@@ -12,7 +10,7 @@ use sting_e2e::env::require_path;
 fn import_list_verify_and_remove_with_the_real_model() {
     let model = require_path(Component::TestModel);
     // The default config's model `bee` uses gemma-3-270m-q4_k_m.gguf in paths.models_dir.
-    let install = common::install_dir("version: 1\n");
+    let install = crate::common::install_dir("version: 1\n");
     let dir = install.path();
 
     let empty = msting(dir, &["models", "list"]);

@@ -2,17 +2,15 @@
 //! (the internal network really internal), found again by label, and removed — volumes only on
 //! purge — without touching a foreign network or volume, even one named like ours.
 
-mod common;
-
 use std::collections::HashMap;
 
+use crate::common::{msting, text};
 use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
-use common::{msting, text};
 use msting::stack::resources::{self, PROJECT_LABEL, scoped};
 use msting::stack::spec;
 
 fn project() -> String {
-    common::unique("stingtest-res")
+    crate::common::unique("stingtest-res")
 }
 
 #[tokio::test]
@@ -85,7 +83,7 @@ async fn resources_are_made_once_found_by_label_and_removed_without_touching_for
 async fn uninstall_removes_only_the_stacks_resources_and_its_data_only_when_purging_with_consent() {
     let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
     let project = project();
-    let install = common::install_dir(&format!("version: 1\nsystem:\n  project_name: {project}\n"));
+    let install = crate::common::install_dir(&format!("version: 1\nsystem:\n  project_name: {project}\n"));
     let mut config = sting_config::Config::default();
     config.system.project_name = project.clone();
     resources::ensure(&docker, &spec::desired(&config)).await.unwrap();

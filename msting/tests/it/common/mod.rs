@@ -1,8 +1,6 @@
 //! What msting's end-to-end tests share: an install directory of the test's own with a config,
 //! running the msting binary on it, and names no other test or stack uses.
 
-#![allow(dead_code)]
-
 use std::path::Path;
 use std::process::{Command, Output};
 

@@ -7,16 +7,14 @@
 //! and `uninstall --purge` that leaves a foreign container, volume and network alone.
 //! One test, because each step builds on the stack the previous one left.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::common::{msting, text, unique};
 use bollard::Docker;
-use common::{msting, text, unique};
 use sha2::Digest;
 
-use common::IMAGE_PREFIX;
+use crate::common::IMAGE_PREFIX;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
@@ -70,7 +68,7 @@ fn stingd_answers(port: u16) -> reqwest::StatusCode {
 fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_foreign() {
     let identity = age::x25519::Identity::generate();
     let project = unique("sting-it");
-    let install = common::install_dir(&common::stack_config(&project, &identity.to_public().to_string()));
+    let install = crate::common::install_dir(&crate::common::stack_config(&project, &identity.to_public().to_string()));
     let dir = install.path();
     let loaded = sting_config::load_file(&dir.join("conf/config.yml"), &Default::default()).unwrap().config;
     let https_port = loaded.services.stingd.https_port;
@@ -146,7 +144,8 @@ fn a_stack_installs_hardened_survives_restarts_rolls_back_and_leaves_nothing_for
     assert!(rotated.contains("rewrapped") && rotated.contains("version 2"), "{rotated}");
 
     // The first admin: the one-time enrolment link is shown on a terminal, and kept nowhere.
-    let (made, said) = common::msting_on_terminal(dir, &["--yes", "install", "--admin-email", "admin@example.org"], "");
+    let (made, said) =
+        crate::common::msting_on_terminal(dir, &["--yes", "install", "--admin-email", "admin@example.org"], "");
     assert!(made, "{said}");
     let prefix = format!("https://localhost:{https_port}/enrol#");
     let token = said

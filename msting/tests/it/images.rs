@@ -2,17 +2,15 @@
 //! under a prefix of the test's own) are listed, saved to one file, removed, loaded back from it;
 //! a bundle is refused while an image is missing, and a file that is not a bundle is refused.
 
-mod common;
-
+use crate::common::{msting, text};
 use bollard::query_parameters::{RemoveImageOptionsBuilder, TagImageOptionsBuilder};
-use common::{msting, text};
 
 #[tokio::test]
 async fn images_are_saved_to_one_file_and_loaded_back() {
     let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
     let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
-    let prefix = common::unique("stingtest-img");
-    let install = common::install_dir(&format!(
+    let prefix = crate::common::unique("stingtest-img");
+    let install = crate::common::install_dir(&format!(
         "version: 1
 images:
   prefix: {prefix}
@@ -86,7 +84,7 @@ async fn a_missing_image_that_cannot_be_pulled_is_built_and_one_without_a_recipe
     let base = sting_e2e::env::require(sting_e2e::Component::BaseImage);
     let mut config = sting_config::Config::default();
     // Port 9 (discard) refuses: a registry that does not answer, as on an air-gapped host.
-    config.images.prefix = format!("127.0.0.1:9/{}", common::unique("stingtest-pull"));
+    config.images.prefix = format!("127.0.0.1:9/{}", crate::common::unique("stingtest-pull"));
     config.images.tag = "t1".into();
     config.images.base = base.clone();
     config.services.mailpit.enabled = true;
@@ -130,8 +128,8 @@ async fn the_base_image_is_made_with_debootstrap_and_includes_the_security_suite
     use bollard::query_parameters::{LogsOptionsBuilder, RemoveContainerOptionsBuilder};
     use futures_util::StreamExt;
     let docker = msting::docker::connect().await.unwrap_or_else(|e| panic!("{e} (tests/env/setup.sh starts it)"));
-    let name = format!("{}/base:t1", common::unique("stingtest-base"));
-    let install = common::install_dir(&format!("version: 1\nimages:\n  base: {name}\n"));
+    let name = format!("{}/base:t1", crate::common::unique("stingtest-base"));
+    let install = crate::common::install_dir(&format!("version: 1\nimages:\n  base: {name}\n"));
     let made = msting(install.path(), &["images", "base"]);
     assert!(made.status.success(), "{}", text(&made));
     assert!(text(&made).contains(&format!("made {name}")), "{}", text(&made));

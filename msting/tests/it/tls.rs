@@ -2,13 +2,11 @@
 //! every name; the CA refuses names outside its constraints, and a certificate forged outside them
 //! with the CA's own key is rejected by OpenSSL too; the key is kept 0400 in a 0700 folder.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use common::{msting, text};
+use crate::common::{msting, text};
 use msting::tls::ca::LocalCa;
 use msting::tls::inspect;
 use msting::tls::{Name, TlsError};
@@ -147,7 +145,7 @@ fn names_are_checked_when_given() {
 
 /// An install directory with a config for `sting.lan`.
 fn install_dir() -> tempfile::TempDir {
-    common::install_dir("version: 1\nsystem:\n  domain: sting.lan\ntls:\n  extra_names: [bee.sting.lan]\n")
+    crate::common::install_dir("version: 1\nsystem:\n  domain: sting.lan\ntls:\n  extra_names: [bee.sting.lan]\n")
 }
 
 #[test]

@@ -4,13 +4,11 @@
 //! a second install directory and project (a new host) serves the same data; msting's old
 //! Vault login no longer works after a restore.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{msting, text, unique};
+use crate::common::{msting, text, unique};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -141,9 +139,9 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
     let project = unique("sting-rs");
-    let install = common::install_dir(&common::stack_config(&project, &recipient));
+    let install = crate::common::install_dir(&crate::common::stack_config(&project, &recipient));
     let dir = install.path();
-    let mut purge = common::Purge(vec![project.clone()]);
+    let mut purge = crate::common::Purge(vec![project.clone()]);
     ok(dir, &["images", "build"]);
     ok(dir, &["--yes", "install"]);
     let keys = tempfile::tempdir().unwrap();
@@ -223,7 +221,7 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     }
     let wrong = msting(dir, &["restore", &backup, "--identity", stranger.to_str().unwrap(), "--yes"]);
     assert!(!wrong.status.success() && text(&wrong).contains("does not open this backup"), "{}", text(&wrong));
-    let other = common::install_dir(&common::stack_config(&unique("sting-rs-other"), &recipient));
+    let other = crate::common::install_dir(&crate::common::stack_config(&unique("sting-rs-other"), &recipient));
     let mismatch = msting(other.path(), &["restore", &backup, "--identity", identity_arg, "--yes"]);
     assert!(!mismatch.status.success() && text(&mismatch).contains("add --keep-config"), "{}", text(&mismatch));
     assert!(!other.path().join("secrets").exists(), "a refused restore wrote files");
@@ -291,7 +289,7 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     // A new host: a second install directory and project, with only a config, the backup and
     // its identity.
     let second_project = unique("sting-rs2");
-    let second = common::install_dir(&common::stack_config(&second_project, &recipient));
+    let second = crate::common::install_dir(&crate::common::stack_config(&second_project, &recipient));
     purge.0.push(second_project.clone());
     let restored = msting(second.path(), &["restore", &backup, "--identity", identity_arg, "--yes", "--keep-config"]);
     assert!(restored.status.success(), "restore on a new host failed:\n{}", text(&restored));
@@ -308,7 +306,7 @@ fn a_restore_brings_everything_back_and_a_failed_one_changes_nothing() {
     assert!(plain.status.success(), "{}", text(&plain));
     let plain: Value = serde_json::from_slice(&plain.stdout).unwrap();
     let plain = plain["file"].as_str().unwrap().to_string();
-    let third = common::install_dir(&common::stack_config(&unique("sting-rs3"), &recipient));
+    let third = crate::common::install_dir(&crate::common::stack_config(&unique("sting-rs3"), &recipient));
     let refused = msting(third.path(), &["restore", &plain, "--yes", "--keep-config"]);
     assert!(
         !refused.status.success() && text(&refused).contains("leaves out Vault's unseal key"),

@@ -3,13 +3,11 @@
 //! reused, the certificate verifying against Pebble's root, renewal only when due, and clear
 //! errors (unresolvable domain, port taken, the CA's refusal) that leave the old certificate.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use common::{msting, text};
+use crate::common::{msting, text};
 use msting::tls::ca::LocalCa;
 use msting::tls::{Name, inspect};
 use sting_e2e::pebble::Pebble;
@@ -18,7 +16,7 @@ use time::{Duration, OffsetDateTime};
 const DOMAIN: &str = "sting.example.test";
 
 fn install_dir(http_port: u16) -> tempfile::TempDir {
-    common::install_dir(&format!(
+    crate::common::install_dir(&format!(
         "version: 1\nsystem:\n  domain: {DOMAIN}\nservices:\n  stingd:\n    http_port: {http_port}\n"
     ))
 }

@@ -2,13 +2,11 @@
 //! what a plain one leaves out, `list` and `verify`, a flipped byte and a wrong key refused,
 //! and a backup killed half-way that leaves nothing under a backup's name and harms no other.
 
-mod common;
-
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{msting, text, unique};
+use crate::common::{msting, text, unique};
 
 fn ok(install: &Path, args: &[&str]) -> String {
     let run = msting(install, args);
@@ -49,7 +47,7 @@ fn backups_hold_what_a_restore_needs_and_nothing_they_must_not() {
     let identity = age::x25519::Identity::generate();
     let recipient = identity.to_public().to_string();
     let project = unique("sting-bk");
-    let install = common::install_dir(&common::stack_config(&project, &recipient));
+    let install = crate::common::install_dir(&crate::common::stack_config(&project, &recipient));
     let dir = install.path();
     ok(dir, &["images", "build"]);
     ok(dir, &["--yes", "install"]);

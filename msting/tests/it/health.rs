@@ -3,13 +3,11 @@
 //! sealed, and when the certificate served is near its end; UNKNOWN for a check that hangs while
 //! the others still report; the last result readable by a user without Docker or root.
 
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{msting, text, unique};
+use crate::common::{msting, text, unique};
 use serde_json::Value;
 
 fn ok(install: &Path, args: &[&str]) -> String {
@@ -65,11 +63,11 @@ fn health_is_silent_when_well_and_names_each_fault_a_monitor_must_see() {
     // This machine's disk may be fuller than a production one: judge it by levels it meets.
     let config = format!(
         "{}backup:\n  recipients: [\"{recipient}\"]\nhealth:\n  disk_free_warning_percent: 2\n  disk_free_critical_percent: 1\n",
-        common::stack_config(&project, &recipient)
+        crate::common::stack_config(&project, &recipient)
     );
-    let install = common::install_dir(&config);
+    let install = crate::common::install_dir(&config);
     let dir = install.path();
-    let _purge = common::Purge(vec![project.clone()]);
+    let _purge = crate::common::Purge(vec![project.clone()]);
     ok(dir, &["images", "build"]);
     ok(dir, &["--yes", "install"]);
 
