@@ -10,8 +10,9 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::access::Principal;
-use crate::gateway::{ApiError, AppState, respond};
+use crate::http::access::Principal;
+use crate::gateway::AppState;
+use crate::http::{ApiError, respond};
 use crate::identity::users::{self, Role};
 use crate::identity::{IdentityError, audit, sessions};
 

@@ -14,9 +14,10 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::access::Principal;
+use crate::http::access::Principal;
 use crate::documents::{self, DocumentError, Source};
-use crate::gateway::{ApiError, AppState, respond};
+use crate::gateway::AppState;
+use crate::http::{ApiError, respond};
 use crate::identity::audit;
 use crate::indexer::{self, TempUpload};
 use crate::ingest::extract::ExtractError;

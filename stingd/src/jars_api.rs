@@ -11,8 +11,9 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::access::Principal;
-use crate::gateway::{ApiError, AppState, respond};
+use crate::http::access::Principal;
+use crate::gateway::AppState;
+use crate::http::{ApiError, respond};
 use crate::identity::audit;
 use crate::identity::users::{self, Role};
 use crate::jars::{self, JarError, Permission, Reader, Share, ShareTarget};

@@ -1,7 +1,6 @@
 //! stingd, the STING-CE daemon: the HTTPS front door and the OpenAI-compatible gateway over the
 //! llama.cpp supervisor (identity and Honey Jars arrive with their issues).
 
-pub mod access;
 pub mod admin;
 pub mod bee;
 pub mod beeacon;
@@ -10,9 +9,9 @@ pub mod documents;
 pub mod documents_api;
 pub mod embed;
 pub mod envelope;
-pub mod front;
 pub mod gateway;
 pub mod gpu;
+pub mod http;
 pub mod identity;
 pub mod indexer;
 pub mod ingest;

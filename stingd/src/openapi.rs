@@ -16,7 +16,7 @@ use utoipa::openapi::{
     ResponseBuilder, Schema,
 };
 
-use crate::access::{Access, RouteDecision};
+use crate::http::access::{Access, RouteDecision};
 use crate::identity::users::Role;
 
 /// What the route list does not say about a route.
@@ -465,7 +465,7 @@ mod tests {
         for decision in &decisions {
             let op = &json["paths"][decision.path][decision.method.as_str().to_lowercase()];
             assert!(op.is_object(), "{} {}", decision.method, decision.path);
-            if decision.access != crate::access::Access::Public {
+            if decision.access != crate::http::access::Access::Public {
                 assert!(
                     op["responses"]["401"].is_object(),
                     "{} {} must say it needs credentials",

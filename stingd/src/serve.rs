@@ -11,7 +11,7 @@ use sting_config::{Config, GpuLayers};
 
 use crate::gateway::{self, AppState};
 use crate::supervisor::{ChildSpec, ModelConfig, RemoteConfig, RestartPolicy, Supervisor, SupervisorConfig};
-use crate::{front, tls};
+use crate::tls;
 
 /// The variable that holds the gateway's API key for a standalone run (never the config file).
 pub const API_KEY_VAR: &str = "STING_API_KEY";
@@ -141,7 +141,7 @@ struct Parts {
     listen: Listen,
     /// The port in the site's origin (see [`ServeOptions::public_port`]).
     public_port: u16,
-    api_keys: Arc<gateway::ApiKeys>,
+    api_keys: Arc<crate::http::ApiKeys>,
     supervisor_config: SupervisorConfig,
     audit: Option<Arc<gateway::AuditLog>>,
     metrics: Arc<gateway::Metrics>,
@@ -161,7 +161,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             bail!("{address} is not a loopback address: plain HTTP is allowed on loopback only (use HTTPS elsewhere)");
         }
     }
-    let api_keys = gateway::ApiKeys::parse(&options.api_keys).map_err(|e| anyhow::anyhow!("{API_KEY_VAR}: {e}"))?;
+    let api_keys = crate::http::ApiKeys::parse(&options.api_keys).map_err(|e| anyhow::anyhow!("{API_KEY_VAR}: {e}"))?;
     let supervisor_config = supervisor_config(&options.config)?;
     let audit = if options.config.llm.models.iter().any(|m| m.allow_remote && m.remote.is_some()) {
         let log = gateway::AuditLog::open(&options.config.paths.log_dir)
@@ -253,14 +253,14 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         let router = gateway::metrics_router(parts.metrics.clone(), supervisor.clone());
         tokio::spawn(async move { axum::serve(listener, router).await });
     }
-    let app = app.layer(axum::middleware::map_response(front::security_headers));
+    let app = app.layer(axum::middleware::map_response(crate::http::front::security_headers));
 
     match (parts.listen.clone(), tls) {
         (Listen::PlainLoopback(address), _) => {
             let listener = bind(address).await?;
             tracing::info!(address = %listener.local_addr()?, "stingd listening (plain HTTP, loopback)");
             let listener = tls::PlainListener(listener);
-            axum::serve(listener, app.into_make_service_with_connect_info::<gateway::PeerAddr>())
+            axum::serve(listener, app.into_make_service_with_connect_info::<crate::http::PeerAddr>())
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
         }
@@ -269,19 +269,19 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
                 Some(address) => {
                     let listener = bind(address).await?;
                     tracing::info!(address = %listener.local_addr()?, "HTTP: redirects to HTTPS and ACME challenges");
-                    let router = front::http_router(
+                    let router = crate::http::front::http_router(
                         &parts.config.system.domain,
                         parts.public_port,
                         challenge_dir(&parts.config),
                     )
-                    .layer(axum::middleware::map_response(front::security_headers));
+                    .layer(axum::middleware::map_response(crate::http::front::security_headers));
                     Some(tokio::spawn(async move { axum::serve(listener, router).await }))
                 }
                 None => None,
             };
             let listener = tls::TlsListener::new(bind(https).await?, tls::server_config(store))?;
             tracing::info!(address = %https, "stingd listening (HTTPS)");
-            axum::serve(listener, app.into_make_service_with_connect_info::<gateway::PeerAddr>())
+            axum::serve(listener, app.into_make_service_with_connect_info::<crate::http::PeerAddr>())
                 .with_graceful_shutdown(shutdown_signal())
                 .await?;
             if let Some(task) = redirector {
@@ -493,7 +493,7 @@ async fn build_state(
         default_model: config.llm.default_model.as_deref().map(Arc::from),
         metrics: parts.metrics.clone(),
         cache,
-        key_rate_limit: config.llm.key_rate_limit.map(|rate| Arc::new(gateway::RateLimiter::new(rate))),
+        key_rate_limit: config.llm.key_rate_limit.map(|rate| Arc::new(crate::http::RateLimiter::new(rate))),
         zones: zones(config, identity.as_ref().map(|i| i.pool.clone())),
         audit: parts.audit.clone(),
         identity,
@@ -553,11 +553,11 @@ fn pii_kinds(entities: &[sting_config::PiiEntity]) -> Vec<sting_pii::Kind> {
 
 fn zones(config: &Config, pool: Option<sqlx::PgPool>) -> gateway::Zones {
     // The config's validation guarantees each entry parses.
-    let trusted: Arc<Vec<gateway::Network>> =
-        Arc::new(config.auth.trusted_proxies.iter().filter_map(|p| gateway::Network::parse(p)).collect());
-    let rejections = gateway::RejectionLog::new(pool);
+    let trusted: Arc<Vec<crate::http::Network>> =
+        Arc::new(config.auth.trusted_proxies.iter().filter_map(|p| crate::http::Network::parse(p)).collect());
+    let rejections = crate::http::RejectionLog::new(pool);
     let limits = &config.auth.rate_limits;
-    let zone = |name, rate| gateway::Zone::new(name, rate, trusted.clone(), rejections.clone());
+    let zone = |name, rate| crate::http::Zone::new(name, rate, trusted.clone(), rejections.clone());
     gateway::Zones {
         api: zone("api", limits.api),
         ai: zone("ai", limits.ai),

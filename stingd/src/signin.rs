@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::access::{Credential, Principal};
-use crate::gateway::{ApiError, AppState, Identity, ZoneKey, respond};
+use crate::http::access::{Credential, Principal};
+use crate::gateway::{AppState, Identity};
+use crate::http::{ApiError, ZoneKey, respond};
 use crate::identity::sessions::{self, Aal, SessionId};
 use sting_config::SignInMethod;
 
@@ -440,7 +441,7 @@ fn now() -> u64 {
 
 /// Reads a JSON body from a request the handler already inspected.
 async fn read_json<T: serde::de::DeserializeOwned>(request: Request) -> Result<T, ApiError> {
-    let bytes = axum::body::to_bytes(request.into_body(), crate::gateway::MAX_BODY_BYTES).await.map_err(|_| {
+    let bytes = axum::body::to_bytes(request.into_body(), crate::http::MAX_BODY_BYTES).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request_error",

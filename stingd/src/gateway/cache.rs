@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::callers::Caller;
+use crate::http::Caller;
 
 pub type Key = [u8; 32];
 

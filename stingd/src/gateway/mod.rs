@@ -4,13 +4,9 @@
 
 mod audit;
 mod cache;
-mod callers;
-mod error;
-mod limits;
 mod metrics;
 mod proxy;
 mod redaction;
-mod zones;
 
 use std::sync::Arc;
 
@@ -24,20 +20,14 @@ use serde_json::json;
 
 pub use audit::AuditLog;
 pub use cache::ResponseCache;
-pub use callers::{ApiKeys, Caller};
-pub use error::{ApiError, respond};
-pub use limits::RateLimiter;
 pub use metrics::Metrics;
 pub use proxy::chat_for;
-pub use zones::{Network, PeerAddr, RejectionLog, Zone, ZoneKey};
+use crate::http::{ApiError, ApiKeys, Caller, RateLimiter, Zone};
 
-use crate::access::{Access, Credential, Principal, Routes};
+use crate::http::access::{Access, Credential, Principal, Routes};
 use crate::identity::sessions::Aal;
 use crate::identity::users::Role;
 use crate::supervisor::Supervisor;
-
-/// Largest request body accepted (prompts with long documents fit; a runaway upload does not).
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// What every handler shares; no globals.
 #[derive(Clone)]
@@ -179,7 +169,7 @@ pub struct Zones {
 }
 
 /// Every route with its access decision (the route × role test walks these).
-pub fn routes() -> Routes {
+pub fn routes() -> Routes<AppState> {
     use axum::http::Method;
     Routes::default()
         .add(Method::POST, "/v1/chat/completions", Access::Authenticated, post(proxy::chat_completions))
@@ -306,7 +296,7 @@ pub fn router(state: AppState) -> Router {
                 let is_ai = ai_paths.contains(&path)
                     || (path.starts_with("/api/conversations/") && path.ends_with("/messages"));
                 if let Some(principal) = request.extensions().get::<Principal>() {
-                    let key = zones::ZoneKey::caller(&principal.caller);
+                    let key = crate::http::zones::ZoneKey::caller(&principal.caller);
                     let checked = zones
                         .user_api
                         .check(key.clone(), principal.user)
@@ -325,17 +315,17 @@ pub fn router(state: AppState) -> Router {
                     .into_response();
                 }
                 if is_ai {
-                    zones::limit_request(&zones.ai, request, next).await
+                    crate::http::zones::limit_request(&zones.ai, request, next).await
                 } else if path.starts_with("/api/auth/") {
-                    zones::limit_request(&zones.auth, request, next).await
+                    crate::http::zones::limit_request(&zones.auth, request, next).await
                 } else {
                     next.run(request).await
                 }
             }
         }))
         .layer(middleware::from_fn_with_state(state.clone(), identify))
-        .layer(middleware::from_fn_with_state(state.zones.api.clone(), zones::limit))
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+        .layer(middleware::from_fn_with_state(state.zones.api.clone(), crate::http::zones::limit))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::http::MAX_BODY_BYTES));
     Router::new()
         .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
         .route("/health/ready", get(|| ready(crate::vault::Readiness::default())))
@@ -351,7 +341,7 @@ pub fn router(state: AppState) -> Router {
                 "this route does not take that method",
             )
         })
-        .layer(middleware::map_response(error::json_errors))
+        .layer(middleware::map_response(crate::http::error::json_errors))
         .with_state(state)
 }
 

@@ -21,8 +21,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::audit::{self, RemoteRequest};
 use super::cache::{self, Cached};
-use super::callers::Caller;
-use super::error::{ApiError, error_body};
+use crate::http::Caller;
+use crate::http::error::{ApiError, error_body};
 use super::redaction;
 use crate::supervisor::{AcquireError, CacheOwner, Lease, SlotLease};
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::common::API_KEY;
 use crate::common::site::Site;
 use axum::http::Method;
-use stingd::access::Access;
+use stingd::http::access::Access;
 use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
 
@@ -138,28 +138,28 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                 Who::Anonymous => None,
                 Who::StaticKey => {
                     request = request.bearer_auth(API_KEY);
-                    Some(stingd::access::Principal {
-                        caller: stingd::gateway::Caller { id: "key".into() },
+                    Some(stingd::http::access::Principal {
+                        caller: stingd::http::Caller { id: "key".into() },
                         user: None,
                         email: None,
                         role: Role::User,
                         aal: Aal::One,
                         scopes: None,
-                        credential: stingd::access::Credential::GatewayKey,
+                        credential: stingd::http::access::Credential::GatewayKey,
                     })
                 }
                 Who::Session(role, aal) => {
                     let user = people[role.as_str()];
                     let session = sessions::create(pool, user, *aal, Duration::from_secs(3600)).await.unwrap();
                     request = request.header("cookie", format!("{}={session}", sessions::COOKIE_NAME));
-                    Some(stingd::access::Principal {
-                        caller: stingd::gateway::Caller::user(user),
+                    Some(stingd::http::access::Principal {
+                        caller: stingd::http::Caller::user(user),
                         user: Some(user),
                         email: None,
                         role: *role,
                         aal: *aal,
                         scopes: None,
-                        credential: stingd::access::Credential::Session(sessions::SessionId::new(&session)),
+                        credential: stingd::http::access::Credential::Session(sessions::SessionId::new(&session)),
                     })
                 }
             };

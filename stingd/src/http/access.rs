@@ -12,7 +12,7 @@ use axum::routing::MethodRouter;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::gateway::{ApiError, AppState, Caller};
+use crate::http::{ApiError, Caller};
 use crate::identity::sessions::{Aal, SessionId};
 use crate::identity::users::Role;
 
@@ -117,20 +117,20 @@ pub struct RouteDecision {
     pub access: Access,
 }
 
-/// A router whose every route carries an access decision.
-pub struct Routes {
-    router: Router<AppState>,
+/// A router (over the application's state `S`) whose every route carries an access decision.
+pub struct Routes<S> {
+    router: Router<S>,
     pub decisions: Vec<RouteDecision>,
 }
 
-impl Default for Routes {
+impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
     fn default() -> Self {
         Self { router: Router::new(), decisions: Vec::new() }
     }
 }
 
-impl Routes {
-    pub fn add(mut self, method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Self {
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
+    pub fn add(mut self, method: Method, path: &'static str, access: Access, handler: MethodRouter<S>) -> Self {
         self.decisions.push(RouteDecision { method, path, access });
         let guarded = handler
             .route_layer(middleware::from_fn(move |request: Request, next: Next| require(access, request, next)));
@@ -138,7 +138,7 @@ impl Routes {
         self
     }
 
-    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteDecision>) {
+    pub fn into_parts(self) -> (Router<S>, Vec<RouteDecision>) {
         (self.router, self.decisions)
     }
 }
