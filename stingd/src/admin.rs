@@ -1,6 +1,6 @@
 //! The account routes: who am I, and what admins (and moderators) may do to accounts. Each
 //! admin action is recorded in the audit log. Access is declared where the routes are listed
-//! (`gateway::routes`), not here.
+//! (`crate::http::routes`), not here.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::http::AppState;
 use crate::http::access::Principal;
-use crate::gateway::AppState;
 use crate::http::{ApiError, respond};
 use crate::identity::users::{self, Role};
 use crate::identity::{IdentityError, audit, sessions};

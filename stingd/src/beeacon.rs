@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
 
-use crate::gateway::AppState;
+use crate::http::AppState;
 use crate::supervisor::ModelStatus;
 
 #[derive(Debug, Serialize)]

@@ -14,9 +14,9 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::http::access::Principal;
 use crate::documents::{self, DocumentError, Source};
-use crate::gateway::AppState;
+use crate::http::AppState;
+use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
 use crate::indexer::{self, TempUpload};

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::documents::{self, DocumentError, Source, Stored};
-use crate::gateway::DocumentRules;
+use crate::http::DocumentRules;
 
 /// Documents read and indexed at once, at most.
 pub const SLOTS: usize = 2;

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::http::AppState;
 use crate::http::access::Principal;
-use crate::gateway::AppState;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
 use crate::identity::users::{self, Role};

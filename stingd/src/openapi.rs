@@ -1,5 +1,5 @@
 //! The OpenAPI document served at `/api/openapi.json`, built from the same route list the
-//! router is built from ([`crate::gateway::routes`]): paths, methods and who may call them come
+//! router is built from ([`crate::http::routes`]): paths, methods and who may call them come
 //! from the code, request bodies from the Rust types (utoipa), and the errors each route can
 //! answer from its access decision. A route without a description here fails the test that
 //! builds the document, so the document cannot fall behind the router.
@@ -357,7 +357,7 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         if decision.path.starts_with("/api/jars") && matches!(decision.method, Method::POST | Method::PATCH) {
             operation = operation.response("409", error_response("the caller already has a jar of that name"));
         }
-        if crate::gateway::is_builtin_only(decision.path) {
+        if crate::http::is_builtin_only(decision.path) {
             operation = operation.response(
                 "409",
                 error_response("sign-in, factors and roles are managed in Ory Kratos (`auth.provider: kratos`)"),
@@ -459,7 +459,7 @@ fn operation_id(method: &Method, path: &str) -> String {
 mod tests {
     #[test]
     fn every_route_is_described() {
-        let (_, decisions) = crate::gateway::routes().into_parts();
+        let (_, decisions) = crate::http::routes().into_parts();
         let doc = super::document(&decisions).expect("every route has a description");
         let json = serde_json::to_value(&doc).unwrap();
         for decision in &decisions {

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use sting_config::{Config, GpuLayers};
 
-use crate::gateway::{self, AppState};
+use crate::gateway;
+use crate::http::AppState;
 use crate::supervisor::{ChildSpec, ModelConfig, RemoteConfig, RestartPolicy, Supervisor, SupervisorConfig};
 use crate::tls;
 
@@ -222,7 +223,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
             let state = build_state(&parts, secrets, None).await?;
             let _ = supervisor.set(state.supervisor.clone());
             let _ = started.set(state.clone());
-            gateway::router(state)
+            crate::http::router(state)
         }
         // With Vault: serve at once (`/health/ready` says what is awaited), build when it answers.
         Some(settings) => {
@@ -236,7 +237,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
                 supervisor.clone(),
                 started.clone(),
             ));
-            gateway::starting_router(built, readiness.clone())
+            crate::http::starting_router(built, readiness.clone())
         }
     };
     if let Some(path) = options.status_socket {
@@ -361,7 +362,7 @@ async fn start_with_vault(
                 }
                 let _ = supervisor.set(state.supervisor.clone());
                 let _ = started.set(state.clone());
-                let _ = built.set(gateway::router(state));
+                let _ = built.set(crate::http::router(state));
                 readiness.ready();
                 tracing::info!("stingd is ready");
                 return;
@@ -425,7 +426,7 @@ async fn build_state(
             let passkeys = crate::identity::passkeys::Passkeys::new(&pool, domain, &origin)
                 .await
                 .context("cannot set up passkeys for system.domain")?;
-            Some(gateway::Identity {
+            Some(crate::http::Identity {
                 credentials,
                 passkeys: Arc::new(passkeys),
                 pool,
@@ -505,7 +506,7 @@ async fn build_state(
         kratos,
         pii: Arc::new(sting_pii::Scanner::new(sting_pii::Kind::ALL, config.pii.min_score as f32)),
         vault,
-        documents: Arc::new(gateway::DocumentRules {
+        documents: Arc::new(crate::http::DocumentRules {
             max_document_size: config.honey_jars.max_document_size.bytes(),
             extract: crate::ingest::extract::Limits {
                 max_text: config.honey_jars.max_text_size.bytes(),
@@ -551,14 +552,14 @@ fn pii_kinds(entities: &[sting_config::PiiEntity]) -> Vec<sting_pii::Kind> {
         .collect()
 }
 
-fn zones(config: &Config, pool: Option<sqlx::PgPool>) -> gateway::Zones {
+fn zones(config: &Config, pool: Option<sqlx::PgPool>) -> crate::http::Zones {
     // The config's validation guarantees each entry parses.
     let trusted: Arc<Vec<crate::http::Network>> =
         Arc::new(config.auth.trusted_proxies.iter().filter_map(|p| crate::http::Network::parse(p)).collect());
     let rejections = crate::http::RejectionLog::new(pool);
     let limits = &config.auth.rate_limits;
     let zone = |name, rate| crate::http::Zone::new(name, rate, trusted.clone(), rejections.clone());
-    gateway::Zones {
+    crate::http::Zones {
         api: zone("api", limits.api),
         ai: zone("ai", limits.ai),
         auth: zone("auth", limits.auth),

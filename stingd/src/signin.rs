@@ -12,8 +12,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::access::{Credential, Principal};
-use crate::gateway::{AppState, Identity};
 use crate::http::{ApiError, ZoneKey, respond};
+use crate::http::{AppState, Identity};
 use crate::identity::sessions::{self, Aal, SessionId};
 use sting_config::SignInMethod;
 
@@ -420,7 +420,7 @@ pub async fn signout(State(state): State<AppState>, request: Request) -> Respons
     respond(
         async {
             let identity = state.identity()?;
-            let cookie = crate::gateway::session_cookie(&request);
+            let cookie = crate::http::auth::session_cookie(&request);
             drop(request);
             if let Some(id) = cookie {
                 sessions::revoke(&identity.pool, &identity.credentials, &id).await?;

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::http::access::{Principal, SCOPES};
-use crate::gateway::AppState;
 use crate::http::ApiError;
+use crate::http::AppState;
+use crate::http::access::{Principal, SCOPES};
 use crate::identity::{audit, tokens};
 
 /// A token lives this long unless asked otherwise (`expires_in_days`; 0 means never).

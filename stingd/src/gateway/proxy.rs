@@ -21,9 +21,9 @@ use serde::Deserialize;
 use super::AppState;
 use super::audit::{self, RemoteRequest};
 use super::cache::{self, Cached};
+use super::redaction;
 use crate::http::Caller;
 use crate::http::error::{ApiError, error_body};
-use super::redaction;
 use crate::supervisor::{AcquireError, CacheOwner, Lease, SlotLease};
 
 /// The request body, or why it could not be read (too large, cut off).

@@ -1,14 +1,21 @@
-//! What every HTTP route stands on, whichever feature serves it: the error shape (`ApiError`),
-//! who is asking (`Caller`, `Principal`) and what each route demands (`Access`, `Routes`), the
-//! rate-limit zones and their limiter, and the edge (security headers, the plain-HTTP port).
-//! Nothing here knows a feature: features import this, never the other way round.
+//! The HTTP application: its state (`state`), who is asking (`auth`, `callers`, `access`), what
+//! each route demands and the one route table (`access::Routes`, `routes`), the error shape
+//! (`error`), the rate-limit zones and their limiter, and the edge (security headers, the
+//! plain-HTTP port). `error`, `callers`, `access`, `limits`, `zones` and `front` know no
+//! feature; `state`, `auth` and `routes` are where the features meet.
 
 pub mod access;
+pub mod auth;
 pub mod callers;
 pub mod error;
 pub mod front;
 pub mod limits;
+pub mod routes;
+pub mod state;
 pub mod zones;
+
+pub use routes::{router, routes, starting_router};
+pub use state::{AppState, DocumentRules, Identity, Zones, is_builtin_only};
 
 pub use callers::{ApiKeys, Caller};
 pub use error::{ApiError, respond};

@@ -86,7 +86,7 @@ const CALLERS: &[Who] = &[
 
 #[test]
 fn every_declared_route_has_a_decision_in_the_table_and_they_agree() {
-    let (_, decisions) = stingd::gateway::routes().into_parts();
+    let (_, decisions) = stingd::http::routes().into_parts();
     for decision in &decisions {
         let row = TABLE.iter().find(|(m, p, _)| *m == decision.method.as_str() && *p == decision.path);
         let Some((_, _, access)) = row else {

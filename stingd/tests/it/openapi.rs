@@ -17,7 +17,7 @@ async fn the_document_needs_credentials_and_lists_every_route() {
     let doc: serde_json::Value =
         site.stingd.http.get(&url).bearer_auth(crate::common::API_KEY).send().await.unwrap().json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    let (_, decisions) = stingd::gateway::routes().into_parts();
+    let (_, decisions) = stingd::http::routes().into_parts();
     for decision in decisions {
         let op = &doc["paths"][decision.path][decision.method.as_str().to_lowercase()];
         assert!(op.is_object(), "{} {} is not in the document", decision.method, decision.path);

@@ -1,0 +1,237 @@
+//! The one route table (every route with its access decision, health included) and the routers
+//! built from it: the full API, and the one that answers while stingd starts.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, patch, post, put};
+use serde_json::json;
+
+use crate::gateway::{metrics, models, proxy};
+use crate::http::ApiError;
+use crate::http::access::{Access, Principal, Routes};
+use crate::http::auth::identify;
+use crate::http::state::{AppState, is_builtin_only};
+use crate::identity::users::Role;
+
+/// Every route with its access decision (the route × role test walks these).
+pub fn routes() -> Routes<AppState> {
+    use axum::http::Method;
+    Routes::default()
+        .add(Method::POST, "/v1/chat/completions", Access::Authenticated, post(proxy::chat_completions))
+        .add(Method::POST, "/v1/completions", Access::Authenticated, post(proxy::completions))
+        .add(Method::POST, "/v1/embeddings", Access::Authenticated, post(proxy::embeddings))
+        .add(Method::GET, "/v1/models", Access::Authenticated, get(models))
+        .add(Method::GET, "/metrics", Access::Authenticated, get(metrics))
+        .add(Method::GET, "/api/me", Access::Authenticated, get(crate::admin::me))
+        .add(Method::GET, "/api/admin/users", Access::Role(Role::Moderator), get(crate::admin::list_users))
+        .add(Method::POST, "/api/admin/users/{id}/disable", Access::Role(Role::Admin), post(crate::admin::disable_user))
+        .add(Method::POST, "/api/admin/users/{id}/role", Access::Role(Role::Admin), post(crate::admin::change_role))
+        .add(
+            Method::POST,
+            "/api/admin/sessions/revoke-all",
+            Access::Role(Role::Admin),
+            post(crate::admin::revoke_all_sessions),
+        )
+        .add(Method::GET, "/api/admin/audit", Access::Role(Role::Admin), get(crate::admin::audit))
+        .add(Method::GET, "/api/beeacon/status", Access::Role(Role::Admin), get(crate::beeacon::status))
+        .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::signin::enrol))
+        .add(Method::POST, "/api/auth/password", Access::Public, post(crate::signin::password_signin))
+        .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::signin::signout))
+        .add(
+            Method::POST,
+            "/api/admin/users/{id}/reset-factors",
+            Access::Role(Role::Admin),
+            post(crate::admin::reset_factors),
+        )
+        .add(Method::POST, "/api/admin/invitations", Access::Role(Role::Admin), post(crate::admin::invite))
+        .add(Method::POST, "/api/auth/register", Access::Public, post(crate::signin::register))
+        .add(Method::POST, "/api/auth/magic-link", Access::Public, post(crate::signin::magic_link))
+        .add(Method::POST, "/api/auth/magic-link/verify", Access::Public, post(crate::signin::magic_link_verify))
+        .add(Method::POST, "/api/auth/totp/setup", Access::Authenticated, post(crate::signin::totp_setup))
+        .add(Method::POST, "/api/auth/totp/confirm", Access::Authenticated, post(crate::signin::totp_confirm))
+        .add(Method::DELETE, "/api/admin/users/{id}", Access::Role(Role::Admin), delete(crate::admin::delete_user))
+        .add(Method::GET, "/api/tokens", Access::Role(Role::Viewer), get(crate::tokens_api::list))
+        .add(Method::POST, "/api/tokens", Access::Role(Role::User), post(crate::tokens_api::create))
+        .add(Method::DELETE, "/api/tokens/{id}", Access::Role(Role::Viewer), delete(crate::tokens_api::revoke))
+        .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(openapi))
+        .add(
+            Method::POST,
+            "/api/auth/passkey/register/start",
+            Access::Role(Role::Viewer),
+            post(crate::signin::passkey_register_start),
+        )
+        .add(
+            Method::POST,
+            "/api/auth/passkey/register/finish",
+            Access::Role(Role::Viewer),
+            post(crate::signin::passkey_register_finish),
+        )
+        .add(Method::POST, "/api/auth/passkey/start", Access::Public, post(crate::signin::passkey_signin_start))
+        .add(Method::POST, "/api/auth/passkey/finish", Access::Public, post(crate::signin::passkey_signin_finish))
+        .add(Method::GET, "/api/jars", Access::Role(Role::Viewer), get(crate::jars_api::list))
+        .add(Method::POST, "/api/jars", Access::Role(Role::User), post(crate::jars_api::create))
+        .add(Method::GET, "/api/jars/{id}", Access::Role(Role::Viewer), get(crate::jars_api::get))
+        .add(Method::PATCH, "/api/jars/{id}", Access::Role(Role::User), patch(crate::jars_api::update))
+        .add(Method::DELETE, "/api/jars/{id}", Access::Role(Role::User), delete(crate::jars_api::delete))
+        .add(Method::PUT, "/api/jars/{id}/shares", Access::Role(Role::User), put(crate::jars_api::set_shares))
+        .add(
+            Method::POST,
+            "/api/jars/{id}/documents",
+            Access::Role(Role::User),
+            // The body limit is the upload's own (`honey_jars.max_document_size`), counted as it streams.
+            post(crate::documents_api::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .add(Method::GET, "/api/jars/{id}/documents", Access::Role(Role::Viewer), get(crate::documents_api::list))
+        .add(Method::POST, "/api/jars/{id}/reindex", Access::Role(Role::User), post(crate::documents_api::reindex))
+        .add(
+            Method::GET,
+            "/api/jars/{id}/documents/{doc}/content",
+            Access::Role(Role::Viewer),
+            get(crate::documents_api::content),
+        )
+        .add(
+            Method::DELETE,
+            "/api/jars/{id}/documents/{doc}",
+            Access::Role(Role::User),
+            delete(crate::documents_api::delete),
+        )
+        .add(
+            Method::POST,
+            "/api/jars/{id}/documents/{doc}/approve",
+            Access::Role(Role::Moderator),
+            post(crate::documents_api::approve),
+        )
+        .add(Method::GET, "/api/search", Access::Role(Role::Viewer), get(crate::documents_api::search))
+        .add(Method::GET, "/api/conversations", Access::Role(Role::Viewer), get(crate::bee::api::list))
+        .add(Method::POST, "/api/conversations", Access::Role(Role::Viewer), post(crate::bee::api::create))
+        .add(Method::GET, "/api/conversations/{id}", Access::Role(Role::Viewer), get(crate::bee::api::get))
+        .add(Method::PATCH, "/api/conversations/{id}", Access::Role(Role::Viewer), patch(crate::bee::api::update))
+        .add(Method::DELETE, "/api/conversations/{id}", Access::Role(Role::Viewer), delete(crate::bee::api::delete))
+        .add(Method::GET, "/api/conversations/{id}/export", Access::Role(Role::Viewer), get(crate::bee::api::export))
+        .add(Method::POST, "/api/conversations/{id}/messages", Access::Role(Role::Viewer), post(crate::bee::api::ask))
+}
+
+/// The OpenAPI document of exactly the routes this build serves.
+async fn openapi() -> Response {
+    let (_, decisions) = routes().into_parts();
+    match crate::openapi::document(&decisions) {
+        Ok(doc) => axum::Json(doc).into_response(),
+        Err(missing) => {
+            ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "server_error", "undocumented_route", missing)
+                .into_response()
+        }
+    }
+}
+
+/// The API. Serve it with `into_make_service_with_connect_info::<PeerAddr>()`: the rate-limit
+/// zones need the peer's address.
+pub fn router(state: AppState) -> Router {
+    let (api, _) = routes().into_parts();
+    let ai_paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
+    let zones = state.zones.clone();
+    let kratos_signs_in = state.kratos.is_some();
+    let api = api
+        // On top of `api` by address: the `ai` zone for the model routes, `auth` for signing
+        // in; then, once the caller is known, `api` and `ai` again per user.
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            let zones = zones.clone();
+            async move {
+                let path = request.uri().path();
+                // Asking Bee runs a model as much as the model routes do.
+                let is_ai = ai_paths.contains(&path)
+                    || (path.starts_with("/api/conversations/") && path.ends_with("/messages"));
+                if let Some(principal) = request.extensions().get::<Principal>() {
+                    let key = crate::http::zones::ZoneKey::caller(&principal.caller);
+                    let checked = zones
+                        .user_api
+                        .check(key.clone(), principal.user)
+                        .and_then(|()| if is_ai { zones.user_ai.check(key, principal.user) } else { Ok(()) });
+                    if let Err(refusal) = checked {
+                        return refusal.into_response();
+                    }
+                }
+                if kratos_signs_in && is_builtin_only(path) {
+                    return ApiError::new(
+                        axum::http::StatusCode::CONFLICT,
+                        "invalid_request_error",
+                        "managed_by_kratos",
+                        "sign-in, factors and roles are managed in Ory Kratos here (`auth.provider: kratos`)",
+                    )
+                    .into_response();
+                }
+                if is_ai {
+                    crate::http::zones::limit_request(&zones.ai, request, next).await
+                } else if path.starts_with("/api/auth/") {
+                    crate::http::zones::limit_request(&zones.auth, request, next).await
+                } else {
+                    next.run(request).await
+                }
+            }
+        }))
+        .layer(middleware::from_fn_with_state(state.clone(), identify))
+        .layer(middleware::from_fn_with_state(state.zones.api.clone(), crate::http::zones::limit))
+        .layer(axum::extract::DefaultBodyLimit::max(crate::http::MAX_BODY_BYTES));
+    Router::new()
+        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/health/ready", get(|| ready(crate::vault::Readiness::default())))
+        .merge(api)
+        .fallback(|| async {
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "no such route")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "invalid_request_error",
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
+        .layer(middleware::map_response(crate::http::error::json_errors))
+        .with_state(state)
+}
+
+/// While stingd waits for Vault (or the database): `/health` answers, `/health/ready` says
+/// what is awaited, and everything else gets 503 with `Retry-After` until the full router is
+/// in place, from when on every request goes to it.
+pub fn starting_router(built: Arc<std::sync::OnceLock<Router>>, readiness: crate::vault::Readiness) -> Router {
+    use tower::ServiceExt;
+    let ready_probe = readiness.clone();
+    let dispatch = move |request: Request| {
+        let (built, readiness) = (built.clone(), readiness.clone());
+        async move {
+            match built.get() {
+                Some(router) => router.clone().oneshot(request).await.into_response(),
+                None => ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    "starting",
+                    readiness.waiting_for().unwrap_or_else(|| "starting".into()),
+                )
+                .retry_after(std::time::Duration::from_secs(5))
+                .into_response(),
+            }
+        }
+    };
+    Router::new()
+        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/health/ready", get(move || ready(ready_probe.clone())))
+        .fallback(dispatch)
+}
+
+/// 200 when stingd serves everything, 503 with what it waits for otherwise.
+async fn ready(readiness: crate::vault::Readiness) -> Response {
+    match readiness.waiting_for() {
+        None => axum::Json(json!({ "status": "ready" })).into_response(),
+        Some(reason) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            axum::Json(json!({ "status": "starting", "waiting_for": reason })),
+        )
+            .into_response(),
+    }
+}
