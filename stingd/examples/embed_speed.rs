@@ -6,7 +6,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("give the model folder");
     let count: usize = args.next().map_or(64, |n| n.parse().expect("a number of passages"));
-    let embedder = stingd::embed::Embedder::load(std::path::Path::new(&dir)).expect("the model loads");
+    let embedder = stingd::honey_jars::embed::Embedder::load(std::path::Path::new(&dir)).expect("the model loads");
     let words = ["hive", "queen", "nectar", "frame", "winter", "colony", "pollen", "honey", "varroa", "swarm"];
     let passages: Vec<String> = (0..count)
         .map(|i| (0..150).map(|w| words[(i * 7 + w * 3) % words.len()]).collect::<Vec<_>>().join(" "))

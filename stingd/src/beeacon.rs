@@ -85,7 +85,7 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
     let queues = Queues {
         model_waiting: models.iter().map(|m| m.waiting).sum(),
         model_outstanding: models.iter().flat_map(|m| &m.replicas).map(|r| r.outstanding).sum(),
-        ingesting: crate::indexer::SLOTS.saturating_sub(state.documents.ingest_slots.available_permits()),
+        ingesting: crate::honey_jars::indexer::SLOTS.saturating_sub(state.documents.ingest_slots.available_permits()),
     };
     let pool = state.identity.as_ref().map(|i| &i.pool);
     let (sessions, ingestion, schema) = match pool {

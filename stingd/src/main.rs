@@ -178,8 +178,10 @@ fn main() -> ExitCode {
         Command::Healthcheck { url } => healthcheck(&url),
         Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
         Command::Extract { kind, memory, cpu, max_text, allow_unconfined } => {
-            match stingd::ingest::sniff::DocType::from_name(&kind) {
-                Some(kind) => stingd::ingest::extract::run_child(kind, memory, cpu, max_text, allow_unconfined),
+            match stingd::honey_jars::ingest::sniff::DocType::from_name(&kind) {
+                Some(kind) => {
+                    stingd::honey_jars::ingest::extract::run_child(kind, memory, cpu, max_text, allow_unconfined)
+                }
                 None => {
                     eprintln!("error: unknown document type `{kind}`");
                     ExitCode::from(2)
@@ -348,7 +350,7 @@ fn admin_rewrap(config: &std::path::Path) -> ExitCode {
             std::time::Duration::from_secs(10),
         )
         .await?;
-        let (rewrapped, current) = stingd::documents::rewrap_all(&pool, &vault).await?;
+        let (rewrapped, current) = stingd::honey_jars::documents::rewrap_all(&pool, &vault).await?;
         anyhow::Ok((rewrapped, current))
     });
     match result {

@@ -478,7 +478,7 @@ async fn build_state(
         Some(dir) => {
             let dir = config.paths.models_dir.join(dir);
             let started = std::time::Instant::now();
-            let embedder = tokio::task::spawn_blocking(move || crate::embed::Embedder::load(&dir))
+            let embedder = tokio::task::spawn_blocking(move || crate::honey_jars::embed::Embedder::load(&dir))
                 .await
                 .context("the embedding model's loader panicked")?
                 .context("honey_jars.embeddings.model")?;
@@ -508,7 +508,7 @@ async fn build_state(
         vault,
         documents: Arc::new(crate::http::DocumentRules {
             max_document_size: config.honey_jars.max_document_size.bytes(),
-            extract: crate::ingest::extract::Limits {
+            extract: crate::honey_jars::ingest::extract::Limits {
                 max_text: config.honey_jars.max_text_size.bytes(),
                 unconfined: config.system.unconfined_children,
                 ..Default::default()
@@ -521,7 +521,7 @@ async fn build_state(
             pii_enabled: config.pii.enabled,
             keys: crate::envelope::KeyCache::new(Duration::from_secs(600), 4096),
             // Reading a document is CPU work; leave the rest of the machine to the models.
-            ingest_slots: tokio::sync::Semaphore::new(crate::indexer::SLOTS),
+            ingest_slots: tokio::sync::Semaphore::new(crate::honey_jars::indexer::SLOTS),
             embedder,
             vectors: Default::default(),
             min_similarity: config.honey_jars.embeddings.min_similarity as f32,
@@ -529,7 +529,11 @@ async fn build_state(
         bee: Arc::new(crate::bee::BeeRules::from_config(config)),
     };
     if let Some(identity) = &state.identity {
-        tokio::spawn(crate::indexer::resume(identity.pool.clone(), state.vault.clone(), state.documents.clone()));
+        tokio::spawn(crate::honey_jars::indexer::resume(
+            identity.pool.clone(),
+            state.vault.clone(),
+            state.documents.clone(),
+        ));
     }
     Ok(state)
 }

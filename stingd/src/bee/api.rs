@@ -22,13 +22,13 @@ use uuid::Uuid;
 use super::conversations::{self, Citation, ConversationError, Draft, Opened, Usage};
 use super::prompt::{self, Budget, PromptError, Source, Turn};
 use super::upstream::{EventReader, Piece};
-use crate::documents::{self, Match, Scope};
+use crate::honey_jars::documents::{self, Match, Scope};
+use crate::honey_jars::jars::Reader;
+use crate::honey_jars::jars_api::reader;
 use crate::http::AppState;
 use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
-use crate::jars::Reader;
-use crate::jars_api::reader;
 
 /// The longest question taken (bytes); the model's window usually says no sooner.
 pub const MAX_QUESTION: usize = 32 * 1024;

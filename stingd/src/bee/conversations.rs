@@ -10,7 +10,7 @@ use sting_vault::Vault;
 use uuid::Uuid;
 
 use crate::envelope::{EnvelopeError, KeyCache, Sealer};
-use crate::jars::{self, JarError, Reader};
+use crate::honey_jars::jars::{self, JarError, Reader};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConversationError {

@@ -27,86 +27,136 @@ pub fn routes() -> Routes<AppState> {
         .add(Method::POST, "/v1/embeddings", Access::Authenticated, post(proxy::embeddings))
         .add(Method::GET, "/v1/models", Access::Authenticated, get(models))
         .add(Method::GET, "/metrics", Access::Authenticated, get(metrics))
-        .add(Method::GET, "/api/me", Access::Authenticated, get(crate::admin::me))
-        .add(Method::GET, "/api/admin/users", Access::Role(Role::Moderator), get(crate::admin::list_users))
-        .add(Method::POST, "/api/admin/users/{id}/disable", Access::Role(Role::Admin), post(crate::admin::disable_user))
-        .add(Method::POST, "/api/admin/users/{id}/role", Access::Role(Role::Admin), post(crate::admin::change_role))
+        .add(Method::GET, "/api/me", Access::Authenticated, get(crate::identity::admin::me))
+        .add(Method::GET, "/api/admin/users", Access::Role(Role::Moderator), get(crate::identity::admin::list_users))
+        .add(
+            Method::POST,
+            "/api/admin/users/{id}/disable",
+            Access::Role(Role::Admin),
+            post(crate::identity::admin::disable_user),
+        )
+        .add(
+            Method::POST,
+            "/api/admin/users/{id}/role",
+            Access::Role(Role::Admin),
+            post(crate::identity::admin::change_role),
+        )
         .add(
             Method::POST,
             "/api/admin/sessions/revoke-all",
             Access::Role(Role::Admin),
-            post(crate::admin::revoke_all_sessions),
+            post(crate::identity::admin::revoke_all_sessions),
         )
-        .add(Method::GET, "/api/admin/audit", Access::Role(Role::Admin), get(crate::admin::audit))
+        .add(Method::GET, "/api/admin/audit", Access::Role(Role::Admin), get(crate::identity::admin::audit))
         .add(Method::GET, "/api/beeacon/status", Access::Role(Role::Admin), get(crate::beeacon::status))
-        .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::signin::enrol))
-        .add(Method::POST, "/api/auth/password", Access::Public, post(crate::signin::password_signin))
-        .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::signin::signout))
+        .add(Method::POST, "/api/auth/enrol", Access::Public, post(crate::identity::signin::enrol))
+        .add(Method::POST, "/api/auth/password", Access::Public, post(crate::identity::signin::password_signin))
+        .add(Method::POST, "/api/auth/signout", Access::Public, post(crate::identity::signin::signout))
         .add(
             Method::POST,
             "/api/admin/users/{id}/reset-factors",
             Access::Role(Role::Admin),
-            post(crate::admin::reset_factors),
+            post(crate::identity::admin::reset_factors),
         )
-        .add(Method::POST, "/api/admin/invitations", Access::Role(Role::Admin), post(crate::admin::invite))
-        .add(Method::POST, "/api/auth/register", Access::Public, post(crate::signin::register))
-        .add(Method::POST, "/api/auth/magic-link", Access::Public, post(crate::signin::magic_link))
-        .add(Method::POST, "/api/auth/magic-link/verify", Access::Public, post(crate::signin::magic_link_verify))
-        .add(Method::POST, "/api/auth/totp/setup", Access::Authenticated, post(crate::signin::totp_setup))
-        .add(Method::POST, "/api/auth/totp/confirm", Access::Authenticated, post(crate::signin::totp_confirm))
-        .add(Method::DELETE, "/api/admin/users/{id}", Access::Role(Role::Admin), delete(crate::admin::delete_user))
-        .add(Method::GET, "/api/tokens", Access::Role(Role::Viewer), get(crate::tokens_api::list))
-        .add(Method::POST, "/api/tokens", Access::Role(Role::User), post(crate::tokens_api::create))
-        .add(Method::DELETE, "/api/tokens/{id}", Access::Role(Role::Viewer), delete(crate::tokens_api::revoke))
+        .add(Method::POST, "/api/admin/invitations", Access::Role(Role::Admin), post(crate::identity::admin::invite))
+        .add(Method::POST, "/api/auth/register", Access::Public, post(crate::identity::signin::register))
+        .add(Method::POST, "/api/auth/magic-link", Access::Public, post(crate::identity::signin::magic_link))
+        .add(
+            Method::POST,
+            "/api/auth/magic-link/verify",
+            Access::Public,
+            post(crate::identity::signin::magic_link_verify),
+        )
+        .add(Method::POST, "/api/auth/totp/setup", Access::Authenticated, post(crate::identity::signin::totp_setup))
+        .add(Method::POST, "/api/auth/totp/confirm", Access::Authenticated, post(crate::identity::signin::totp_confirm))
+        .add(
+            Method::DELETE,
+            "/api/admin/users/{id}",
+            Access::Role(Role::Admin),
+            delete(crate::identity::admin::delete_user),
+        )
+        .add(Method::GET, "/api/tokens", Access::Role(Role::Viewer), get(crate::identity::tokens_api::list))
+        .add(Method::POST, "/api/tokens", Access::Role(Role::User), post(crate::identity::tokens_api::create))
+        .add(
+            Method::DELETE,
+            "/api/tokens/{id}",
+            Access::Role(Role::Viewer),
+            delete(crate::identity::tokens_api::revoke),
+        )
         .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(openapi))
         .add(
             Method::POST,
             "/api/auth/passkey/register/start",
             Access::Role(Role::Viewer),
-            post(crate::signin::passkey_register_start),
+            post(crate::identity::signin::passkey_register_start),
         )
         .add(
             Method::POST,
             "/api/auth/passkey/register/finish",
             Access::Role(Role::Viewer),
-            post(crate::signin::passkey_register_finish),
+            post(crate::identity::signin::passkey_register_finish),
         )
-        .add(Method::POST, "/api/auth/passkey/start", Access::Public, post(crate::signin::passkey_signin_start))
-        .add(Method::POST, "/api/auth/passkey/finish", Access::Public, post(crate::signin::passkey_signin_finish))
-        .add(Method::GET, "/api/jars", Access::Role(Role::Viewer), get(crate::jars_api::list))
-        .add(Method::POST, "/api/jars", Access::Role(Role::User), post(crate::jars_api::create))
-        .add(Method::GET, "/api/jars/{id}", Access::Role(Role::Viewer), get(crate::jars_api::get))
-        .add(Method::PATCH, "/api/jars/{id}", Access::Role(Role::User), patch(crate::jars_api::update))
-        .add(Method::DELETE, "/api/jars/{id}", Access::Role(Role::User), delete(crate::jars_api::delete))
-        .add(Method::PUT, "/api/jars/{id}/shares", Access::Role(Role::User), put(crate::jars_api::set_shares))
+        .add(
+            Method::POST,
+            "/api/auth/passkey/start",
+            Access::Public,
+            post(crate::identity::signin::passkey_signin_start),
+        )
+        .add(
+            Method::POST,
+            "/api/auth/passkey/finish",
+            Access::Public,
+            post(crate::identity::signin::passkey_signin_finish),
+        )
+        .add(Method::GET, "/api/jars", Access::Role(Role::Viewer), get(crate::honey_jars::jars_api::list))
+        .add(Method::POST, "/api/jars", Access::Role(Role::User), post(crate::honey_jars::jars_api::create))
+        .add(Method::GET, "/api/jars/{id}", Access::Role(Role::Viewer), get(crate::honey_jars::jars_api::get))
+        .add(Method::PATCH, "/api/jars/{id}", Access::Role(Role::User), patch(crate::honey_jars::jars_api::update))
+        .add(Method::DELETE, "/api/jars/{id}", Access::Role(Role::User), delete(crate::honey_jars::jars_api::delete))
+        .add(
+            Method::PUT,
+            "/api/jars/{id}/shares",
+            Access::Role(Role::User),
+            put(crate::honey_jars::jars_api::set_shares),
+        )
         .add(
             Method::POST,
             "/api/jars/{id}/documents",
             Access::Role(Role::User),
             // The body limit is the upload's own (`honey_jars.max_document_size`), counted as it streams.
-            post(crate::documents_api::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+            post(crate::honey_jars::documents_api::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .add(Method::GET, "/api/jars/{id}/documents", Access::Role(Role::Viewer), get(crate::documents_api::list))
-        .add(Method::POST, "/api/jars/{id}/reindex", Access::Role(Role::User), post(crate::documents_api::reindex))
+        .add(
+            Method::GET,
+            "/api/jars/{id}/documents",
+            Access::Role(Role::Viewer),
+            get(crate::honey_jars::documents_api::list),
+        )
+        .add(
+            Method::POST,
+            "/api/jars/{id}/reindex",
+            Access::Role(Role::User),
+            post(crate::honey_jars::documents_api::reindex),
+        )
         .add(
             Method::GET,
             "/api/jars/{id}/documents/{doc}/content",
             Access::Role(Role::Viewer),
-            get(crate::documents_api::content),
+            get(crate::honey_jars::documents_api::content),
         )
         .add(
             Method::DELETE,
             "/api/jars/{id}/documents/{doc}",
             Access::Role(Role::User),
-            delete(crate::documents_api::delete),
+            delete(crate::honey_jars::documents_api::delete),
         )
         .add(
             Method::POST,
             "/api/jars/{id}/documents/{doc}/approve",
             Access::Role(Role::Moderator),
-            post(crate::documents_api::approve),
+            post(crate::honey_jars::documents_api::approve),
         )
-        .add(Method::GET, "/api/search", Access::Role(Role::Viewer), get(crate::documents_api::search))
+        .add(Method::GET, "/api/search", Access::Role(Role::Viewer), get(crate::honey_jars::documents_api::search))
         .add(Method::GET, "/api/conversations", Access::Role(Role::Viewer), get(crate::bee::api::list))
         .add(Method::POST, "/api/conversations", Access::Role(Role::Viewer), post(crate::bee::api::create))
         .add(Method::GET, "/api/conversations/{id}", Access::Role(Role::Viewer), get(crate::bee::api::get))

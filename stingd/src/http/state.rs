@@ -70,7 +70,7 @@ impl AppState {
 pub struct DocumentRules {
     pub max_document_size: u64,
     /// How the document reader is limited and confined (`honey_jars.max_text_size`, ...).
-    pub extract: crate::ingest::extract::Limits,
+    pub extract: crate::honey_jars::ingest::extract::Limits,
     pub user_quota: u64,
     pub min_score: f32,
     pub upload_dir: std::path::PathBuf,
@@ -82,14 +82,14 @@ pub struct DocumentRules {
     /// Documents being read and indexed at once, at most.
     pub ingest_slots: tokio::sync::Semaphore,
     /// The embedding model, when `honey_jars.embeddings.model` is set.
-    pub embedder: Option<Arc<crate::embed::Embedder>>,
-    pub vectors: crate::vectors::VectorIndex,
+    pub embedder: Option<Arc<crate::honey_jars::embed::Embedder>>,
+    pub vectors: crate::honey_jars::vectors::VectorIndex,
     pub min_similarity: f32,
 }
 
 impl DocumentRules {
-    pub fn policy(&self) -> crate::documents::Policy<'_> {
-        crate::documents::Policy {
+    pub fn policy(&self) -> crate::honey_jars::documents::Policy<'_> {
+        crate::honey_jars::documents::Policy {
             scanner: &self.scanner,
             mode: self.pii_mode,
             enabled: self.pii_enabled,
@@ -105,12 +105,12 @@ impl DocumentRules {
         &'a self,
         pool: &'a sqlx::PgPool,
         vault: Option<&'a sting_vault::Vault>,
-    ) -> crate::documents::Index<'a> {
-        crate::documents::Index {
+    ) -> crate::honey_jars::documents::Index<'a> {
+        crate::honey_jars::documents::Index {
             pool,
             vault,
             keys: &self.keys,
-            semantic: self.embedder.as_ref().map(|embedder| crate::documents::Semantic {
+            semantic: self.embedder.as_ref().map(|embedder| crate::honey_jars::documents::Semantic {
                 embedder,
                 vectors: &self.vectors,
                 min_similarity: self.min_similarity,

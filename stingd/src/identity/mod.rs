@@ -3,6 +3,7 @@
 //! must hold whatever route calls it (a TOTP code is accepted once, a recovery code once, an
 //! unknown email costs the same time as a wrong password).
 
+pub mod admin;
 pub mod audit;
 pub mod cache;
 pub mod enrolment;
@@ -13,7 +14,9 @@ pub mod magic;
 pub mod passkeys;
 mod secrets;
 pub mod sessions;
+pub mod signin;
 pub mod tokens;
+pub mod tokens_api;
 pub mod users;
 
 #[derive(Debug, thiserror::Error)]

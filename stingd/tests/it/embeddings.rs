@@ -4,7 +4,7 @@
 
 use sting_e2e::Component;
 use sting_e2e::env::require_path;
-use stingd::embed::{Embedder, dot};
+use stingd::honey_jars::embed::{Embedder, dot};
 
 #[test]
 fn passages_that_mean_the_same_are_closest() {

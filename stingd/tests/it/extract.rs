@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use stingd::ingest::extract::{ExtractError, Input, Limits, extract};
-use stingd::ingest::sniff::{DocType, sniff};
+use stingd::honey_jars::ingest::extract::{ExtractError, Input, Limits, extract};
+use stingd::honey_jars::ingest::sniff::{DocType, sniff};
 
 fn stingd() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_stingd"))

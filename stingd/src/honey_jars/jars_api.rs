@@ -11,12 +11,12 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::honey_jars::jars::{self, JarError, Permission, Reader, Share, ShareTarget};
 use crate::http::AppState;
 use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
 use crate::identity::users::{self, Role};
-use crate::jars::{self, JarError, Permission, Reader, Share, ShareTarget};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

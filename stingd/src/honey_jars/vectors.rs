@@ -12,9 +12,9 @@ use sqlx::PgPool;
 use sting_vault::Vault;
 use uuid::Uuid;
 
-use crate::documents::DocumentError;
-use crate::embed;
 use crate::envelope::{EnvelopeError, KeyCache};
+use crate::honey_jars::documents::DocumentError;
+use crate::honey_jars::embed;
 
 /// Vectors kept in memory in all, at most; jars used least recently go first.
 const CAPACITY: usize = 200_000;

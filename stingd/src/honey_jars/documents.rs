@@ -12,10 +12,10 @@ use sting_vault::Vault;
 use uuid::Uuid;
 
 use crate::envelope::{EnvelopeError, KeyCache, Sealer};
-use crate::ingest::chunk::{Sizes, chunk};
-use crate::ingest::extract::{ExtractError, Input, extract};
-use crate::ingest::sniff::{DocType, SniffError, sniff};
-use crate::jars::{self, JarError, Permission, Reader};
+use crate::honey_jars::ingest::chunk::{Sizes, chunk};
+use crate::honey_jars::ingest::extract::{ExtractError, Input, extract};
+use crate::honey_jars::ingest::sniff::{DocType, SniffError, sniff};
+use crate::honey_jars::jars::{self, JarError, Permission, Reader};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DocumentError {
@@ -38,7 +38,7 @@ pub enum DocumentError {
     #[error("this document is {status}: its content can be read once it is ready{}", if status == "held" { " (a moderator reviews held documents)" } else { "" })]
     NotReadable { status: String },
     #[error(transparent)]
-    Embedding(#[from] crate::embed::EmbedError),
+    Embedding(#[from] crate::honey_jars::embed::EmbedError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -67,9 +67,9 @@ pub struct Policy<'a> {
     pub mode: sting_config::PiiMode,
     pub enabled: bool,
     pub quota: u64,
-    pub extract: crate::ingest::extract::Limits,
+    pub extract: crate::honey_jars::ingest::extract::Limits,
     /// Embeds every chunk when set.
-    pub embedder: Option<&'a std::sync::Arc<crate::embed::Embedder>>,
+    pub embedder: Option<&'a std::sync::Arc<crate::honey_jars::embed::Embedder>>,
     /// Opened data keys: the one `receive` made is used again by `ingest` without Vault.
     pub keys: &'a KeyCache,
 }
@@ -211,10 +211,15 @@ pub async fn ingest(
                 embedder.embed(&batch.iter().map(String::as_str).collect::<Vec<_>>())
             })
             .await
-            .map_err(|e| crate::embed::EmbedError::Run(e.to_string()))??;
+            .map_err(|e| crate::honey_jars::embed::EmbedError::Run(e.to_string()))??;
             for vector in embedded {
                 let seq = vectors.len() as i32;
-                vectors.push(sealer.seal(&crate::embed::to_bytes(&vector), &crate::vectors::context(id, seq)));
+                vectors.push(
+                    sealer.seal(
+                        &crate::honey_jars::embed::to_bytes(&vector),
+                        &crate::honey_jars::vectors::context(id, seq),
+                    ),
+                );
             }
             let fraction = ((done + 1) * 16).min(texts.len()) as f32 / texts.len() as f32;
             sqlx::query("UPDATE documents SET progress = $2 WHERE id = $1")
@@ -511,8 +516,8 @@ pub struct Index<'a> {
 
 #[derive(Clone, Copy)]
 pub struct Semantic<'a> {
-    pub embedder: &'a std::sync::Arc<crate::embed::Embedder>,
-    pub vectors: &'a crate::vectors::VectorIndex,
+    pub embedder: &'a std::sync::Arc<crate::honey_jars::embed::Embedder>,
+    pub vectors: &'a crate::honey_jars::vectors::VectorIndex,
     /// Passages less similar than this are not returned on meaning alone.
     pub min_similarity: f32,
 }
@@ -573,7 +578,7 @@ pub async fn retrieve(
             let text = query.to_string();
             let vector = tokio::task::spawn_blocking(move || embedder.embed(&[&text]))
                 .await
-                .map_err(|e| crate::embed::EmbedError::Run(e.to_string()))??
+                .map_err(|e| crate::honey_jars::embed::EmbedError::Run(e.to_string()))??
                 .pop()
                 .unwrap_or_default();
             let jars: Vec<Uuid> = sqlx::query_scalar(
@@ -593,7 +598,7 @@ pub async fn retrieve(
     let ranked: Vec<Ranked> = if index.semantic.is_some() {
         let words: Vec<i64> = by_words.iter().map(|r| r.0).collect();
         let meaning: Vec<i64> = by_meaning.iter().map(|r| r.0).collect();
-        crate::vectors::fuse(&[&words, &meaning])
+        crate::honey_jars::vectors::fuse(&[&words, &meaning])
             .into_iter()
             .map(|(chunk, score)| Ranked {
                 chunk,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::documents::{self, DocumentError, Source, Stored};
+use crate::honey_jars::documents::{self, DocumentError, Source, Stored};
 use crate::http::DocumentRules;
 
 /// Documents read and indexed at once, at most.

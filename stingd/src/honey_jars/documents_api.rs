@@ -14,14 +14,14 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::documents::{self, DocumentError, Source};
+use crate::honey_jars::documents::{self, DocumentError, Source};
+use crate::honey_jars::indexer::{self, TempUpload};
+use crate::honey_jars::ingest::extract::ExtractError;
+use crate::honey_jars::jars_api::reader;
 use crate::http::AppState;
 use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
-use crate::indexer::{self, TempUpload};
-use crate::ingest::extract::ExtractError;
-use crate::jars_api::reader;
 
 impl From<DocumentError> for ApiError {
     fn from(e: DocumentError) -> Self {
