@@ -1,11 +1,13 @@
-//! The stingd command line.
+//! The stingd command line: the argument definitions and the one place a command's failure
+//! becomes an exit (`cli/` holds the commands).
+
+mod cli;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use stingd::serve::{API_KEY_FILE_VAR, API_KEY_VAR, Listen, ServeOptions};
 
 /// The STING-CE daemon: HTTPS entry point, API and inference supervisor
 #[derive(Debug, Parser)]
@@ -169,16 +171,18 @@ enum DbAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Serve { config, listen, https, http, public_port, status_socket } => {
-            serve(&config, listen, https, http, public_port, status_socket)
+    // Those that confine or limit this very process, or need no runtime, run before any
+    // runtime thread exists (Landlock confines the calling thread and what it starts).
+    let command = match cli.command {
+        Command::SandboxExec { read, port, allow_unconfined, command } => {
+            let confinement = stingd::sandbox::Confinement { read_files: read, port, allow_unconfined };
+            let program = PathBuf::from(&command[0]);
+            let error = stingd::sandbox::exec_confined(&confinement, &program, &command[1..]);
+            eprintln!("error: {error}");
+            return ExitCode::from(127);
         }
-        Command::Status { socket } => status(&socket),
-        Command::CheckConfig { config } => check_config(&config),
-        Command::Healthcheck { url } => healthcheck(&url),
-        Command::Pii { action: PiiAction::Scan { json, min_score, file } } => pii_scan(json, min_score, file),
         Command::Extract { kind, memory, cpu, max_text, allow_unconfined } => {
-            match stingd::honey_jars::ingest::sniff::DocType::from_name(&kind) {
+            return match stingd::honey_jars::ingest::sniff::DocType::from_name(&kind) {
                 Some(kind) => {
                     stingd::honey_jars::ingest::extract::run_child(kind, memory, cpu, max_text, allow_unconfined)
                 }
@@ -186,329 +190,38 @@ fn main() -> ExitCode {
                     eprintln!("error: unknown document type `{kind}`");
                     ExitCode::from(2)
                 }
-            }
+            };
         }
-        Command::Db { action } => database(action),
-        Command::Admin { action: AdminAction::Create { email, config, stdout } } => {
-            admin_create(&email, &config, stdout)
+        Command::Pii { action: PiiAction::Scan { json, min_score, file } } => {
+            return cli::pii::scan(json, min_score, file.as_deref());
         }
-        Command::Admin { action: AdminAction::Rewrap { config } } => admin_rewrap(&config),
-        Command::Admin { action: AdminAction::RevokeSessions { config } } => admin_revoke_sessions(&config),
-        Command::SandboxExec { read, port, allow_unconfined, command } => {
-            let confinement = stingd::sandbox::Confinement { read_files: read, port, allow_unconfined };
-            let program = PathBuf::from(&command[0]);
-            let error = stingd::sandbox::exec_confined(&confinement, &program, &command[1..]);
-            eprintln!("error: {error}");
-            ExitCode::from(127)
-        }
-    }
-}
-
-fn load(file: &std::path::Path) -> Option<sting_config::Config> {
-    match sting_config::load_file(file, &sting_config::Overrides::from_process_env()) {
-        Ok(loaded) => Some(loaded.config),
-        Err(diagnostics) => {
-            eprintln!("{diagnostics}");
-            None
-        }
-    }
-}
-
-fn serve(
-    file: &std::path::Path,
-    listen: Option<SocketAddr>,
-    https: Option<SocketAddr>,
-    http: Option<SocketAddr>,
-    public_port: Option<u16>,
-    status_socket: Option<PathBuf>,
-) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
-    let Some(config) = load(file) else { return ExitCode::FAILURE };
-    let listen = match (listen, stingd::serve::default_listen(&config)) {
-        (Some(address), _) => Listen::PlainLoopback(address),
-        (None, Listen::Https { https: default_https, http: default_http }) => {
-            Listen::Https { https: https.unwrap_or(default_https), http: http.or(default_http) }
-        }
-        (None, other) => other,
-    };
-    let api_keys = match (std::env::var(API_KEY_VAR), std::env::var_os(API_KEY_FILE_VAR)) {
-        (Ok(keys), _) => keys,
-        // Inside the stack: a file msting writes from Vault (0400, stingd's alone).
-        (Err(_), Some(file)) => match std::fs::read_to_string(&file) {
-            Ok(keys) => keys.trim().to_string(),
-            Err(e) => {
-                eprintln!("error: cannot read the API key file {} ({API_KEY_FILE_VAR}): {e}", file.to_string_lossy());
-                return ExitCode::FAILURE;
-            }
-        },
-        (Err(_), None) => {
-            eprintln!(
-                "error: neither {API_KEY_VAR} nor {API_KEY_FILE_VAR} is set: every API route needs a key, and it never comes from the config file"
-            );
-            return ExitCode::FAILURE;
-        }
+        other => other,
     };
     let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(stingd::serve::run(ServeOptions { config, listen, api_keys, public_port, status_socket })) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn pii_scan(json: bool, min_score: f32, file: Option<PathBuf>) -> ExitCode {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    let read = match file.as_deref().filter(|f| f.as_os_str() != "-") {
-        Some(path) => std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)),
-        None => std::io::stdin().read_to_end(&mut bytes),
-    };
-    if let Err(e) = read {
-        eprintln!("error: cannot read {}: {e}", file.as_deref().map_or("stdin".into(), |f| f.display().to_string()));
-        return ExitCode::from(2);
-    }
-    // Invalid UTF-8 is replaced, byte for byte where possible, so offsets stay close.
-    let text = String::from_utf8_lossy(&bytes);
-    let findings = sting_pii::Scanner::new(sting_pii::Kind::ALL, min_score).scan(&text);
-    if json {
-        println!("{}", serde_json::json!({ "findings": findings }));
-    } else {
-        for f in &findings {
-            println!("{}-{}\t{}\t{:.2}\t{}", f.start, f.end, f.kind, f.score, f.rule);
-        }
-        eprintln!("{} finding{}", findings.len(), if findings.len() == 1 { "" } else { "s" });
-    }
-    ExitCode::from(if findings.is_empty() { 0 } else { 1 })
-}
-
-fn check_config(file: &std::path::Path) -> ExitCode {
-    let Some(c) = load(file) else { return ExitCode::FAILURE };
-    println!(
-        "{}: valid (version {}); {} model(s), default `{}`; HTTPS on {}:{}",
-        file.display(),
-        c.version,
-        c.llm.models.len(),
-        c.llm.default_model.as_deref().unwrap_or("none"),
-        c.system.bind_address,
-        c.services.stingd.https_port
-    );
-    ExitCode::SUCCESS
-}
-
-fn database(action: DbAction) -> ExitCode {
-    use stingd::db;
-    let Ok(url) = std::env::var(db::DATABASE_URL_VAR) else {
-        eprintln!(
-            "error: {} is not set: give the database URL in it (it holds a password, so never as a flag)",
-            db::DATABASE_URL_VAR
-        );
-        return ExitCode::FAILURE;
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let result = runtime.block_on(async {
-        let pool = db::connect(&url, 2, std::time::Duration::from_secs(10)).await?;
-        match action {
-            DbAction::Migrate => db::migrate(&pool).await,
-            DbAction::Status => db::status(&pool).await,
-        }
-    });
-    match result {
-        Ok(status) => {
-            println!("{}", serde_json::to_string(&status).expect("status serialises"));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn admin_rewrap(config: &std::path::Path) -> ExitCode {
-    let Some(config) = load(config) else { return ExitCode::FAILURE };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let result = runtime.block_on(async {
-        let settings = stingd::vault::Settings::from_env(&config)?.ok_or_else(|| {
-            anyhow::anyhow!("{} is not set: rewrapping needs stingd's Vault", stingd::vault::ADDRESS_VAR)
-        })?;
-        let vault = stingd::vault::log_in_now(&settings).await?;
-        let login = stingd::vault::database_login(&vault, &settings.kv_mount, &config).await?;
-        let pool = stingd::db::connect_with(
-            stingd::db::connect_options(&config, &login),
-            2,
-            std::time::Duration::from_secs(10),
-        )
-        .await?;
-        let (rewrapped, current) = stingd::honey_jars::documents::rewrap_all(&pool, &vault).await?;
-        anyhow::Ok((rewrapped, current))
-    });
-    match result {
-        Ok((rewrapped, current)) => {
-            println!(
-                "rewrapped {rewrapped} data key(s) of documents and conversations and TOTP secret(s); {current} already under the newest key version"
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn admin_revoke_sessions(config: &std::path::Path) -> ExitCode {
-    use stingd::identity::{audit, sessions};
-    let Some(config) = load(config) else { return ExitCode::FAILURE };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let result = runtime.block_on(async {
-        let pool = admin_pool(&config).await?;
-        // No cache of our own to clear: the delete's notification reaches every running stingd.
-        let unused_cache = stingd::identity::cache::CredentialCache::new(std::time::Duration::ZERO);
-        let revoked = sessions::revoke_all(&pool, &unused_cache).await?;
-        audit::record(
-            &pool,
-            None,
-            "sessions.revoke_all",
-            None,
-            serde_json::json!({ "revoked": revoked, "by": "operator" }),
-        )
-        .await?;
-        anyhow::Ok(revoked)
-    });
-    match result {
-        Ok(revoked) => {
-            println!("revoked {revoked} session(s): everyone signs in again");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn admin_create(email: &str, config: &std::path::Path, to_stdout: bool) -> ExitCode {
-    use std::io::IsTerminal;
-    use stingd::{db, identity};
-    if !to_stdout && !std::io::stdout().is_terminal() {
-        eprintln!(
-            "error: the enrolment link is a secret and stdout is not a terminal: run this on a terminal, or pass --stdout"
-        );
-        return ExitCode::FAILURE;
-    }
-    let Some(config) = load(config) else { return ExitCode::FAILURE };
-    if config.auth.provider == sting_config::AuthProvider::Kratos {
-        eprintln!(
-            "error: with `auth.provider: kratos` accounts are Kratos identities: create the admin in Kratos with the trait `role: admin`"
-        );
-        return ExitCode::FAILURE;
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let result = runtime.block_on(async {
-        let pool = admin_pool(&config).await.map_err(|e| format!("{e:#}"))?;
-        db::migrate(&pool).await.map_err(|e| e.to_string())?;
-        let user = identity::users::create(&pool, email, identity::users::Role::Admin).await.map_err(|e| match e {
-            identity::IdentityError::EmailTaken => format!("{email} already has an account"),
-            other => other.to_string(),
-        })?;
-        let token = identity::enrolment::create(&pool, user.id).await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(identity::enrolment::link(&config.system.domain, config.services.stingd.https_port, &token))
-    });
-    match result {
-        Ok(link) => {
-            println!(
-                "Admin account created for {email}. Open this link within 24 hours, once, to register a passkey or TOTP:"
-            );
-            println!("{link}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The database for an admin command: `STING_DATABASE_URL`, or (inside the stack) the login
-/// stingd's Vault role reads, as `stingd serve` does.
-async fn admin_pool(config: &sting_config::Config) -> anyhow::Result<sqlx::PgPool> {
-    use stingd::db;
-    let patience = std::time::Duration::from_secs(10);
-    if let Ok(url) = std::env::var(db::DATABASE_URL_VAR) {
-        return Ok(db::connect(&url, 2, patience).await?);
-    }
-    let Some(settings) = stingd::vault::Settings::from_env(config)? else {
-        anyhow::bail!(
-            "neither {} nor {} is set: give the database URL, or run this inside the stack (`msting` does)",
-            db::DATABASE_URL_VAR,
-            stingd::vault::ADDRESS_VAR
-        );
-    };
-    let vault = stingd::vault::log_in_now(&settings).await?;
-    let login = stingd::vault::database_login(&vault, &settings.kv_mount, config).await?;
-    Ok(db::connect_with(db::connect_options(config, &login), 2, patience).await?)
-}
-
-fn status(socket: &std::path::Path) -> ExitCode {
-    let answer = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(anyhow::Error::from)
-        .and_then(|runtime| runtime.block_on(stingd::beeacon::read_socket(socket)));
-    match answer {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// One readiness request, for Docker's health check: no shell or curl in the image.
-fn healthcheck(url: &str) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("unhealthy: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return cli::exit(Err(anyhow::anyhow!("cannot start the runtime: {e}"))),
     };
-    runtime.block_on(async {
-        let client = match reqwest::Client::builder()
-            .danger_accept_invalid_certs(true)
-            .timeout(std::time::Duration::from_secs(4))
-            .build()
-        {
-            Ok(client) => client,
-            Err(e) => {
-                eprintln!("unhealthy: {e}");
-                return ExitCode::FAILURE;
+    cli::exit(runtime.block_on(async move {
+        match command {
+            Command::Serve { config, listen, https, http, public_port, status_socket } => {
+                cli::serve::run(&config, cli::serve::Addresses { listen, https, http, public_port }, status_socket)
+                    .await
             }
-        };
-        match client.get(format!("{}/health/ready", url.trim_end_matches('/'))).send().await {
-            Ok(response) if response.status().is_success() => ExitCode::SUCCESS,
-            Ok(response) => {
-                eprintln!("unhealthy: {} {}", response.status(), response.text().await.unwrap_or_default());
-                ExitCode::FAILURE
+            Command::Status { socket } => cli::probe::status(&socket).await,
+            Command::Healthcheck { url } => cli::probe::healthcheck(&url).await,
+            Command::CheckConfig { config } => cli::check_config(&config),
+            Command::Db { action: DbAction::Migrate } => cli::db::run(cli::db::Action::Migrate).await,
+            Command::Db { action: DbAction::Status } => cli::db::run(cli::db::Action::Status).await,
+            Command::Admin { action: AdminAction::Create { email, config, stdout } } => {
+                cli::admin::create(&email, &config, stdout).await
             }
-            Err(e) => {
-                eprintln!("unhealthy: {e}");
-                ExitCode::FAILURE
+            Command::Admin { action: AdminAction::Rewrap { config } } => cli::admin::rewrap(&config).await,
+            Command::Admin { action: AdminAction::RevokeSessions { config } } => {
+                cli::admin::revoke_sessions(&config).await
+            }
+            Command::SandboxExec { .. } | Command::Extract { .. } | Command::Pii { .. } => {
+                unreachable!("handled before the runtime")
             }
         }
-    })
+    }))
 }
