@@ -3,6 +3,9 @@
 //! by the transit key is stored; the key itself lives in memory while the data is being written
 //! or read. Without Vault nothing can be sealed or opened: storage fails closed.
 //!
+//! This module owns every value sealed under the transit key, whatever feature stores it: after
+//! a rotation, [`rewrap_all`] wraps them all again.
+//!
 //! A sealed value is a 12-byte random nonce followed by the ciphertext and its tag. The
 //! associated data ties each value to its place (a document's id, a chunk's number), so a value
 //! copied elsewhere does not open.
@@ -63,6 +66,44 @@ impl KeyCache {
     }
 }
 
+/// After the transit key is rotated (`msting encryption-keys rotate`): every data key (of
+/// documents and of conversations), and every sealed TOTP secret, wrapped again under the newest key version, inside Vault (the
+/// plain key never leaves it). Returns how many were rewrapped and how many were already current.
+pub async fn rewrap_all(pool: &sqlx::PgPool, vault: &Vault) -> Result<(usize, usize), EnvelopeError> {
+    let key = sting_vault::policy::STINGD_TRANSIT_KEY;
+    let latest = sting_vault::transit::status(vault, key).await?.latest_version;
+    let newest = format!("vault:v{latest}:");
+    let (mut rewrapped, mut current) = (0, 0);
+    // Data keys, and TOTP secrets (sealed by the transit key itself).
+    for (table, id, column) in [
+        ("documents", "id", "wrapped_key"),
+        ("conversations", "id", "wrapped_key"),
+        ("totp_factors", "user_id", "sealed_secret"),
+        ("totp_factors", "user_id", "sealed_pending"),
+    ] {
+        let rows: Vec<(uuid::Uuid, String)> =
+            sqlx::query_as(&format!("SELECT {id}, {column} FROM {table} WHERE {column} IS NOT NULL"))
+                .fetch_all(pool)
+                .await?;
+        for (row, sealed) in rows {
+            if sealed.starts_with(&newest) {
+                current += 1;
+                continue;
+            }
+            let fresh = sting_vault::transit::rewrap(vault, key, &sealed).await?;
+            // Only if nobody changed it meanwhile (a delete, another rewrap).
+            sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE {id} = $2 AND {column} = $3"))
+                .bind(&fresh)
+                .bind(row)
+                .bind(&sealed)
+                .execute(pool)
+                .await?;
+            rewrapped += 1;
+        }
+    }
+    Ok((rewrapped, current))
+}
+
 pub struct Sealer {
     cipher: Aes256Gcm,
 }
@@ -84,6 +125,8 @@ pub enum EnvelopeError {
     BadKey,
     #[error(transparent)]
     Vault(#[from] VaultError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 impl Sealer {

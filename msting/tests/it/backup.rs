@@ -147,7 +147,7 @@ fn backups_hold_what_a_restore_needs_and_nothing_they_must_not() {
     // Killed half-way: nothing under a backup's name, the earlier ones intact, and the next run
     // clears what the killed one left.
     let before = backups(dir);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_msting"))
+    let mut child = crate::common::msting_command()
         .arg("--install-dir")
         .arg(dir)
         .args(["backup", "--encrypt", "--recipient", &recipient])

@@ -3,7 +3,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 fn repo_root() -> PathBuf {
     Path::new(&sting_e2e::env::manifest_dir()).parent().unwrap().to_path_buf()
@@ -15,9 +15,10 @@ fn default_config() -> PathBuf {
 
 /// msting with a clean environment: no inherited STING_* variables, no terminal.
 fn msting(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_msting"));
+    let mut cmd = crate::common::msting_command();
+    cmd.env_remove("NO_COLOR");
     for (key, _) in std::env::vars() {
-        if key.starts_with("STING_") || key == "NO_COLOR" || key.starts_with("CLICOLOR") {
+        if key.starts_with("STING_") || key.starts_with("CLICOLOR") {
             cmd.env_remove(key);
         }
     }
@@ -95,7 +96,7 @@ fn the_config_defaults_to_the_install_dir_and_its_environment_variable() {
     // --install-dir also moves every relative path.
     assert_eq!(doc["config"]["paths"]["data_dir"], dir.path().join("data").to_str().unwrap());
 
-    let out = Command::new(env!("CARGO_BIN_EXE_msting"))
+    let out = crate::common::msting_command()
         .args(["--json", "config", "show"])
         .env("STING_INSTALL_DIR", dir.path())
         .env("STING_MODELS_DIR", "/mnt/models")
@@ -185,7 +186,7 @@ fn colour_follows_the_terminal_and_no_color_turns_it_off() {
     let bad = tempfile::NamedTempFile::new().unwrap();
     fs::write(bad.path(), "version: 1\nsytem: {}\n").unwrap();
     let run = |extra: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msting"));
+        let mut cmd = crate::common::msting_command();
         cmd.args(extra).args(["config", "validate", bad.path().to_str().unwrap()]).env_remove("NO_COLOR");
         for (k, v) in env {
             cmd.env(k, v);

@@ -55,7 +55,7 @@ fn stack_compose_renders_the_operators_own_config() {
         "version: 1\nsystem:\n  project_name: second-stack\n  bind_address: 127.0.0.1\nservices:\n  stingd:\n    https_port: 9443\n",
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_msting"))
+    let output = crate::common::msting_command()
         .arg("--install-dir")
         .arg(dir.path())
         .args(["stack", "compose"])

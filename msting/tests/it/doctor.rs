@@ -156,7 +156,7 @@ fn an_engine_on_a_storage_driver_docker_does_not_recommend_is_reported_with_the_
     let install = crate::common::install_dir(
         "version: 1\nsystem:\n  project_name: sting-doctor-vfs\n  bind_address: 127.0.0.1\n",
     );
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_msting"))
+    let run = crate::common::msting_command()
         .arg("--install-dir")
         .arg(install.path())
         .args(["--json", "doctor"])

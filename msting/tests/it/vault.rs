@@ -28,12 +28,7 @@ impl Stack {
     }
 
     fn msting(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_msting"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("STING_") || key.starts_with("VAULT_") || key.starts_with("BAO_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = crate::common::msting_command();
         command
             .args(["--config", self.config.to_str().unwrap(), "--install-dir", self.dir.path().to_str().unwrap()])
             .args(args)
@@ -236,7 +231,7 @@ async fn shares_in_the_clear_are_shown_only_on_a_terminal() {
 #[tokio::test]
 async fn an_unreachable_vault_and_loose_credentials_are_explained() {
     let stack = Stack::start(true, "  unseal: auto\n").await;
-    let out = Command::new(env!("CARGO_BIN_EXE_msting"))
+    let out = crate::common::msting_command()
         .args(["--config", stack.config.to_str().unwrap(), "vault", "status"])
         .env("STING_VAULT_ADDR", "http://127.0.0.1:9")
         .output()

@@ -14,7 +14,7 @@ pub async fn rewrap(config: &Path) -> anyhow::Result<()> {
     let vault = stingd::vault::log_in_now(&settings).await?;
     let login = stingd::vault::database_login(&vault, &settings.kv_mount, &config).await?;
     let pool = db::connect_with(db::connect_options(&config, &login), 2, std::time::Duration::from_secs(10)).await?;
-    let (rewrapped, current) = stingd::honey_jars::documents::rewrap_all(&pool, &vault).await?;
+    let (rewrapped, current) = stingd::envelope::rewrap_all(&pool, &vault).await?;
     println!(
         "rewrapped {rewrapped} data key(s) of documents and conversations and TOTP secret(s); {current} already under the newest key version"
     );

@@ -1,19 +1,13 @@
 //! Users' own API tokens over HTTP: created from a session and shown once, limited to their
 //! scopes, invisible and irrevocable to anyone else; and an admin deleting an account.
 
-use std::time::Duration;
-
 use crate::common::site::Site;
 use serde_json::{Value, json};
-use stingd::identity::sessions::{self, Aal};
+use stingd::identity::sessions::Aal;
 use stingd::identity::users::{self, Role};
 
-const HOUR: Duration = Duration::from_secs(3600);
-
 async fn signed_in(site: &Site, email: &str, role: Role) -> (uuid::Uuid, String) {
-    let user = users::create(&site.pool, email, role).await.unwrap();
-    let session = sessions::create(&site.pool, user.id, Aal::Two, HOUR).await.unwrap();
-    (user.id, format!("{}={session}", sessions::COOKIE_NAME))
+    crate::common::site::new_account(&site.pool, email, role, Aal::Two).await
 }
 
 async fn error_code(response: reqwest::Response) -> (u16, String) {

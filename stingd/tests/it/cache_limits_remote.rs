@@ -1,12 +1,10 @@
 //! Response cache, per-key rate limits, and remote upstreams (a second llama-server standing in
 //! for a server off the machine), against the real model.
 
-use std::time::Duration;
-
 use crate::common::{API_KEY, OTHER_KEY, Stingd, model};
 use serde_json::{Value, json};
+use sting_e2e::Component;
 use sting_e2e::env::require_path;
-use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
 
 fn greedy(max_tokens: u32) -> Value {
     json!({"model": "bee", "messages": [{"role": "user", "content": "Name a flower."}], "max_tokens": max_tokens, "temperature": 0})
@@ -58,23 +56,6 @@ async fn a_caller_over_its_rate_gets_429_and_others_are_not_slowed() {
     assert_eq!(stingd.post_as(OTHER_KEY, "/v1/chat/completions", greedy(1)).send().await.unwrap().status(), 200);
 }
 
-/// A llama-server on its own, standing in for a server off this machine.
-async fn remote_server() -> (ChildGuard, String) {
-    let port = free_port();
-    let mut command = std::process::Command::new(require_path(Component::LlamaServer));
-    command
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-m"])
-        .arg(require_path(Component::TestModel))
-        .args(["-c", "1024", "-np", "1", "-t", "1", "--metrics", "--no-webui", "--alias", "far-model"]);
-    let mut server = ChildGuard::spawn("remote llama-server", command);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_for_http(&reqwest::Client::new(), &format!("{base}/health"), &mut server, Duration::from_secs(60), |s| {
-        s.is_success()
-    })
-    .await;
-    (server, base)
-}
-
 async fn remote_requests(base: &str) -> u64 {
     let text = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
     text.lines()
@@ -84,7 +65,7 @@ async fn remote_requests(base: &str) -> u64 {
 
 #[tokio::test]
 async fn a_remote_upstream_is_used_only_when_allowed_and_every_use_is_audited() {
-    let (_remote, base) = remote_server().await;
+    let (_remote, base) = crate::common::remote::llama_server().await;
     let far = |allowed: bool| {
         format!(
             "    - name: far\n      allow_remote: {allowed}\n      remote:\n        base_url: {base}\n        model: far-model\n"

@@ -8,10 +8,8 @@ use crate::common::site::Site;
 use crate::common::{API_KEY, chat_body};
 use serde_json::{Value, json};
 use stingd::identity::audit;
-use stingd::identity::sessions::{self, Aal};
+use stingd::identity::sessions::Aal;
 use stingd::identity::users::{self, Role};
-
-const HOUR: Duration = Duration::from_secs(3600);
 
 /// A site behind a trusted proxy (the tests' own loopback), so each request can come from an
 /// address of its choosing, with every zone wide open except the `per_user` lines given.
@@ -23,9 +21,7 @@ async fn site(per_user: &str) -> Site {
 }
 
 async fn signed_in(site: &Site, email: &str) -> (uuid::Uuid, String) {
-    let user = users::create(&site.pool, email, Role::User).await.unwrap();
-    let session = sessions::create(&site.pool, user.id, Aal::One, HOUR).await.unwrap();
-    (user.id, format!("{}={session}", sessions::COOKIE_NAME))
+    crate::common::site::new_account(&site.pool, email, Role::User, Aal::One).await
 }
 
 async fn me_from(site: &Site, cookie: &str, address: &str) -> reqwest::Response {

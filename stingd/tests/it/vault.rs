@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::common::{API_KEY, Stingd, chat_body, model};
 use serde_json::Value;
+use sting_e2e::Component;
 use sting_e2e::bao::{ReadyVault, test_plan};
 use sting_e2e::env::require_path;
 use sting_e2e::postgres::PostgresInstance;
-use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
 use sting_vault::bootstrap::Plan;
 use sting_vault::{Secret, approle, kv, seal};
 use stingd::identity::sessions::{self, Aal};
@@ -30,24 +30,6 @@ async fn admin(pg: &PostgresInstance, sql: &str) {
     let pool = sqlx::PgPool::connect(&pg.socket_url()).await.unwrap();
     sqlx::raw_sql(sql).execute(&pool).await.unwrap();
     pool.close().await;
-}
-
-/// A llama-server that answers only with the key.
-async fn remote_server() -> (ChildGuard, String) {
-    let port = free_port();
-    let mut command = std::process::Command::new(require_path(Component::LlamaServer));
-    command
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-m"])
-        .arg(require_path(Component::TestModel))
-        .args(["-c", "512", "-np", "1", "-t", "1", "--no-webui", "--alias", "far-model"])
-        .env("LLAMA_API_KEY", REMOTE_KEY);
-    let mut server = ChildGuard::spawn("remote llama-server", command);
-    let base = format!("http://127.0.0.1:{port}");
-    wait_for_http(&reqwest::Client::new(), &format!("{base}/health"), &mut server, Duration::from_secs(60), |s| {
-        s.is_success()
-    })
-    .await;
-    (server, base)
 }
 
 async fn ready(stingd: &Stingd) -> (u16, Value) {
@@ -115,7 +97,7 @@ async fn stingd_waits_for_vault_logs_in_once_resolves_refs_and_takes_up_rotated_
 
     // Sealed before stingd starts.
     seal::seal(&root).await.unwrap();
-    let (_remote, remote_base) = remote_server().await;
+    let (_remote, remote_base) = crate::common::remote::llama_server_keyed(Some(REMOTE_KEY)).await;
     let sections = format!(
         "database:\n  host: 127.0.0.1\n  port: {}\n  name: postgres\n  user: sting\n  password: vault-ref:database/stingd#password\n  pool_size: 32\n",
         pg.port

@@ -12,15 +12,28 @@ pub fn install_dir(config: &str) -> tempfile::TempDir {
     dir
 }
 
-/// msting on `install`, without colour.
+/// The msting binary, without colour and with nothing of the developer's shell that would
+/// point it elsewhere: no Vault address, token or login, no config or install folder (tests
+/// say theirs).
+pub fn msting_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_msting"));
+    for (key, _) in std::env::vars() {
+        let elsewhere = key.starts_with("STING_VAULT")
+            || key.starts_with("VAULT_")
+            || key.starts_with("BAO_")
+            || key == "STING_CONFIG"
+            || key == "STING_INSTALL_DIR";
+        if elsewhere {
+            command.env_remove(key);
+        }
+    }
+    command.env("NO_COLOR", "1");
+    command
+}
+
+/// msting on `install`.
 pub fn msting(install: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_msting"))
-        .arg("--install-dir")
-        .arg(install)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    msting_command().arg("--install-dir").arg(install).args(args).output().unwrap()
 }
 
 /// Everything a run printed, stdout then stderr.

@@ -10,7 +10,7 @@ use sting_e2e::bao::{ReadyVault, TestBao, test_plan};
 use sting_e2e::env::require_path;
 use sting_e2e::postgres::PostgresInstance;
 use sting_vault::{Secret, Vault, approle, kv};
-use stingd::identity::sessions::{self, Aal};
+use stingd::identity::sessions::Aal;
 use stingd::identity::users::{self, Role};
 
 use super::{Stingd, model};
@@ -115,8 +115,7 @@ pub async fn signed_in(world: &World, email: &str, role: Role) -> String {
         Some(user) => user,
         None => users::create(&world.pool, email, role).await.unwrap(),
     };
-    let session = sessions::create(&world.pool, user.id, Aal::Two, Duration::from_secs(3600)).await.unwrap();
-    format!("{}={session}", sessions::COOKIE_NAME)
+    super::site::cookie_for(&world.pool, user.id, Aal::Two).await
 }
 
 pub fn origin(stingd: &Stingd) -> String {

@@ -10,14 +10,23 @@ use axum::response::Response;
 use sting_e2e::env::require_path;
 use sting_e2e::{ChildGuard, Component, free_port, wait_for_http};
 
-/// A llama-server of the test's own, standing for a server off the machine (`far-model`).
+/// A llama-server of the test's own, standing for a server off the machine (`far-model`), with
+/// its Prometheus metrics on.
 pub async fn llama_server() -> (ChildGuard, String) {
+    llama_server_keyed(None).await
+}
+
+/// The same, answering only requests with `api_key`, when one is given.
+pub async fn llama_server_keyed(api_key: Option<&str>) -> (ChildGuard, String) {
     let port = free_port();
     let mut command = std::process::Command::new(require_path(Component::LlamaServer));
     command
         .args(["--host", "127.0.0.1", "--port", &port.to_string(), "-m"])
         .arg(require_path(Component::TestModel))
-        .args(["-c", "1024", "-np", "1", "-t", "1", "--no-webui", "--alias", "far-model"]);
+        .args(["-c", "1024", "-np", "1", "-t", "1", "--metrics", "--no-webui", "--alias", "far-model"]);
+    if let Some(key) = api_key {
+        command.env("LLAMA_API_KEY", key);
+    }
     let mut server = ChildGuard::spawn("remote llama-server", command);
     let base = format!("http://127.0.0.1:{port}");
     wait_for_http(&reqwest::Client::new(), &format!("{base}/health"), &mut server, Duration::from_secs(60), |s| {

@@ -93,11 +93,27 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
     set.split(';').next().unwrap().to_string()
 }
 
+/// A session cookie for `user` at `aal`, valid for an hour.
+pub async fn cookie_for(pool: &sqlx::PgPool, user: uuid::Uuid, aal: stingd::identity::sessions::Aal) -> String {
+    use stingd::identity::sessions;
+    let id = sessions::create(pool, user, aal, Duration::from_secs(3600)).await.unwrap();
+    format!("{}={id}", sessions::COOKIE_NAME)
+}
+
 /// A first-factor (AAL1) session cookie for `user`, as an enrolment or a magic link gives.
 pub async fn first_factor_cookie(pool: &sqlx::PgPool, user: uuid::Uuid) -> String {
-    use stingd::identity::sessions;
-    let id = sessions::create(pool, user, sessions::Aal::One, Duration::from_secs(3600)).await.unwrap();
-    format!("{}={id}", sessions::COOKIE_NAME)
+    cookie_for(pool, user, stingd::identity::sessions::Aal::One).await
+}
+
+/// A new account with `role`, and a session cookie for it at `aal`.
+pub async fn new_account(
+    pool: &sqlx::PgPool,
+    email: &str,
+    role: stingd::identity::users::Role,
+    aal: stingd::identity::sessions::Aal,
+) -> (uuid::Uuid, String) {
+    let user = stingd::identity::users::create(pool, email, role).await.unwrap();
+    (user.id, cookie_for(pool, user.id, aal).await)
 }
 
 /// The code an authenticator app shows for the base32 `secret` at `at` (Unix seconds).
