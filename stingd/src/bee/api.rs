@@ -26,6 +26,7 @@ use crate::honey_jars::documents::{self, Match, Scope};
 use crate::honey_jars::jars::Reader;
 use crate::honey_jars::jars_api::reader;
 use crate::http::AppState;
+use crate::http::ErrorKind;
 use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
@@ -38,11 +39,11 @@ impl From<ConversationError> for ApiError {
         let message = e.to_string();
         match e {
             ConversationError::NotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "conversation_not_found", message)
+                ApiError::new(StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "conversation_not_found", message)
             }
             ConversationError::Jar(e) => e.into(),
             ConversationError::Sealing(_) | ConversationError::NoVault => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "vault_unavailable", message)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Server, "vault_unavailable", message)
             }
             ConversationError::Database(e) => crate::identity::IdentityError::Database(e).into(),
         }
@@ -283,7 +284,7 @@ pub async fn ask(
                 .ok_or_else(|| {
                     ApiError::new(
                         StatusCode::SERVICE_UNAVAILABLE,
-                        "server_error",
+                        ErrorKind::Server,
                         "bee_unavailable",
                         "Bee has no model: set `bee.model` or `llm.default_model`",
                     )
@@ -467,7 +468,7 @@ fn event(step: Step) -> Event {
         Step::Delta(text) => Event::default().event("delta").json_data(json!({ "content": text })),
         Step::Done(done) => Event::default().event("done").json_data(done),
         Step::Failed(error) => Event::default().event("error").json_data(json!({
-            "error": { "code": error.code, "type": error.kind, "message": error.message }
+            "error": { "code": error.code, "type": error.kind.as_str(), "message": error.message }
         })),
     }
     .expect("JSON serialises")

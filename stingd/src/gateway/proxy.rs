@@ -23,6 +23,7 @@ use super::audit::{self, RemoteRequest};
 use super::cache::{self, Cached};
 use super::redaction;
 use crate::http::Caller;
+use crate::http::ErrorKind;
 use crate::http::error::{ApiError, error_body};
 use crate::supervisor::{AcquireError, CacheOwner, Lease, SlotLease};
 
@@ -390,7 +391,7 @@ fn stream_response(
                     let event = format!(
                         "data: {}\n\n",
                         error_body(
-                            "server_error",
+                            ErrorKind::Server,
                             "upstream_error",
                             &format!("the model `{model}` stopped mid-answer: {e}")
                         )

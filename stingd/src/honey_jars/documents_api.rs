@@ -19,6 +19,7 @@ use crate::honey_jars::indexer::{self, TempUpload};
 use crate::honey_jars::ingest::extract::ExtractError;
 use crate::honey_jars::jars_api::reader;
 use crate::http::AppState;
+use crate::http::ErrorKind;
 use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
@@ -30,42 +31,45 @@ impl From<DocumentError> for ApiError {
             DocumentError::Jar(e) => e.into(),
             DocumentError::Type(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "invalid_request_error",
+                ErrorKind::InvalidRequest,
                 "unsupported_document",
                 message,
             ),
             DocumentError::Extract(ExtractError::Failed(_)) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "extraction_failed", message)
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server, "extraction_failed", message)
             }
             DocumentError::Extract(ExtractError::TooMuchText(_)) => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request_error",
+                ErrorKind::InvalidRequest,
                 "document_text_too_large",
                 message,
             ),
             DocumentError::Extract(ExtractError::Unconfined(_)) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "sandbox_unavailable", message)
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server, "sandbox_unavailable", message)
             }
-            DocumentError::Extract(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_error", "unreadable_document", message)
-            }
+            DocumentError::Extract(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::InvalidRequest,
+                "unreadable_document",
+                message,
+            ),
             DocumentError::Blocked(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request_error", "pii_blocked", message)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorKind::InvalidRequest, "pii_blocked", message)
             }
             DocumentError::Sealing(_) | DocumentError::NoVault => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "vault_unavailable", message)
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Server, "vault_unavailable", message)
             }
             DocumentError::Quota { .. } => {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request_error", "quota_exceeded", message)
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, ErrorKind::InvalidRequest, "quota_exceeded", message)
             }
             DocumentError::NotReadable { .. } => {
-                ApiError::new(StatusCode::CONFLICT, "invalid_request_error", "document_not_ready", message)
+                ApiError::new(StatusCode::CONFLICT, ErrorKind::InvalidRequest, "document_not_ready", message)
             }
             DocumentError::NotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "document_not_found", message)
+                ApiError::new(StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "document_not_found", message)
             }
             DocumentError::Embedding(_) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "embedding_failed", message)
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server, "embedding_failed", message)
             }
             DocumentError::Database(e) => crate::identity::IdentityError::Database(e).into(),
         }
@@ -90,7 +94,7 @@ pub async fn upload(
             let limit = state.documents.max_document_size;
             // Streamed to a private folder, counted as it comes.
             std::fs::create_dir_all(&state.documents.upload_dir)
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "storage_failed", e.to_string()))?;
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server, "storage_failed", e.to_string()))?;
             let wait = match query.get("wait").map(String::as_str) {
                 None | Some("true") => true,
                 Some("false") => false,
@@ -103,7 +107,7 @@ pub async fn upload(
                 .mode(0o600)
                 .open(&temp.0)
                 .await
-                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "storage_failed", e.to_string()))?;
+                .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server, "storage_failed", e.to_string()))?;
             let mut size = 0u64;
             let mut stream = body.into_data_stream();
             while let Some(piece) = stream.next().await {
@@ -112,14 +116,14 @@ pub async fn upload(
                 if size > limit {
                     return Err(ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        "invalid_request_error",
+                        ErrorKind::InvalidRequest,
                         "document_too_large",
                         format!("a document may be at most {limit} bytes (`honey_jars.max_document_size`)"),
                     ));
                 }
                 file.write_all(&piece)
                     .await
-                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "storage_failed", e.to_string()))?;
+                    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Server, "storage_failed", e.to_string()))?;
             }
             file.sync_all().await.ok();
             drop(file);

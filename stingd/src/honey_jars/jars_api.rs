@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::honey_jars::jars::{self, JarError, Permission, Reader, Share, ShareTarget};
 use crate::http::AppState;
+use crate::http::ErrorKind;
 use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::audit;
@@ -62,13 +63,13 @@ impl From<JarError> for ApiError {
     fn from(e: JarError) -> Self {
         match e {
             JarError::NotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "invalid_request_error", "jar_not_found", "no such jar")
+                ApiError::new(StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "jar_not_found", "no such jar")
             }
             JarError::NotAllowed { .. } => {
-                ApiError::new(StatusCode::FORBIDDEN, "permission_error", "jar_permission_denied", e.to_string())
+                ApiError::new(StatusCode::FORBIDDEN, ErrorKind::Permission, "jar_permission_denied", e.to_string())
             }
             JarError::NameTaken(_) => {
-                ApiError::new(StatusCode::CONFLICT, "invalid_request_error", "jar_name_taken", e.to_string())
+                ApiError::new(StatusCode::CONFLICT, ErrorKind::InvalidRequest, "jar_name_taken", e.to_string())
             }
             JarError::InvalidShare => ApiError::bad_request("invalid_share", e.to_string()),
             JarError::Identity(e) => e.into(),
@@ -81,7 +82,7 @@ pub(crate) fn reader(principal: &Principal) -> Result<Reader, ApiError> {
     let user = principal.user.ok_or_else(|| {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "permission_error",
+            ErrorKind::Permission,
             "user_required",
             "Honey Jars and their documents belong to users",
         )

@@ -12,6 +12,7 @@ use axum::routing::MethodRouter;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::http::ErrorKind;
 use crate::http::{ApiError, Caller};
 use crate::identity::sessions::{Aal, SessionId};
 use crate::identity::users::Role;
@@ -150,7 +151,7 @@ async fn require(access: Access, request: Request, next: Next) -> Response {
         if !scopes.iter().any(|s| s == needed) {
             return ApiError::new(
                 StatusCode::FORBIDDEN,
-                "permission_error",
+                ErrorKind::Permission,
                 "scope_missing",
                 format!("this token lacks the `{needed}` scope this route needs"),
             )
@@ -162,7 +163,7 @@ async fn require(access: Access, request: Request, next: Next) -> Response {
         Err(StatusCode::UNAUTHORIZED) => ApiError::unauthorized().into_response(),
         Err(_) => ApiError::new(
             StatusCode::FORBIDDEN,
-            "permission_error",
+            ErrorKind::Permission,
             "forbidden",
             match access {
                 Access::Role(Role::Admin | Role::Moderator) => {

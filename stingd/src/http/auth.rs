@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::http::ErrorKind;
 use crate::http::access::{Credential, Principal};
 use crate::http::state::{AppState, Identity};
 use crate::http::{ApiError, Caller};
@@ -107,7 +108,7 @@ fn same_origin(
     if !safe && origin != Some(&*identity.origin) {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
-            "permission_error",
+            ErrorKind::Permission,
             "csrf_rejected",
             "a session may change state only from this site's own pages",
         ));
@@ -146,7 +147,7 @@ async fn kratos_principal(
         Ok(Whoami::Nobody | Whoami::Disabled) => Ok(None),
         Ok(Whoami::SecondFactorRequired) => Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
-            "permission_error",
+            ErrorKind::Permission,
             "aal2_required",
             "Kratos asks for this account's second factor: complete it at the sign-in page",
         )
@@ -155,7 +156,7 @@ async fn kratos_principal(
             tracing::warn!(%email, "a Kratos identity's address belongs to another local account");
             Err(ApiError::new(
                 axum::http::StatusCode::CONFLICT,
-                "invalid_request_error",
+                ErrorKind::InvalidRequest,
                 "account_conflict",
                 "another local account already uses this address: an admin must delete it first",
             )
@@ -165,7 +166,7 @@ async fn kratos_principal(
             tracing::error!(%error, "cannot ask Kratos who this is");
             Err(ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
+                ErrorKind::Server,
                 "identity_unavailable",
                 "the sign-in service (Kratos) cannot be asked right now",
             )
@@ -190,7 +191,7 @@ fn identity_unavailable(error: crate::identity::IdentityError) -> Response {
     tracing::error!(%error, "cannot check credentials");
     ApiError::new(
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
-        "server_error",
+        ErrorKind::Server,
         "identity_unavailable",
         "credentials cannot be checked right now",
     )

@@ -12,7 +12,7 @@ use crate::supervisor::AcquireError;
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub kind: &'static str,
+    pub kind: ErrorKind,
     pub code: &'static str,
     pub message: String,
     pub retry_after: Option<Duration>,
@@ -24,18 +24,18 @@ pub fn respond(result: Result<Response, ApiError>) -> Response {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, kind: &'static str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, kind: ErrorKind, code: &'static str, message: impl Into<String>) -> Self {
         Self { status, kind, code, message: message.into(), retry_after: None }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", code, message)
+        Self::new(StatusCode::BAD_REQUEST, ErrorKind::InvalidRequest, code, message)
     }
 
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "authentication_error",
+            ErrorKind::Authentication,
             "invalid_api_key",
             "a valid API key is required: send `Authorization: Bearer <key>`",
         )
@@ -50,12 +50,12 @@ impl ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
             _ => "invalid_body",
         };
-        Self::new(status, "invalid_request_error", code, rejection.body_text())
+        Self::new(status, ErrorKind::InvalidRequest, code, rejection.body_text())
     }
 
     /// 429: the caller should wait `retry_after` (sent as `Retry-After`).
     pub fn rate_limited(code: &'static str, message: impl Into<String>, retry_after: Duration) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_error", code, message).retry_after(retry_after)
+        Self::new(StatusCode::TOO_MANY_REQUESTS, ErrorKind::RateLimit, code, message).retry_after(retry_after)
     }
 
     /// The same error, telling the client when to try again.
@@ -64,7 +64,7 @@ impl ApiError {
     }
 
     pub fn upstream(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_GATEWAY, "server_error", "upstream_error", message)
+        Self::new(StatusCode::BAD_GATEWAY, ErrorKind::Server, "upstream_error", message)
     }
 }
 
@@ -73,21 +73,21 @@ impl From<AcquireError> for ApiError {
         let message = e.to_string();
         match e {
             AcquireError::UnknownModel { .. } => {
-                Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "model_not_found", message)
+                Self::new(StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "model_not_found", message)
             }
             AcquireError::Failed { .. } => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "model_failed", message)
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Server, "model_failed", message)
             }
             AcquireError::Unavailable { retry_after, .. } => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "model_unavailable", message)
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Server, "model_unavailable", message)
                     .retry_after(retry_after)
             }
             AcquireError::QueueFull { retry_after, .. } => Self::rate_limited("queue_full", message, retry_after),
             AcquireError::RemoteNotAllowed { .. } => {
-                Self::new(StatusCode::FORBIDDEN, "permission_error", "remote_not_allowed", message)
+                Self::new(StatusCode::FORBIDDEN, ErrorKind::Permission, "remote_not_allowed", message)
             }
             AcquireError::ShuttingDown => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "shutting_down", message)
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Server, "shutting_down", message)
             }
         }
     }
@@ -99,16 +99,16 @@ impl From<crate::identity::IdentityError> for ApiError {
     fn from(e: crate::identity::IdentityError) -> Self {
         match e {
             crate::identity::IdentityError::NoSuchUser => {
-                Self::new(StatusCode::NOT_FOUND, "invalid_request_error", "user_not_found", "no such user")
+                Self::new(StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "user_not_found", "no such user")
             }
             e @ (crate::identity::IdentityError::NoVault | crate::identity::IdentityError::UnsealedSecret) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", "vault_unavailable", e.to_string())
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Server, "vault_unavailable", e.to_string())
             }
             crate::identity::IdentityError::Vault(e) => {
                 tracing::error!(error = %e, "Vault did not open a TOTP secret");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "server_error",
+                    ErrorKind::Server,
                     "vault_unavailable",
                     "Vault did not answer: try again once it is unsealed",
                 )
@@ -117,7 +117,7 @@ impl From<crate::identity::IdentityError> for ApiError {
                 tracing::error!(error = %other, "account storage failed");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "server_error",
+                    ErrorKind::Server,
                     "identity_unavailable",
                     "the account store did not answer",
                 )
@@ -139,7 +139,7 @@ impl From<axum::extract::rejection::BytesRejection> for ApiError {
 fn too_large() -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "invalid_request_error",
+        ErrorKind::InvalidRequest,
         "body_too_large",
         format!("the request body is larger than {} MiB", super::MAX_BODY_BYTES / (1024 * 1024)),
     )
@@ -162,13 +162,13 @@ pub async fn json_errors(response: Response) -> Response {
     let text =
         axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     let (kind, code) = match status {
-        StatusCode::NOT_FOUND => ("invalid_request_error", "not_found"),
-        StatusCode::METHOD_NOT_ALLOWED => ("invalid_request_error", "method_not_allowed"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request_error", "body_too_large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("invalid_request_error", "unsupported_media_type"),
-        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_request_error", "invalid_body"),
-        s if s.is_client_error() => ("invalid_request_error", "invalid_request"),
-        _ => ("server_error", "internal_error"),
+        StatusCode::NOT_FOUND => (ErrorKind::InvalidRequest, "not_found"),
+        StatusCode::METHOD_NOT_ALLOWED => (ErrorKind::InvalidRequest, "method_not_allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorKind::InvalidRequest, "body_too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (ErrorKind::InvalidRequest, "unsupported_media_type"),
+        StatusCode::UNPROCESSABLE_ENTITY => (ErrorKind::InvalidRequest, "invalid_body"),
+        s if s.is_client_error() => (ErrorKind::InvalidRequest, "invalid_request"),
+        _ => (ErrorKind::Server, "internal_error"),
     };
     let message = if text.trim().is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
     let mut response = (status, axum::Json(error_body(kind, code, &message))).into_response();
@@ -181,8 +181,30 @@ pub async fn json_errors(response: Response) -> Response {
 }
 
 /// The error as JSON, for the body of a response or an SSE event.
-pub fn error_body(kind: &str, code: &str, message: &str) -> serde_json::Value {
-    json!({ "error": { "message": message, "type": kind, "param": null, "code": code } })
+pub fn error_body(kind: ErrorKind, code: &str, message: &str) -> serde_json::Value {
+    json!({ "error": { "message": message, "type": kind.as_str(), "param": null, "code": code } })
+}
+
+/// The `type` of an error, as OpenAI's API names its kinds (clients branch on them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidRequest,
+    Authentication,
+    Permission,
+    RateLimit,
+    Server,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request_error",
+            Self::Authentication => "authentication_error",
+            Self::Permission => "permission_error",
+            Self::RateLimit => "rate_limit_error",
+            Self::Server => "server_error",
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

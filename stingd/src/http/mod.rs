@@ -18,7 +18,7 @@ pub use routes::{router, routes, starting_router};
 pub use state::{AppState, DocumentRules, Identity, Zones, is_builtin_only};
 
 pub use callers::{ApiKeys, Caller};
-pub use error::{ApiError, respond};
+pub use error::{ApiError, ErrorKind, respond};
 pub use limits::RateLimiter;
 pub use zones::{Network, PeerAddr, RejectionLog, Zone, ZoneKey};
 

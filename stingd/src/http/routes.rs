@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::gateway::{metrics, models, proxy};
 use crate::http::ApiError;
+use crate::http::ErrorKind;
 use crate::http::access::{Access, Principal, Routes};
 use crate::http::auth::identify;
 use crate::http::state::{AppState, is_builtin_only};
@@ -171,10 +172,13 @@ async fn openapi() -> Response {
     let (_, decisions) = routes().into_parts();
     match crate::openapi::document(&decisions) {
         Ok(doc) => axum::Json(doc).into_response(),
-        Err(missing) => {
-            ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "server_error", "undocumented_route", missing)
-                .into_response()
-        }
+        Err(missing) => ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::Server,
+            "undocumented_route",
+            missing,
+        )
+        .into_response(),
     }
 }
 
@@ -208,7 +212,7 @@ pub fn router(state: AppState) -> Router {
                 if kratos_signs_in && is_builtin_only(path) {
                     return ApiError::new(
                         axum::http::StatusCode::CONFLICT,
-                        "invalid_request_error",
+                        ErrorKind::InvalidRequest,
                         "managed_by_kratos",
                         "sign-in, factors and roles are managed in Ory Kratos here (`auth.provider: kratos`)",
                     )
@@ -231,12 +235,12 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(|| ready(crate::vault::Readiness::default())))
         .merge(api)
         .fallback(|| async {
-            ApiError::new(axum::http::StatusCode::NOT_FOUND, "invalid_request_error", "not_found", "no such route")
+            ApiError::new(axum::http::StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "not_found", "no such route")
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,
-                "invalid_request_error",
+                ErrorKind::InvalidRequest,
                 "method_not_allowed",
                 "this route does not take that method",
             )
@@ -258,7 +262,7 @@ pub fn starting_router(built: Arc<std::sync::OnceLock<Router>>, readiness: crate
                 Some(router) => router.clone().oneshot(request).await.into_response(),
                 None => ApiError::new(
                     axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    "server_error",
+                    ErrorKind::Server,
                     "starting",
                     readiness.waiting_for().unwrap_or_else(|| "starting".into()),
                 )

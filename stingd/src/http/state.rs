@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::gateway::{AuditLog, Metrics, ResponseCache};
+use crate::http::ErrorKind;
 use crate::http::{ApiError, ApiKeys, Caller, RateLimiter, Zone};
 use crate::supervisor::Supervisor;
 
@@ -58,7 +59,7 @@ impl AppState {
         self.identity.as_ref().ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "server_error",
+                ErrorKind::Server,
                 "identity_unavailable",
                 "accounts and sign-in need the database (STING_DATABASE_URL)",
             )

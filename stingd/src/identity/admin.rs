@@ -11,6 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::http::AppState;
+use crate::http::ErrorKind;
 use crate::http::access::Principal;
 use crate::http::{ApiError, respond};
 use crate::identity::users::{self, Role};
@@ -158,7 +159,7 @@ pub async fn invite(
                 users::create(&identity.pool, &invitation.email, invitation.role).await.map_err(|e| match e {
                     IdentityError::EmailTaken => ApiError::new(
                         StatusCode::CONFLICT,
-                        "invalid_request_error",
+                        ErrorKind::InvalidRequest,
                         "email_taken",
                         "this address already has an account",
                     ),
@@ -174,7 +175,7 @@ pub async fn invite(
                     tracing::error!(error = %e, "cannot send an invitation");
                     ApiError::new(
                         StatusCode::BAD_GATEWAY,
-                        "server_error",
+                        ErrorKind::Server,
                         "mail_failed",
                         "the invitation could not be sent: check auth.smtp",
                     )

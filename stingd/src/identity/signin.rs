@@ -17,12 +17,13 @@ use crate::http::{AppState, Identity};
 use crate::identity::sessions::{self, Aal, SessionId};
 use sting_config::SignInMethod;
 
+use crate::http::ErrorKind;
 use crate::identity::factors::SecondFactorStep;
 use crate::identity::lockout::{self, Attempt};
 use crate::identity::{IdentityError, audit, enrolment, factors, magic};
 
 fn rejected() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "authentication_error", "signin_failed", "sign-in failed")
+    ApiError::new(StatusCode::UNAUTHORIZED, ErrorKind::Authentication, "signin_failed", "sign-in failed")
 }
 
 /// A JSON answer that sets the session cookie.
@@ -48,7 +49,7 @@ fn locked_out(retry_after: std::time::Duration) -> ApiError {
 fn second_factor_needed() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "permission_error",
+        ErrorKind::Permission,
         "aal2_required",
         "this account already has a second factor: sign in with it to add another, or ask an admin to reset it",
     )
@@ -63,7 +64,7 @@ fn offered(state: &AppState, method: SignInMethod) -> Result<(), ApiError> {
     let name = serde_json::to_value(method).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     Err(ApiError::new(
         StatusCode::FORBIDDEN,
-        "permission_error",
+        ErrorKind::Permission,
         "method_disabled",
         format!("sign-in by {name} is turned off on this server (auth.methods): use another way in"),
     ))
@@ -77,7 +78,7 @@ fn factor_vault(state: &AppState) -> Result<sting_vault::Vault, IdentityError> {
 fn session_required() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "permission_error",
+        ErrorKind::Permission,
         "session_required",
         "signing in and adding a factor take a browser session alone: send no Authorization header",
     )
@@ -109,7 +110,7 @@ fn same_site(request_origin: Option<&HeaderValue>, identity: &Identity) -> Resul
     match request_origin.and_then(|v| v.to_str().ok()) {
         Some(origin) if origin != &*identity.origin => Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "permission_error",
+            ErrorKind::Permission,
             "csrf_rejected",
             "sign-in is accepted only from this site's own pages",
         )),
@@ -133,7 +134,7 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Response 
             let Some(user) = enrolment::consume(&identity.pool, &body.token).await? else {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
-                    "authentication_error",
+                    ErrorKind::Authentication,
                     "enrolment_link_invalid",
                     "this enrolment link is unknown, used or expired: ask an admin for a new one",
                 ));
@@ -207,7 +208,7 @@ pub async fn totp_confirm(
                     audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
                     return Err(ApiError::new(
                         StatusCode::UNAUTHORIZED,
-                        "authentication_error",
+                        ErrorKind::Authentication,
                         "code_rejected",
                         "that code is not valid now",
                     ));
@@ -299,7 +300,7 @@ pub async fn register(State(state): State<AppState>, request: Request) -> Respon
             if state.registration != sting_config::Registration::Open {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
-                    "permission_error",
+                    ErrorKind::Permission,
                     "registration_closed",
                     "accounts are created by invitation here: ask an admin",
                 ));
@@ -344,7 +345,7 @@ fn mail_or_refuse(state: &AppState, instead: &str) -> Result<std::sync::Arc<crat
     state.mailer.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
+            ErrorKind::Server,
             "mail_disabled",
             format!("this server sends no mail (auth.smtp.host is null): {instead}"),
         )
@@ -402,7 +403,7 @@ pub async fn magic_link_verify(State(state): State<AppState>, request: Request) 
             let Some(user) = magic::consume(&identity.pool, &body.token).await? else {
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
-                    "authentication_error",
+                    ErrorKind::Authentication,
                     "magic_link_invalid",
                     "this sign-in link is unknown, used or expired: ask for a new one",
                 ));
@@ -444,7 +445,7 @@ async fn read_json<T: serde::de::DeserializeOwned>(request: Request) -> Result<T
     let bytes = axum::body::to_bytes(request.into_body(), crate::http::MAX_BODY_BYTES).await.map_err(|_| {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request_error",
+            ErrorKind::InvalidRequest,
             "body_too_large",
             "the request body is too large",
         )
@@ -531,7 +532,7 @@ pub async fn passkey_register_finish(
                 audit::record(&identity.pool, Some(user), "passkey.register_failed", None, json!({})).await?;
                 return Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
-                    "authentication_error",
+                    ErrorKind::Authentication,
                     "passkey_rejected",
                     "the passkey could not be registered: start again",
                 ));

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::http::ApiError;
 use crate::http::AppState;
+use crate::http::ErrorKind;
 use crate::http::access::{Principal, SCOPES};
 use crate::identity::{audit, tokens};
 
@@ -29,9 +30,9 @@ pub struct NewToken {
 
 /// The signed-in user behind a request (the route's access rule guarantees one).
 fn owner(principal: &Principal) -> Result<Uuid, ApiError> {
-    principal
-        .user
-        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "permission_error", "forbidden", "tokens belong to users"))
+    principal.user.ok_or_else(|| {
+        ApiError::new(StatusCode::FORBIDDEN, ErrorKind::Permission, "forbidden", "tokens belong to users")
+    })
 }
 
 pub async fn create(
@@ -45,7 +46,7 @@ pub async fn create(
         if principal.scopes.is_some() {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "permission_error",
+                ErrorKind::Permission,
                 "session_required",
                 "tokens are created from a signed-in session, not with another token",
             ));
@@ -109,7 +110,7 @@ pub async fn revoke(
         if !tokens::revoke(&identity.pool, &identity.credentials, user, id).await? {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                "invalid_request_error",
+                ErrorKind::InvalidRequest,
                 "token_not_found",
                 "no such token",
             ));
