@@ -148,6 +148,25 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Response 
     )
 }
 
+/// Who may add a factor of `method` now, and to which account: the method is offered, the
+/// request came with the built-in session alone (`by_session`), and an account that already
+/// has a second factor adds another only at AAL2.
+async fn adding_factor<'a>(
+    state: &'a AppState,
+    principal: &Principal,
+    method: SignInMethod,
+    by_session: Result<(), ApiError>,
+) -> Result<(&'a Identity, uuid::Uuid), ApiError> {
+    let identity = state.identity()?;
+    offered(state, method)?;
+    let user = principal.user.ok_or_else(rejected)?;
+    by_session?;
+    if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await? {
+        return Err(second_factor_needed());
+    }
+    Ok((identity, user))
+}
+
 /// Starts TOTP registration for the signed-in user: the secret, shown once.
 pub async fn totp_setup(
     State(state): State<AppState>,
@@ -158,13 +177,7 @@ pub async fn totp_setup(
     let by_session = ceremony_session(&principal, &request).map(|_| ());
     respond(
         async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::Totp)?;
-            let user = principal.user.ok_or_else(rejected)?;
-            by_session?;
-            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await? {
-                return Err(second_factor_needed());
-            }
+            let (identity, user) = adding_factor(&state, &principal, SignInMethod::Totp, by_session).await?;
             let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
                 .bind(user)
                 .fetch_one(&identity.pool)
@@ -491,13 +504,7 @@ pub async fn passkey_register_start(
     let by_session = ceremony_session(&principal, &request).map(|_| ());
     respond(
         async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::Passkey)?;
-            let user = principal.user.ok_or_else(rejected)?;
-            by_session?;
-            if principal.aal < Aal::Two && factors::has_second_factor(&identity.pool, user).await? {
-                return Err(second_factor_needed());
-            }
+            let (identity, user) = adding_factor(&state, &principal, SignInMethod::Passkey, by_session).await?;
             let email = principal.email.as_deref().unwrap_or_default();
             let (ceremony, options) = identity.passkeys.start_registration(&identity.pool, user, email).await?;
             Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
