@@ -5,7 +5,6 @@
 //! the Docker socket or msting an account.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Json;
@@ -169,8 +168,8 @@ pub async fn status(State(state): State<AppState>) -> Json<Beeacon> {
 /// The socket's folder is stingd's alone (0700), so only its own user can connect.
 pub async fn serve_socket(
     path: PathBuf,
-    state: Arc<OnceLock<AppState>>,
-    readiness: crate::vault::Readiness,
+    tasks: &crate::tasks::Tasks,
+    phase: impl Fn() -> crate::phase::Phase<AppState> + Clone + Send + Sync + 'static,
 ) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     if let Some(dir) = path.parent() {
@@ -180,13 +179,14 @@ pub async fn serve_socket(
     let _ = std::fs::remove_file(&path);
     let listener = tokio::net::UnixListener::bind(&path)?;
     tracing::info!(path = %path.display(), "status socket listening");
-    tokio::spawn(async move {
+    let answers = tasks.clone();
+    tasks.spawn_until_shutdown(async move {
         loop {
             let Ok((mut stream, _)) = listener.accept().await else { continue };
-            let (state, readiness) = (state.clone(), readiness.clone());
-            tokio::spawn(async move {
+            let phase = phase();
+            answers.spawn(async move {
                 use tokio::io::AsyncWriteExt;
-                let report = gather(state.get(), readiness.waiting_for()).await;
+                let report = gather(phase.app.as_ref(), phase.waiting_for).await;
                 if let Ok(mut body) = serde_json::to_vec(&report) {
                     body.push(b'\n');
                     let _ = stream.write_all(&body).await;

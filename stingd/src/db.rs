@@ -77,8 +77,15 @@ pub async fn connect(url: &str, pool_size: u32, connect_timeout: Duration) -> Re
         .map_err(|source| DbError::Connect { target: redact(url), source })
 }
 
+/// A database login (from Vault, which stingd follows for rotations).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseLogin {
+    pub username: String,
+    pub password: sting_vault::Secret,
+}
+
 /// The connection to the configured database with this login (from Vault).
-pub fn connect_options(config: &sting_config::Config, login: &crate::vault::DatabaseLogin) -> PgConnectOptions {
+pub fn connect_options(config: &sting_config::Config, login: &DatabaseLogin) -> PgConnectOptions {
     let database = &config.database;
     PgConnectOptions::new()
         .host(&database.host)

@@ -1,6 +1,7 @@
 //! stingd, the STING-CE daemon: the HTTPS front door and the OpenAI-compatible gateway over the
 //! llama.cpp supervisor (identity and Honey Jars arrive with their issues).
 
+pub mod app;
 pub mod bee;
 pub mod beeacon;
 pub mod db;
@@ -12,8 +13,9 @@ pub mod http;
 pub mod identity;
 pub mod mail;
 pub mod openapi;
+pub mod phase;
 pub mod sandbox;
-pub mod serve;
 pub mod supervisor;
+pub mod tasks;
 pub mod tls;
 pub mod vault;

@@ -63,7 +63,7 @@ impl CertStore {
 
     /// Reloads after each change in the folder (debounced); the watcher lives as long as the
     /// returned handle.
-    pub fn watch(self: &Arc<Self>) -> Result<notify::RecommendedWatcher, TlsError> {
+    pub fn watch(self: &Arc<Self>, tasks: &crate::tasks::Tasks) -> Result<notify::RecommendedWatcher, TlsError> {
         let (tx, mut rx) = mpsc::unbounded_channel::<()>();
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             let relevant = event
@@ -77,7 +77,7 @@ impl CertStore {
             .watch(&self.dir, RecursiveMode::NonRecursive)
             .map_err(|source| TlsError::Watch { path: self.dir.clone(), source })?;
         let store = self.clone();
-        tokio::spawn(async move {
+        tasks.spawn_until_shutdown(async move {
             while rx.recv().await.is_some() {
                 // A certificate and its key are usually replaced one after the other.
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -139,11 +139,12 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> std::io::Result<Self> {
+    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>, tasks: &crate::tasks::Tasks) -> std::io::Result<Self> {
         let local = tcp.local_addr()?;
         let (tx, ready) = mpsc::channel(64);
         let acceptor = TlsAcceptor::from(config);
-        tokio::spawn(async move {
+        let handshakes = tasks.clone();
+        tasks.spawn_until_shutdown(async move {
             loop {
                 let (stream, peer) = match tcp.accept().await {
                     Ok(accepted) => accepted,
@@ -156,7 +157,7 @@ impl TlsListener {
                 let _ = stream.set_nodelay(true);
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
-                tokio::spawn(async move {
+                handshakes.spawn(async move {
                     match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;

@@ -18,6 +18,10 @@ use anyhow::{Context, bail};
 use sting_config::{Config, SecretRef};
 use sting_vault::{Connection, Secret, Vault, VaultError, approle, kv};
 
+use crate::db::DatabaseLogin;
+use crate::phase::Phases;
+use crate::tasks::Tasks;
+
 /// Where Vault is (inside the stack's network, `https://vault:8200`).
 pub const ADDRESS_VAR: &str = "STING_VAULT_ADDR";
 /// The CA certificate that signed Vault's.
@@ -58,28 +62,6 @@ impl Settings {
     }
 }
 
-/// What stingd is still waiting for (`None`: nothing, it is ready). Shared with `/health/ready`.
-#[derive(Clone, Default)]
-pub struct Readiness(Arc<RwLock<Option<String>>>);
-
-impl Readiness {
-    pub fn starting(reason: impl Into<String>) -> Self {
-        Self(Arc::new(RwLock::new(Some(reason.into()))))
-    }
-
-    pub fn waiting(&self, reason: impl Into<String>) {
-        *self.0.write().expect("readiness lock") = Some(reason.into());
-    }
-
-    pub fn ready(&self) {
-        *self.0.write().expect("readiness lock") = None;
-    }
-
-    pub fn waiting_for(&self) -> Option<String> {
-        self.0.read().expect("readiness lock").clone()
-    }
-}
-
 /// The logged-in client, replaced when stingd has to log in again.
 #[derive(Clone)]
 pub struct Session(Arc<RwLock<Vault>>);
@@ -99,19 +81,23 @@ fn next_delay(delay: Duration) -> Duration {
 }
 
 /// Logs in, retrying until it works. Each failure is logged and shown on `/health/ready`.
-pub async fn log_in(settings: &Settings, readiness: &Readiness) -> Session {
+pub async fn log_in<A: Clone + Send + Sync + 'static>(
+    settings: &Settings,
+    phases: &Phases<A>,
+    tasks: &Tasks,
+) -> Session {
     let mut delay = Duration::from_secs(1);
     loop {
         match try_log_in(settings).await {
             Ok((vault, lease)) => {
                 let session = Session(Arc::new(RwLock::new(vault)));
-                tokio::spawn(keep_renewed(session.clone(), lease, settings.clone(), readiness.clone()));
+                tasks.spawn_until_shutdown(keep_renewed(session.clone(), lease, settings.clone(), phases.clone()));
                 return session;
             }
             Err(error) => {
                 let reason = format!("waiting for Vault: {error:#}");
                 tracing::warn!(retry_in = ?delay, "{reason}");
-                readiness.waiting(reason);
+                phases.waiting(reason);
                 tokio::time::sleep(delay).await;
                 delay = next_delay(delay);
             }
@@ -157,7 +143,7 @@ async fn try_log_in(settings: &Settings) -> anyhow::Result<(Vault, Duration)> {
 }
 
 /// Renews the token at half its lease; if it is lost, logs in again.
-async fn keep_renewed(session: Session, mut lease: Duration, settings: Settings, readiness: Readiness) {
+async fn keep_renewed<A: Clone>(session: Session, mut lease: Duration, settings: Settings, phases: Phases<A>) {
     loop {
         tokio::time::sleep((lease / 2).max(Duration::from_secs(5))).await;
         match approle::renew_self(&session.vault()).await {
@@ -169,22 +155,22 @@ async fn keep_renewed(session: Session, mut lease: Duration, settings: Settings,
             Err(error) => {
                 tracing::warn!(%error, "the Vault token is no longer valid: logging in again");
                 let _ = std::fs::remove_file(&settings.token_file);
-                let fresh = log_in_once_more(&settings, &readiness).await;
+                let fresh = log_in_once_more(&settings, &phases).await;
                 *session.0.write().expect("vault session lock") = fresh.0;
                 lease = fresh.1;
-                readiness.ready();
+                phases.recovered();
             }
         }
     }
 }
 
-async fn log_in_once_more(settings: &Settings, readiness: &Readiness) -> (Vault, Duration) {
+async fn log_in_once_more<A: Clone>(settings: &Settings, phases: &Phases<A>) -> (Vault, Duration) {
     let mut delay = Duration::from_secs(1);
     loop {
         match try_log_in(settings).await {
             Ok(fresh) => return fresh,
             Err(error) => {
-                readiness.waiting(format!("waiting for Vault: {error:#}"));
+                phases.waiting(format!("waiting for Vault: {error:#}"));
                 tokio::time::sleep(delay).await;
                 delay = next_delay(delay);
             }
@@ -225,12 +211,6 @@ fn write_token_file(path: &Path, token: &Secret) -> anyhow::Result<()> {
 
 /// The database login: the password the config's reference names, and the user name kept
 /// beside it in Vault (`username`) or else the config's `database.user`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseLogin {
-    pub username: String,
-    pub password: Secret,
-}
-
 pub async fn database_login(vault: &Vault, mount: &str, config: &Config) -> Result<DatabaseLogin, VaultError> {
     let reference = &config.database.password;
     let values = kv::get(vault, mount, &reference.path)

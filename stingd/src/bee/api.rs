@@ -360,7 +360,7 @@ pub async fn ask(
 
             let (tx, rx) = mpsc::channel::<Step>(64);
             let _ = tx.send(Step::Sources(citations.clone())).await;
-            tokio::spawn(async move {
+            state.tasks.spawn(async move {
                 let mut reader = EventReader::default();
                 let mut answer = String::new();
                 let (mut finish, mut usage, mut failure) = (None::<String>, None::<Usage>, None::<String>);

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use stingd::serve::{API_KEY_FILE_VAR, API_KEY_VAR, Listen, ServeOptions};
+use stingd::app::{API_KEY_FILE_VAR, API_KEY_VAR, Listen, ServeOptions};
 
 /// The addresses the command line asked for.
 pub struct Addresses {
@@ -20,7 +20,7 @@ pub async fn run(file: &Path, addresses: Addresses, status_socket: Option<PathBu
         .init();
     let config = super::load(file)?;
     let Addresses { listen, https, http, public_port } = addresses;
-    let listen = match (listen, stingd::serve::default_listen(&config)) {
+    let listen = match (listen, stingd::app::default_listen(&config)) {
         (Some(address), _) => Listen::PlainLoopback(address),
         (None, Listen::Https { https: default_https, http: default_http }) => {
             Listen::Https { https: https.unwrap_or(default_https), http: http.or(default_http) }
@@ -40,5 +40,5 @@ pub async fn run(file: &Path, addresses: Addresses, status_socket: Option<PathBu
             "neither {API_KEY_VAR} nor {API_KEY_FILE_VAR} is set: every API route needs a key, and it never comes from the config file"
         ),
     };
-    stingd::serve::run(ServeOptions { config, listen, api_keys, public_port, status_socket }).await
+    stingd::app::run(ServeOptions { config, listen, api_keys, public_port, status_socket }).await
 }

@@ -29,13 +29,16 @@ use crate::supervisor::Supervisor;
 
 /// The metrics alone, for a separate internal address (`observability.metrics_listen`) that
 /// needs no key. The supervisor is there once stingd has started.
-pub fn metrics_router(metrics: Arc<Metrics>, supervisor: Arc<std::sync::OnceLock<Supervisor>>) -> Router {
+pub fn metrics_router(
+    metrics: Arc<Metrics>,
+    supervisor: impl Fn() -> Option<Supervisor> + Clone + Send + Sync + 'static,
+) -> Router {
     Router::new().route(
         "/metrics",
         get(move || {
             let (metrics, supervisor) = (metrics.clone(), supervisor.clone());
             async move {
-                let models = match supervisor.get() {
+                let models = match supervisor() {
                     Some(supervisor) => supervisor.status().await,
                     None => Vec::new(),
                 };

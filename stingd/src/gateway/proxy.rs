@@ -217,7 +217,7 @@ async fn try_forward(
                 "redacted": placeholders.len(),
             });
             let model = lease.model.to_string();
-            tokio::spawn(async move {
+            state.tasks.spawn(async move {
                 if let Err(error) =
                     crate::identity::audit::record(&pool, actor, "remote.request", Some(&model), detail).await
                 {

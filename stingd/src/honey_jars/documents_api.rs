@@ -141,7 +141,7 @@ pub async fn upload(
                     json!({ "jar": jar, "name": name, "size": size, "status": "queued" }),
                 )
                 .await?;
-                indexer::spawn_queue(pool.clone(), state.vault.clone(), rules.clone(), vec![id], Some(temp));
+                indexer::spawn_queue(pool.clone(), state.vault.clone(), rules.clone(), vec![id], Some(temp), &state.tasks);
                 let queued = json!({ "id": id, "name": name, "type": doc_type, "size": size, "status": "queued" });
                 return Ok((StatusCode::ACCEPTED, Json(queued)).into_response());
             }
@@ -183,7 +183,7 @@ pub async fn reindex(
             )
             .await?;
             let queued = ids.len();
-            indexer::spawn_queue(pool.clone(), state.vault.clone(), state.documents.clone(), ids, None);
+            indexer::spawn_queue(pool.clone(), state.vault.clone(), state.documents.clone(), ids, None, &state.tasks);
             Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
         }
         .await,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::honey_jars::documents::{self, DocumentError, Source, Stored};
 use crate::http::DocumentRules;
+use crate::tasks::Tasks;
 
 /// Documents read and indexed at once, at most.
 pub const SLOTS: usize = 2;
@@ -46,9 +47,15 @@ pub fn spawn_queue(
     rules: Arc<DocumentRules>,
     ids: Vec<Uuid>,
     upload: Option<TempUpload>,
+    tasks: &Tasks,
 ) {
-    tokio::spawn(async move {
+    let shutdown = tasks.clone();
+    tasks.spawn(async move {
         for id in ids {
+            // What is left stays queued: the next start resumes it.
+            if shutdown.is_shutting_down() {
+                break;
+            }
             let vault = session.as_ref().map(|s| s.vault());
             let source = match &upload {
                 Some(file) => Source::Upload(&file.0),
@@ -68,11 +75,11 @@ pub fn spawn_queue(
 }
 
 /// Takes up what a stopped stingd left queued or half indexed.
-pub async fn resume(pool: PgPool, session: Option<crate::vault::Session>, rules: Arc<DocumentRules>) {
+pub async fn resume(pool: PgPool, session: Option<crate::vault::Session>, rules: Arc<DocumentRules>, tasks: Tasks) {
     match documents::unfinished(&pool).await {
         Ok(ids) if !ids.is_empty() => {
             tracing::info!(documents = ids.len(), "resuming interrupted ingestion");
-            spawn_queue(pool, session, rules, ids, None);
+            spawn_queue(pool, session, rules, ids, None, &tasks);
         }
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "cannot look for interrupted ingestion"),

@@ -14,7 +14,7 @@ pub mod routes;
 pub mod state;
 pub mod zones;
 
-pub use routes::{router, routes, starting_router};
+pub use routes::{router, routes};
 pub use state::{AppState, DocumentRules, Identity, Zones, is_builtin_only};
 
 pub use callers::{ApiKeys, Caller};

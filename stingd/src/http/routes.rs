@@ -1,11 +1,8 @@
 //! The one route table (every route with its access decision, health included) and the routers
 //! built from it: the full API, and the one that answers while stingd starts.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::Request;
-use axum::http::header;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put};
@@ -232,7 +229,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(crate::http::MAX_BODY_BYTES));
     Router::new()
         .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
-        .route("/health/ready", get(|| ready(crate::vault::Readiness::default())))
+        // Reached only once the application is built (`app::start::phase_router` answers before).
+        .route("/health/ready", get(|| async { axum::Json(json!({ "status": "ready" })) }))
         .merge(api)
         .fallback(|| async {
             ApiError::new(axum::http::StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "not_found", "no such route")
@@ -247,45 +245,4 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(middleware::map_response(crate::http::error::json_errors))
         .with_state(state)
-}
-
-/// While stingd waits for Vault (or the database): `/health` answers, `/health/ready` says
-/// what is awaited, and everything else gets 503 with `Retry-After` until the full router is
-/// in place, from when on every request goes to it.
-pub fn starting_router(built: Arc<std::sync::OnceLock<Router>>, readiness: crate::vault::Readiness) -> Router {
-    use tower::ServiceExt;
-    let ready_probe = readiness.clone();
-    let dispatch = move |request: Request| {
-        let (built, readiness) = (built.clone(), readiness.clone());
-        async move {
-            match built.get() {
-                Some(router) => router.clone().oneshot(request).await.into_response(),
-                None => ApiError::new(
-                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorKind::Server,
-                    "starting",
-                    readiness.waiting_for().unwrap_or_else(|| "starting".into()),
-                )
-                .retry_after(std::time::Duration::from_secs(5))
-                .into_response(),
-            }
-        }
-    };
-    Router::new()
-        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
-        .route("/health/ready", get(move || ready(ready_probe.clone())))
-        .fallback(dispatch)
-}
-
-/// 200 when stingd serves everything, 503 with what it waits for otherwise.
-async fn ready(readiness: crate::vault::Readiness) -> Response {
-    match readiness.waiting_for() {
-        None => axum::Json(json!({ "status": "ready" })).into_response(),
-        Some(reason) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "5")],
-            axum::Json(json!({ "status": "starting", "waiting_for": reason })),
-        )
-            .into_response(),
-    }
 }

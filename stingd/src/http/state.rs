@@ -10,6 +10,9 @@ use crate::supervisor::Supervisor;
 /// What every handler shares; no globals.
 #[derive(Clone)]
 pub struct AppState {
+    /// Where handlers start work that outlives the request (a mail, an indexing queue, an
+    /// audit record), so that a shutdown waits for it.
+    pub tasks: crate::tasks::Tasks,
     pub supervisor: Supervisor,
     /// The client for requests to the children (loopback, pooled).
     pub upstream: reqwest::Client,

@@ -204,6 +204,8 @@ pub async fn limit_request(zone: &Zone, request: Request, next: Next) -> Respons
 /// refusal still reaches the tracing log as a debug event.
 pub struct RejectionLog {
     pool: Option<sqlx::PgPool>,
+    /// Where the writes run, so that a shutdown waits for them.
+    tasks: crate::tasks::Tasks,
     /// Per zone and key: when last recorded, and refusals since.
     recent: Mutex<HashMap<(&'static str, ZoneKey), LastRecorded>>,
     budget: RateLimiter<()>,
@@ -216,9 +218,10 @@ const RECORD_EVERY: Duration = Duration::from_secs(60);
 const MAX_REMEMBERED: usize = 10_000;
 
 impl RejectionLog {
-    pub fn new(pool: Option<sqlx::PgPool>) -> Arc<Self> {
+    pub fn new(pool: Option<sqlx::PgPool>, tasks: crate::tasks::Tasks) -> Arc<Self> {
         Arc::new(Self {
             pool,
+            tasks,
             recent: Mutex::new(HashMap::new()),
             budget: RateLimiter::new(sting_config::Rate::per_minute(REJECTIONS_RECORDED_PER_MINUTE)),
         })
@@ -246,7 +249,7 @@ impl RejectionLog {
         tracing::warn!(zone, key = %key.target(), refused, "rate limit reached");
         let detail = serde_json::json!({ "zone": zone, "refused": refused, "retry_after_ms": wait.as_millis() as u64 });
         let (pool, target) = (pool.clone(), key.target());
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             if let Err(error) =
                 crate::identity::audit::record(&pool, actor, "ratelimit.exceeded", Some(&target), detail).await
             {
@@ -291,7 +294,7 @@ mod tests {
 
     #[test]
     fn refusals_are_recorded_once_a_minute_per_key_and_sparingly_in_all() {
-        let log = RejectionLog::new(None);
+        let log = RejectionLog::new(None, Default::default());
         let start = Instant::now() + RECORD_EVERY;
         let ann = ZoneKey::account("ann@example.org");
         assert_eq!(log.due("auth", &ann, start), Some(1), "the first refusal is recorded");

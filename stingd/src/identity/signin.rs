@@ -321,7 +321,7 @@ pub async fn register(State(state): State<AppState>, request: Request) -> Respon
             let body: MagicLinkRequest = read_json(request).await?;
             let mailer = mail_or_refuse(&state, "ask an admin to invite you")?;
             let (pool, origin) = (identity.pool.clone(), identity.origin.clone());
-            tokio::spawn(async move {
+            state.tasks.spawn(async move {
                 let user = match crate::identity::users::create(&pool, &body.email, crate::identity::users::Role::User)
                     .await
                 {
@@ -377,7 +377,7 @@ pub async fn magic_link(State(state): State<AppState>, request: Request) -> Resp
             let body: MagicLinkRequest = read_json(request).await?;
             let mailer = mail_or_refuse(&state, "sign in with your passkey or authenticator app")?;
             let (pool, origin, ttl) = (identity.pool.clone(), identity.origin.clone(), state.magic_link_ttl);
-            tokio::spawn(async move {
+            state.tasks.spawn(async move {
                 let (token, address) = match magic::issue(&pool, &body.email, ttl).await {
                     Ok(Some(issued)) => issued,
                     Ok(None) => return,

@@ -338,7 +338,11 @@ async fn sigterm_stops_stingd_and_its_children_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(children.iter().all(|pid| is_dead(*pid)));
-    assert!(stingd.process.output().contains("stopping model processes"));
+    let said = stingd.process.output();
+    assert!(said.contains("stopping model processes"), "{said}");
+    // Every background task (credential listener, rejection log, ...) was stopped and joined.
+    assert!(said.contains("stopping background tasks"), "{said}");
+    assert!(!said.contains("background tasks still running"), "{said}");
 }
 
 #[tokio::test]

@@ -1,0 +1,102 @@
+//! Where stingd is in its start, as one `watch`: what it still waits for, and the application
+//! once it is built. Every part that answers before the application exists (`/health/ready`,
+//! the status socket, the metrics port, the starting router) reads this one value, so they
+//! cannot disagree. It knows no feature: the application type is a parameter.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+/// One moment of the start.
+#[derive(Clone)]
+pub struct Phase<A> {
+    /// Why stingd is not ready (`None`: it is). Set again after the start if a dependency is
+    /// lost for a while (Vault's token had to be renewed by a new login).
+    pub waiting_for: Option<String>,
+    /// The application, from when it is built; never taken back.
+    pub app: Option<A>,
+}
+
+impl<A> Phase<A> {
+    pub fn map<B>(self, f: impl FnOnce(A) -> B) -> Phase<B> {
+        Phase { waiting_for: self.waiting_for, app: self.app.map(f) }
+    }
+}
+
+/// The sending side, shared by whoever moves the start on.
+pub struct Phases<A>(Arc<watch::Sender<Phase<A>>>);
+
+impl<A> Clone for Phases<A> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<A: Clone> Phases<A> {
+    pub fn new(waiting_for: impl Into<String>) -> Self {
+        Self(Arc::new(watch::Sender::new(Phase { waiting_for: Some(waiting_for.into()), app: None })))
+    }
+
+    /// Already built: nothing is awaited.
+    pub fn ready_with(app: A) -> Self {
+        Self(Arc::new(watch::Sender::new(Phase { waiting_for: None, app: Some(app) })))
+    }
+
+    pub fn waiting(&self, reason: impl Into<String>) {
+        let reason = reason.into();
+        self.0.send_modify(|phase| phase.waiting_for = Some(reason));
+    }
+
+    /// What was awaited is back (the application, if any, is unchanged).
+    pub fn recovered(&self) {
+        self.0.send_modify(|phase| phase.waiting_for = None);
+    }
+
+    /// The application is built: from now on it serves.
+    pub fn ready(&self, app: A) {
+        self.0.send_modify(|phase| *phase = Phase { waiting_for: None, app: Some(app) });
+    }
+
+    pub fn current(&self) -> Phase<A> {
+        self.0.borrow().clone()
+    }
+
+    pub fn app(&self) -> Option<A> {
+        self.0.borrow().app.clone()
+    }
+
+    pub fn waiting_for(&self) -> Option<String> {
+        self.0.borrow().waiting_for.clone()
+    }
+
+    /// Waits until the application is built (or returns at once if it is).
+    pub async fn built(&self) -> A {
+        let mut receiver = self.0.subscribe();
+        let phase = receiver.wait_for(|phase| phase.app.is_some()).await.expect("the sender lives in self");
+        phase.app.clone().expect("waited for it")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn readers_see_the_wait_then_the_application_and_a_later_wait_keeps_it() {
+        let phases: Phases<u32> = Phases::new("waiting for Vault");
+        assert_eq!(phases.waiting_for().as_deref(), Some("waiting for Vault"));
+        assert!(phases.app().is_none());
+        let waiter = tokio::spawn({
+            let phases = phases.clone();
+            async move { phases.built().await }
+        });
+        phases.waiting("waiting for the database");
+        phases.ready(7);
+        assert_eq!(waiter.await.unwrap(), 7);
+        assert_eq!(phases.waiting_for(), None);
+        phases.waiting("logging in to Vault again");
+        assert_eq!(phases.app(), Some(7), "a dependency lost later does not take the application away");
+        phases.recovered();
+        assert_eq!(phases.waiting_for(), None);
+    }
+}
