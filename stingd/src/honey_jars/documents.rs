@@ -43,6 +43,16 @@ pub enum DocumentError {
     Database(#[from] sqlx::Error),
 }
 
+impl From<crate::honey_jars::vectors::VectorError> for DocumentError {
+    fn from(error: crate::honey_jars::vectors::VectorError) -> Self {
+        use crate::honey_jars::vectors::VectorError;
+        match error {
+            VectorError::Sealing(e) => Self::Sealing(e),
+            VectorError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
 /// What an upload became.
 #[derive(Debug, Serialize)]
 pub struct Stored {

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::identity::IdentityError;
-use crate::identity::sessions::Aal;
+use crate::identity::credential::Aal;
 use crate::identity::users::Role;
 
 /// Who is asking, as the database's access function needs it.

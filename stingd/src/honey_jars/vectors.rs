@@ -13,8 +13,16 @@ use sting_vault::Vault;
 use uuid::Uuid;
 
 use crate::envelope::{EnvelopeError, KeyCache};
-use crate::honey_jars::documents::DocumentError;
 use crate::honey_jars::embed;
+
+/// Why a jar's vectors cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum VectorError {
+    #[error("documents are stored encrypted with keys from Vault, and Vault cannot be used now: {0}")]
+    Sealing(#[from] EnvelopeError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
 
 /// Vectors kept in memory in all, at most; jars used least recently go first.
 const CAPACITY: usize = 200_000;
@@ -67,7 +75,7 @@ impl VectorIndex {
         jars: &[Uuid],
         query: &[f32],
         k: usize,
-    ) -> Result<Vec<(i64, f32)>, DocumentError> {
+    ) -> Result<Vec<(i64, f32)>, VectorError> {
         let mut best: Vec<(i64, f32)> = Vec::new();
         for &jar in jars {
             let vectors = self.jar(pool, vault, keys, jar).await?;
@@ -94,7 +102,7 @@ impl VectorIndex {
         vault: &Vault,
         keys: &KeyCache,
         jar: Uuid,
-    ) -> Result<Arc<JarVectors>, DocumentError> {
+    ) -> Result<Arc<JarVectors>, VectorError> {
         let generation = {
             let mut jars = self.jars.lock().expect("vector index lock");
             let tick = jars.values().map(|s| s.used).max().unwrap_or(0) + 1;
@@ -128,7 +136,7 @@ impl VectorIndex {
     }
 }
 
-async fn load(pool: &PgPool, vault: &Vault, keys: &KeyCache, jar: Uuid) -> Result<JarVectors, DocumentError> {
+async fn load(pool: &PgPool, vault: &Vault, keys: &KeyCache, jar: Uuid) -> Result<JarVectors, VectorError> {
     let rows: Vec<(i64, Uuid, i32, Vec<u8>, String)> = sqlx::query_as(
         "SELECT c.id, c.document_id, c.seq, c.embedding, d.wrapped_key
          FROM chunks c JOIN documents d ON d.id = c.document_id AND d.searchable

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::http::ErrorKind;
 use crate::http::{ApiError, Caller};
-use crate::identity::sessions::{Aal, SessionId};
 use crate::identity::users::Role;
+use crate::identity::{credential::Aal, sessions::SessionId};
 
 /// Who a request is, once authenticated (a request extension).
 #[derive(Clone, Debug, Serialize)]

@@ -10,7 +10,7 @@ use crate::http::ErrorKind;
 use crate::http::access::{Credential, Principal};
 use crate::http::state::{AppState, Identity};
 use crate::http::{ApiError, Caller};
-use crate::identity::sessions::Aal;
+use crate::identity::credential::Aal;
 use crate::identity::users::Role;
 
 /// Who is calling: a static key, an API token (`sting_...`) or a session cookie, recorded as the

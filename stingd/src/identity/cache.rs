@@ -21,8 +21,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use super::sessions::Session;
-use super::tokens::TokenOwner;
+use super::credential::Credential;
 
 /// The notification channel the triggers of migration 0005 use.
 pub const CHANNEL: &str = "sting_credentials";
@@ -30,22 +29,6 @@ pub const CHANNEL: &str = "sting_credentials";
 pub const MAX_AGE: Duration = Duration::from_secs(15);
 /// Entries kept at most; past it new credentials are not cached (the database still answers).
 const CAPACITY: usize = 100_000;
-
-/// What a validated credential resolves to.
-#[derive(Clone, Debug)]
-pub enum Credential {
-    Session(Session),
-    Token(TokenOwner),
-}
-
-impl Credential {
-    fn user(&self) -> Uuid {
-        match self {
-            Self::Session(s) => s.user,
-            Self::Token(t) => t.user,
-        }
-    }
-}
 
 struct Entry {
     credential: Credential,
@@ -190,7 +173,7 @@ async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::sessions::Aal;
+    use crate::identity::credential::{Aal, Session};
     use crate::identity::users::Role;
 
     fn session(user: Uuid) -> Credential {

@@ -28,8 +28,9 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::cache::{Credential, CredentialCache};
-use super::sessions::{Aal, Session};
+use super::cache::CredentialCache;
+use super::credential::Credential;
+use super::credential::{Aal, Session};
 use super::users::Role;
 
 /// How long a Kratos answer is believed without asking again.

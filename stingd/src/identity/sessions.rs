@@ -9,7 +9,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::IdentityError;
-use super::cache::{Credential, CredentialCache};
+use super::cache::CredentialCache;
+use super::credential::{Aal, Credential, Session};
 use super::secrets::{hash, new_secret};
 use super::users::Role;
 
@@ -22,21 +23,6 @@ const PREFIX: &str = "sess_";
 /// often enough that a session in use never reaches the idle timeout between writes.
 fn touch_every(idle: Duration) -> Duration {
     (idle / 4).min(Duration::from_secs(60))
-}
-
-/// Authentication assurance: 1 for one factor, 2 for two (or a passkey with verification).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Aal {
-    One = 1,
-    Two = 2,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Session {
-    pub user: Uuid,
-    pub email: String,
-    pub role: Role,
-    pub aal: Aal,
 }
 
 /// The id of the built-in session that authenticated a request, kept with its principal so a

@@ -14,7 +14,10 @@ use serde_json::json;
 use crate::http::access::{Credential, Principal};
 use crate::http::{ApiError, ZoneKey, respond};
 use crate::http::{AppState, Identity};
-use crate::identity::sessions::{self, Aal, SessionId};
+use crate::identity::{
+    credential::Aal,
+    sessions::{self, SessionId},
+};
 use sting_config::SignInMethod;
 
 use crate::http::ErrorKind;

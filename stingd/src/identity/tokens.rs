@@ -7,19 +7,11 @@ use uuid::Uuid;
 use std::time::Duration;
 
 use super::IdentityError;
-use super::cache::{Credential, CredentialCache};
+use super::cache::CredentialCache;
+use super::credential::{Credential, TokenOwner};
 use super::secrets::{hash, new_secret};
 
 const PREFIX: &str = "sting_";
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TokenOwner {
-    pub token: Uuid,
-    pub user: Uuid,
-    pub email: String,
-    pub role: super::users::Role,
-    pub scopes: Vec<String>,
-}
 
 /// A new token; returns its id and the secret, which is never available again.
 pub async fn create(

@@ -8,8 +8,8 @@ use crate::common::API_KEY;
 use crate::common::site::Site;
 use axum::http::Method;
 use stingd::http::access::Access;
-use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
+use stingd::identity::{credential::Aal, sessions};
 
 /// The decision for every route: (method, path, access).
 const TABLE: &[(&str, &str, Access)] = &[

@@ -3,7 +3,7 @@
 
 use crate::common::site::Site;
 use serde_json::{Value, json};
-use stingd::identity::sessions::Aal;
+use stingd::identity::credential::Aal;
 use stingd::identity::users::{self, Role};
 
 async fn signed_in(site: &Site, email: &str, role: Role) -> (uuid::Uuid, String) {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crate::common::site::Site;
 use serde_json::{Value, json};
-use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
+use stingd::identity::{credential::Aal, sessions};
 
 struct Person {
     id: uuid::Uuid,

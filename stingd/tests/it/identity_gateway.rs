@@ -8,9 +8,9 @@ use crate::common::site::Site;
 use crate::common::{API_KEY, chat_body};
 use sting_e2e::postgres::PostgresInstance;
 use stingd::db;
-use stingd::identity::sessions::{self, Aal};
 use stingd::identity::tokens;
 use stingd::identity::users::{self, Role};
+use stingd::identity::{credential::Aal, sessions};
 
 const HOUR: Duration = Duration::from_secs(3600);
 

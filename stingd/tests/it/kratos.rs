@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use crate::common::kratos::{KratosContract, KratosIdentity};
 use crate::common::site::Site;
 use serde_json::{Value, json};
-use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
+use stingd::identity::{credential::Aal, sessions};
 
 async fn site(kratos: &KratosContract) -> Site {
     Site::start(&format!("  provider: kratos\n  kratos:\n    public_url: {}/\n", kratos.url)).await

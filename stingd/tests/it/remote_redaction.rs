@@ -77,7 +77,7 @@ async fn a_request_sent_off_the_machine_is_in_the_audit_log_admins_read() {
     let session = stingd::identity::sessions::create(
         &site.pool,
         admin.id,
-        stingd::identity::sessions::Aal::Two,
+        stingd::identity::credential::Aal::Two,
         Duration::from_secs(3600),
     )
     .await

@@ -8,8 +8,8 @@ use std::time::Duration;
 use sting_e2e::postgres::PostgresInstance;
 use stingd::db;
 use stingd::identity::cache::CredentialCache;
-use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
+use stingd::identity::{credential::Aal, sessions};
 use stingd::identity::{enrolment, factors, tokens};
 
 /// A database and a credential cache listening to it, as stingd runs them: every check below

@@ -8,7 +8,7 @@ use crate::common::site::Site;
 use crate::common::{API_KEY, chat_body};
 use serde_json::{Value, json};
 use stingd::identity::audit;
-use stingd::identity::sessions::Aal;
+use stingd::identity::credential::Aal;
 use stingd::identity::users::{self, Role};
 
 /// A site behind a trusted proxy (the tests' own loopback), so each request can come from an

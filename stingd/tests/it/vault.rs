@@ -16,8 +16,8 @@ use sting_e2e::env::require_path;
 use sting_e2e::postgres::PostgresInstance;
 use sting_vault::bootstrap::Plan;
 use sting_vault::{Secret, approle, kv, seal};
-use stingd::identity::sessions::{self, Aal};
 use stingd::identity::users::{self, Role};
+use stingd::identity::{credential::Aal, sessions};
 
 const REMOTE_KEY: &str = "remote-key-from-vault-7c1e93";
 

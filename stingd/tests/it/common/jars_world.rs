@@ -10,7 +10,7 @@ use sting_e2e::bao::{ReadyVault, TestBao, test_plan};
 use sting_e2e::env::require_path;
 use sting_e2e::postgres::PostgresInstance;
 use sting_vault::{Secret, Vault, approle, kv};
-use stingd::identity::sessions::Aal;
+use stingd::identity::credential::Aal;
 use stingd::identity::users::{self, Role};
 
 use super::{Stingd, model};

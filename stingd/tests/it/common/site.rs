@@ -94,7 +94,7 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
 }
 
 /// A session cookie for `user` at `aal`, valid for an hour.
-pub async fn cookie_for(pool: &sqlx::PgPool, user: uuid::Uuid, aal: stingd::identity::sessions::Aal) -> String {
+pub async fn cookie_for(pool: &sqlx::PgPool, user: uuid::Uuid, aal: stingd::identity::credential::Aal) -> String {
     use stingd::identity::sessions;
     let id = sessions::create(pool, user, aal, Duration::from_secs(3600)).await.unwrap();
     format!("{}={id}", sessions::COOKIE_NAME)
@@ -102,7 +102,7 @@ pub async fn cookie_for(pool: &sqlx::PgPool, user: uuid::Uuid, aal: stingd::iden
 
 /// A first-factor (AAL1) session cookie for `user`, as an enrolment or a magic link gives.
 pub async fn first_factor_cookie(pool: &sqlx::PgPool, user: uuid::Uuid) -> String {
-    cookie_for(pool, user, stingd::identity::sessions::Aal::One).await
+    cookie_for(pool, user, stingd::identity::credential::Aal::One).await
 }
 
 /// A new account with `role`, and a session cookie for it at `aal`.
@@ -110,7 +110,7 @@ pub async fn new_account(
     pool: &sqlx::PgPool,
     email: &str,
     role: stingd::identity::users::Role,
-    aal: stingd::identity::sessions::Aal,
+    aal: stingd::identity::credential::Aal,
 ) -> (uuid::Uuid, String) {
     let user = stingd::identity::users::create(pool, email, role).await.unwrap();
     (user.id, cookie_for(pool, user.id, aal).await)
