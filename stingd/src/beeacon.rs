@@ -139,17 +139,18 @@ async fn sessions(pool: &sqlx::PgPool) -> Option<Sessions> {
 }
 
 async fn ingestion(pool: &sqlx::PgPool) -> Option<Ingestion> {
-    let rows: Result<Vec<(String, i64)>, _> =
+    use crate::honey_jars::documents::Status;
+    let rows: Result<Vec<(Status, i64)>, _> =
         sqlx::query_as("SELECT status, count(*) FROM documents GROUP BY status").fetch_all(pool).await;
     match rows {
         Ok(rows) => {
-            let count = |name: &str| rows.iter().find(|(s, _)| s == name).map_or(0, |(_, n)| *n);
+            let count = |status: Status| rows.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
             Some(Ingestion {
-                queued: count("queued"),
-                indexing: count("indexing"),
-                failed: count("failed"),
-                held: count("held"),
-                ready: count("ready"),
+                queued: count(Status::Queued),
+                indexing: count(Status::Indexing),
+                failed: count(Status::Failed),
+                held: count(Status::Held),
+                ready: count(Status::Ready),
             })
         }
         Err(error) => {

@@ -104,11 +104,12 @@ impl Metrics {
         };
         gauge(&mut out, "model_state", "1 for the state each model is in", "gauge");
         for m in models {
-            for state in ["unloaded", "loading", "loaded", "restarting", "failed"] {
+            for state in crate::supervisor::ModelState::LOCAL {
                 let _ = writeln!(
                     out,
-                    "stingd_model_state{{model=\"{}\",state=\"{state}\"}} {}",
+                    "stingd_model_state{{model=\"{}\",state=\"{}\"}} {}",
                     escape(&m.name),
+                    state.as_str(),
                     u8::from(m.state == state)
                 );
             }

@@ -161,7 +161,7 @@ async fn try_forward(
 
     let owner = match route {
         Route::Embeddings => CacheOwner::Unpinned,
-        Route::Chat | Route::Completions => CacheOwner::Caller(caller.id.clone()),
+        Route::Chat | Route::Completions => CacheOwner::Caller(caller.to_string().into()),
     };
     let mut lease = state.supervisor.acquire(&model, owner).await?;
     let (body, placeholders) = match (&lease.remote, lease.slot) {
@@ -195,7 +195,7 @@ async fn try_forward(
             log.record(&RemoteRequest {
                 time: audit::now(),
                 model: &lease.model,
-                caller: &caller.id,
+                caller: &caller.to_string(),
                 destination: &destination,
                 route: route.label(),
                 request_bytes,
@@ -207,11 +207,11 @@ async fn try_forward(
         // And in the audit log admins read, when there is one.
         if let Some(identity) = &state.identity {
             let pool = identity.pool.clone();
-            let actor = caller.id.strip_prefix("user:").and_then(|u| u.parse::<uuid::Uuid>().ok());
+            let actor = caller.user_id();
             let detail = serde_json::json!({
                 "destination": audit::destination(&lease.base_url),
                 "route": route.label(),
-                "caller": &*caller.id,
+                "caller": caller.to_string(),
                 "status": sent.as_ref().ok().map(|r| r.status().as_u16()),
                 "request_bytes": request_bytes,
                 "redacted": placeholders.len(),

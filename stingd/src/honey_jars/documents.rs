@@ -35,8 +35,8 @@ pub enum DocumentError {
     Quota { needed: u64, quota: u64 },
     #[error("no such document")]
     NotFound,
-    #[error("this document is {status}: its content can be read once it is ready{}", if status == "held" { " (a moderator reviews held documents)" } else { "" })]
-    NotReadable { status: String },
+    #[error("this document is {status}: its content can be read once it is ready{}", if *status == Status::Held { " (a moderator reviews held documents)" } else { "" })]
+    NotReadable { status: Status },
     #[error(transparent)]
     Embedding(#[from] crate::honey_jars::embed::EmbedError),
     #[error("database: {0}")]
@@ -53,6 +53,32 @@ impl From<crate::honey_jars::vectors::VectorError> for DocumentError {
     }
 }
 
+/// Where a document is on its way to being searchable (the `documents.status` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Queued,
+    Indexing,
+    /// Searchable.
+    Ready,
+    /// Holds personal data and waits for a moderator (`pii.mode: flag`).
+    Held,
+    Failed,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Queued => "queued",
+            Self::Indexing => "indexing",
+            Self::Ready => "ready",
+            Self::Held => "held",
+            Self::Failed => "failed",
+        })
+    }
+}
+
 /// What an upload became.
 #[derive(Debug, Serialize)]
 pub struct Stored {
@@ -63,7 +89,7 @@ pub struct Stored {
     pub doc_type: DocType,
     pub size: u64,
     /// `ready` (searchable) or `held` (personal data found; a moderator decides).
-    pub status: &'static str,
+    pub status: Status,
     pub chunks: usize,
     /// Personal data found, by kind (counts only).
     pub pii: std::collections::BTreeMap<String, usize>,
@@ -197,16 +223,18 @@ pub async fn ingest(
         *pii.entry(f.kind.name().to_string()).or_insert(0) += 1;
     }
     let (text, new_content, status, redacted) = match (policy.mode, findings.is_empty()) {
-        (_, true) => (text, None, "ready", was_redacted),
+        (_, true) => (text, None, Status::Ready, was_redacted),
         (sting_config::PiiMode::Block, false) => {
             return Err(DocumentError::Blocked(pii.keys().cloned().collect::<Vec<_>>().join(", ")));
         }
         (sting_config::PiiMode::Redact, false) => {
             let clean = sting_pii::redact(&text, &findings, &mut sting_pii::Placeholders::default());
             let sealed = sealer.seal(clean.as_bytes(), id.as_bytes());
-            (clean, Some(sealed), "ready", true)
+            (clean, Some(sealed), Status::Ready, true)
         }
-        (sting_config::PiiMode::Flag, false) => (text, None, if approved { "ready" } else { "held" }, was_redacted),
+        (sting_config::PiiMode::Flag, false) => {
+            (text, None, if approved { Status::Ready } else { Status::Held }, was_redacted)
+        }
     };
 
     let chunks = chunk(&text, Sizes::default());
@@ -292,7 +320,7 @@ pub async fn ingest(
     )
     .bind(id)
     .bind(status)
-    .bind(status == "ready")
+    .bind(status == Status::Ready)
     .bind(new_content)
     .bind(redacted)
     .bind(findings.is_empty())
@@ -382,8 +410,7 @@ pub struct Listed {
     #[serde(rename = "type")]
     pub doc_type: String,
     pub size: i64,
-    /// `queued`, `indexing`, `ready`, `held` (personal data: a moderator decides) or `failed`.
-    pub status: String,
+    pub status: Status,
     /// How far indexing is (0 to 1).
     pub progress: f32,
     /// Why it failed.
@@ -444,17 +471,17 @@ pub async fn content(
     id: Uuid,
 ) -> Result<(String, zeroize::Zeroizing<Vec<u8>>), DocumentError> {
     jars::get(pool, reader, jar).await?;
-    let row: Option<(String, String, Vec<u8>, String)> =
+    let row: Option<(String, String, Vec<u8>, Status)> =
         sqlx::query_as("SELECT doc_type, wrapped_key, content, status FROM documents WHERE id = $1 AND jar_id = $2")
             .bind(id)
             .bind(jar)
             .fetch_optional(pool)
             .await?;
     let (doc_type, wrapped, sealed, status) = row.ok_or(DocumentError::NotFound)?;
-    let readable = match status.as_str() {
-        "ready" => true,
-        "held" => reader.elevated,
-        _ => false,
+    let readable = match status {
+        Status::Ready => true,
+        Status::Held => reader.elevated,
+        Status::Queued | Status::Indexing | Status::Failed => false,
     };
     if !readable {
         return Err(DocumentError::NotReadable { status });

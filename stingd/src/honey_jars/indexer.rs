@@ -62,7 +62,9 @@ pub fn spawn_queue(
                 None => Source::Stored,
             };
             match ingest(&pool, vault.as_ref(), &rules, id, source).await {
-                Ok(stored) => tracing::info!(document = %id, chunks = stored.chunks, status = stored.status, "indexed"),
+                Ok(stored) => {
+                    tracing::info!(document = %id, chunks = stored.chunks, status = %stored.status, "indexed")
+                }
                 Err(error) => {
                     tracing::warn!(document = %id, %error, "cannot index a document");
                     if let Err(e) = documents::fail(&pool, id, &error, rules.pii_mode).await {

@@ -2,22 +2,43 @@
 //! (the start of the key's sha256), used for per-caller caches, rate limits and audit records.
 //! The identity issue replaces these keys with users and tokens; the `Caller` stays.
 
-use std::sync::Arc;
-
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The caller of a request, as its handlers see it (a request extension).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Caller {
-    /// `key:` and 12 hex digits of the key's sha256: safe to log, stable across restarts.
-    pub id: Arc<str>,
+/// The caller of a request, as its handlers see it (a request extension): whom rate limits,
+/// cached answers and prompt caches belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// A signed-in user (by session or API token): limits and cache entries follow the person.
+    User(uuid::Uuid),
+    /// A gateway key, by the first 6 bytes of its sha256: safe to log, stable across restarts.
+    Key([u8; 6]),
 }
 
 impl Caller {
-    /// A signed-in user (by session or API token): limits and cache entries follow the person.
     pub fn user(id: uuid::Uuid) -> Self {
-        Self { id: format!("user:{id}").into() }
+        Self::User(id)
+    }
+
+    /// The account behind the request, if it is a person's.
+    pub fn user_id(&self) -> Option<uuid::Uuid> {
+        match self {
+            Self::User(id) => Some(*id),
+            Self::Key(_) => None,
+        }
+    }
+}
+
+/// How logs, the audit trail and metrics name it: `user:<uuid>` or `key:<12 hex digits>`.
+impl std::fmt::Display for Caller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::User(id) => write!(f, "user:{id}"),
+            Self::Key(digest) => {
+                f.write_str("key:")?;
+                digest.iter().try_for_each(|b| write!(f, "{b:02x}"))
+            }
+        }
     }
 }
 
@@ -34,8 +55,9 @@ impl ApiKeys {
                 return Err("every API key needs at least 16 random characters (e.g. `openssl rand -hex 32`)".into());
             }
             let digest = Sha256::digest(key.as_bytes());
-            let id = format!("key:{}", digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>());
-            keys.push((key.as_bytes().to_vec(), Caller { id: id.into() }));
+            let mut id = [0u8; 6];
+            id.copy_from_slice(&digest[..6]);
+            keys.push((key.as_bytes().to_vec(), Caller::Key(id)));
         }
         if keys.is_empty() {
             return Err("no API key given".into());
@@ -66,7 +88,8 @@ mod tests {
         let a = keys.identify(b"aaaaaaaaaaaaaaaa1").unwrap();
         let b = keys.identify(b"bbbbbbbbbbbbbbbb2").unwrap();
         assert_ne!(a, b);
-        assert!(a.id.starts_with("key:") && a.id.len() == 16);
+        let name = a.to_string();
+        assert!(name.starts_with("key:") && name.len() == 16, "{name}");
         assert!(keys.identify(b"aaaaaaaaaaaaaaaa").is_none());
         assert!(ApiKeys::parse("short").is_err());
         assert!(ApiKeys::parse(" , ").is_err());

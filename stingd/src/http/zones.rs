@@ -106,8 +106,8 @@ pub enum ZoneKey {
     /// A client address; IPv6 clients by their /64, since one host is routinely given a whole
     /// /64 and could otherwise take a fresh bucket for every request.
     Address(IpAddr),
-    /// A signed-in user or gateway key ([`Caller::id`]).
-    Caller(Arc<str>),
+    /// A signed-in user or gateway key.
+    Caller(Caller),
     /// An account named in a sign-in attempt (its address, lower-cased), whether or not it
     /// exists, so the limit tells nothing about which accounts do.
     Account(Arc<str>),
@@ -122,7 +122,7 @@ impl ZoneKey {
     }
 
     pub fn caller(caller: &Caller) -> Self {
-        Self::Caller(caller.id.clone())
+        Self::Caller(*caller)
     }
 
     pub fn account(email: &str) -> Self {

@@ -152,13 +152,41 @@ impl Drop for Lease {
     }
 }
 
+/// Where a model is in its life, as `/v1/models`, metrics and the status report show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelState {
+    Unloaded,
+    Loading,
+    Loaded,
+    Restarting,
+    Failed,
+    /// Served by a remote server: no process here.
+    Remote,
+}
+
+impl ModelState {
+    /// The states of a model served here (what the metrics' one-hot gauge lists).
+    pub const LOCAL: [Self; 5] = [Self::Unloaded, Self::Loading, Self::Loaded, Self::Restarting, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unloaded => "unloaded",
+            Self::Loading => "loading",
+            Self::Loaded => "loaded",
+            Self::Restarting => "restarting",
+            Self::Failed => "failed",
+            Self::Remote => "remote",
+        }
+    }
+}
+
 /// What `/v1/models` shows of a model.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelStatus {
     pub name: String,
     pub aliases: Vec<String>,
-    /// `unloaded`, `loading`, `loaded`, `restarting` or `failed`.
-    pub state: &'static str,
+    pub state: ModelState,
     pub pinned: bool,
     pub path: PathBuf,
     pub memory_estimate: Option<u64>,
@@ -215,7 +243,7 @@ enum Msg {
     Acquire { model: String, owner: CacheOwner, reply: oneshot::Sender<Result<Lease, AcquireError>> },
     Release { model: usize, slot: Slot, generation: u64, served: bool },
     Child { model: usize, replica: usize, generation: u64, event: ChildEvent },
-    Checked { model: usize, result: Result<Checked, String> },
+    Checked { model: usize, result: Result<Checked, sting_models::GgufError> },
     Restart { model: usize, replica: usize, generation: u64 },
     Status { reply: oneshot::Sender<Vec<ModelStatus>> },
     Shutdown { reply: oneshot::Sender<()> },
@@ -356,19 +384,19 @@ impl Model {
         self.config.spec.parallel * self.config.replicas.max(1) + queue_depth
     }
 
-    fn state_name(&self) -> &'static str {
+    fn state(&self) -> ModelState {
         if self.config.remote.is_some() {
-            "remote"
+            ModelState::Remote
         } else if self.failure.is_some() {
-            "failed"
+            ModelState::Failed
         } else if self.replicas.iter().any(|r| r.state == ReplicaState::Ready) {
-            "loaded"
+            ModelState::Loaded
         } else if self.is_loading() {
-            "loading"
+            ModelState::Loading
         } else if self.replicas.iter().any(|r| matches!(r.state, ReplicaState::Backoff { .. })) {
-            "restarting"
+            ModelState::Restarting
         } else {
-            "unloaded"
+            ModelState::Unloaded
         }
     }
 }
@@ -610,11 +638,15 @@ impl Owner {
             }
             Check::Passed { .. } => {}
         }
-        if let Err(reason) = self.make_room(i) {
+        if let Err(no_room) = self.make_room(i) {
             let name = self.models[i].config.name.clone();
             self.fail_waiters(
                 i,
-                AcquireError::Unavailable { model: name, reason, retry_after: Duration::from_secs(5) },
+                AcquireError::Unavailable {
+                    model: name,
+                    reason: no_room.to_string(),
+                    retry_after: Duration::from_secs(5),
+                },
             );
             return;
         }
@@ -625,7 +657,7 @@ impl Owner {
         }
     }
 
-    async fn on_checked(&mut self, i: usize, result: Result<Checked, String>) {
+    async fn on_checked(&mut self, i: usize, result: Result<Checked, sting_models::GgufError>) {
         match result {
             Ok(checked) => {
                 let spec = &mut self.models[i].config.spec;
@@ -639,20 +671,20 @@ impl Owner {
                 self.models[i].check = Check::Passed { estimate: checked.estimate };
                 self.begin_load(i).await;
             }
-            Err(reason) => {
+            Err(error) => {
                 self.models[i].check = Check::Unchecked;
-                self.mark_failed(i, reason, None, String::new());
+                self.mark_failed(i, error.to_string(), None, String::new());
             }
         }
     }
 
     /// Evicts least recently used idle models until model `i` fits in the memory budget.
-    fn make_room(&mut self, i: usize) -> Result<(), String> {
+    fn make_room(&mut self, i: usize) -> Result<(), NoRoom> {
         let budget = self.config.memory_budget;
         let need = self.models[i].estimate();
         let in_use = |models: &[Model]| models.iter().filter(|m| m.is_running()).map(Model::estimate).sum::<u64>();
         if need > budget {
-            return Err(format!("it needs about {} MiB, more than the whole budget of {} MiB", mib(need), mib(budget)));
+            return Err(NoRoom::OverBudget { need: mib(need), budget: mib(budget) });
         }
         while in_use(&self.models) + need > budget {
             let victim = self
@@ -675,12 +707,7 @@ impl Owner {
                     self.stop_model(j);
                 }
                 None => {
-                    return Err(format!(
-                        "not enough memory: it needs about {} MiB and {} MiB of the {} MiB budget is held by busy or pinned models",
-                        mib(need),
-                        mib(in_use(&self.models)),
-                        mib(budget)
-                    ));
+                    return Err(NoRoom::Held { need: mib(need), held: mib(in_use(&self.models)), budget: mib(budget) });
                 }
             }
         }
@@ -849,7 +876,7 @@ impl Owner {
             .map(|m| ModelStatus {
                 name: m.config.name.clone(),
                 aliases: m.config.aliases.clone(),
-                state: m.state_name(),
+                state: m.state(),
                 pinned: m.config.pinned,
                 path: m.config.spec.model.clone(),
                 memory_estimate: match m.check {
@@ -888,11 +915,22 @@ struct Checked {
     gpu_layers: Option<u32>,
 }
 
+/// Why a model cannot be loaded within the memory budget (sizes in MiB).
+#[derive(Debug, thiserror::Error)]
+enum NoRoom {
+    #[error("it needs about {need} MiB, more than the whole budget of {budget} MiB")]
+    OverBudget { need: u64, budget: u64 },
+    #[error(
+        "not enough memory: it needs about {need} MiB and {held} MiB of the {budget} MiB budget is held by busy or pinned models"
+    )]
+    Held { need: u64, held: u64, budget: u64 },
+}
+
 /// Reads the model's header (and checksum, when configured).
-fn check_model_file(config: &ModelConfig) -> Result<Checked, String> {
-    let info = sting_models::read_gguf(&config.spec.model).map_err(|e| e.to_string())?;
+fn check_model_file(config: &ModelConfig) -> Result<Checked, sting_models::GgufError> {
+    let info = sting_models::read_gguf(&config.spec.model)?;
     if let Some(expected) = &config.sha256 {
-        sting_models::verify_sha256(&config.spec.model, expected).map_err(|e| e.to_string())?;
+        sting_models::verify_sha256(&config.spec.model, expected)?;
     }
     let context = u64::from(config.spec.context);
     let gpu_layers =

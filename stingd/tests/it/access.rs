@@ -139,7 +139,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                 Who::StaticKey => {
                     request = request.bearer_auth(API_KEY);
                     Some(stingd::http::access::Principal {
-                        caller: stingd::http::Caller { id: "key".into() },
+                        caller: stingd::http::Caller::Key([0; 6]),
                         user: None,
                         email: None,
                         role: Role::User,
