@@ -282,7 +282,8 @@ async fn inside_view(config: &Config, docker: Option<&Docker>) -> Option<serde_j
 /// stingd's own Vault login: the token it renews while it runs, or why it cannot log in.
 fn stingd_login(inside: Option<&serde_json::Value>) -> Option<Check> {
     let inside = inside?;
-    if let Some(waiting) = inside["waiting_for"].as_str().filter(|w| w.contains("waiting for Vault")) {
+    // stingd names what it waits on (`vault`: its login), so this does not read its words.
+    if let Some(waiting) = inside["waiting_for"].as_str().filter(|_| inside["waiting_on"] == "vault") {
         return Some(Check::fail(
             "credentials",
             format!("stingd cannot log in to Vault: {waiting}"),
@@ -353,15 +354,14 @@ async fn ports(config: &Config, docker: Option<&Docker>) -> Vec<Check> {
             .unwrap_or(false),
         None => false,
     };
-    let published = crate::preflight::published_ports(config);
-    let mut checks = crate::preflight::check_ports(&published);
-    for check in &mut checks {
-        if check.status == crate::preflight::Status::Fail && ours && check.message.contains("is taken") {
-            let address = check.message.split(' ').next().unwrap_or("").to_string();
-            *check = Check::pass("ports", format!("{address} is held by this stack's stingd"));
-        }
-    }
-    checks
+    use crate::preflight::{Port, port_check, probe_port, published_ports};
+    published_ports(config)
+        .iter()
+        .map(|(key, address)| match probe_port(address) {
+            Port::Taken(_) if ours => Check::pass("ports", format!("{address} is held by this stack's stingd")),
+            port => port_check(key, address, port),
+        })
+        .collect()
 }
 
 pub async fn run(config: &Config) -> Vec<Check> {

@@ -466,7 +466,9 @@ pub async fn create_admin(docker: &Docker, stack: &Stack, email: &str) -> anyhow
         Ok(None) => {
             anyhow::bail!("stingd is not running: start the stack (`msting start`) and run `msting install` again")
         }
-        Err(e) if e.to_string().contains("already has an account") => Ok(None),
+        Err(e) if e.downcast_ref::<exec::StingdFailed>().is_some_and(|f| f.code == exec::StingdFailed::EXISTS) => {
+            Ok(None)
+        }
         Err(e) => anyhow::bail!("stingd could not create the admin: {e}"),
     }
 }

@@ -68,34 +68,48 @@ pub fn published_ports(config: &Config) -> Vec<(&'static str, SocketAddr)> {
     ]
 }
 
+/// Whether a port can be bound now.
+#[derive(Debug)]
+pub enum Port {
+    /// Not an address of this machine.
+    NotLocal,
+    Free,
+    Taken(std::io::Error),
+}
+
+pub fn probe_port(address: &SocketAddr) -> Port {
+    if !is_local(address.ip()) {
+        return Port::NotLocal;
+    }
+    match std::net::TcpListener::bind(address) {
+        Ok(_listener) => Port::Free,
+        Err(e) => Port::Taken(e),
+    }
+}
+
+/// What a probe of `address` (set by config key `key`) means to the operator.
+pub fn port_check(key: &str, address: &SocketAddr, port: Port) -> Check {
+    match port {
+        Port::NotLocal => Check::fail(
+            "ports",
+            format!("{} is not an address of this machine", address.ip()),
+            "set system.bind_address to one of this machine's addresses (`ip -brief address`), or 0.0.0.0",
+        ),
+        Port::Free => Check::pass("ports", format!("{address} is free")),
+        Port::Taken(e) => Check::fail(
+            "ports",
+            format!("{address} is taken ({e})"),
+            format!(
+                "see what holds it with `ss -ltnp 'sport = :{}'` and stop it, or choose another port ({key}) or address (system.bind_address)",
+                address.port()
+            ),
+        ),
+    }
+}
+
 /// Whether each port can be bound now; a taken one fails saying how to find who holds it.
 pub fn check_ports(ports: &[(&'static str, SocketAddr)]) -> Vec<Check> {
-    ports
-        .iter()
-        .map(|(key, address)| {
-            if !is_local(address.ip()) {
-                return Check::fail(
-                    "ports",
-                    format!("{} is not an address of this machine", address.ip()),
-                    "set system.bind_address to one of this machine's addresses (`ip -brief address`), or 0.0.0.0",
-                );
-            }
-            match std::net::TcpListener::bind(address) {
-                Ok(listener) => {
-                    drop(listener);
-                    Check::pass("ports", format!("{address} is free"))
-                }
-                Err(e) => Check::fail(
-                    "ports",
-                    format!("{address} is taken ({e})"),
-                    format!(
-                        "see what holds it with `ss -ltnp 'sport = :{}'` and stop it, or choose another port ({key}) or address (system.bind_address)",
-                        address.port()
-                    ),
-                ),
-            }
-        })
-        .collect()
+    ports.iter().map(|(key, address)| port_check(key, address, probe_port(address))).collect()
 }
 
 /// The file system holding a path: where it is mounted, its free and total bytes.

@@ -105,9 +105,14 @@ pub async fn operator(config: &Config) -> anyhow::Result<Vault> {
     let credentials = load_credentials(&credentials_path(config))?;
     let login = approle::login(&vault, &credentials.role_id, &Secret::new(credentials.secret_id))
         .await
-        .context("msting's operator login was refused")?;
+        .map_err(OperatorLoginRefused)?;
     Ok(vault.with_token(login.token))
 }
+
+/// Vault refused msting's operator login (its secret-id expired, or was destroyed by a restore).
+#[derive(Debug, thiserror::Error)]
+#[error("msting's operator login was refused")]
+pub struct OperatorLoginRefused(#[source] pub sting_vault::VaultError);
 
 /// A Vault client logged in as the operator through the certificate login ([`sting_vault::recovery`]):
 /// a certificate for the recovery name, signed by the stack's CA, valid ten minutes and never

@@ -19,6 +19,8 @@ pub struct Beeacon {
     pub version: &'static str,
     /// `null` when ready, else what stingd is waiting for (Vault, the database).
     pub waiting_for: Option<String>,
+    /// What it waits on (`vault`, `application`), for programs.
+    pub waiting_on: Option<crate::phase::Awaited>,
     pub models: Vec<ModelStatus>,
     pub queues: Queues,
     /// `null` without a database.
@@ -67,11 +69,14 @@ pub struct VaultReach {
 }
 
 /// What stingd knows now. `state` is `None` while it waits for Vault or the database.
-pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Beeacon {
+pub async fn gather(state: Option<&AppState>, waiting: Option<crate::phase::Waiting>) -> Beeacon {
+    let waiting_on = waiting.as_ref().map(|w| w.on);
+    let waiting_for = waiting.map(|w| w.reason);
     let Some(state) = state else {
         return Beeacon {
             version: env!("CARGO_PKG_VERSION"),
             waiting_for,
+            waiting_on,
             models: Vec::new(),
             queues: Queues { model_waiting: 0, model_outstanding: 0, ingesting: 0 },
             sessions: None,
@@ -121,7 +126,17 @@ pub async fn gather(state: Option<&AppState>, waiting_for: Option<String>) -> Be
             VaultReach { configured: true, reachable: Some(reachable), state: Some(said), token_ttl_s }
         }
     };
-    Beeacon { version: env!("CARGO_PKG_VERSION"), waiting_for, models, queues, sessions, ingestion, schema, vault }
+    Beeacon {
+        version: env!("CARGO_PKG_VERSION"),
+        waiting_for,
+        waiting_on,
+        models,
+        queues,
+        sessions,
+        ingestion,
+        schema,
+        vault,
+    }
 }
 
 async fn sessions(pool: &sqlx::PgPool) -> Option<Sessions> {

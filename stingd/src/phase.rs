@@ -7,12 +7,30 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+/// What stingd waits on, for programs that act on it (`msting doctor`) without reading words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Awaited {
+    /// Its own Vault login (Vault sealed, unreachable, or the login refused).
+    Vault,
+    /// The rest of the application: its secrets, the database, the models' set-up.
+    Application,
+}
+
+/// Why stingd is not ready.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    pub on: Awaited,
+    /// For people: what exactly, and the last error.
+    pub reason: String,
+}
+
 /// One moment of the start.
 #[derive(Clone)]
 pub struct Phase<A> {
     /// Why stingd is not ready (`None`: it is). Set again after the start if a dependency is
     /// lost for a while (Vault's token had to be renewed by a new login).
-    pub waiting_for: Option<String>,
+    pub waiting_for: Option<Waiting>,
     /// The application, from when it is built; never taken back.
     pub app: Option<A>,
 }
@@ -33,8 +51,9 @@ impl<A> Clone for Phases<A> {
 }
 
 impl<A: Clone> Phases<A> {
-    pub fn new(waiting_for: impl Into<String>) -> Self {
-        Self(Arc::new(watch::Sender::new(Phase { waiting_for: Some(waiting_for.into()), app: None })))
+    pub fn new(on: Awaited, reason: impl Into<String>) -> Self {
+        let waiting = Waiting { on, reason: reason.into() };
+        Self(Arc::new(watch::Sender::new(Phase { waiting_for: Some(waiting), app: None })))
     }
 
     /// Already built: nothing is awaited.
@@ -42,9 +61,9 @@ impl<A: Clone> Phases<A> {
         Self(Arc::new(watch::Sender::new(Phase { waiting_for: None, app: Some(app) })))
     }
 
-    pub fn waiting(&self, reason: impl Into<String>) {
-        let reason = reason.into();
-        self.0.send_modify(|phase| phase.waiting_for = Some(reason));
+    pub fn waiting(&self, on: Awaited, reason: impl Into<String>) {
+        let waiting = Waiting { on, reason: reason.into() };
+        self.0.send_modify(|phase| phase.waiting_for = Some(waiting));
     }
 
     /// What was awaited is back (the application, if any, is unchanged).
@@ -65,7 +84,7 @@ impl<A: Clone> Phases<A> {
         self.0.borrow().app.clone()
     }
 
-    pub fn waiting_for(&self) -> Option<String> {
+    pub fn waiting_for(&self) -> Option<Waiting> {
         self.0.borrow().waiting_for.clone()
     }
 
@@ -83,18 +102,18 @@ mod tests {
 
     #[tokio::test]
     async fn readers_see_the_wait_then_the_application_and_a_later_wait_keeps_it() {
-        let phases: Phases<u32> = Phases::new("waiting for Vault");
-        assert_eq!(phases.waiting_for().as_deref(), Some("waiting for Vault"));
+        let phases: Phases<u32> = Phases::new(Awaited::Vault, "waiting for Vault");
+        assert_eq!(phases.waiting_for().map(|w| w.on), Some(Awaited::Vault));
         assert!(phases.app().is_none());
         let waiter = tokio::spawn({
             let phases = phases.clone();
             async move { phases.built().await }
         });
-        phases.waiting("waiting for the database");
+        phases.waiting(Awaited::Application, "waiting for the database");
         phases.ready(7);
         assert_eq!(waiter.await.unwrap(), 7);
         assert_eq!(phases.waiting_for(), None);
-        phases.waiting("logging in to Vault again");
+        phases.waiting(Awaited::Vault, "logging in to Vault again");
         assert_eq!(phases.app(), Some(7), "a dependency lost later does not take the application away");
         phases.recovered();
         assert_eq!(phases.waiting_for(), None);

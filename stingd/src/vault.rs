@@ -19,7 +19,7 @@ use sting_config::{Config, SecretRef};
 use sting_vault::{Connection, Secret, Vault, VaultError, approle, kv};
 
 use crate::db::DatabaseLogin;
-use crate::phase::Phases;
+use crate::phase::{Awaited, Phases};
 use crate::tasks::Tasks;
 
 /// Where Vault is (inside the stack's network, `https://vault:8200`).
@@ -97,7 +97,7 @@ pub async fn log_in<A: Clone + Send + Sync + 'static>(
             Err(error) => {
                 let reason = format!("waiting for Vault: {error:#}");
                 tracing::warn!(retry_in = ?delay, "{reason}");
-                phases.waiting(reason);
+                phases.waiting(Awaited::Vault, reason);
                 tokio::time::sleep(delay).await;
                 delay = next_delay(delay);
             }
@@ -170,7 +170,7 @@ async fn log_in_once_more<A: Clone>(settings: &Settings, phases: &Phases<A>) -> 
         match try_log_in(settings).await {
             Ok(fresh) => return fresh,
             Err(error) => {
-                phases.waiting(format!("waiting for Vault: {error:#}"));
+                phases.waiting(Awaited::Vault, format!("waiting for Vault: {error:#}"));
                 tokio::time::sleep(delay).await;
                 delay = next_delay(delay);
             }

@@ -120,7 +120,7 @@ pub(crate) async fn initialise(out: &Output, config: &sting_config::Config) -> a
             Ok(operator) => operator,
             // msting's login is gone or no longer accepted: a certificate from the stack's CA
             // logs in (as after a restore) and a new login replaces every old one.
-            Err(e) if !credentials.exists() || format!("{e:#}").contains("operator login was refused") => {
+            Err(e) if !credentials.exists() || e.is::<vault_access::OperatorLoginRefused>() => {
                 out.note("msting's Vault login is missing or refused: making a new one with the stack's CA");
                 let recovery = vault_access::recovery_operator(config).await.with_context(|| {
                     format!("msting's Vault login cannot be recovered ({e:#}): restore it from a backup with `msting restore`")

@@ -104,6 +104,19 @@ pub async fn psql(docker: &Docker, container: &str, database: &str, sql: &str) -
     Ok(finished.stdout)
 }
 
+/// A `stingd admin` command that failed: its exit code (what to act on) and its words.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StingdFailed {
+    pub code: i64,
+    pub message: String,
+}
+
+impl StingdFailed {
+    /// stingd's exit code when what was to be made exists already (`stingd::cli::EXIT_EXISTS`).
+    pub const EXISTS: i64 = 3;
+}
+
 /// Where stingd reads the stack's config inside its container.
 pub const STINGD_CONFIG: &str = "/etc/sting/conf/config.yml";
 
@@ -120,7 +133,10 @@ pub async fn stingd_admin(docker: &Docker, project: &str, args: &[&str]) -> anyh
     command.extend_from_slice(&["--config", STINGD_CONFIG]);
     let done = run(docker, &name, &command, None).await?;
     if done.code != 0 {
-        anyhow::bail!("{}", done.stderr.trim().trim_start_matches("error: "));
+        let said = done.stderr.trim();
+        return Err(
+            StingdFailed { code: done.code, message: said.strip_prefix("error: ").unwrap_or(said).into() }.into()
+        );
     }
     Ok(Some(done.stdout.trim().to_string()))
 }

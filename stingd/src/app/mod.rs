@@ -136,7 +136,10 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
         }
         // With Vault: serve at once (`/health/ready` says what is awaited), build when it answers.
         Some(settings) => {
-            let phases = Phases::new(format!("waiting for Vault at {}", settings.connection.address));
+            let phases = Phases::new(
+                crate::phase::Awaited::Vault,
+                format!("waiting for Vault at {}", settings.connection.address),
+            );
             tasks.spawn_until_shutdown(start::with_vault(parts.clone(), settings, phases.clone(), tasks.clone()));
             phases
         }

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::state::{Parts, build_state};
 use crate::http::{ApiError, AppState, ErrorKind};
-use crate::phase::Phases;
+use crate::phase::{Awaited, Phases, Waiting};
 use crate::tasks::Tasks;
 
 /// The application once built: its state, and the router made from it once.
@@ -69,7 +69,7 @@ pub(super) async fn with_vault(
             Err(error) => {
                 let reason = format!("starting: {error:#}");
                 tracing::warn!(retry_in = ?delay, "{reason}");
-                phases.waiting(reason);
+                phases.waiting(Awaited::Application, reason);
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(crate::vault::MAX_DELAY);
             }
@@ -92,7 +92,7 @@ pub fn phase_router(phases: Phases<Started>) -> Router {
                     StatusCode::SERVICE_UNAVAILABLE,
                     ErrorKind::Server,
                     "starting",
-                    phase.waiting_for.unwrap_or_else(|| "starting".into()),
+                    phase.waiting_for.map_or_else(|| "starting".into(), |w| w.reason),
                 )
                 .retry_after(Duration::from_secs(5))
                 .into_response(),
@@ -106,13 +106,13 @@ pub fn phase_router(phases: Phases<Started>) -> Router {
 }
 
 /// 200 when stingd serves everything, 503 with what it waits for otherwise.
-async fn ready(waiting_for: Option<String>) -> Response {
+async fn ready(waiting_for: Option<Waiting>) -> Response {
     match waiting_for {
         None => axum::Json(json!({ "status": "ready" })).into_response(),
-        Some(reason) => (
+        Some(waiting) => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
-            axum::Json(json!({ "status": "starting", "waiting_for": reason })),
+            axum::Json(json!({ "status": "starting", "waiting_for": waiting.reason, "waiting_on": waiting.on })),
         )
             .into_response(),
     }

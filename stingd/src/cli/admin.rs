@@ -54,8 +54,10 @@ pub async fn create(email: &str, config: &Path, to_stdout: bool) -> anyhow::Resu
     let pool = pool(&config).await?;
     db::migrate(&pool).await?;
     let user = identity::users::create(&pool, email, identity::users::Role::Admin).await.map_err(|e| match e {
-        identity::IdentityError::EmailTaken => anyhow::anyhow!("{email} already has an account"),
-        other => other.into(),
+        identity::IdentityError::EmailTaken => {
+            anyhow::Error::new(super::AlreadyExists(format!("{email} already has an account")))
+        }
+        other => anyhow::Error::new(other),
     })?;
     let token = identity::enrolment::create(&pool, user.id).await?;
     let link = identity::enrolment::link(&config.system.domain, config.services.stingd.https_port, &token);

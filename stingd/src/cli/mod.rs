@@ -19,11 +19,24 @@ pub struct Reported;
 #[error("{0}")]
 pub struct Unhealthy(pub String);
 
+/// What was to be made exists already (`stingd admin create` for an address with an account):
+/// exit code [`EXIT_EXISTS`], which msting acts on instead of reading the message.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct AlreadyExists(pub String);
+
+/// The exit code of [`AlreadyExists`] (1 is any other failure, 2 a wrong command line).
+pub const EXIT_EXISTS: u8 = 3;
+
 /// The exit of every command that runs on the runtime: its error, with its causes, on stderr.
 pub fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<Reported>() => ExitCode::FAILURE,
+        Err(e) if e.is::<AlreadyExists>() => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_EXISTS)
+        }
         Err(e) if e.is::<Unhealthy>() => {
             eprintln!("unhealthy: {e}");
             ExitCode::FAILURE
