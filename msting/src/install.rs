@@ -242,7 +242,7 @@ async fn bring_up_vault(
     if status.initialized && status.sealed && !status.recovery_seal {
         anyhow::bail!("Vault is sealed (manual unseal mode): unseal it with `msting unseal`, then run install again");
     }
-    let initialised = crate::commands::vault::initialise(out, config).await?;
+    let initialised = crate::vault_setup::initialise(out, config).await?;
     if initialised.handed.is_some() {
         changes.push("initialised Vault".into());
     }

@@ -1,13 +1,15 @@
-//! msting, the STING-CE operator CLI: a thin command layer (`commands/`, one file per
-//! subcommand) over library modules where the logic lives and is tested.
+//! msting, the STING-CE operator CLI, as a library: what the commands do (installing, Vault's
+//! set-up, TLS, backups, health, ...), tested here. The commands themselves (their arguments
+//! and how they present results) are the binary's (`src/bin/msting/commands`), as cargo's are:
+//! this library cannot name them.
 
 pub mod backup;
-pub mod cli;
-pub mod commands;
+pub mod config_file;
 pub mod cron;
 pub mod db_admin;
 pub mod docker;
 pub mod doctor;
+pub mod first_config;
 pub mod fsio;
 pub mod health;
 pub mod images;
@@ -25,3 +27,4 @@ pub mod support_bundle;
 pub mod tls;
 pub mod update;
 pub mod vault_access;
+pub mod vault_setup;

@@ -8,7 +8,16 @@ use anstream::{eprintln, println};
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::cli::GlobalArgs;
+/// How the operator asked msting to talk (the global options).
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    /// `--yes`: every confirmation is answered yes.
+    pub assume_yes: bool,
+    pub no_color: bool,
+}
 
 pub const ERROR: Style = AnsiColor::Red.on_default().bold();
 pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
@@ -25,15 +34,15 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn new(global: &GlobalArgs) -> Self {
-        if global.no_color {
+    pub fn new(settings: &Settings) -> Self {
+        if settings.no_color {
             anstream::ColorChoice::Never.write_global();
         }
         Self {
-            json: global.json,
-            quiet: global.quiet,
-            verbose: global.verbose,
-            assume_yes: global.yes,
+            json: settings.json,
+            quiet: settings.quiet,
+            verbose: settings.verbose,
+            assume_yes: settings.assume_yes,
             interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         }
     }

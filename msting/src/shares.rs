@@ -7,7 +7,9 @@ use std::str::FromStr;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
-use sting_vault::Secret;
+use sting_vault::{Secret, Vault};
+
+use crate::output::Output;
 
 /// Where the shares go.
 pub enum Handout {
@@ -136,6 +138,36 @@ pub fn read_shares(reader: impl BufRead) -> anyhow::Result<Vec<Secret>> {
         }
     }
     Ok(shares)
+}
+
+/// Asks for shares (prompt, stdin or `key_file`) until Vault is unsealed; waits until it is
+/// active.
+pub async fn unseal(
+    out: &Output,
+    vault: &Vault,
+    mut status: sting_vault::seal::SealStatus,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<sting_vault::seal::SealStatus> {
+    let mut input = ShareInput::new(key_file)?;
+    if status.progress > 0 {
+        out.note(format!("{} of {} shares were already given", status.progress, status.threshold));
+    }
+    while status.sealed {
+        let Some(share) = input.next("Unseal share", status.progress, status.threshold)? else {
+            anyhow::bail!(
+                "{} of {} shares given; Vault is still sealed: give {} more",
+                status.progress,
+                status.threshold,
+                status.threshold - status.progress
+            );
+        };
+        status = sting_vault::seal::unseal(vault, &share).await?;
+        if status.sealed {
+            out.note(format!("share accepted: {} of {}", status.progress, status.threshold));
+        }
+    }
+    sting_vault::bootstrap::wait_until_unsealed(vault, std::time::Duration::from_secs(30)).await?;
+    Ok(status)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 mod diagnostic;
 mod document;
+mod edit;
 mod expand;
 mod load;
 mod migrate;
@@ -17,6 +18,7 @@ mod values;
 
 pub use diagnostic::{Code, Diagnostic, Diagnostics, Location};
 pub use document::Document;
+pub use edit::{Scalar, set_values};
 pub use load::{
     AppliedOverride, DEFAULT_CONFIG_YAML, Loaded, Overrides, PATH_OVERRIDES, json_schema, load_file, load_str,
 };

@@ -10,7 +10,7 @@ use std::path::Path;
 use marked_yaml::Node;
 
 use crate::diagnostic::{Code, Diagnostic, Diagnostics};
-use crate::document::Document;
+use crate::document::{Document, entry};
 use crate::load::{Overrides, load_str};
 use crate::schema::CURRENT_VERSION;
 
@@ -218,17 +218,6 @@ fn remove_children(
 }
 
 /// The key node and value of a path of mapping keys.
-fn entry<'a>(root: &'a Node, path: &[&str]) -> Option<(&'a marked_yaml::types::MarkedScalarNode, &'a Node)> {
-    let mut node = root;
-    let mut found = None;
-    for part in path {
-        let (key, value) = node.as_mapping()?.iter().find(|(k, _)| k.as_str() == *part)?;
-        found = Some((key, value));
-        node = value;
-    }
-    found
-}
-
 fn collect_leaves(node: &Node, prefix: &str, out: &mut Vec<String>) {
     match node.as_mapping() {
         Some(map) if !map.is_empty() => {

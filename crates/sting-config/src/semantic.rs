@@ -30,6 +30,22 @@ pub(crate) fn check(config: &Config) -> Vec<Diagnostic> {
         );
     }
 
+    let domain = &config.system.domain;
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if domain.len() > 253 || !domain.split('.').all(label_ok) {
+        problem(
+            "system.domain",
+            format!("`{domain}` is not a host name"),
+            "people reach STING by it, and its certificate and sign-in origin carry it: use letters, digits, `-` and dots, such as sting.example.org",
+        );
+    }
+
     if config.paths.install_dir.is_relative() {
         problem(
             "paths.install_dir",

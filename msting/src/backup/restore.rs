@@ -78,7 +78,7 @@ pub async fn run(
     .await?;
     let (manifest, config_text) = backup_config.expect("set by the verify step");
     let previous = if target.config_file.exists() {
-        Some(crate::commands::load_config_file(&target.config_file, &target.overrides, out)?)
+        Some(crate::config_file::load(&target.config_file, &target.overrides, out)?)
     } else {
         None
     };
@@ -183,7 +183,7 @@ fn choose_config(
     let loaded = match sting_config::load_str(&target.config_file, text, &target.overrides) {
         Ok(loaded) => loaded.config,
         Err(diagnostics) => {
-            crate::commands::config::report(out, &diagnostics)?;
+            crate::config_file::report(out, &diagnostics)?;
             anyhow::bail!(
                 "the backup's config has problems (above): restore with --keep-config and a config of this host's"
             )
@@ -696,7 +696,7 @@ async fn restore_vault(
     let status = seal::status(&vault).await?;
     if status.sealed && mode == SealMode::Manual {
         out.note("the restored Vault is sealed: its share holders unseal it now");
-        crate::commands::unseal::give_shares(out, &vault, status, key_file).await?;
+        crate::shares::unseal(out, &vault, status, key_file).await?;
     }
     bootstrap::wait_until_unsealed(&vault, Duration::from_secs(60)).await?;
     let operator = vault_access::recovery_operator(config).await?;

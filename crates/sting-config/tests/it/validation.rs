@@ -191,6 +191,8 @@ fn rules_across_keys_are_checked_with_the_right_line() {
         (&[("      aliases: [gemma3-270m]", "      aliases: [bee]")], "llm.models[0].aliases[0]", "aliases: [bee]"),
         (&[("      sha256: null", "      sha256: abc")], "llm.models[0].sha256", "sha256: abc"),
         (&[("  project_name: sting-ce", "  project_name: Sting CE")], "system.project_name", "project_name: Sting CE"),
+        (&[("  domain: localhost", "  domain: sting example")], "system.domain", "domain: sting example"),
+        (&[("  domain: localhost", "  domain: -sting.example.org")], "system.domain", "domain: -sting.example.org"),
         (
             &[("  install_dir: /opt/sting-ce", "  install_dir: opt/sting")],
             "paths.install_dir",

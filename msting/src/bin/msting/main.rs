@@ -1,0 +1,10 @@
+//! The `msting` command: its arguments and subcommands (`cli`, `commands/`), over the library.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run(std::env::args_os())
+}
