@@ -90,13 +90,32 @@ pub async fn load(docker: &Docker, file: &Path) -> anyhow::Result<Vec<String>> {
     Ok(said)
 }
 
+/// How a service's image came to be what it is now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Its recipe (or the registry's image) did not change.
+    Current,
+    Built,
+    Pulled,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Current => "current",
+            Self::Built => "built",
+            Self::Pulled => "pulled",
+        })
+    }
+}
+
 /// What [`build`] did for one service.
 #[derive(Debug, Serialize)]
 pub struct Built {
     pub service: &'static str,
     pub image: String,
-    /// `current` (its recipe did not change), `built`, or `kept` (present, not built by msting).
-    pub outcome: &'static str,
+    pub outcome: Outcome,
     pub recipe_hash: Option<String>,
 }
 
@@ -142,7 +161,7 @@ pub async fn build(
             out.push(Built {
                 service: service.name,
                 image: service.image.clone(),
-                outcome: "current",
+                outcome: Outcome::Current,
                 recipe_hash: Some(hash),
             });
             continue;
@@ -154,7 +173,7 @@ pub async fn build(
         out.push(Built {
             service: service.name,
             image: service.image.clone(),
-            outcome: "built",
+            outcome: Outcome::Built,
             recipe_hash: Some(hash),
         });
     }
@@ -395,8 +414,23 @@ pub async fn pull(docker: &Docker, image: &str) -> anyhow::Result<()> {
 pub struct Obtained {
     pub service: &'static str,
     pub image: String,
-    /// `pulled`, `built`, or `current` (a build found its recipe unchanged).
-    pub how: &'static str,
+    pub how: Outcome,
+}
+
+/// Pulls `image`; the image it replaces (if it changed) is kept as `<tag>-previous`, to roll
+/// back to, as a build keeps it.
+pub async fn pull_keeping_previous(docker: &Docker, image: &str) -> anyhow::Result<Outcome> {
+    let before = docker.inspect_image(image).await.ok().and_then(|i| i.id);
+    pull(docker, image).await?;
+    let after = docker.inspect_image(image).await.ok().and_then(|i| i.id);
+    Ok(match (&before, &after) {
+        (Some(old), Some(new)) if old != new => {
+            keep_previous(docker, image, old).await?;
+            Outcome::Pulled
+        }
+        (None, Some(_)) => Outcome::Pulled,
+        _ => Outcome::Current,
+    })
 }
 
 /// Every image of the stack on the engine, in DESIGN.md's order: the local image if present;
@@ -424,7 +458,7 @@ pub async fn obtain(
             PullPolicy::Never => None,
             _ => match pull(docker, &state.image).await {
                 Ok(()) => {
-                    obtained.push(Obtained { service: state.service, image: state.image, how: "pulled" });
+                    obtained.push(Obtained { service: state.service, image: state.image, how: Outcome::Pulled });
                     continue;
                 }
                 Err(e) => {
@@ -484,17 +518,8 @@ pub async fn refresh(
         }
         let before = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
         if policy != sting_config::PullPolicy::Never {
-            match pull(docker, &service.image).await {
-                Ok(()) => {
-                    let after = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-                    let how = match (&before, &after) {
-                        (Some(old), Some(new)) if old != new => {
-                            keep_previous(docker, &service.image, old).await?;
-                            "pulled"
-                        }
-                        (None, Some(_)) => "pulled",
-                        _ => "current",
-                    };
+            match pull_keeping_previous(docker, &service.image).await {
+                Ok(how) => {
                     obtained.push(Obtained { service: service.name, image: service.image.clone(), how });
                     continue;
                 }
@@ -503,7 +528,7 @@ pub async fn refresh(
         }
         match crate::recipes::recipe(service.name, inputs) {
             Err(crate::recipes::RecipeError::NoRecipe(_)) if before.is_some() => {
-                obtained.push(Obtained { service: service.name, image: service.image.clone(), how: "current" })
+                obtained.push(Obtained { service: service.name, image: service.image.clone(), how: Outcome::Current })
             }
             _ => to_build.push(service.name.to_string()),
         }

@@ -210,8 +210,11 @@ pub(crate) async fn ensure_images(
             build_log.push(line.to_string())
         })
         .await?;
-    let new: Vec<String> =
-        obtained.iter().filter(|o| o.how != "current").map(|o| format!("{} {}", o.how, o.image)).collect();
+    let new: Vec<String> = obtained
+        .iter()
+        .filter(|o| o.how != crate::images::Outcome::Current)
+        .map(|o| format!("{} {}", o.how, o.image))
+        .collect();
     changes.extend(new.iter().cloned());
     Ok(if new.is_empty() { "present".into() } else { new.join(", ") })
 }

@@ -53,8 +53,11 @@ pub async fn run(
     }
     match &built {
         Ok(built) => {
-            let new: Vec<String> =
-                built.iter().filter(|b| b.how != "current").map(|b| format!("{} {}", b.how, b.service)).collect();
+            let new: Vec<String> = built
+                .iter()
+                .filter(|b| b.how != crate::images::Outcome::Current)
+                .map(|b| format!("{} {}", b.how, b.service))
+                .collect();
             progress.done(&if new.is_empty() { "current".to_string() } else { new.join(", ") })
         }
         Err(error) => progress.failed(error),

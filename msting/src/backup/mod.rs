@@ -6,5 +6,6 @@ pub mod archive;
 pub mod catalog;
 pub mod create;
 pub mod manifest;
+pub mod protection;
 pub mod prune;
 pub mod restore;

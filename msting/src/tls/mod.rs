@@ -6,6 +6,7 @@ pub mod ca;
 pub mod inspect;
 pub mod install;
 pub mod local;
+pub mod mode;
 pub mod served;
 
 use std::net::IpAddr;

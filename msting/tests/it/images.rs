@@ -110,7 +110,11 @@ async fn a_missing_image_that_cannot_be_pulled_is_built_and_one_without_a_recipe
         msting::images::obtain(&docker, &db, PullPolicy::IfMissing, &base, &inputs, &mut |l| log.push(l.to_string()))
             .await
             .unwrap();
-    assert_eq!(obtained.iter().map(|o| (o.service, o.how)).collect::<Vec<_>>(), [("db", "built")], "{log:?}");
+    assert_eq!(
+        obtained.iter().map(|o| (o.service, o.how)).collect::<Vec<_>>(),
+        [("db", msting::images::Outcome::Built)],
+        "{log:?}"
+    );
     assert!(log.iter().any(|l| l.starts_with(&format!("cannot pull {image}"))), "{log:?}");
     let built = docker.inspect_image(&image).await.expect("the built image");
     assert!(built.config.unwrap().labels.unwrap().contains_key(msting::recipes::RECIPE_LABEL));

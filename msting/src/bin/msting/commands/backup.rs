@@ -3,16 +3,14 @@
 //! codes follow restic: 0 done, 1 failed, 3 written but incomplete.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use age::secrecy::SecretString;
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, exit};
-use msting::backup::archive::{Protection, Unlock};
-use msting::backup::{catalog, create, prune};
+use msting::backup::archive::Unlock;
+use msting::backup::{catalog, create, protection, prune};
 use msting::output::{GOOD, Output, WARN};
 
 /// Back up the stack (databases, Vault, config, certificates) into one file, encrypted by default
@@ -92,31 +90,8 @@ pub struct KeyArgs {
 
 impl KeyArgs {
     pub fn unlock(&self) -> anyhow::Result<Unlock> {
-        if let Some(file) = &self.identity {
-            let identities = age::IdentityFile::from_file(file.display().to_string())
-                .with_context(|| format!("cannot read the identity file {}", file.display()))?
-                .into_identities()
-                .map_err(|e| anyhow::anyhow!("{} holds no usable age identity: {e}", file.display()))?;
-            return Ok(Unlock::Identities(identities));
-        }
-        if let Some(file) = &self.passphrase_file {
-            return Ok(Unlock::Passphrase(read_passphrase(file)?));
-        }
-        Ok(Unlock::Nothing)
+        protection::unlock(self.identity.as_deref(), self.passphrase_file.as_deref())
     }
-}
-
-fn read_passphrase(file: &Path) -> anyhow::Result<SecretString> {
-    let text = zeroize::Zeroizing::new(
-        std::fs::read_to_string(file).with_context(|| format!("cannot read the passphrase file {}", file.display()))?,
-    );
-    let line = text.lines().next().unwrap_or("").to_string();
-    anyhow::ensure!(
-        !line.is_empty(),
-        "the passphrase file {} is empty: its first line is the passphrase",
-        file.display()
-    );
-    Ok(SecretString::from(line))
 }
 
 pub fn exec(global: &GlobalArgs, out: &Output, args: BackupArgs) -> anyhow::Result<u8> {
@@ -194,7 +169,14 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: BackupArgs) -> anyhow::Resu
 }
 
 fn make(out: &Output, config: &sting_config::Config, args: CreateArgs) -> anyhow::Result<u8> {
-    let protection = protection(out, config, &args)?;
+    let asked = protection::Asked {
+        encrypt: args.encrypt,
+        no_encrypt: args.no_encrypt,
+        recipients: args.recipients.clone(),
+        recipients_file: args.recipients_file.clone(),
+        passphrase_file: args.passphrase_file.clone(),
+    };
+    let protection = protection::choose(out, config, &asked)?;
     if !protection.encrypted() {
         out.warn(
             "a plain backup: anyone who can read the file reads every document; private keys and the unseal key are left out, so a restore needs them from this host",
@@ -249,43 +231,6 @@ fn make(out: &Output, config: &sting_config::Config, args: CreateArgs) -> anyhow
         out.warn(format!("left out (could not be read): {skipped}"));
     }
     Ok(if made.skipped.is_empty() { exit::OK } else { exit::INCOMPLETE })
-}
-
-/// Recipients (flags, file, then config), a passphrase (file, or asked twice on a terminal),
-/// or plain.
-fn protection(out: &Output, config: &sting_config::Config, args: &CreateArgs) -> anyhow::Result<Protection> {
-    let encrypt = !args.no_encrypt && (args.encrypt || config.backup.encrypt);
-    if !encrypt {
-        return Ok(Protection::Plain);
-    }
-    if let Some(file) = &args.passphrase_file {
-        return Ok(Protection::Passphrase(read_passphrase(file)?));
-    }
-    let mut texts: Vec<String> = args.recipients.clone();
-    if let Some(file) = &args.recipients_file {
-        let listed = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the recipients file {}", file.display()))?;
-        texts.extend(listed.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from));
-    }
-    if texts.is_empty() {
-        texts = config.backup.recipients.clone();
-    }
-    if !texts.is_empty() {
-        let recipients =
-            texts.iter().map(|t| msting::shares::parse_recipient(t)).collect::<anyhow::Result<Vec<_>>>()?;
-        return Ok(Protection::Recipients(recipients));
-    }
-    if out.interactive() {
-        let passphrase = dialoguer::Password::new()
-            .with_prompt("Passphrase for this backup")
-            .with_confirmation("Again", "the two differ")
-            .interact()?;
-        anyhow::ensure!(passphrase.len() >= 12, "a passphrase of 12 characters at least");
-        return Ok(Protection::Passphrase(SecretString::from(passphrase)));
-    }
-    anyhow::bail!(
-        "an encrypted backup needs recipients (backup.recipients in the config, --recipient, --recipients-file) or --passphrase-file; --no-encrypt writes a plain one"
-    )
 }
 
 fn human_bytes(bytes: u64) -> String {

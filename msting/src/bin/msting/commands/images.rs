@@ -89,7 +89,7 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: ImagesArgs) -> anyhow::Resu
                 }
                 for b in built.iter().filter(|_| !out.json) {
                     let what =
-                        if b.outcome == "built" { format!("{GOOD}built{GOOD:#}") } else { "current".to_string() };
+                        if b.outcome == images::Outcome::Built { format!("{GOOD}built{GOOD:#}") } else { "current".to_string() };
                     out.result(format!("{:<8} {:<40} {what}", b.service, b.image));
                 }
                 Ok(exit::OK)
@@ -98,15 +98,8 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: ImagesArgs) -> anyhow::Resu
                 let selected = msting::stack::lifecycle::select(&stack, &services, &["dev".to_string()])?;
                 let mut failed = 0;
                 for service in selected {
-                    let before = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-                    match images::pull(&docker, &service.image).await {
-                        Ok(()) => {
-                            let after = docker.inspect_image(&service.image).await.ok().and_then(|i| i.id);
-                            let changed = before.is_some() && before != after;
-                            if let (true, Some(old)) = (changed, &before) {
-                                images::keep_previous(&docker, &service.image, old).await?;
-                            }
-                            let what = if changed || before.is_none() { "pulled" } else { "current" };
+                    match images::pull_keeping_previous(&docker, &service.image).await {
+                        Ok(what) => {
                             out.result(format!("{:<8} {:<40} {GOOD}{what}{GOOD:#}", service.name, service.image));
                         }
                         Err(error) => {

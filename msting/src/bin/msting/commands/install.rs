@@ -3,13 +3,13 @@
 
 use std::io::IsTerminal;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
 use crate::cli::{GlobalArgs, exit};
-use msting::output::{GOOD, Output, WARN};
+use msting::first_config;
+use msting::output::{GOOD, Output};
 use msting::preflight::{self, Status};
 use msting::progress::Progress;
 use msting::recipes::Inputs;
@@ -68,8 +68,15 @@ impl From<BuildInputs> for Inputs {
 pub fn exec(global: &GlobalArgs, out: &Output, mut args: InstallArgs) -> anyhow::Result<u8> {
     let file = global.config_path();
     if !file.exists() {
-        write_first_config(global, out, &file, &args)?;
-        if args.admin_email.is_none() && asks(out) {
+        let given = first_config::Given {
+            domain: args.domain.clone(),
+            bind_address: args.bind_address,
+            smtp_host: args.smtp_host.clone(),
+            smtp_port: args.smtp_port,
+        };
+        let answers = first_config::answers(out, &given)?;
+        first_config::write(out, &file, &answers, &global.install_dir())?;
+        if args.admin_email.is_none() && first_config::asks(out) {
             let email: String = dialoguer::Input::new()
                 .with_prompt("Email of the first admin (empty: make one later)")
                 .allow_empty(true)
@@ -85,7 +92,7 @@ pub fn exec(global: &GlobalArgs, out: &Output, mut args: InstallArgs) -> anyhow:
         }
     }
     let config = super::load_config(global, out)?;
-    offer_default_model(out, &config, args.model_file.as_deref())?;
+    first_config::offer_default_model(out, &config, args.model_file.as_deref())?;
     let runtime = msting::vault_access::runtime()?;
     runtime.block_on(async {
         let docker = msting::docker::connect().await?;
@@ -200,229 +207,5 @@ async fn admin(
             progress.failed(&error);
             Err(error)
         }
-    }
-}
-
-/// Prompts only on a terminal, and never with --yes.
-fn asks(out: &Output) -> bool {
-    out.interactive() && !out.assume_yes
-}
-
-/// Writes `conf/config.yml` from the documented default, with the answers that matter.
-fn write_first_config(global: &GlobalArgs, out: &Output, file: &Path, args: &InstallArgs) -> anyhow::Result<()> {
-    let ask = asks(out);
-    let defaults = sting_config::Config::default();
-    let domain = match &args.domain {
-        Some(domain) => domain.clone(),
-        None if ask => dialoguer::Input::<String>::new()
-            .with_prompt("Host name people will use to reach STING")
-            .default(defaults.system.domain.clone())
-            .interact_text()?,
-        None => defaults.system.domain.clone(),
-    };
-    let bind = match args.bind_address {
-        Some(bind) => bind,
-        None if ask => dialoguer::Input::<IpAddr>::new()
-            .with_prompt("Address to publish STING on (127.0.0.1 keeps it to this host)")
-            .default(defaults.system.bind_address)
-            .interact_text()?,
-        None => defaults.system.bind_address,
-    };
-    let smtp_host = match &args.smtp_host {
-        Some(host) => host.clone(),
-        None if ask => dialoguer::Input::<String>::new()
-            .with_prompt("Mail server for invitations and sign-in links (`none`: admins pass invitation links on)")
-            .default("none".into())
-            .interact_text()?,
-        None => "none".into(),
-    };
-    let smtp = match smtp_host.trim() {
-        "" | "none" => None,
-        host => {
-            let port = match args.smtp_port {
-                Some(port) => port,
-                None if ask => dialoguer::Input::<u16>::new()
-                    .with_prompt("Its port (587 starttls, 465 tls)")
-                    .default(defaults.auth.smtp.port)
-                    .interact_text()?,
-                None => defaults.auth.smtp.port,
-            };
-            Some(SmtpAnswer { host: host.to_string(), port, from: format!("STING <sting@{domain}>") })
-        }
-    };
-    let text = first_config_text(&domain, bind, &global.install_dir(), smtp.as_ref())?;
-    // Checked before it is written: a bad answer never leaves a broken file behind.
-    sting_config::load_str(file, &text, &sting_config::Overrides::default()).map_err(|diagnostics| {
-        let first = diagnostics.problems.first().map(|p| p.to_string()).unwrap_or_default();
-        anyhow::anyhow!("the answers make an invalid config: {first}")
-    })?;
-    let dir = file.parent().context("the config path has no folder")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    msting::fsio::atomic_write(file, text.as_bytes(), Some(0o644))?;
-    let mail = match &smtp {
-        Some(smtp) => format!("mail through {}:{}", smtp.host, smtp.port),
-        None => "no outgoing mail".into(),
-    };
-    out.note(format!(
-        "{WARN}wrote{WARN:#} {} (domain {domain}, bind address {bind}, {mail}); edit it and run install again to change the stack",
-        file.display()
-    ));
-    if smtp.is_some() {
-        out.note(
-            "  a mail server that needs a login: set auth.smtp.username, then `msting vault-secret set smtp` and auth.smtp.password: vault-ref:smtp#password",
-        );
-    }
-    Ok(())
-}
-
-struct SmtpAnswer {
-    host: String,
-    port: u16,
-    from: String,
-}
-
-/// The documented default with the first install's answers in place, comments kept.
-fn first_config_text(
-    domain: &str,
-    bind: IpAddr,
-    install_dir: &Path,
-    smtp: Option<&SmtpAnswer>,
-) -> anyhow::Result<String> {
-    let mut text = sting_config::DEFAULT_CONFIG_YAML.to_string();
-    text = set_value(&text, "system.domain", &quoted(domain)?)?;
-    text = set_value(&text, "system.bind_address", &quoted(&bind.to_string())?)?;
-    text = set_value(&text, "paths.install_dir", &quoted(&install_dir.display().to_string())?)?;
-    if let Some(smtp) = smtp {
-        text = set_value(&text, "auth.smtp.host", &quoted(&smtp.host)?)?;
-        text = set_value(&text, "auth.smtp.port", &smtp.port.to_string())?;
-        text = set_value(&text, "auth.smtp.from", &quoted(&smtp.from)?)?;
-        let security = if smtp.port == 465 { "tls" } else { "starttls" };
-        text = set_value(&text, "auth.smtp.security", security)?;
-    }
-    Ok(text)
-}
-
-/// A string as a YAML scalar (JSON's quoting is valid YAML).
-fn quoted(value: &str) -> anyhow::Result<String> {
-    Ok(serde_json::to_string(value)?)
-}
-
-/// `text` with the value at the dotted `path` replaced by `value` (already YAML), keeping every
-/// comment and the layout: keys are found by their indentation under their parents.
-fn set_value(text: &str, path: &str, value: &str) -> anyhow::Result<String> {
-    let wanted: Vec<&str> = path.split('.').collect();
-    let mut parents: Vec<(usize, String)> = Vec::new();
-    let mut done = false;
-    let mut lines: Vec<String> = Vec::new();
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        let key = trimmed.split_once(':').map(|(k, _)| k).filter(|k| !k.is_empty() && !k.contains(' '));
-        match key {
-            Some(key) if !trimmed.starts_with('#') && !trimmed.starts_with('-') => {
-                parents.retain(|(depth, _)| *depth < indent);
-                parents.push((indent, key.to_string()));
-                let here: Vec<&str> = parents.iter().map(|(_, k)| k.as_str()).collect();
-                if !done && here == wanted {
-                    lines.push(format!("{}{key}: {value}", " ".repeat(indent)));
-                    done = true;
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        lines.push(line.to_string());
-    }
-    anyhow::ensure!(done, "the default config has no {path}");
-    Ok(lines.join("\n") + "\n")
-}
-
-/// The default model is offered when its file is missing: from --model-file, or asked on a
-/// terminal. Without it the stack still installs; Bee answers once a model is imported.
-fn offer_default_model(out: &Output, config: &sting_config::Config, given: Option<&Path>) -> anyhow::Result<()> {
-    let Some(model) = config.llm.models.iter().find(|m| Some(&m.name) == config.llm.default_model.as_ref()) else {
-        return Ok(());
-    };
-    if model.remote.is_some() || model.path.as_os_str().is_empty() {
-        return Ok(());
-    }
-    let target = msting::models::models_dir(config).join(&model.path);
-    if target.exists() {
-        return Ok(());
-    }
-    let file_name = target.file_name().unwrap_or_default().to_string_lossy().to_string();
-    let known = sting_models::known::KNOWN.iter().find(|k| k.file == file_name);
-    let source = match given {
-        Some(source) => Some(source.to_path_buf()),
-        None if asks(out) => {
-            let what = known.map(|k| k.description).unwrap_or("the default model");
-            let answer: String = dialoguer::Input::new()
-                .with_prompt(format!(
-                    "The default model `{}` ({what}) is not in {}: path of {file_name} to copy in (empty: later)",
-                    model.name,
-                    target.parent().unwrap_or(&target).display()
-                ))
-                .allow_empty(true)
-                .interact_text()?;
-            Some(PathBuf::from(answer.trim())).filter(|p| !p.as_os_str().is_empty())
-        }
-        None => None,
-    };
-    let Some(source) = source else {
-        let whence = known.map(|k| format!(" (get it from {})", k.source)).unwrap_or_default();
-        out.note(format!(
-            "the default model `{}` is missing: Bee answers once `msting models import {file_name}` has copied it in{whence}",
-            model.name
-        ));
-        return Ok(());
-    };
-    if !source.is_file() {
-        anyhow::bail!("{} is not a file: give the path of the model's .gguf file, or leave it empty", source.display());
-    }
-    let expected = model.sha256.clone().or_else(|| known.map(|k| k.sha256.to_string()));
-    if let Some(expected) = expected {
-        sting_models::verify_sha256(&source, &expected).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is not the file the config names for `{}`: {e}; import another model with `msting models import FILE` and name it in llm.models",
-                source.display(),
-                model.name
-            )
-        })?;
-    }
-    let copied = msting::models::import(config, &source, Some(&file_name), false)?;
-    out.note(format!("{GOOD}copied{GOOD:#} the default model into {}", copied.display()));
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers_land_under_their_keys_and_the_comments_stay() {
-        let smtp = SmtpAnswer { host: "mail.example.org".into(), port: 465, from: "STING <sting@example.org>".into() };
-        let edited =
-            first_config_text("sting.example.org", "10.0.0.5".parse().unwrap(), Path::new("/srv/sting"), Some(&smtp))
-                .unwrap();
-        let loaded = sting_config::load_str(Path::new("c.yml"), &edited, &Default::default()).unwrap().config;
-        assert_eq!(loaded.system.domain, "sting.example.org");
-        assert_eq!(loaded.system.bind_address.to_string(), "10.0.0.5");
-        assert_eq!(loaded.paths.install_dir, Path::new("/srv/sting"));
-        assert_eq!(loaded.auth.smtp.host.as_deref(), Some("mail.example.org"));
-        assert_eq!((loaded.auth.smtp.port, loaded.auth.smtp.security), (465, sting_config::SmtpSecurity::Tls));
-        // `host` under auth.kratos and others of the same name are left alone.
-        assert_eq!(loaded.auth.kratos, sting_config::Config::default().auth.kratos);
-        let text = sting_config::DEFAULT_CONFIG_YAML;
-        assert_eq!(edited.matches('#').count(), text.matches('#').count());
-        assert!(set_value(text, "system.nonexistent", "x").is_err());
-        assert!(set_value(text, "auth.smtp.nonexistent", "x").is_err());
-    }
-
-    #[test]
-    fn no_mail_server_keeps_the_default_of_no_mail() {
-        let text =
-            first_config_text("localhost", "127.0.0.1".parse().unwrap(), Path::new("/opt/sting-ce"), None).unwrap();
-        let loaded = sting_config::load_str(Path::new("c.yml"), &text, &Default::default()).unwrap().config;
-        assert_eq!(loaded.auth.smtp.host, None);
     }
 }

@@ -13,6 +13,7 @@ use crate::cli::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::tls::inspect::{CertInfo, day};
 use msting::tls::local::{self, Renewal};
+use msting::tls::mode::{self, Action, Source};
 use msting::tls::{Name, install};
 
 /// Give stingd its HTTPS certificate (local CA by default, or your own files)
@@ -62,67 +63,19 @@ pub struct SetupSslArgs {
     pub skip_dns_check: bool,
 }
 
-pub fn exec(global: &GlobalArgs, out: &Output, mut args: SetupSslArgs) -> anyhow::Result<u8> {
+pub fn exec(global: &GlobalArgs, out: &Output, args: SetupSslArgs) -> anyhow::Result<u8> {
     let config = super::load_config(global, out)?;
-    let chosen = args.self_signed || args.acme || args.cert.is_some() || args.renew || args.export_ca.is_some();
-    if !chosen {
-        // No mode on the command line: the config's (`tls.mode`).
-        match config.tls.mode {
-            sting_config::TlsMode::LocalCa => args.self_signed = true,
-            sting_config::TlsMode::Acme => args.acme = true,
-            sting_config::TlsMode::Provided => {
-                let provided = &config.tls.provided;
-                match (&provided.cert_file, &provided.key_file) {
-                    (Some(cert), Some(key)) => {
-                        args.cert = Some(cert.clone());
-                        args.key = Some(key.clone());
-                    }
-                    _ => anyhow::bail!(
-                        "tls.mode is provided but tls.provided.cert_file and key_file are not both set: set them, or pass --cert and --key"
-                    ),
-                }
-            }
-        }
-    }
-    if args.renew && config.tls.mode == sting_config::TlsMode::Provided && !args.acme {
-        // Nobody here can renew your own certificate: say when it is due, and fail so cron mails it.
-        if let Some(current) = install::current(&local::paths(&config).certs_dir)? {
-            if current.fraction_left(OffsetDateTime::now_utc()) <= local::RENEW_AT {
-                anyhow::bail!(
-                    "your certificate expires {}: install a new one with `msting setup-ssl --cert FILE --key FILE`",
-                    day(current.not_after)
-                );
-            }
-        }
-        return Ok(exit::OK);
-    }
+    let flags = mode::Flags {
+        self_signed: args.self_signed,
+        new_ca: args.new_ca,
+        acme: args.acme,
+        renew: args.renew,
+        export_ca: args.export_ca.clone(),
+        cert: args.cert.clone(),
+        key: args.key.clone(),
+        chain: args.chain.clone(),
+    };
     let now = OffsetDateTime::now_utc();
-    let addresses = if args.addresses.is_empty() { local::host_addresses() } else { args.addresses.clone() };
-    if let Some(dir) = &args.export_ca {
-        let root = local::export_ca(&config, dir)?;
-        out.result(format!(
-            "{GOOD}exported{GOOD:#} the local CA's root to {} (see TRUST.txt beside it)",
-            root.display()
-        ));
-        return Ok(exit::OK);
-    }
-    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
-        let mut chain =
-            std::fs::read_to_string(cert).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", cert.display()))?;
-        if let Some(extra) = &args.chain {
-            chain.push_str(
-                &std::fs::read_to_string(extra).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", extra.display()))?,
-            );
-        }
-        let key_pem = zeroize::Zeroizing::new(
-            std::fs::read_to_string(key).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", key.display()))?,
-        );
-        let required = [Name::parse(&config.system.domain)?];
-        let leaf = install::install(&local::paths(&config).certs_dir, &chain, &key_pem, &required, now)
-            .map_err(|e| anyhow::anyhow!("{}: {e}; the certificate stingd has stays", cert.display()))?;
-        report(out, "installed", &leaf, now)?;
-        return Ok(exit::OK);
-    }
     let acme_options = || {
         msting::tls::acme::Options::from_config(
             &config,
@@ -133,65 +86,80 @@ pub fn exec(global: &GlobalArgs, out: &Output, mut args: SetupSslArgs) -> anyhow
             !args.skip_dns_check,
         )
     };
-    let acme_mode = args.acme || config.tls.mode == sting_config::TlsMode::Acme;
-    if args.acme && !args.renew {
-        let options = acme_options()?;
-        let leaf = msting::vault_access::runtime()?
-            .block_on(msting::tls::acme::obtain(&config, &options, now))
-            .map_err(|e| e.context("no certificate was issued; the certificate stingd has stays"))?;
-        report(out, "issued", &leaf, now)?;
-        return Ok(exit::OK);
-    }
-    if args.renew && acme_mode {
-        let options = acme_options()?;
-        let certs_dir = local::paths(&config).certs_dir;
-        if let Some(current) = install::current(&certs_dir)? {
-            let chain = std::fs::read_to_string(certs_dir.join(install::CERT_FILE))?;
-            let account = msting::tls::acme::account_file(&config);
-            let window = msting::vault_access::runtime()?
-                .block_on(msting::tls::acme::renewal_window(&options, &account, &chain))
-                .unwrap_or_else(|e| {
-                    out.warn(format!("the CA's renewal window is not known ({e}); renewing by lifetime"));
-                    None
-                });
-            if !msting::tls::acme::due(window, &current, &options.names, now) {
-                if out.verbose > 0 {
-                    report(out, "not due", &current, now)?;
-                }
-                return Ok(exit::OK);
-            }
+    let local_names = || {
+        let addresses = if args.addresses.is_empty() { local::host_addresses() } else { args.addresses.clone() };
+        local::server_names(&config, &addresses)
+    };
+    let renewed = |renewal: mode::Renewed| -> anyhow::Result<u8> {
+        match renewal {
+            mode::Renewed::NotDue(current) if out.verbose > 0 => report(out, "not due", &current, now)?,
+            mode::Renewed::NotDue(_) => {}
+            mode::Renewed::Renewed(leaf) => report(out, "renewed", &leaf, now)?,
         }
-        let leaf = msting::vault_access::runtime()?
-            .block_on(msting::tls::acme::obtain(&config, &options, now))
-            .map_err(|e| e.context("renewal failed; the certificate stingd has stays"))?;
-        report(out, "renewed", &leaf, now)?;
-        return Ok(exit::OK);
-    }
-    let names = local::server_names(&config, &addresses)?;
-    if args.renew {
-        return match local::renew(&config, &names, now) {
-            Ok(Renewal::NotDue(current)) => {
-                if out.verbose > 0 {
-                    report(out, "not due", &current, now)?;
-                }
-                Ok(exit::OK)
+        Ok(exit::OK)
+    };
+    match mode::decide(&flags, &config)? {
+        Action::ExportCa(dir) => {
+            let root = local::export_ca(&config, &dir)?;
+            out.result(format!(
+                "{GOOD}exported{GOOD:#} the local CA's root to {} (see TRUST.txt beside it)",
+                root.display()
+            ));
+        }
+        Action::Provided { cert, key, chain } => {
+            let mut pem =
+                std::fs::read_to_string(&cert).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", cert.display()))?;
+            if let Some(extra) = &chain {
+                pem.push_str(
+                    &std::fs::read_to_string(extra)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", extra.display()))?,
+                );
             }
-            Ok(Renewal::Renewed(leaf)) => {
-                report(out, "renewed", &leaf, now)?;
-                Ok(exit::OK)
+            let key_pem = zeroize::Zeroizing::new(
+                std::fs::read_to_string(&key).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", key.display()))?,
+            );
+            let required = [Name::parse(&config.system.domain)?];
+            let leaf = install::install(&local::paths(&config).certs_dir, &pem, &key_pem, &required, now)
+                .map_err(|e| anyhow::anyhow!("{}: {e}; the certificate stingd has stays", cert.display()))?;
+            report(out, "installed", &leaf, now)?;
+        }
+        Action::Acme => {
+            let options = acme_options()?;
+            let leaf = msting::vault_access::runtime()?
+                .block_on(msting::tls::acme::obtain(&config, &options, now))
+                .map_err(|e| e.context("no certificate was issued; the certificate stingd has stays"))?;
+            report(out, "issued", &leaf, now)?;
+        }
+        Action::LocalCa { new_ca } => {
+            let names = local_names()?;
+            let done = local::setup(&config, &names, new_ca, now)?;
+            if done.created_ca {
+                out.note(format!(
+                    "made a local CA for {} (valid until {}); export its root for browsers with `msting setup-ssl --export-ca DIR`",
+                    names.iter().map(Name::to_string).collect::<Vec<_>>().join(", "),
+                    day(done.ca.not_after)
+                ));
             }
-            Err(e) => Err(e.context("renewal failed; the certificate stingd has stays")),
-        };
+            report(out, "issued", &done.leaf, now)?;
+        }
+        Action::Renew(Source::Provided) => mode::check_provided(&config, now)?,
+        Action::Renew(Source::Acme) => {
+            let options = acme_options()?;
+            let warn = |e: &msting::tls::acme::AcmeError| {
+                out.warn(format!("the CA's renewal window is not known ({e}); renewing by lifetime"));
+            };
+            let renewal = msting::vault_access::runtime()?.block_on(mode::renew_acme(&config, &options, now, warn))?;
+            return renewed(renewal);
+        }
+        Action::Renew(Source::LocalCa) => {
+            let renewal = match local::renew(&config, &local_names()?, now) {
+                Ok(Renewal::NotDue(current)) => mode::Renewed::NotDue(current),
+                Ok(Renewal::Renewed(leaf)) => mode::Renewed::Renewed(leaf),
+                Err(e) => return Err(e.context("renewal failed; the certificate stingd has stays")),
+            };
+            return renewed(renewal);
+        }
     }
-    let done = local::setup(&config, &names, args.new_ca, now)?;
-    if done.created_ca {
-        out.note(format!(
-            "made a local CA for {} (valid until {}); export its root for browsers with `msting setup-ssl --export-ca DIR`",
-            names.iter().map(Name::to_string).collect::<Vec<_>>().join(", "),
-            day(done.ca.not_after)
-        ));
-    }
-    report(out, "issued", &done.leaf, now)?;
     Ok(exit::OK)
 }
 
