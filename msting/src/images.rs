@@ -215,7 +215,7 @@ pub async fn retag(docker: &Docker, id: &str, repo: &str, tag: &str) -> anyhow::
         let untagged =
             docker.inspect_image(&older).await.ok().is_some_and(|i| i.repo_tags.is_none_or(|t| t.is_empty()));
         if untagged {
-            let _ = docker.remove_image(&older, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
+            let _ = crate::stack::engine::remove_image(docker, &older).await;
         }
     }
     Ok(())
@@ -307,17 +307,14 @@ pub async fn make_base(docker: &Docker, name: &str, log: &mut (dyn FnMut(&str) +
     let (repo, tag) = split_name(name);
     let options =
         bollard::query_parameters::CreateImageOptionsBuilder::default().from_src("-").repo(repo).tag(tag).build();
-    let mut progress = docker.create_image(Some(options), Some(bollard::body_try_stream(chunks)), None);
-    while let Some(item) = progress.next().await {
-        let info = item.map_err(|e| anyhow::anyhow!("importing {name} failed: {e}"))?;
-        if let Some(error) = info.error_detail.and_then(|d| d.message) {
-            anyhow::bail!("importing {name} failed: {error}");
-        }
-    }
+    let imported = crate::stack::engine::create_image(docker, options, Some(Box::pin(chunks)))
+        .await
+        .map_err(|e| anyhow::anyhow!("importing {name} failed: {e}"));
     let status = tar.wait()?;
     if !status.success() {
         anyhow::bail!("tar of the new root failed ({status})");
     }
+    imported?;
     base_id(docker, name).await
 }
 
@@ -399,14 +396,7 @@ pub fn apt_mirror(suite: &str) -> Option<String> {
 pub async fn pull(docker: &Docker, image: &str) -> anyhow::Result<()> {
     let (repo, tag) = split_name(image);
     let options = bollard::query_parameters::CreateImageOptionsBuilder::default().from_image(repo).tag(tag).build();
-    let mut progress = docker.create_image(Some(options), None, None);
-    while let Some(item) = progress.next().await {
-        let info = item.map_err(|e| anyhow::anyhow!("{e}"))?;
-        if let Some(error) = info.error_detail.and_then(|d| d.message) {
-            anyhow::bail!("{error}");
-        }
-    }
-    Ok(())
+    crate::stack::engine::create_image(docker, options, None).await
 }
 
 /// How one service's image came to be on the engine.

@@ -302,7 +302,7 @@ impl Safety {
             volumes::remove(docker, &copy).await?;
             volumes::create(docker, &stack.project, &copy, &format!("{volume}{SAFETY_SUFFIX}")).await?;
             safety.volumes.push((live.clone(), Some(copy.clone()), volume));
-            volumes::copy(docker, &safety.image, &live, &copy).await?;
+            volumes::copy(docker, &safety.project, &safety.image, &live, &copy).await?;
         }
         fsio::private_dir(&safety.dir)?;
         let folders = [
@@ -368,7 +368,7 @@ impl Safety {
                 volumes::remove(docker, live).await?;
                 if let Some(copy) = copy {
                     volumes::create(docker, &self.project, live, volume).await?;
-                    volumes::copy(docker, &self.image, copy, live).await?;
+                    volumes::copy(docker, &self.project, &self.image, copy, live).await?;
                 }
             }
             for (live, kept) in &self.folders {

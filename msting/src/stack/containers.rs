@@ -10,9 +10,6 @@ use bollard::models::{
     ContainerCreateBody, DeviceRequest, EndpointSettings, HealthConfig, HostConfig, HostConfigLogConfig, Mount,
     MountType, NetworkConnectRequest, NetworkingConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StopContainerOptionsBuilder,
-};
 
 use super::resources::{PROJECT_LABEL, scoped};
 use super::spec::{Hardening, Service, Stack};
@@ -210,12 +207,7 @@ pub async fn ensure(docker: &Docker, stack: &Stack, service: &Service) -> Result
         Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Change::Created,
         Err(other) => return Err(other),
     };
-    docker
-        .create_container(
-            Some(CreateContainerOptionsBuilder::default().name(&name).build()),
-            create_body(stack, service),
-        )
-        .await?;
+    super::engine::create_container(docker, &stack.project, &name, create_body(stack, service)).await?;
     for network in service.networks.iter().skip(1) {
         docker
             .connect_network(
@@ -229,8 +221,7 @@ pub async fn ensure(docker: &Docker, stack: &Stack, service: &Service) -> Result
 
 /// Stops (10 s grace) and removes a container.
 pub async fn remove(docker: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
-    let _ = docker.stop_container(name, Some(StopContainerOptionsBuilder::default().t(10).build())).await;
-    docker.remove_container(name, Some(RemoveContainerOptionsBuilder::default().force(true).build())).await
+    super::engine::stop_and_remove_container(docker, name).await
 }
 
 /// A container's state as `msting status` shows it.

@@ -3,7 +3,7 @@
 //! stdin, never its argv, which `docker inspect` and process listings show.
 
 use bollard::Docker;
-use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::exec::StartExecResults;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
@@ -16,29 +16,6 @@ pub struct Finished {
     pub raw_stdout: Vec<u8>,
 }
 
-/// An exec of `command` in `container` (as the container's user) with stdout and stderr
-/// attached, and stdin when `stdin`.
-async fn create(
-    docker: &Docker,
-    container: &str,
-    command: &[&str],
-    stdin: bool,
-) -> Result<bollard::exec::CreateExecResults, bollard::errors::Error> {
-    docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                cmd: Some(command.iter().map(|c| c.to_string()).collect()),
-                attach_stdin: Some(stdin),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                tty: Some(false),
-                ..Default::default()
-            },
-        )
-        .await
-}
-
 /// Runs `command` in `container` (as the container's user), feeding `stdin`; waits for it.
 pub async fn run(
     docker: &Docker,
@@ -46,7 +23,7 @@ pub async fn run(
     command: &[&str],
     stdin: Option<&[u8]>,
 ) -> Result<Finished, bollard::errors::Error> {
-    let exec = create(docker, container, command, stdin.is_some()).await?;
+    let exec = super::engine::create_exec(docker, container, command, stdin.is_some()).await?;
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     if let StartExecResults::Attached { mut output, mut input } = docker.start_exec(&exec.id, None).await? {
         if let Some(bytes) = stdin {
@@ -162,7 +139,7 @@ pub async fn stream_out(
     command: &[&str],
     sink: &mut (dyn std::io::Write + Send),
 ) -> anyhow::Result<(i64, String)> {
-    let exec = create(docker, container, command, false).await?;
+    let exec = super::engine::create_exec(docker, container, command, false).await?;
     let mut stderr = Vec::new();
     if let StartExecResults::Attached { mut output, .. } = docker.start_exec(&exec.id, None).await? {
         while let Some(item) = output.next().await {
@@ -186,7 +163,7 @@ pub async fn stream_in(
     command: &[&str],
     input: &mut tokio::sync::mpsc::Receiver<bytes::Bytes>,
 ) -> anyhow::Result<(i64, String)> {
-    let exec = create(docker, container, command, true).await?;
+    let exec = super::engine::create_exec(docker, container, command, true).await?;
     let mut said = Vec::new();
     if let StartExecResults::Attached { mut output, input: mut stdin } = docker.start_exec(&exec.id, None).await? {
         // Output is read while input is written, so a program that talks as it reads never

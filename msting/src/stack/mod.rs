@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod containers;
+pub mod engine;
 pub mod exec;
 pub mod lifecycle;
 pub mod resources;

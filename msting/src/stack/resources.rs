@@ -6,17 +6,12 @@
 use std::collections::HashMap;
 
 use bollard::Docker;
-use bollard::models::{NetworkCreateRequest, VolumeCreateRequest};
-use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptionsBuilder,
-};
+use bollard::models::NetworkCreateRequest;
+use bollard::query_parameters::{ListContainersOptionsBuilder, ListNetworksOptionsBuilder, ListVolumesOptionsBuilder};
 
+use super::engine;
+pub use super::engine::PROJECT_LABEL;
 use super::spec::Stack;
-
-pub const PROJECT_LABEL: &str = "com.docker.compose.project";
-pub const NETWORK_LABEL: &str = "com.docker.compose.network";
-pub const VOLUME_LABEL: &str = "com.docker.compose.volume";
 /// The bridge driver's option that turns masquerading (a way out) off.
 pub const MASQUERADE_OPTION: &str = "com.docker.network.bridge.enable_ip_masquerade";
 
@@ -75,20 +70,15 @@ pub async fn ensure(docker: &Docker, stack: &Stack) -> Result<Vec<String>, bolla
         if have.networks.contains(&name) {
             continue;
         }
-        docker
-            .create_network(NetworkCreateRequest {
-                name: name.clone(),
-                driver: Some("bridge".into()),
-                internal: Some(network.internal),
-                options: (!network.masquerade)
-                    .then(|| HashMap::from([(MASQUERADE_OPTION.to_string(), "false".to_string())])),
-                labels: Some(HashMap::from([
-                    (PROJECT_LABEL.to_string(), stack.project.clone()),
-                    (NETWORK_LABEL.to_string(), network.name.to_string()),
-                ])),
-                ..Default::default()
-            })
-            .await?;
+        let request = NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some("bridge".into()),
+            internal: Some(network.internal),
+            options: (!network.masquerade)
+                .then(|| HashMap::from([(MASQUERADE_OPTION.to_string(), "false".to_string())])),
+            ..Default::default()
+        };
+        engine::create_network(docker, &stack.project, network.name, request).await?;
         made.push(name);
     }
     for volume in &stack.volumes {
@@ -96,16 +86,7 @@ pub async fn ensure(docker: &Docker, stack: &Stack) -> Result<Vec<String>, bolla
         if have.volumes.contains(&name) {
             continue;
         }
-        docker
-            .create_volume(VolumeCreateRequest {
-                name: Some(name.clone()),
-                labels: Some(HashMap::from([
-                    (PROJECT_LABEL.to_string(), stack.project.clone()),
-                    (VOLUME_LABEL.to_string(), volume.to_string()),
-                ])),
-                ..Default::default()
-            })
-            .await?;
+        engine::create_volume(docker, &stack.project, &name, volume).await?;
         made.push(name);
     }
     Ok(made)
@@ -116,16 +97,14 @@ pub async fn ensure(docker: &Docker, stack: &Stack) -> Result<Vec<String>, bolla
 pub async fn remove(docker: &Docker, project: &str, purge: bool) -> Result<Owned, bollard::errors::Error> {
     let have = owned(docker, project).await?;
     for container in &have.containers {
-        docker
-            .remove_container(container, Some(RemoveContainerOptionsBuilder::default().force(true).v(false).build()))
-            .await?;
+        engine::remove_container(docker, container).await?;
     }
     for network in &have.networks {
-        docker.remove_network(network).await?;
+        engine::remove_network(docker, network).await?;
     }
     let volumes = if purge {
         for volume in &have.volumes {
-            docker.remove_volume(volume, Some(RemoveVolumeOptionsBuilder::default().force(false).build())).await?;
+            engine::remove_volume(docker, volume).await?;
         }
         have.volumes
     } else {

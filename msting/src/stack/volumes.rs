@@ -3,25 +3,26 @@
 //! passes through the host's disk and no container runs as root. A restore keeps the stack's
 //! data this way before it replaces it, and copies it back if the restore fails.
 
-use std::collections::HashMap;
-
 use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, VolumeCreateRequest};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptionsBuilder, UploadToContainerOptionsBuilder,
-};
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 use futures_util::StreamExt;
 
-use super::resources::{PROJECT_LABEL, VOLUME_LABEL};
+use super::engine;
 
 /// Where the helpers mount a volume: a path no image has, so Docker copies nothing into it.
 const MOUNT_POINT: &str = "/sting-volume-copy";
 
 /// A created (never started) container with `volume` mounted, to read or write it.
-async fn helper(docker: &Docker, image: &str, volume: &str, role: &str) -> Result<String, bollard::errors::Error> {
+async fn helper(
+    docker: &Docker,
+    project: &str,
+    image: &str,
+    volume: &str,
+    role: &str,
+) -> Result<String, bollard::errors::Error> {
     let name = format!("{volume}-{role}");
-    let _ = remove_container(docker, &name).await;
+    let _ = engine::remove_container(docker, &name).await;
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(vec!["true".into()]),
@@ -40,36 +41,18 @@ async fn helper(docker: &Docker, image: &str, volume: &str, role: &str) -> Resul
         }),
         ..Default::default()
     };
-    docker.create_container(Some(CreateContainerOptionsBuilder::default().name(&name).build()), body).await?;
+    engine::create_container(docker, project, &name, body).await?;
     Ok(name)
-}
-
-async fn remove_container(docker: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
-    docker.remove_container(name, Some(RemoveContainerOptionsBuilder::default().force(true).build())).await
 }
 
 /// Makes `volume` (empty) with the project's labels, `label` as its Compose volume name.
 pub async fn create(docker: &Docker, project: &str, volume: &str, label: &str) -> Result<(), bollard::errors::Error> {
-    docker
-        .create_volume(VolumeCreateRequest {
-            name: Some(volume.to_string()),
-            labels: Some(HashMap::from([
-                (PROJECT_LABEL.to_string(), project.to_string()),
-                (VOLUME_LABEL.to_string(), label.to_string()),
-            ])),
-            ..Default::default()
-        })
-        .await
-        .map(|_| ())
+    engine::create_volume(docker, project, volume, label).await
 }
 
 /// Removes `volume` if it exists.
 pub async fn remove(docker: &Docker, volume: &str) -> Result<(), bollard::errors::Error> {
-    match docker.remove_volume(volume, Some(RemoveVolumeOptionsBuilder::default().force(false).build())).await {
-        Ok(()) => Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(()),
-        Err(e) => Err(e),
-    }
+    engine::remove_volume(docker, volume).await
 }
 
 pub async fn exists(docker: &Docker, volume: &str) -> Result<bool, bollard::errors::Error> {
@@ -82,18 +65,18 @@ pub async fn exists(docker: &Docker, volume: &str) -> Result<bool, bollard::erro
 
 /// Copies everything in `from` into `to` (which should be empty), with owners and modes.
 /// `image` is any image present (the helpers never run).
-pub async fn copy(docker: &Docker, image: &str, from: &str, to: &str) -> anyhow::Result<()> {
-    let source = helper(docker, image, from, "copy-from").await?;
-    let target = match helper(docker, image, to, "copy-to").await {
+pub async fn copy(docker: &Docker, project: &str, image: &str, from: &str, to: &str) -> anyhow::Result<()> {
+    let source = helper(docker, project, image, from, "copy-from").await?;
+    let target = match helper(docker, project, image, to, "copy-to").await {
         Ok(target) => target,
         Err(e) => {
-            let _ = remove_container(docker, &source).await;
+            let _ = engine::remove_container(docker, &source).await;
             return Err(e.into());
         }
     };
     let copied = stream(docker, &source, &target).await;
-    let _ = remove_container(docker, &source).await;
-    let _ = remove_container(docker, &target).await;
+    let _ = engine::remove_container(docker, &source).await;
+    let _ = engine::remove_container(docker, &target).await;
     copied.map_err(|e| anyhow::anyhow!("copying volume {from} into {to} failed: {e}"))
 }
 
