@@ -8,9 +8,14 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 
 use super::archive::{self, ArchiveError, Unlock};
-use super::create::{ENCRYPTED_SUFFIX, PLAIN_SUFFIX, SIDECAR_SUFFIX};
 use super::manifest::Manifest;
 use super::prune::{self, Policy};
+
+/// A backup file's name ends with one of these.
+pub const PLAIN_SUFFIX: &str = ".tar.zst";
+pub const ENCRYPTED_SUFFIX: &str = ".tar.zst.age";
+/// The manifest kept beside a backup: `<file>.json`.
+pub const SIDECAR_SUFFIX: &str = ".json";
 
 /// What is kept beside a backup, `<file>.json`: its manifest and when it was last verified.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -13,15 +13,10 @@ use bollard::Docker;
 use sting_config::Config;
 
 use super::archive::{ArchiveWriter, Protection, Spool};
+use super::catalog::{ENCRYPTED_SUFFIX, PLAIN_SUFFIX};
 use super::manifest::{self, Manifest, Unseal};
 use crate::stack::containers::container_name;
 use crate::stack::{exec, spec};
-
-/// A backup file's name ends with one of these.
-pub const PLAIN_SUFFIX: &str = ".tar.zst";
-pub const ENCRYPTED_SUFFIX: &str = ".tar.zst.age";
-/// The manifest kept beside a backup: `<file>.json`.
-pub const SIDECAR_SUFFIX: &str = ".json";
 
 pub struct Made {
     pub file: PathBuf,

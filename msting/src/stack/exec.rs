@@ -94,9 +94,6 @@ impl StingdFailed {
     pub const EXISTS: i64 = 3;
 }
 
-/// Where stingd reads the stack's config inside its container.
-pub const STINGD_CONFIG: &str = "/etc/sting/conf/config.yml";
-
 /// Runs `stingd admin ARGS --config …` in the stack's running stingd (its own Vault login and
 /// database). `Ok(None)` when that container is not running; an error carries stingd's words.
 pub async fn stingd_admin(docker: &Docker, project: &str, args: &[&str]) -> anyhow::Result<Option<String>> {
@@ -107,7 +104,7 @@ pub async fn stingd_admin(docker: &Docker, project: &str, args: &[&str]) -> anyh
     }
     let mut command = vec!["stingd", "admin"];
     command.extend_from_slice(args);
-    command.extend_from_slice(&["--config", STINGD_CONFIG]);
+    command.extend_from_slice(&["--config", super::spec::STINGD_CONFIG]);
     let done = run(docker, &name, &command, None).await?;
     if done.code != 0 {
         let said = done.stderr.trim();

@@ -24,6 +24,8 @@ pub const MAILPIT_IMAGE: &str = "axllent/mailpit:v1.21.0";
 /// for private use); a network alias on `sting_local`.
 pub const VAULT_HOST: &str = "vault.sting.internal";
 
+/// Where stingd reads the stack's config inside its container.
+pub const STINGD_CONFIG: &str = "/etc/sting/conf/config.yml";
 /// Service users (uid = gid), fixed so host files mounted into a container can be given to it.
 pub const VAULT_UID: u32 = 10100;
 pub const DB_UID: u32 = 10200;
@@ -238,7 +240,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             "stingd".into(),
             "serve".into(),
             "--config".into(),
-            crate::stack::exec::STINGD_CONFIG.into(),
+            STINGD_CONFIG.into(),
             "--https".into(),
             format!("0.0.0.0:{STINGD_HTTPS}"),
             "--http".into(),

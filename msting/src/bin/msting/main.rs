@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod global;
 
 use std::process::ExitCode;
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::backup::archive::Unlock;
 use msting::backup::{catalog, create, protection, prune};
 use msting::output::{GOOD, Output, WARN};

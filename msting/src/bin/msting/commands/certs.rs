@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output, WARN};
 use msting::tls::inspect::{self, CertInfo, day};
 use msting::tls::{install, local, served};

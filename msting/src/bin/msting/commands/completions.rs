@@ -1,10 +1,10 @@
 //! `msting completions SHELL`: the shell completion script, generated from the command tree.
 //! The copies in the repository's `completions/` folder are kept current by a test.
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use clap_complete::Shell;
 
-use crate::cli::{Cli, exit};
+use crate::global::exit;
 use msting::output::Output;
 
 /// Print the completion script for a shell (bash, zsh, fish, ...)
@@ -14,14 +14,10 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-pub fn exec(_out: &Output, args: CompletionsArgs) -> anyhow::Result<u8> {
-    std::io::Write::write_all(&mut std::io::stdout(), &script(args.shell))?;
+/// `tree` is msting's whole command tree (the command line's, which this module cannot name).
+pub fn exec(_out: &Output, args: CompletionsArgs, mut tree: clap::Command) -> anyhow::Result<u8> {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut tree, "msting", &mut script);
+    std::io::Write::write_all(&mut std::io::stdout(), &script)?;
     Ok(exit::OK)
-}
-
-/// The completion script for `shell`.
-pub fn script(shell: Shell) -> Vec<u8> {
-    let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "msting", &mut buf);
-    buf
 }

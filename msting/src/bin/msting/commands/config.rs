@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use sting_config::{CURRENT_VERSION, Config, DEFAULT_CONFIG_YAML, Overrides};
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::fsio::atomic_write;
 use msting::output::{GOOD, Output};
 

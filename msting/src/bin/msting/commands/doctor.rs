@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use crate::cli::GlobalArgs;
+use crate::global::GlobalArgs;
 use msting::output::Output;
 
 /// Diagnose the clock, DNS, memory for the models, Vault login, migrations, Docker and ports

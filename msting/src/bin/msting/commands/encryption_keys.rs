@@ -7,7 +7,7 @@ use serde_json::json;
 use sting_vault::policy::STINGD_TRANSIT_KEY;
 use sting_vault::transit::{self, KeyStatus};
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::vault_access;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::cli::GlobalArgs;
+use crate::global::GlobalArgs;
 use msting::health::{Report, checks, status_file};
 use msting::output::Output;
 

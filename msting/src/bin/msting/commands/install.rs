@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::first_config;
 use msting::output::{GOOD, Output};
 use msting::preflight::{self, Status};

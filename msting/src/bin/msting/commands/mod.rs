@@ -28,7 +28,7 @@ pub mod update;
 pub mod vault;
 pub mod vault_secret;
 
-use crate::cli::GlobalArgs;
+use crate::global::GlobalArgs;
 use msting::output::Output;
 
 /// The stack's config, or its problems printed and an error.

@@ -3,7 +3,7 @@
 
 use clap::Args;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{ERROR, GOOD, Output, WARN};
 use msting::preflight::{self, Check, Status};
 

@@ -5,7 +5,7 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 
 /// End every session of every user: everyone signs in again (API tokens stay valid)

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::backup::KeyArgs;
 use super::install::BuildInputs;
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::backup::restore::{self, Options, Target};
 use msting::output::{GOOD, Output};
 use msting::progress::Progress;

@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::{db_admin, rotate, vault_access};
 

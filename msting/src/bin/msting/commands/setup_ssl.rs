@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::tls::inspect::{CertInfo, day};
 use msting::tls::local::{self, Renewal};

@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::stack::lifecycle::{self, Action};
 use msting::stack::spec;

@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::health::{Status, checks};
 use msting::output::{ERROR, GOOD, Output, WARN};
 use msting::stack::{containers, spec};

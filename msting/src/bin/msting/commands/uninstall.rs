@@ -5,7 +5,7 @@
 use clap::Args;
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::stack::resources;
 

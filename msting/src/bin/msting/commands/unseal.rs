@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 use sting_vault::{Vault, seal};
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::{shares, vault_access};
 

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::progress::Progress;
 use msting::stack::spec;

@@ -6,7 +6,7 @@ use serde_json::json;
 use sting_vault::bootstrap::{self, SealMode};
 use sting_vault::{Vault, approle, seal};
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output, WARN};
 use msting::shares::HandedShare;
 use msting::{vault_access, vault_setup};

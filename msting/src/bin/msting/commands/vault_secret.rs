@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use sting_vault::Secret;
 
-use crate::cli::{GlobalArgs, exit};
+use crate::global::{GlobalArgs, exit};
 use msting::output::{GOOD, Output};
 use msting::provider_secrets::{self, DEFAULT_NAME, check_name};
 use msting::vault_access;
