@@ -4,9 +4,9 @@
 
 pub mod compose;
 pub mod containers;
-pub mod engine;
+pub(crate) mod engine;
 pub mod exec;
 pub mod lifecycle;
 pub mod resources;
 pub mod spec;
-pub mod volumes;
+pub(crate) mod volumes;
