@@ -176,6 +176,12 @@ async fn ingestion(pool: &sqlx::PgPool) -> Option<Ingestion> {
 }
 
 /// `GET /api/beeacon/status`.
+#[utoipa::path(
+    get,
+    path = "/api/beeacon/status",
+    summary = "The view from inside: models, queues, sessions, ingestion, Vault reachability",
+    responses((status = 200, description = "the report"))
+)]
 pub async fn status(State(state): State<AppState>) -> Json<Beeacon> {
     Json(gather(Some(&state), None).await)
 }

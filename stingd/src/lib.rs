@@ -12,7 +12,6 @@ pub mod honey_jars;
 pub mod http;
 pub mod identity;
 pub mod mail;
-pub mod openapi;
 pub mod phase;
 pub mod sandbox;
 pub mod supervisor;

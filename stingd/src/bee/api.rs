@@ -25,10 +25,11 @@ use super::upstream::{EventReader, Piece};
 use crate::honey_jars::documents::{self, Match, Scope};
 use crate::honey_jars::jars::Reader;
 use crate::honey_jars::jars_api::reader;
+use crate::http::ApiError;
 use crate::http::AppState;
 use crate::http::ErrorKind;
 use crate::http::access::Principal;
-use crate::http::{ApiError, respond};
+use crate::http::error::ErrorBody;
 use crate::identity::audit;
 
 /// The longest question taken (bytes); the model's window usually says no sooner.
@@ -119,41 +120,46 @@ fn vault(state: &AppState) -> Option<sting_vault::Vault> {
     state.vault.as_ref().map(|s| s.vault())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/conversations",
+    summary = "Start a conversation with Bee, drawing on some jars or all you can read",
+    request_body = NewConversation,
+    responses((status = 201, description = "created"), (status = 404, description = "a jar named is not one the caller can read", body = ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     body: Result<Json<NewConversation>, JsonRejection>,
-) -> Response {
-    respond(
-        async {
-            let Json(new) = body.map_err(ApiError::from_json_rejection)?;
-            let reader = reader(&principal)?;
-            let title = check_title(&new.title)?;
-            check_jars(&new.jars)?;
-            if let Some(model) = &new.model {
-                if model.is_empty() || model.len() > 200 {
-                    return Err(ApiError::bad_request("invalid_model", "name a model from GET /v1/models"));
-                }
-            }
-            let pool = &state.identity()?.pool;
-            let conversation =
-                conversations::create(pool, vault(&state).as_ref(), reader, &title, new.jars, new.model).await?;
-            Ok((StatusCode::CREATED, Json(json!(conversation))).into_response())
+) -> Result<Response, ApiError> {
+    let Json(new) = body.map_err(ApiError::from_json_rejection)?;
+    let reader = reader(&principal)?;
+    let title = check_title(&new.title)?;
+    check_jars(&new.jars)?;
+    if let Some(model) = &new.model {
+        if model.is_empty() || model.len() > 200 {
+            return Err(ApiError::bad_request("invalid_model", "name a model from GET /v1/models"));
         }
-        .await,
-    )
+    }
+    let pool = &state.identity()?.pool;
+    let conversation = conversations::create(pool, vault(&state).as_ref(), reader, &title, new.jars, new.model).await?;
+    Ok((StatusCode::CREATED, Json(json!(conversation))).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, axum::Extension(principal): axum::Extension<Principal>) -> Response {
-    respond(
-        async {
-            let reader = reader(&principal)?;
-            let pool = &state.identity()?.pool;
-            let listed = conversations::list(pool, vault(&state).as_ref(), &state.documents.keys, reader).await?;
-            Ok(Json(json!({ "conversations": listed })).into_response())
-        }
-        .await,
-    )
+#[utoipa::path(
+    get,
+    path = "/api/conversations",
+    summary = "Your conversations with Bee, the latest first",
+    responses((status = 200, description = "the conversations"))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Result<Response, ApiError> {
+    let reader = reader(&principal)?;
+    let pool = &state.identity()?.pool;
+    let listed = conversations::list(pool, vault(&state).as_ref(), &state.documents.keys, reader).await?;
+    Ok(Json(json!({ "conversations": listed })).into_response())
 }
 
 async fn open(state: &AppState, reader: Reader, id: Uuid) -> Result<Opened, ApiError> {
@@ -161,91 +167,97 @@ async fn open(state: &AppState, reader: Reader, id: Uuid) -> Result<Opened, ApiE
     Ok(conversations::open(pool, vault(state).as_ref(), &state.documents.keys, reader, id).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}",
+    summary = "A conversation with its messages and their sources",
+    responses((status = 200, description = "the conversation and its messages"))
+)]
 pub async fn get(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Response {
-    respond(
-        async {
-            let opened = open(&state, reader(&principal)?, id).await?;
-            let messages = conversations::messages(&state.identity()?.pool, &opened).await?;
-            Ok(Json(json!({ "conversation": opened.conversation, "messages": messages })).into_response())
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let opened = open(&state, reader(&principal)?, id).await?;
+    let messages = conversations::messages(&state.identity()?.pool, &opened).await?;
+    Ok(Json(json!({ "conversation": opened.conversation, "messages": messages })).into_response())
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/conversations/{id}",
+    summary = "Rename a conversation or change the jars it draws on",
+    request_body = ConversationUpdate,
+    responses((status = 200, description = "the conversation as it is now"))
+)]
 pub async fn update(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
     body: Result<Json<ConversationUpdate>, JsonRejection>,
-) -> Response {
-    respond(
-        async {
-            let Json(change) = body.map_err(ApiError::from_json_rejection)?;
-            let reader = reader(&principal)?;
-            let title = change.title.as_deref().map(check_title).transpose()?;
-            if let Some(jars) = &change.jars {
-                check_jars(jars)?;
-            }
-            let opened = open(&state, reader, id).await?;
-            conversations::update(&state.identity()?.pool, &opened, reader, title.as_deref(), change.jars).await?;
-            let opened = open(&state, reader, id).await?;
-            Ok(Json(json!(opened.conversation)).into_response())
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let Json(change) = body.map_err(ApiError::from_json_rejection)?;
+    let reader = reader(&principal)?;
+    let title = change.title.as_deref().map(check_title).transpose()?;
+    if let Some(jars) = &change.jars {
+        check_jars(jars)?;
+    }
+    let opened = open(&state, reader, id).await?;
+    conversations::update(&state.identity()?.pool, &opened, reader, title.as_deref(), change.jars).await?;
+    let opened = open(&state, reader, id).await?;
+    Ok(Json(json!(opened.conversation)).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/conversations/{id}",
+    summary = "Delete a conversation with its messages",
+    responses((status = 204, description = "deleted"))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Response {
-    respond(
-        async {
-            let reader = reader(&principal)?;
-            let pool = &state.identity()?.pool;
-            conversations::delete(pool, reader, id).await?;
-            state.documents.keys.forget(id);
-            audit::record(pool, Some(reader.user), "conversation.delete", Some(&id.to_string()), json!({})).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let reader = reader(&principal)?;
+    let pool = &state.identity()?.pool;
+    conversations::delete(pool, reader, id).await?;
+    state.documents.keys.forget(id);
+    audit::record(pool, Some(reader.user), "conversation.delete", Some(&id.to_string()), json!({})).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/conversations/{id}/export",
+    summary = "Download a conversation (`format=json` or `markdown`)",
+    params(("format" = Option<String>, Query, description = "`json` (default) or `markdown`")),
+    responses((status = 200, description = "the conversation as a file"), (status = 400, description = "an unknown format", body = ErrorBody))
+)]
 pub async fn export(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
     Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    respond(
-        async {
-            let markdown = match query.get("format").map(String::as_str) {
-                None | Some("json") => false,
-                Some("markdown") => true,
-                Some(_) => {
-                    return Err(ApiError::bad_request("invalid_format", "`format` is `json` (default) or `markdown`"));
-                }
-            };
-            let opened = open(&state, reader(&principal)?, id).await?;
-            let messages = conversations::messages(&state.identity()?.pool, &opened).await?;
-            let (body, content_type, extension) = if markdown {
-                (conversations::to_markdown(&opened.conversation, &messages), "text/markdown; charset=utf-8", "md")
-            } else {
-                let value = json!({ "conversation": opened.conversation, "messages": messages });
-                (serde_json::to_string_pretty(&value).expect("JSON serialises"), "application/json", "json")
-            };
-            let disposition = format!("attachment; filename=\"conversation-{id}.{extension}\"");
-            Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
-                .into_response())
+) -> Result<Response, ApiError> {
+    let markdown = match query.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("markdown") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request("invalid_format", "`format` is `json` (default) or `markdown`"));
         }
-        .await,
-    )
+    };
+    let opened = open(&state, reader(&principal)?, id).await?;
+    let messages = conversations::messages(&state.identity()?.pool, &opened).await?;
+    let (body, content_type, extension) = if markdown {
+        (conversations::to_markdown(&opened.conversation, &messages), "text/markdown; charset=utf-8", "md")
+    } else {
+        let value = json!({ "conversation": opened.conversation, "messages": messages });
+        (serde_json::to_string_pretty(&value).expect("JSON serialises"), "application/json", "json")
+    };
+    let disposition = format!("attachment; filename=\"conversation-{id}.{extension}\"");
+    Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body)
+        .into_response())
 }
 
 /// What flows from the task that reads the model to the response.
@@ -256,210 +268,201 @@ enum Step {
     Failed(ApiError),
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/conversations/{id}/messages",
+    summary = "Ask Bee: server-sent events `sources`, `delta`…, then `done` (or `error`); one JSON answer with `stream: false`",
+    request_body = Question,
+    responses((status = 200, description = "the answer, streamed or whole"), (status = 502, description = "the model failed before answering", body = ErrorBody))
+)]
 pub async fn ask(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
     body: Result<Json<Question>, JsonRejection>,
-) -> Response {
-    respond(
-        async {
-            let Json(question) = body.map_err(ApiError::from_json_rejection)?;
-            let content = question.content.trim().to_string();
-            if content.is_empty() || content.len() > MAX_QUESTION {
-                return Err(ApiError::bad_request(
-                    "invalid_question",
-                    format!("ask something in `content` (at most {MAX_QUESTION} bytes)"),
-                ));
-            }
-            let reader = reader(&principal)?;
-            let opened = open(&state, reader, id).await?;
-            let rules = state.bee.clone();
-            let model = opened
-                .conversation
-                .model
-                .clone()
-                .or_else(|| rules.model.clone())
-                .or_else(|| state.default_model.as_deref().map(str::to_string))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        ErrorKind::Server,
-                        "bee_unavailable",
-                        "Bee has no model: set `bee.model` or `llm.default_model`",
-                    )
-                })?;
-            let pool = state.identity()?.pool.clone();
+) -> Result<Response, ApiError> {
+    let Json(question) = body.map_err(ApiError::from_json_rejection)?;
+    let content = question.content.trim().to_string();
+    if content.is_empty() || content.len() > MAX_QUESTION {
+        return Err(ApiError::bad_request(
+            "invalid_question",
+            format!("ask something in `content` (at most {MAX_QUESTION} bytes)"),
+        ));
+    }
+    let reader = reader(&principal)?;
+    let opened = open(&state, reader, id).await?;
+    let rules = state.bee.clone();
+    let model = opened
+        .conversation
+        .model
+        .clone()
+        .or_else(|| rules.model.clone())
+        .or_else(|| state.default_model.as_deref().map(str::to_string))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Server,
+                "bee_unavailable",
+                "Bee has no model: set `bee.model` or `llm.default_model`",
+            )
+        })?;
+    let pool = state.identity()?.pool.clone();
 
-            let passages = if rules.sources == 0 {
-                Vec::new()
-            } else {
-                let scope = Scope {
-                    jars: opened.conversation.jars.as_deref(),
-                    limit: rules.sources as i64,
-                    min_score: state.documents.min_score,
-                };
-                let vault = vault(&state);
-                let index = state.documents.index(&pool, vault.as_ref());
-                documents::retrieve(&index, reader, &content, Match::Any, scope).await?
-            };
-            let history: Vec<Turn> = conversations::messages(&pool, &opened)
-                .await?
-                .into_iter()
-                .map(|m| Turn { from_user: m.role == "user", content: m.content })
-                .collect();
-            let sources: Vec<Source> = passages
-                .iter()
-                .map(|p| Source {
-                    document_name: p.document_name.clone(),
-                    heading: p.heading.clone(),
-                    text: p.text.clone(),
-                })
-                .collect();
-            let budget = Budget { window: rules.window(&model), answer: rules.answer_tokens };
-            let built = prompt::build(&rules.persona, &sources, &history, &content, budget)?;
-            let mut citations: Vec<Citation> = passages
-                .iter()
-                .take(built.sources)
-                .enumerate()
-                .map(|(i, p)| Citation {
-                    number: i + 1,
-                    jar: p.jar,
-                    document: p.document,
-                    document_name: p.document_name.clone(),
-                    chunk: p.chunk,
-                    heading: p.heading.clone(),
-                    score: p.score,
-                    cited: false,
-                })
-                .collect();
-            let pii: Vec<String> = match rules.chat_pii {
-                sting_config::ChatPiiMode::Off => Vec::new(),
-                sting_config::ChatPiiMode::Flag => {
-                    let mut kinds: Vec<String> =
-                        state.documents.scanner.scan(&content).iter().map(|f| f.kind.name().to_string()).collect();
-                    kinds.sort();
-                    kinds.dedup();
-                    kinds
+    let passages = if rules.sources == 0 {
+        Vec::new()
+    } else {
+        let scope = Scope {
+            jars: opened.conversation.jars.as_deref(),
+            limit: rules.sources as i64,
+            min_score: state.documents.min_score,
+        };
+        let vault = vault(&state);
+        let index = state.documents.index(&pool, vault.as_ref());
+        documents::retrieve(&index, reader, &content, Match::Any, scope).await?
+    };
+    let history: Vec<Turn> = conversations::messages(&pool, &opened)
+        .await?
+        .into_iter()
+        .map(|m| Turn { from_user: m.role == "user", content: m.content })
+        .collect();
+    let sources: Vec<Source> = passages
+        .iter()
+        .map(|p| Source { document_name: p.document_name.clone(), heading: p.heading.clone(), text: p.text.clone() })
+        .collect();
+    let budget = Budget { window: rules.window(&model), answer: rules.answer_tokens };
+    let built = prompt::build(&rules.persona, &sources, &history, &content, budget)?;
+    let mut citations: Vec<Citation> = passages
+        .iter()
+        .take(built.sources)
+        .enumerate()
+        .map(|(i, p)| Citation {
+            number: i + 1,
+            jar: p.jar,
+            document: p.document,
+            document_name: p.document_name.clone(),
+            chunk: p.chunk,
+            heading: p.heading.clone(),
+            score: p.score,
+            cited: false,
+        })
+        .collect();
+    let pii: Vec<String> = match rules.chat_pii {
+        sting_config::ChatPiiMode::Off => Vec::new(),
+        sting_config::ChatPiiMode::Flag => {
+            let mut kinds: Vec<String> =
+                state.documents.scanner.scan(&content).iter().map(|f| f.kind.name().to_string()).collect();
+            kinds.sort();
+            kinds.dedup();
+            kinds
+        }
+    };
+
+    let request = json!({
+        "model": model,
+        "messages": built.messages,
+        "stream": true,
+        "max_tokens": rules.answer_tokens,
+        "stream_options": { "include_usage": true },
+    });
+    let body = serde_json::to_vec(&request).expect("JSON serialises");
+    let upstream = crate::gateway::chat_for(&state, &principal.caller, body.into()).await?;
+    if !upstream.status().is_success() {
+        // The gateway's own error (unknown model, queue full, model failed): as it is.
+        return Ok(upstream);
+    }
+
+    let (tx, rx) = mpsc::channel::<Step>(64);
+    let _ = tx.send(Step::Sources(citations.clone())).await;
+    state.tasks.spawn(async move {
+        let mut reader = EventReader::default();
+        let mut answer = String::new();
+        let (mut finish, mut usage, mut failure) = (None::<String>, None::<Usage>, None::<String>);
+        let mut gone = false;
+        let mut stream = upstream.into_body().into_data_stream();
+        'reading: while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break;
                 }
             };
-
-            let request = json!({
-                "model": model,
-                "messages": built.messages,
-                "stream": true,
-                "max_tokens": rules.answer_tokens,
-                "stream_options": { "include_usage": true },
-            });
-            let body = serde_json::to_vec(&request).expect("JSON serialises");
-            let upstream = crate::gateway::chat_for(&state, &principal.caller, body.into()).await?;
-            if !upstream.status().is_success() {
-                // The gateway's own error (unknown model, queue full, model failed): as it is.
-                return Ok(upstream);
-            }
-
-            let (tx, rx) = mpsc::channel::<Step>(64);
-            let _ = tx.send(Step::Sources(citations.clone())).await;
-            state.tasks.spawn(async move {
-                let mut reader = EventReader::default();
-                let mut answer = String::new();
-                let (mut finish, mut usage, mut failure) = (None::<String>, None::<Usage>, None::<String>);
-                let mut gone = false;
-                let mut stream = upstream.into_body().into_data_stream();
-                'reading: while let Some(chunk) = stream.next().await {
-                    let chunk = match chunk {
-                        Ok(chunk) => chunk,
-                        Err(e) => {
-                            failure = Some(e.to_string());
-                            break;
-                        }
-                    };
-                    for piece in reader.push(&chunk) {
-                        match piece {
-                            Piece::Text(text) => {
-                                answer.push_str(&text);
-                                if tx.send(Step::Delta(text)).await.is_err() {
-                                    // The asker left: stop the model, keep what was said.
-                                    gone = true;
-                                    break 'reading;
-                                }
-                            }
-                            Piece::Finish(reason) => finish = Some(reason),
-                            Piece::Usage(u) => usage = Some(u),
-                            Piece::Error(message) => {
-                                failure = Some(message);
-                                break 'reading;
-                            }
-                            Piece::Done => break 'reading,
+            for piece in reader.push(&chunk) {
+                match piece {
+                    Piece::Text(text) => {
+                        answer.push_str(&text);
+                        if tx.send(Step::Delta(text)).await.is_err() {
+                            // The asker left: stop the model, keep what was said.
+                            gone = true;
+                            break 'reading;
                         }
                     }
+                    Piece::Finish(reason) => finish = Some(reason),
+                    Piece::Usage(u) => usage = Some(u),
+                    Piece::Error(message) => {
+                        failure = Some(message);
+                        break 'reading;
+                    }
+                    Piece::Done => break 'reading,
                 }
-                drop(stream);
-                let finish = match (&failure, gone) {
-                    (Some(_), _) => "error".to_string(),
-                    (None, true) => "cancelled".to_string(),
-                    (None, false) => finish.unwrap_or_else(|| "stop".into()),
-                };
-                let cited = prompt::cited(&answer, citations.len());
-                for c in &mut citations {
-                    c.cited = cited.contains(&c.number);
-                }
-                let drafts = [
-                    Draft {
-                        from_user: true,
-                        content: &content,
-                        sources: &[],
-                        pii: &pii,
-                        usage: None,
-                        finish_reason: None,
-                    },
-                    Draft {
-                        from_user: false,
-                        content: &answer,
-                        sources: &citations,
-                        pii: &[],
-                        usage,
-                        finish_reason: Some(&finish),
-                    },
-                ];
-                // A failure before any text leaves the conversation as it was.
-                let store = !(failure.is_some() && answer.is_empty());
-                let stored = if store { Some(conversations::append(&pool, &opened, &drafts).await) } else { None };
-                let step = match (failure, stored) {
-                    (_, Some(Err(e))) => {
-                        tracing::error!(error = %e, "cannot store Bee's answer");
-                        Step::Failed(e.into())
-                    }
-                    (Some(message), _) if answer.is_empty() => {
-                        Step::Failed(ApiError::upstream(format!("the model `{model}` failed: {message}")))
-                    }
-                    (failure, stored) => {
-                        let message = stored.and_then(Result::ok).and_then(|seqs| seqs.last().copied());
-                        Step::Done(json!({
-                            "message": message,
-                            "finish_reason": finish,
-                            "usage": usage,
-                            "cited": cited,
-                            "pii": pii,
-                            "error": failure,
-                        }))
-                    }
-                };
-                let _ = tx.send(step).await;
-            });
-
-            if question.stream {
-                let events = futures_util::stream::unfold(rx, |mut rx| async move {
-                    let step = rx.recv().await?;
-                    Some((Ok::<Event, Infallible>(event(step)), rx))
-                });
-                Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
-            } else {
-                collect(rx).await
             }
         }
-        .await,
-    )
+        drop(stream);
+        let finish = match (&failure, gone) {
+            (Some(_), _) => "error".to_string(),
+            (None, true) => "cancelled".to_string(),
+            (None, false) => finish.unwrap_or_else(|| "stop".into()),
+        };
+        let cited = prompt::cited(&answer, citations.len());
+        for c in &mut citations {
+            c.cited = cited.contains(&c.number);
+        }
+        let drafts = [
+            Draft { from_user: true, content: &content, sources: &[], pii: &pii, usage: None, finish_reason: None },
+            Draft {
+                from_user: false,
+                content: &answer,
+                sources: &citations,
+                pii: &[],
+                usage,
+                finish_reason: Some(&finish),
+            },
+        ];
+        // A failure before any text leaves the conversation as it was.
+        let store = !(failure.is_some() && answer.is_empty());
+        let stored = if store { Some(conversations::append(&pool, &opened, &drafts).await) } else { None };
+        let step = match (failure, stored) {
+            (_, Some(Err(e))) => {
+                tracing::error!(error = %e, "cannot store Bee's answer");
+                Step::Failed(e.into())
+            }
+            (Some(message), _) if answer.is_empty() => {
+                Step::Failed(ApiError::upstream(format!("the model `{model}` failed: {message}")))
+            }
+            (failure, stored) => {
+                let message = stored.and_then(Result::ok).and_then(|seqs| seqs.last().copied());
+                Step::Done(json!({
+                    "message": message,
+                    "finish_reason": finish,
+                    "usage": usage,
+                    "cited": cited,
+                    "pii": pii,
+                    "error": failure,
+                }))
+            }
+        };
+        let _ = tx.send(step).await;
+    });
+
+    if question.stream {
+        let events = futures_util::stream::unfold(rx, |mut rx| async move {
+            let step = rx.recv().await?;
+            Some((Ok::<Event, Infallible>(event(step)), rx))
+        });
+        Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    } else {
+        collect(rx).await
+    }
 }
 
 fn event(step: Step) -> Event {

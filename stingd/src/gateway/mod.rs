@@ -48,6 +48,12 @@ pub fn metrics_router(
     )
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    summary = "Prometheus/OpenMetrics metrics",
+    responses((status = 200, description = "the metrics, in OpenMetrics text"))
+)]
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     render_metrics(&state.metrics, &state.supervisor.status().await)
 }
@@ -59,6 +65,12 @@ fn render_metrics(metrics: &Metrics, models: &[crate::supervisor::ModelStatus]) 
 
 /// OpenAI's model list, with each model's state alongside. Its details (path, pids, why it
 /// failed, llama-server's stderr) go to admins at AAL2 and to the operator's gateway keys only.
+#[utoipa::path(
+    get,
+    path = "/v1/models",
+    summary = "The configured models and their state",
+    responses((status = 200, description = "the models"))
+)]
 pub(crate) async fn models(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,

@@ -24,7 +24,7 @@ use super::cache::{self, Cached};
 use super::redaction;
 use crate::http::Caller;
 use crate::http::ErrorKind;
-use crate::http::error::{ApiError, error_body};
+use crate::http::error::{ApiError, ErrorBody, error_body};
 use crate::supervisor::{AcquireError, CacheOwner, Lease, SlotLease};
 
 /// The request body, or why it could not be read (too large, cut off).
@@ -85,14 +85,32 @@ impl Head {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/chat/completions",
+    summary = "Chat completion (OpenAI-compatible; `stream` for SSE)",
+    responses((status = 200, description = "the model's answer"), (status = 404, description = "no such model", body = ErrorBody))
+)]
 pub async fn chat_completions(state: State<AppState>, caller: Extension<Caller>, body: RequestBody) -> Response {
     forward(state, caller, Route::Chat, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/completions",
+    summary = "Text completion (OpenAI-compatible)",
+    responses((status = 200, description = "the model's answer"), (status = 404, description = "no such model", body = ErrorBody))
+)]
 pub async fn completions(state: State<AppState>, caller: Extension<Caller>, body: RequestBody) -> Response {
     forward(state, caller, Route::Completions, body).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/embeddings",
+    summary = "Embeddings (OpenAI-compatible)",
+    responses((status = 200, description = "the vectors"), (status = 404, description = "no such model", body = ErrorBody))
+)]
 pub async fn embeddings(state: State<AppState>, caller: Extension<Caller>, body: RequestBody) -> Response {
     forward(state, caller, Route::Embeddings, body).await
 }

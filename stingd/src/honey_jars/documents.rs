@@ -80,7 +80,7 @@ impl std::fmt::Display for Status {
 }
 
 /// What an upload became.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Stored {
     pub id: Uuid,
     pub jar: Uuid,
@@ -403,7 +403,7 @@ pub async fn unfinished(pool: &PgPool) -> Result<Vec<Uuid>, sqlx::Error> {
 }
 
 /// A document's listing entry.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Listed {
     pub id: Uuid,
     pub name: String,
@@ -492,7 +492,7 @@ pub async fn content(
 }
 
 /// One search hit.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Hit {
     pub jar: Uuid,
     pub document: Uuid,

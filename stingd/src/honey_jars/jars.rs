@@ -46,7 +46,7 @@ impl Permission {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Jar {
     pub id: Uuid,
     pub name: String,
@@ -59,7 +59,7 @@ pub struct Jar {
 }
 
 /// Who a jar is shared with.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ShareTarget {
     User(Uuid),
@@ -67,7 +67,7 @@ pub enum ShareTarget {
     Everyone,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Share {
     pub target: ShareTarget,
     /// `read` or `write` (managing is the owner's, and elevated roles').

@@ -9,6 +9,24 @@ use serde_json::json;
 
 use crate::supervisor::AcquireError;
 
+/// The error document, for the OpenAPI description (what `ApiError` answers).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    message: String,
+    /// OpenAI's error type (`invalid_request_error`, `authentication_error`, ...).
+    #[serde(rename = "type")]
+    kind: String,
+    /// Stable, for scripts.
+    code: String,
+    param: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -16,11 +34,6 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub retry_after: Option<Duration>,
-}
-
-/// A handler's outcome as its response: the value, or the error in its JSON shape.
-pub fn respond(result: Result<Response, ApiError>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
 }
 
 impl ApiError {

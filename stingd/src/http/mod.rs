@@ -10,6 +10,7 @@ pub mod callers;
 pub mod error;
 pub mod front;
 pub mod limits;
+pub mod openapi;
 pub mod routes;
 pub mod state;
 pub mod zones;
@@ -18,7 +19,7 @@ pub use routes::{router, routes};
 pub use state::{AppState, DocumentRules, Identity, Zones, is_builtin_only};
 
 pub use callers::{ApiKeys, Caller};
-pub use error::{ApiError, ErrorKind, respond};
+pub use error::{ApiError, ErrorKind};
 pub use limits::RateLimiter;
 pub use zones::{Network, PeerAddr, RejectionLog, Zone, ZoneKey};
 

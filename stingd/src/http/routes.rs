@@ -20,6 +20,8 @@ use crate::identity::users::Role;
 pub fn routes() -> Routes<AppState> {
     use axum::http::Method;
     Routes::default()
+        .add(Method::GET, "/health", Access::Public, get(health))
+        .add(Method::GET, "/health/ready", Access::Public, get(ready))
         .add(Method::POST, "/v1/chat/completions", Access::Authenticated, post(proxy::chat_completions))
         .add(Method::POST, "/v1/completions", Access::Authenticated, post(proxy::completions))
         .add(Method::POST, "/v1/embeddings", Access::Authenticated, post(proxy::embeddings))
@@ -164,10 +166,24 @@ pub fn routes() -> Routes<AppState> {
         .add(Method::POST, "/api/conversations/{id}/messages", Access::Role(Role::Viewer), post(crate::bee::api::ask))
 }
 
+/// Liveness: stingd answers.
+#[utoipa::path(get, path = "/health", summary = "Liveness: stingd answers", responses((status = 200, description = "alive")))]
+pub(crate) async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+/// Readiness. Reached here only once the application is built (`app::start::phase_router`
+/// answers while stingd starts, with what it waits for).
+#[utoipa::path(get, path = "/health/ready", summary = "Readiness: 503 with what stingd waits for while it starts", responses((status = 200, description = "ready"), (status = 503, description = "starting: what it waits for, and on what")))]
+pub(crate) async fn ready() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({ "status": "ready" }))
+}
+
 /// The OpenAPI document of exactly the routes this build serves.
-async fn openapi() -> Response {
+#[utoipa::path(get, path = "/api/openapi.json", summary = "This document", responses((status = 200, description = "the OpenAPI 3.1 document")))]
+pub(crate) async fn openapi() -> Response {
     let (_, decisions) = routes().into_parts();
-    match crate::openapi::document(&decisions) {
+    match crate::http::openapi::document(&decisions) {
         Ok(doc) => axum::Json(doc).into_response(),
         Err(missing) => ApiError::new(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -228,9 +244,6 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.zones.api.clone(), crate::http::zones::limit))
         .layer(axum::extract::DefaultBodyLimit::max(crate::http::MAX_BODY_BYTES));
     Router::new()
-        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
-        // Reached only once the application is built (`app::start::phase_router` answers before).
-        .route("/health/ready", get(|| async { axum::Json(json!({ "status": "ready" })) }))
         .merge(api)
         .fallback(|| async {
             ApiError::new(axum::http::StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "not_found", "no such route")

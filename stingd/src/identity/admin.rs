@@ -10,68 +10,76 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::http::ApiError;
 use crate::http::AppState;
 use crate::http::ErrorKind;
 use crate::http::access::Principal;
-use crate::http::{ApiError, respond};
+use crate::http::error::ErrorBody;
 use crate::identity::users::{self, Role};
 use crate::identity::{IdentityError, audit, sessions};
 
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    summary = "Who the caller is: user, role, assurance level",
+    responses((status = 200, description = "the caller"))
+)]
 pub async fn me(axum::Extension(principal): axum::Extension<Principal>) -> Response {
     Json(json!({ "principal": principal, "email": principal.email })).into_response()
 }
 
-pub async fn list_users(State(state): State<AppState>) -> Response {
-    respond(async { Ok(Json(json!({ "users": users::list(&state.identity()?.pool).await? })).into_response()) }.await)
+#[utoipa::path(
+    get,
+    path = "/api/admin/users",
+    summary = "Every account",
+    responses((status = 200, description = "the accounts"))
+)]
+pub async fn list_users(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(Json(json!({ "users": users::list(&state.identity()?.pool).await? })).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/disable",
+    summary = "Disable an account; its sessions and tokens end at once",
+    responses((status = 204, description = "disabled"))
+)]
 pub async fn disable_user(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            let pool = &identity.pool;
-            if principal.user == Some(id) {
-                return Err(ApiError::bad_request("cannot_disable_self", "an admin cannot disable their own account"));
-            }
-            users::disable(pool, &identity.credentials, id).await?;
-            audit::record(pool, principal.user, "user.disable", Some(&id.to_string()), json!({})).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    let pool = &identity.pool;
+    if principal.user == Some(id) {
+        return Err(ApiError::bad_request("cannot_disable_self", "an admin cannot disable their own account"));
+    }
+    users::disable(pool, &identity.credentials, id).await?;
+    audit::record(pool, principal.user, "user.disable", Some(&id.to_string()), json!({})).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Deletes an account and everything it owns; the audit log keeps the event.
+#[utoipa::path(
+    delete,
+    path = "/api/admin/users/{id}",
+    summary = "Delete an account and everything it owns",
+    responses((status = 204, description = "deleted"))
+)]
 pub async fn delete_user(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            if principal.user == Some(id) {
-                return Err(ApiError::bad_request("cannot_delete_self", "an admin cannot delete their own account"));
-            }
-            let user =
-                users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
-            users::delete(&identity.pool, &identity.credentials, id).await?;
-            audit::record(
-                &identity.pool,
-                principal.user,
-                "user.delete",
-                Some(&id.to_string()),
-                json!({ "email": user.email }),
-            )
-            .await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    if principal.user == Some(id) {
+        return Err(ApiError::bad_request("cannot_delete_self", "an admin cannot delete their own account"));
+    }
+    let user = users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
+    users::delete(&identity.pool, &identity.credentials, id).await?;
+    audit::record(&identity.pool, principal.user, "user.delete", Some(&id.to_string()), json!({ "email": user.email }))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -79,41 +87,44 @@ pub struct RoleChange {
     role: Role,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/role",
+    summary = "Change an account's role (its sessions end)",
+    request_body = RoleChange,
+    responses((status = 204, description = "changed"))
+)]
 pub async fn change_role(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
     change: Result<Json<RoleChange>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    respond(
-        async {
-            let Json(change) = change.map_err(ApiError::from_json_rejection)?;
-            let identity = state.identity()?;
-            let pool = &identity.pool;
-            let before = users::find(pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
-            users::set_role(pool, &identity.credentials, id, change.role).await?;
-            let detail = json!({ "from": before.role, "to": change.role });
-            audit::record(pool, principal.user, "user.role", Some(&id.to_string()), detail).await?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let Json(change) = change.map_err(ApiError::from_json_rejection)?;
+    let identity = state.identity()?;
+    let pool = &identity.pool;
+    let before = users::find(pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
+    users::set_role(pool, &identity.credentials, id, change.role).await?;
+    let detail = json!({ "from": before.role, "to": change.role });
+    audit::record(pool, principal.user, "user.role", Some(&id.to_string()), detail).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/admin/sessions/revoke-all",
+    summary = "End every session of every user",
+    responses((status = 200, description = "how many ended"))
+)]
 pub async fn revoke_all_sessions(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
-) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            let pool = &identity.pool;
-            let revoked = sessions::revoke_all(pool, &identity.credentials).await?;
-            audit::record(pool, principal.user, "sessions.revoke_all", None, json!({ "revoked": revoked })).await?;
-            Ok(Json(json!({ "revoked": revoked })).into_response())
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    let pool = &identity.pool;
+    let revoked = sessions::revoke_all(pool, &identity.credentials).await?;
+    audit::record(pool, principal.user, "sessions.revoke_all", None, json!({ "revoked": revoked })).await?;
+    Ok(Json(json!({ "revoked": revoked })).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -123,14 +134,16 @@ pub struct AuditQuery {
     limit: Option<i64>,
 }
 
-pub async fn audit(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Response {
-    respond(
-        async {
-            let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-            Ok(Json(json!({ "events": audit::recent(&state.identity()?.pool, limit).await? })).into_response())
-        }
-        .await,
-    )
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    summary = "The audit log, newest first",
+    params(AuditQuery),
+    responses((status = 200, description = "the events"), (status = 400, description = "the limit is not a number", body = ErrorBody))
+)]
+pub async fn audit(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Result<Response, ApiError> {
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(json!({ "events": audit::recent(&state.identity()?.pool, limit).await? })).into_response())
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -146,93 +159,92 @@ fn default_role() -> Role {
 
 /// Creates an account and mails its one-time enrolment link (`auth.registration: invite`, or
 /// any mode: admins may always invite).
+#[utoipa::path(
+    post,
+    path = "/api/admin/invitations",
+    summary = "Create an account and mail its enrolment link",
+    request_body = Invitation,
+    responses((status = 201, description = "invited"))
+)]
 pub async fn invite(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     body: Result<Json<Invitation>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    respond(
-        async {
-            let Json(invitation) = body.map_err(ApiError::from_json_rejection)?;
-            let identity = state.identity()?;
-            let user =
-                users::create(&identity.pool, &invitation.email, invitation.role).await.map_err(|e| match e {
-                    IdentityError::EmailTaken => ApiError::new(
-                        StatusCode::CONFLICT,
-                        ErrorKind::InvalidRequest,
-                        "email_taken",
-                        "this address already has an account",
-                    ),
-                    IdentityError::InvalidEmail => {
-                        ApiError::bad_request("invalid_email", "the email address is not valid")
-                    }
-                    other => ApiError::from(other),
-                })?;
-            let token = crate::identity::enrolment::create(&identity.pool, user.id).await?;
-            let link = format!("{}/enrol#{token}", identity.origin);
-            if let Some(mailer) = &state.mailer {
-                mailer.send_enrolment_link(&user.email, &link).await.map_err(|e| {
-                    tracing::error!(error = %e, "cannot send an invitation");
-                    ApiError::new(
-                        StatusCode::BAD_GATEWAY,
-                        ErrorKind::Server,
-                        "mail_failed",
-                        "the invitation could not be sent: check auth.smtp",
-                    )
-                })?;
-            }
-            let detail = json!({ "role": invitation.role, "mailed": state.mailer.is_some() });
-            audit::record(&identity.pool, principal.user, "user.invite", Some(&user.id.to_string()), detail).await?;
-            // Without a mail server (`auth.smtp.host: null`) the admin passes the link on.
-            let body = match &state.mailer {
-                Some(_) => json!({ "user": user.id, "enrolment_link_mailed": true }),
-                None => json!({ "user": user.id, "enrolment_link_mailed": false, "enrolment_link": link }),
-            };
-            let mut response = Json(body).into_response();
-            *response.status_mut() = StatusCode::CREATED;
-            Ok(response)
-        }
-        .await,
-    )
+) -> Result<Response, ApiError> {
+    let Json(invitation) = body.map_err(ApiError::from_json_rejection)?;
+    let identity = state.identity()?;
+    let user = users::create(&identity.pool, &invitation.email, invitation.role).await.map_err(|e| match e {
+        IdentityError::EmailTaken => ApiError::new(
+            StatusCode::CONFLICT,
+            ErrorKind::InvalidRequest,
+            "email_taken",
+            "this address already has an account",
+        ),
+        IdentityError::InvalidEmail => ApiError::bad_request("invalid_email", "the email address is not valid"),
+        other => ApiError::from(other),
+    })?;
+    let token = crate::identity::enrolment::create(&identity.pool, user.id).await?;
+    let link = format!("{}/enrol#{token}", identity.origin);
+    if let Some(mailer) = &state.mailer {
+        mailer.send_enrolment_link(&user.email, &link).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot send an invitation");
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorKind::Server,
+                "mail_failed",
+                "the invitation could not be sent: check auth.smtp",
+            )
+        })?;
+    }
+    let detail = json!({ "role": invitation.role, "mailed": state.mailer.is_some() });
+    audit::record(&identity.pool, principal.user, "user.invite", Some(&user.id.to_string()), detail).await?;
+    // Without a mail server (`auth.smtp.host: null`) the admin passes the link on.
+    let body = match &state.mailer {
+        Some(_) => json!({ "user": user.id, "enrolment_link_mailed": true }),
+        None => json!({ "user": user.id, "enrolment_link_mailed": false, "enrolment_link": link }),
+    };
+    let mut response = Json(body).into_response();
+    *response.status_mut() = StatusCode::CREATED;
+    Ok(response)
 }
 
 /// Resets a user's factors and mails them a new enrolment link.
+#[utoipa::path(
+    post,
+    path = "/api/admin/users/{id}/reset-factors",
+    summary = "Remove an account's factors and mail a new enrolment link",
+    responses((status = 200, description = "reset"))
+)]
 pub async fn reset_factors(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            let reset = crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await?;
-            let user =
-                users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
-            let token = crate::identity::enrolment::create(&identity.pool, id).await?;
-            let link = format!("{}/enrol#{token}", identity.origin);
-            let mailed = match &state.mailer {
-                Some(mailer) => mailer.send_enrolment_link(&user.email, &link).await.is_ok(),
-                None => false,
-            };
-            audit::record(
-                &identity.pool,
-                principal.user,
-                "user.reset_factors",
-                Some(&id.to_string()),
-                json!({ "mailed": mailed, "sessions_ended": reset.sessions_ended, "tokens_revoked": reset.tokens_revoked }),
-            )
-            .await?;
-            let mut body = json!({
-                "enrolment_link_mailed": mailed,
-                "sessions_ended": reset.sessions_ended,
-                "tokens_revoked": reset.tokens_revoked,
-            });
-            if !mailed {
-                // Not mailed: the admin (at AAL2) passes the link on, or nobody could enrol.
-                body["enrolment_link"] = link.into();
-            }
-            Ok(Json(body).into_response())
-        }
-        .await,
+) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    let reset = crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await?;
+    let user = users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
+    let token = crate::identity::enrolment::create(&identity.pool, id).await?;
+    let link = format!("{}/enrol#{token}", identity.origin);
+    let mailed = match &state.mailer {
+        Some(mailer) => mailer.send_enrolment_link(&user.email, &link).await.is_ok(),
+        None => false,
+    };
+    audit::record(
+        &identity.pool,
+        principal.user,
+        "user.reset_factors",
+        Some(&id.to_string()),
+        json!({ "mailed": mailed, "sessions_ended": reset.sessions_ended, "tokens_revoked": reset.tokens_revoked }),
     )
+    .await?;
+    let mut body = json!({
+        "enrolment_link_mailed": mailed,
+        "sessions_ended": reset.sessions_ended,
+        "tokens_revoked": reset.tokens_revoked,
+    });
+    if !mailed {
+        // Not mailed: the admin (at AAL2) passes the link on, or nobody could enrol.
+        body["enrolment_link"] = link.into();
+    }
+    Ok(Json(body).into_response())
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::http::access::{Credential, Principal};
-use crate::http::{ApiError, ZoneKey, respond};
+use crate::http::{ApiError, ZoneKey};
 use crate::http::{AppState, Identity};
 use crate::identity::{
     credential::Aal,
@@ -127,28 +127,30 @@ pub struct EnrolRequest {
 }
 
 /// Opens an enrolment link: a first-factor session for registering a factor. Works once.
-pub async fn enrol(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            same_site(request.headers().get(header::ORIGIN), identity)?;
-            no_bearer(&request)?;
-            let body: EnrolRequest = read_json(request).await?;
-            let Some(user) = enrolment::consume(&identity.pool, &body.token).await? else {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorKind::Authentication,
-                    "enrolment_link_invalid",
-                    "this enrolment link is unknown, used or expired: ask an admin for a new one",
-                ));
-            };
-            let absolute = state.session_absolute;
-            let id = sessions::create(&identity.pool, user, Aal::One, absolute).await?;
-            audit::record(&identity.pool, Some(user), "enrolment.open", None, json!({})).await?;
-            Ok(with_session(json!({ "user": user, "next": "totp" }), &id, absolute))
-        }
-        .await,
-    )
+#[utoipa::path(
+    post,
+    path = "/api/auth/enrol",
+    summary = "Open a one-time enrolment link (a session for registering a factor)",
+    request_body = EnrolRequest,
+    responses((status = 200, description = "a first-factor session"))
+)]
+pub async fn enrol(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    same_site(request.headers().get(header::ORIGIN), identity)?;
+    no_bearer(&request)?;
+    let body: EnrolRequest = read_json(request).await?;
+    let Some(user) = enrolment::consume(&identity.pool, &body.token).await? else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Authentication,
+            "enrolment_link_invalid",
+            "this enrolment link is unknown, used or expired: ask an admin for a new one",
+        ));
+    };
+    let absolute = state.session_absolute;
+    let id = sessions::create(&identity.pool, user, Aal::One, absolute).await?;
+    audit::record(&identity.pool, Some(user), "enrolment.open", None, json!({})).await?;
+    Ok(with_session(json!({ "user": user, "next": "totp" }), &id, absolute))
 }
 
 /// Who may add a factor of `method` now, and to which account: the method is offered, the
@@ -171,29 +173,29 @@ async fn adding_factor<'a>(
 }
 
 /// Starts TOTP registration for the signed-in user: the secret, shown once.
+#[utoipa::path(
+    post,
+    path = "/api/auth/totp/setup",
+    summary = "Start TOTP enrolment",
+    responses((status = 200, description = "the secret and its otpauth URL, shown once"))
+)]
 pub async fn totp_setup(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Response {
-    // Checked here: the body is not `Sync`, so the future below may not borrow the request.
+) -> Result<Response, ApiError> {
     let by_session = ceremony_session(&principal, &request).map(|_| ());
-    respond(
-        async {
-            let (identity, user) = adding_factor(&state, &principal, SignInMethod::Totp, by_session).await?;
-            let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
-                .bind(user)
-                .fetch_one(&identity.pool)
-                .await
-                .map_err(IdentityError::from)?;
-            let enrolment = factors::enrol_totp(&identity.pool, &factor_vault(&state)?, user, &email).await?;
-            let mut response = Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 }))
-                .into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(response)
-        }
-        .await,
-    )
+    let (identity, user) = adding_factor(&state, &principal, SignInMethod::Totp, by_session).await?;
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(user)
+        .fetch_one(&identity.pool)
+        .await
+        .map_err(IdentityError::from)?;
+    let enrolment = factors::enrol_totp(&identity.pool, &factor_vault(&state)?, user, &email).await?;
+    let mut response =
+        Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 })).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -203,46 +205,45 @@ pub struct CodeRequest {
 
 /// Confirms TOTP with a first code: the session is replaced by one at AAL2, and ten recovery
 /// codes are returned, once.
+#[utoipa::path(
+    post,
+    path = "/api/auth/totp/confirm",
+    summary = "Confirm TOTP with a first code (the session becomes AAL2)",
+    request_body = CodeRequest,
+    responses((status = 200, description = "an AAL2 session and recovery codes, shown once"))
+)]
 pub async fn totp_confirm(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::Totp)?;
-            let user = principal.user.ok_or_else(rejected)?;
-            let old = ceremony_session(&principal, &request)?;
-            let body: CodeRequest = read_json(request).await?;
-            let vault = factor_vault(&state)?;
-            match factors::second_factor(&identity.pool, &vault, user, &body.code, now(), SecondFactorStep::Enrolment)
-                .await?
-            {
-                Attempt::Accepted => {}
-                Attempt::Rejected => {
-                    audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
-                    return Err(ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        ErrorKind::Authentication,
-                        "code_rejected",
-                        "that code is not valid now",
-                    ));
-                }
-                Attempt::LockedOut { retry_after } => {
-                    audit::record(&identity.pool, Some(user), "totp.locked_out", None, json!({})).await?;
-                    return Err(locked_out(retry_after));
-                }
-            }
-            let id = sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two)
-                .await?
-                .ok_or_else(rejected)?;
-            let codes = factors::new_recovery_codes(&identity.pool, user).await?;
-            audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await?;
-            Ok(with_session(json!({ "aal": 2, "recovery_codes": codes }), &id, state.session_absolute))
+) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    offered(&state, SignInMethod::Totp)?;
+    let user = principal.user.ok_or_else(rejected)?;
+    let old = ceremony_session(&principal, &request)?;
+    let body: CodeRequest = read_json(request).await?;
+    let vault = factor_vault(&state)?;
+    match factors::second_factor(&identity.pool, &vault, user, &body.code, now(), SecondFactorStep::Enrolment).await? {
+        Attempt::Accepted => {}
+        Attempt::Rejected => {
+            audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorKind::Authentication,
+                "code_rejected",
+                "that code is not valid now",
+            ));
         }
-        .await,
-    )
+        Attempt::LockedOut { retry_after } => {
+            audit::record(&identity.pool, Some(user), "totp.locked_out", None, json!({})).await?;
+            return Err(locked_out(retry_after));
+        }
+    }
+    let id =
+        sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two).await?.ok_or_else(rejected)?;
+    let codes = factors::new_recovery_codes(&identity.pool, user).await?;
+    audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await?;
+    Ok(with_session(json!({ "aal": 2, "recovery_codes": codes }), &id, state.session_absolute))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -254,100 +255,94 @@ pub struct PasswordSignIn {
 }
 
 /// Password and second factor in one request; a new AAL2 session on success.
-pub async fn password_signin(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::Password)?;
-            same_site(request.headers().get(header::ORIGIN), identity)?;
-            no_bearer(&request)?;
-            let body: PasswordSignIn = read_json(request).await?;
-            state.zones.account.check(ZoneKey::account(&body.email), None)?;
-            if let Some((user, retry_after)) = lockout::locked_for(&identity.pool, &body.email).await? {
-                audit::record(&identity.pool, Some(user), "signin.locked_out", None, json!({ "method": "password" }))
-                    .await?;
-                return Err(locked_out(retry_after));
-            }
-            let vault = factor_vault(&state)?;
-            let user = factors::verify_password(&identity.pool, &body.email, &body.password).await?;
-            // The second factor is tried only after the right password: guessing codes needs it.
-            let second = match user {
-                Some(user) => {
-                    let step = SecondFactorStep::SignIn;
-                    factors::second_factor(&identity.pool, &vault, user, &body.code, now(), step).await?
-                }
-                None => Attempt::Rejected,
-            };
-            match (user, second) {
-                (Some(user), Attempt::LockedOut { retry_after }) => {
-                    audit::record(
-                        &identity.pool,
-                        Some(user),
-                        "signin.locked_out",
-                        None,
-                        json!({ "method": "password" }),
-                    )
-                    .await?;
-                    Err(locked_out(retry_after))
-                }
-                (Some(user), Attempt::Accepted) => {
-                    let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
-                    audit::record(&identity.pool, Some(user), "signin.password", None, json!({})).await?;
-                    Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
-                }
-                (user, _) => {
-                    audit::record(&identity.pool, user, "signin.failed", None, json!({ "method": "password" })).await?;
-                    Err(rejected())
-                }
-            }
+#[utoipa::path(
+    post,
+    path = "/api/auth/password",
+    summary = "Sign in with a password and a second factor",
+    request_body = PasswordSignIn,
+    responses((status = 200, description = "an AAL2 session"))
+)]
+pub async fn password_signin(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    offered(&state, SignInMethod::Password)?;
+    same_site(request.headers().get(header::ORIGIN), identity)?;
+    no_bearer(&request)?;
+    let body: PasswordSignIn = read_json(request).await?;
+    state.zones.account.check(ZoneKey::account(&body.email), None)?;
+    if let Some((user, retry_after)) = lockout::locked_for(&identity.pool, &body.email).await? {
+        audit::record(&identity.pool, Some(user), "signin.locked_out", None, json!({ "method": "password" })).await?;
+        return Err(locked_out(retry_after));
+    }
+    let vault = factor_vault(&state)?;
+    let user = factors::verify_password(&identity.pool, &body.email, &body.password).await?;
+    // The second factor is tried only after the right password: guessing codes needs it.
+    let second = match user {
+        Some(user) => {
+            let step = SecondFactorStep::SignIn;
+            factors::second_factor(&identity.pool, &vault, user, &body.code, now(), step).await?
         }
-        .await,
-    )
+        None => Attempt::Rejected,
+    };
+    match (user, second) {
+        (Some(user), Attempt::LockedOut { retry_after }) => {
+            audit::record(&identity.pool, Some(user), "signin.locked_out", None, json!({ "method": "password" }))
+                .await?;
+            Err(locked_out(retry_after))
+        }
+        (Some(user), Attempt::Accepted) => {
+            let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
+            audit::record(&identity.pool, Some(user), "signin.password", None, json!({})).await?;
+            Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
+        }
+        (user, _) => {
+            audit::record(&identity.pool, user, "signin.failed", None, json!({ "method": "password" })).await?;
+            Err(rejected())
+        }
+    }
 }
 
 /// Creates an account when registration is `open`: the enrolment link goes by mail, and the
 /// answer is the same whether the address was new or not. `invite` and `closed` refuse.
-pub async fn register(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            same_site(request.headers().get(header::ORIGIN), identity)?;
-            no_bearer(&request)?;
-            if state.registration != sting_config::Registration::Open {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    ErrorKind::Permission,
-                    "registration_closed",
-                    "accounts are created by invitation here: ask an admin",
-                ));
-            }
-            let body: MagicLinkRequest = read_json(request).await?;
-            let mailer = mail_or_refuse(&state, "ask an admin to invite you")?;
-            let (pool, origin) = (identity.pool.clone(), identity.origin.clone());
-            state.tasks.spawn(async move {
-                let user = match crate::identity::users::create(&pool, &body.email, crate::identity::users::Role::User)
-                    .await
-                {
-                    Ok(user) => user,
-                    Err(IdentityError::EmailTaken | IdentityError::InvalidEmail) => return,
-                    Err(e) => return tracing::error!(error = %e, "cannot register"),
-                };
-                let token = match enrolment::create(&pool, user.id).await {
-                    Ok(token) => token,
-                    Err(e) => return tracing::error!(error = %e, "cannot issue an enrolment link"),
-                };
-                if let Err(e) = mailer.send_enrolment_link(&user.email, &format!("{origin}/enrol#{token}")).await {
-                    tracing::error!(error = %e, "cannot send an enrolment link");
-                }
-            });
-            let mut response =
-                Json(json!({ "status": "if this address can register, an enrolment link is on its way" }))
-                    .into_response();
-            *response.status_mut() = StatusCode::ACCEPTED;
-            Ok(response)
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    summary = "Register (if `auth.registration` allows): an enrolment link by mail",
+    request_body = MagicLinkRequest,
+    responses((status = 202, description = "accepted, whether or not the address can register"))
+)]
+pub async fn register(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    same_site(request.headers().get(header::ORIGIN), identity)?;
+    no_bearer(&request)?;
+    if state.registration != sting_config::Registration::Open {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorKind::Permission,
+            "registration_closed",
+            "accounts are created by invitation here: ask an admin",
+        ));
+    }
+    let body: MagicLinkRequest = read_json(request).await?;
+    let mailer = mail_or_refuse(&state, "ask an admin to invite you")?;
+    let (pool, origin) = (identity.pool.clone(), identity.origin.clone());
+    state.tasks.spawn(async move {
+        let user = match crate::identity::users::create(&pool, &body.email, crate::identity::users::Role::User).await {
+            Ok(user) => user,
+            Err(IdentityError::EmailTaken | IdentityError::InvalidEmail) => return,
+            Err(e) => return tracing::error!(error = %e, "cannot register"),
+        };
+        let token = match enrolment::create(&pool, user.id).await {
+            Ok(token) => token,
+            Err(e) => return tracing::error!(error = %e, "cannot issue an enrolment link"),
+        };
+        if let Err(e) = mailer.send_enrolment_link(&user.email, &format!("{origin}/enrol#{token}")).await {
+            tracing::error!(error = %e, "cannot send an enrolment link");
         }
-        .await,
-    )
+    });
+    let mut response =
+        Json(json!({ "status": "if this address can register, an enrolment link is on its way" })).into_response();
+    *response.status_mut() = StatusCode::ACCEPTED;
+    Ok(response)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -370,36 +365,37 @@ fn mail_or_refuse(state: &AppState, instead: &str) -> Result<std::sync::Arc<crat
 
 /// Sends a sign-in link if the address has an account. Answers at once and the same way
 /// whether or not it does: the lookup and the mail happen after the answer.
-pub async fn magic_link(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::MagicLink)?;
-            same_site(request.headers().get(header::ORIGIN), identity)?;
-            no_bearer(&request)?;
-            let body: MagicLinkRequest = read_json(request).await?;
-            let mailer = mail_or_refuse(&state, "sign in with your passkey or authenticator app")?;
-            let (pool, origin, ttl) = (identity.pool.clone(), identity.origin.clone(), state.magic_link_ttl);
-            state.tasks.spawn(async move {
-                let (token, address) = match magic::issue(&pool, &body.email, ttl).await {
-                    Ok(Some(issued)) => issued,
-                    Ok(None) => return,
-                    Err(e) => return tracing::error!(error = %e, "cannot issue a sign-in link"),
-                };
-                let link = format!("{origin}/auth/magic#{token}");
-                // The address is personal data and the link a secret: neither is logged.
-                if let Err(e) = mailer.send_sign_in_link(&address, &link, ttl.as_secs() / 60).await {
-                    tracing::error!(error = %e, "cannot send a sign-in link");
-                }
-            });
-            let mut response =
-                Json(json!({ "status": "if this address has an account, a sign-in link is on its way" }))
-                    .into_response();
-            *response.status_mut() = StatusCode::ACCEPTED;
-            Ok(response)
+#[utoipa::path(
+    post,
+    path = "/api/auth/magic-link",
+    summary = "Mail a sign-in link",
+    request_body = MagicLinkRequest,
+    responses((status = 202, description = "accepted, whether or not the address has an account"))
+)]
+pub async fn magic_link(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    offered(&state, SignInMethod::MagicLink)?;
+    same_site(request.headers().get(header::ORIGIN), identity)?;
+    no_bearer(&request)?;
+    let body: MagicLinkRequest = read_json(request).await?;
+    let mailer = mail_or_refuse(&state, "sign in with your passkey or authenticator app")?;
+    let (pool, origin, ttl) = (identity.pool.clone(), identity.origin.clone(), state.magic_link_ttl);
+    state.tasks.spawn(async move {
+        let (token, address) = match magic::issue(&pool, &body.email, ttl).await {
+            Ok(Some(issued)) => issued,
+            Ok(None) => return,
+            Err(e) => return tracing::error!(error = %e, "cannot issue a sign-in link"),
+        };
+        let link = format!("{origin}/auth/magic#{token}");
+        // The address is personal data and the link a secret: neither is logged.
+        if let Err(e) = mailer.send_sign_in_link(&address, &link, ttl.as_secs() / 60).await {
+            tracing::error!(error = %e, "cannot send a sign-in link");
         }
-        .await,
-    )
+    });
+    let mut response =
+        Json(json!({ "status": "if this address has an account, a sign-in link is on its way" })).into_response();
+    *response.status_mut() = StatusCode::ACCEPTED;
+    Ok(response)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -408,48 +404,51 @@ pub struct MagicLinkVerify {
 }
 
 /// Uses a sign-in link: a first-factor session, once.
-pub async fn magic_link_verify(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::MagicLink)?;
-            same_site(request.headers().get(header::ORIGIN), identity)?;
-            no_bearer(&request)?;
-            let body: MagicLinkVerify = read_json(request).await?;
-            let Some(user) = magic::consume(&identity.pool, &body.token).await? else {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorKind::Authentication,
-                    "magic_link_invalid",
-                    "this sign-in link is unknown, used or expired: ask for a new one",
-                ));
-            };
-            let id = sessions::create(&identity.pool, user, Aal::One, state.session_absolute).await?;
-            audit::record(&identity.pool, Some(user), "signin.magic_link", None, json!({})).await?;
-            Ok(with_session(json!({ "user": user, "aal": 1 }), &id, state.session_absolute))
-        }
-        .await,
-    )
+#[utoipa::path(
+    post,
+    path = "/api/auth/magic-link/verify",
+    summary = "Use a sign-in link",
+    request_body = MagicLinkVerify,
+    responses((status = 200, description = "a first-factor session"))
+)]
+pub async fn magic_link_verify(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    offered(&state, SignInMethod::MagicLink)?;
+    same_site(request.headers().get(header::ORIGIN), identity)?;
+    no_bearer(&request)?;
+    let body: MagicLinkVerify = read_json(request).await?;
+    let Some(user) = magic::consume(&identity.pool, &body.token).await? else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Authentication,
+            "magic_link_invalid",
+            "this sign-in link is unknown, used or expired: ask for a new one",
+        ));
+    };
+    let id = sessions::create(&identity.pool, user, Aal::One, state.session_absolute).await?;
+    audit::record(&identity.pool, Some(user), "signin.magic_link", None, json!({})).await?;
+    Ok(with_session(json!({ "user": user, "aal": 1 }), &id, state.session_absolute))
 }
 
 /// Ends this session and clears the cookie.
-pub async fn signout(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            let cookie = crate::http::auth::session_cookie(&request);
-            drop(request);
-            if let Some(id) = cookie {
-                sessions::revoke(&identity.pool, &identity.credentials, &id).await?;
-            }
-            let mut response = StatusCode::NO_CONTENT.into_response();
-            if let Ok(value) = HeaderValue::from_str(&sessions::cleared_cookie()) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
-            Ok(response)
-        }
-        .await,
-    )
+#[utoipa::path(
+    post,
+    path = "/api/auth/signout",
+    summary = "End this session",
+    responses((status = 204, description = "signed out"))
+)]
+pub async fn signout(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    let cookie = crate::http::auth::session_cookie(&request);
+    drop(request);
+    if let Some(id) = cookie {
+        sessions::revoke(&identity.pool, &identity.credentials, &id).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&sessions::cleared_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 fn now() -> u64 {
@@ -498,108 +497,110 @@ pub struct PasskeySignInFinish {
 
 /// Starts registering a passkey for the signed-in user: options for
 /// `navigator.credentials.create()`.
+#[utoipa::path(
+    post,
+    path = "/api/auth/passkey/register/start",
+    summary = "Start registering a passkey: options for navigator.credentials.create()",
+    responses((status = 200, description = "the ceremony and its options"))
+)]
 pub async fn passkey_register_start(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Response {
-    // Checked here: the body is not `Sync`, so the future below may not borrow the request.
+) -> Result<Response, ApiError> {
     let by_session = ceremony_session(&principal, &request).map(|_| ());
-    respond(
-        async {
-            let (identity, user) = adding_factor(&state, &principal, SignInMethod::Passkey, by_session).await?;
-            let email = principal.email.as_deref().unwrap_or_default();
-            let (ceremony, options) = identity.passkeys.start_registration(&identity.pool, user, email).await?;
-            Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
-        }
-        .await,
-    )
+    let (identity, user) = adding_factor(&state, &principal, SignInMethod::Passkey, by_session).await?;
+    let email = principal.email.as_deref().unwrap_or_default();
+    let (ceremony, options) = identity.passkeys.start_registration(&identity.pool, user, email).await?;
+    Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
 }
 
 /// Keeps the new passkey. It verified the user on the device, so the session is replaced by
 /// one at AAL2.
+#[utoipa::path(
+    post,
+    path = "/api/auth/passkey/register/finish",
+    summary = "Keep the new passkey (the session becomes AAL2)",
+    request_body = PasskeyRegistrationFinish,
+    responses((status = 200, description = "an AAL2 session"))
+)]
 pub async fn passkey_register_finish(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::Passkey)?;
-            let user = principal.user.ok_or_else(rejected)?;
-            let old = ceremony_session(&principal, &request)?;
-            let body: PasskeyRegistrationFinish = read_json(request).await?;
-            let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("passkey");
-            if name.len() > 100 || name.chars().any(char::is_control) {
-                return Err(ApiError::bad_request("invalid_name", "a passkey's name is 1 to 100 printable characters"));
-            }
-            let Some(passkey) = identity
-                .passkeys
-                .finish_registration(&identity.pool, user, body.ceremony, &body.credential, name)
-                .await?
-            else {
-                audit::record(&identity.pool, Some(user), "passkey.register_failed", None, json!({})).await?;
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    ErrorKind::Authentication,
-                    "passkey_rejected",
-                    "the passkey could not be registered: start again",
-                ));
-            };
-            audit::record(
-                &identity.pool,
-                Some(user),
-                "passkey.registered",
-                Some(&passkey.to_string()),
-                json!({ "name": name }),
-            )
-            .await?;
-            let id = sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two)
-                .await?
-                .ok_or_else(rejected)?;
-            Ok(with_session(json!({ "passkey": passkey, "aal": 2 }), &id, state.session_absolute))
-        }
-        .await,
+) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    offered(&state, SignInMethod::Passkey)?;
+    let user = principal.user.ok_or_else(rejected)?;
+    let old = ceremony_session(&principal, &request)?;
+    let body: PasskeyRegistrationFinish = read_json(request).await?;
+    let name = body.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("passkey");
+    if name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("invalid_name", "a passkey's name is 1 to 100 printable characters"));
+    }
+    let Some(passkey) =
+        identity.passkeys.finish_registration(&identity.pool, user, body.ceremony, &body.credential, name).await?
+    else {
+        audit::record(&identity.pool, Some(user), "passkey.register_failed", None, json!({})).await?;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Authentication,
+            "passkey_rejected",
+            "the passkey could not be registered: start again",
+        ));
+    };
+    audit::record(
+        &identity.pool,
+        Some(user),
+        "passkey.registered",
+        Some(&passkey.to_string()),
+        json!({ "name": name }),
     )
+    .await?;
+    let id =
+        sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two).await?.ok_or_else(rejected)?;
+    Ok(with_session(json!({ "passkey": passkey, "aal": 2 }), &id, state.session_absolute))
 }
 
 /// Starts signing in with a passkey: options for `navigator.credentials.get()`. Answers the
 /// same way whether or not the address has an account or passkeys.
-pub async fn passkey_signin_start(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::Passkey)?;
-            same_site(request.headers().get(header::ORIGIN), identity)?;
-            no_bearer(&request)?;
-            let body: PasskeySignInStart = read_json(request).await?;
-            let (ceremony, options) = identity.passkeys.start_authentication(&identity.pool, &body.email).await?;
-            Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
-        }
-        .await,
-    )
+#[utoipa::path(
+    post,
+    path = "/api/auth/passkey/start",
+    summary = "Start signing in with a passkey: options for navigator.credentials.get()",
+    request_body = PasskeySignInStart,
+    responses((status = 200, description = "the ceremony and its options"))
+)]
+pub async fn passkey_signin_start(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    offered(&state, SignInMethod::Passkey)?;
+    same_site(request.headers().get(header::ORIGIN), identity)?;
+    no_bearer(&request)?;
+    let body: PasskeySignInStart = read_json(request).await?;
+    let (ceremony, options) = identity.passkeys.start_authentication(&identity.pool, &body.email).await?;
+    Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
 }
 
 /// Completes a passkey sign-in: a new AAL2 session.
-pub async fn passkey_signin_finish(State(state): State<AppState>, request: Request) -> Response {
-    respond(
-        async {
-            let identity = state.identity()?;
-            offered(&state, SignInMethod::Passkey)?;
-            same_site(request.headers().get(header::ORIGIN), identity)?;
-            no_bearer(&request)?;
-            let body: PasskeySignInFinish = read_json(request).await?;
-            let Some(user) =
-                identity.passkeys.finish_authentication(&identity.pool, body.ceremony, &body.credential).await?
-            else {
-                audit::record(&identity.pool, None, "signin.failed", None, json!({ "method": "passkey" })).await?;
-                return Err(rejected());
-            };
-            let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
-            audit::record(&identity.pool, Some(user), "signin.passkey", None, json!({})).await?;
-            Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
-        }
-        .await,
-    )
+#[utoipa::path(
+    post,
+    path = "/api/auth/passkey/finish",
+    summary = "Sign in with a passkey (an AAL2 session)",
+    request_body = PasskeySignInFinish,
+    responses((status = 200, description = "an AAL2 session"))
+)]
+pub async fn passkey_signin_finish(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let identity = state.identity()?;
+    offered(&state, SignInMethod::Passkey)?;
+    same_site(request.headers().get(header::ORIGIN), identity)?;
+    no_bearer(&request)?;
+    let body: PasskeySignInFinish = read_json(request).await?;
+    let Some(user) = identity.passkeys.finish_authentication(&identity.pool, body.ceremony, &body.credential).await?
+    else {
+        audit::record(&identity.pool, None, "signin.failed", None, json!({ "method": "passkey" })).await?;
+        return Err(rejected());
+    };
+    let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
+    audit::record(&identity.pool, Some(user), "signin.passkey", None, json!({})).await?;
+    Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
 }

@@ -35,89 +35,99 @@ fn owner(principal: &Principal) -> Result<Uuid, ApiError> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/tokens",
+    summary = "Create an API token (shown once)",
+    request_body = NewToken,
+    responses((status = 201, description = "created; the only time the secret is shown"))
+)]
 pub async fn create(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
-) -> Response {
-    let result = async {
-        let Json(new) = body.map_err(ApiError::from_json_rejection)?;
-        let user = owner(&principal)?;
-        if principal.scopes.is_some() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorKind::Permission,
-                "session_required",
-                "tokens are created from a signed-in session, not with another token",
-            ));
-        }
-        let name = new.name.trim();
-        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
-            return Err(ApiError::bad_request("invalid_name", "a token needs a name of 1 to 100 printable characters"));
-        }
-        if new.scopes.is_empty() {
-            return Err(ApiError::bad_request(
-                "invalid_scopes",
-                format!("name at least one scope of: {}", SCOPES.join(", ")),
-            ));
-        }
-        if let Some(unknown) = new.scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
-            return Err(ApiError::bad_request(
-                "invalid_scopes",
-                format!("unknown scope `{unknown}`; the scopes are: {}", SCOPES.join(", ")),
-            ));
-        }
-        let days = new.expires_in_days.unwrap_or(DEFAULT_DAYS);
-        if days > MAX_DAYS {
-            return Err(ApiError::bad_request(
-                "invalid_expiry",
-                format!("expires_in_days is at most {MAX_DAYS} (0 for a token that never expires)"),
-            ));
-        }
-        let expires_in = (days > 0).then(|| std::time::Duration::from_secs(u64::from(days) * 86_400));
-        let identity = state.identity()?;
-        let scopes: Vec<&str> = new.scopes.iter().map(String::as_str).collect();
-        let (id, secret) = tokens::create(&identity.pool, user, name, &scopes, expires_in).await?;
-        let detail = json!({ "name": name, "scopes": scopes, "expires_in_days": days });
-        audit::record(&identity.pool, Some(user), "token.create", Some(&id.to_string()), detail).await?;
-        let body = json!({ "id": id, "name": name, "scopes": scopes, "token": secret,
-                           "note": "this is the only time the token is shown" });
-        Ok((StatusCode::CREATED, Json(body)).into_response())
+) -> Result<Response, ApiError> {
+    let Json(new) = body.map_err(ApiError::from_json_rejection)?;
+    let user = owner(&principal)?;
+    if principal.scopes.is_some() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorKind::Permission,
+            "session_required",
+            "tokens are created from a signed-in session, not with another token",
+        ));
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request("invalid_name", "a token needs a name of 1 to 100 printable characters"));
+    }
+    if new.scopes.is_empty() {
+        return Err(ApiError::bad_request(
+            "invalid_scopes",
+            format!("name at least one scope of: {}", SCOPES.join(", ")),
+        ));
+    }
+    if let Some(unknown) = new.scopes.iter().find(|s| !SCOPES.contains(&s.as_str())) {
+        return Err(ApiError::bad_request(
+            "invalid_scopes",
+            format!("unknown scope `{unknown}`; the scopes are: {}", SCOPES.join(", ")),
+        ));
+    }
+    let days = new.expires_in_days.unwrap_or(DEFAULT_DAYS);
+    if days > MAX_DAYS {
+        return Err(ApiError::bad_request(
+            "invalid_expiry",
+            format!("expires_in_days is at most {MAX_DAYS} (0 for a token that never expires)"),
+        ));
+    }
+    let expires_in = (days > 0).then(|| std::time::Duration::from_secs(u64::from(days) * 86_400));
+    let identity = state.identity()?;
+    let scopes: Vec<&str> = new.scopes.iter().map(String::as_str).collect();
+    let (id, secret) = tokens::create(&identity.pool, user, name, &scopes, expires_in).await?;
+    let detail = json!({ "name": name, "scopes": scopes, "expires_in_days": days });
+    audit::record(&identity.pool, Some(user), "token.create", Some(&id.to_string()), detail).await?;
+    let body = json!({ "id": id, "name": name, "scopes": scopes, "token": secret,
+                       "note": "this is the only time the token is shown" });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
-pub async fn list(State(state): State<AppState>, axum::Extension(principal): axum::Extension<Principal>) -> Response {
-    let result = async {
-        let user = owner(&principal)?;
-        let identity = state.identity()?;
-        let list = tokens::list(&identity.pool, user).await?;
-        Ok::<_, ApiError>(Json(json!({ "tokens": list })).into_response())
-    }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+#[utoipa::path(
+    get,
+    path = "/api/tokens",
+    summary = "The caller's API tokens (never their secrets)",
+    responses((status = 200, description = "the tokens"))
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+) -> Result<Response, ApiError> {
+    let user = owner(&principal)?;
+    let identity = state.identity()?;
+    let list = tokens::list(&identity.pool, user).await?;
+    Ok(Json(json!({ "tokens": list })).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/tokens/{id}",
+    summary = "Revoke one of the caller's API tokens",
+    responses((status = 204, description = "revoked"))
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Response {
-    let result = async {
-        let user = owner(&principal)?;
-        let identity = state.identity()?;
-        if !tokens::revoke(&identity.pool, &identity.credentials, user, id).await? {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorKind::InvalidRequest,
-                "token_not_found",
-                "no such token",
-            ));
-        }
-        audit::record(&identity.pool, Some(user), "token.revoke", Some(&id.to_string()), json!({})).await?;
-        Ok(StatusCode::NO_CONTENT.into_response())
+) -> Result<Response, ApiError> {
+    let user = owner(&principal)?;
+    let identity = state.identity()?;
+    if !tokens::revoke(&identity.pool, &identity.credentials, user, id).await? {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorKind::InvalidRequest,
+            "token_not_found",
+            "no such token",
+        ));
     }
-    .await;
-    result.unwrap_or_else(IntoResponse::into_response)
+    audit::record(&identity.pool, Some(user), "token.revoke", Some(&id.to_string()), json!({})).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
