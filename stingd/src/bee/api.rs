@@ -14,12 +14,12 @@ use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use super::conversations::{self, Citation, ConversationError, Draft, Opened, Usage};
+use super::conversations::{self, Citation, Conversation, ConversationError, Draft, Opened, Usage};
 use super::prompt::{self, Budget, PromptError, Source, Turn};
 use super::upstream::{EventReader, Piece};
 use crate::honey_jars::documents::{self, Match, Scope};
@@ -125,13 +125,13 @@ fn vault(state: &AppState) -> Option<sting_vault::Vault> {
     path = "/api/conversations",
     summary = "Start a conversation with Bee, drawing on some jars or all you can read",
     request_body = NewConversation,
-    responses((status = 201, description = "created"), (status = 404, description = "a jar named is not one the caller can read", body = ErrorBody))
+    responses((status = 201, description = "created", body = Conversation), (status = 404, description = "a jar named is not one the caller can read", body = ErrorBody))
 )]
 pub async fn create(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     body: Result<Json<NewConversation>, JsonRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Conversation>), ApiError> {
     let Json(new) = body.map_err(ApiError::from_json_rejection)?;
     let reader = reader(&principal)?;
     let title = check_title(&new.title)?;
@@ -143,23 +143,34 @@ pub async fn create(
     }
     let pool = &state.identity()?.pool;
     let conversation = conversations::create(pool, vault(&state).as_ref(), reader, &title, new.jars, new.model).await?;
-    Ok((StatusCode::CREATED, Json(json!(conversation))).into_response())
+    Ok((StatusCode::CREATED, Json(conversation)))
 }
 
 #[utoipa::path(
     get,
     path = "/api/conversations",
     summary = "Your conversations with Bee, the latest first",
-    responses((status = 200, description = "the conversations"))
+    responses((status = 200, description = "the conversations", body = ConversationList))
 )]
 pub async fn list(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ConversationList>, ApiError> {
     let reader = reader(&principal)?;
     let pool = &state.identity()?.pool;
     let listed = conversations::list(pool, vault(&state).as_ref(), &state.documents.keys, reader).await?;
-    Ok(Json(json!({ "conversations": listed })).into_response())
+    Ok(Json(ConversationList { conversations: listed }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConversationList {
+    conversations: Vec<Conversation>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ConversationDetail {
+    conversation: Conversation,
+    messages: Vec<conversations::Message>,
 }
 
 async fn open(state: &AppState, reader: Reader, id: Uuid) -> Result<Opened, ApiError> {
@@ -171,16 +182,16 @@ async fn open(state: &AppState, reader: Reader, id: Uuid) -> Result<Opened, ApiE
     get,
     path = "/api/conversations/{id}",
     summary = "A conversation with its messages and their sources",
-    responses((status = 200, description = "the conversation and its messages"))
+    responses((status = 200, description = "the conversation and its messages", body = ConversationDetail))
 )]
 pub async fn get(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ConversationDetail>, ApiError> {
     let opened = open(&state, reader(&principal)?, id).await?;
     let messages = conversations::messages(&state.identity()?.pool, &opened).await?;
-    Ok(Json(json!({ "conversation": opened.conversation, "messages": messages })).into_response())
+    Ok(Json(ConversationDetail { conversation: opened.conversation, messages }))
 }
 
 #[utoipa::path(
@@ -188,14 +199,14 @@ pub async fn get(
     path = "/api/conversations/{id}",
     summary = "Rename a conversation or change the jars it draws on",
     request_body = ConversationUpdate,
-    responses((status = 200, description = "the conversation as it is now"))
+    responses((status = 200, description = "the conversation as it is now", body = Conversation))
 )]
 pub async fn update(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
     body: Result<Json<ConversationUpdate>, JsonRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Conversation>, ApiError> {
     let Json(change) = body.map_err(ApiError::from_json_rejection)?;
     let reader = reader(&principal)?;
     let title = change.title.as_deref().map(check_title).transpose()?;
@@ -205,7 +216,7 @@ pub async fn update(
     let opened = open(&state, reader, id).await?;
     conversations::update(&state.identity()?.pool, &opened, reader, title.as_deref(), change.jars).await?;
     let opened = open(&state, reader, id).await?;
-    Ok(Json(json!(opened.conversation)).into_response())
+    Ok(Json(opened.conversation))
 }
 
 #[utoipa::path(
@@ -218,13 +229,13 @@ pub async fn delete(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let reader = reader(&principal)?;
     let pool = &state.identity()?.pool;
     conversations::delete(pool, reader, id).await?;
     state.documents.keys.forget(id);
     audit::record(pool, Some(reader.user), "conversation.delete", Some(&id.to_string()), json!({})).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(

@@ -27,7 +27,7 @@ pub enum ConversationError {
 }
 
 /// A passage an answer drew on, numbered as the model was asked to cite it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     pub number: usize,
     pub jar: Uuid,
@@ -40,7 +40,7 @@ pub struct Citation {
     pub cited: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Conversation {
     pub id: Uuid,
     pub title: String,
@@ -52,7 +52,7 @@ pub struct Conversation {
     pub messages: i64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub seq: i32,
     pub role: String,
@@ -69,7 +69,7 @@ pub struct Message {
     pub created_at: i64,
 }
 
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Usage {
     pub prompt_tokens: i32,
     pub completion_tokens: i32,

@@ -82,6 +82,12 @@ pub struct DocumentList {
     documents: Vec<documents::Listed>,
 }
 
+/// How many documents were queued for indexing.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Queued {
+    queued: usize,
+}
+
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     results: Vec<documents::Hit>,
@@ -183,13 +189,13 @@ pub async fn upload(
     post,
     path = "/api/jars/{id}/reindex",
     summary = "Index every document of the jar again, in the background",
-    responses((status = 202, description = "queued"))
+    responses((status = 202, description = "queued", body = Queued))
 )]
 pub async fn reindex(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(jar): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
     let reader = reader(&principal)?;
     let pool = &state.identity()?.pool;
     if state.vault.is_none() {
@@ -200,7 +206,7 @@ pub async fn reindex(
         .await?;
     let queued = ids.len();
     indexer::spawn_queue(pool.clone(), state.vault.clone(), state.documents.clone(), ids, None, &state.tasks);
-    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
 #[utoipa::path(
@@ -213,9 +219,9 @@ pub async fn list(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(jar): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<DocumentList>, ApiError> {
     let listed = documents::list(&state.identity()?.pool, reader(&principal)?, jar).await?;
-    Ok(Json(DocumentList { documents: listed }).into_response())
+    Ok(Json(DocumentList { documents: listed }))
 }
 
 #[utoipa::path(
@@ -251,7 +257,7 @@ pub async fn delete(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path((jar, id)): Path<(Uuid, Uuid)>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let reader = reader(&principal)?;
     let identity = state.identity()?;
     documents::delete(&identity.pool, reader, jar, id).await?;
@@ -259,7 +265,7 @@ pub async fn delete(
     state.documents.vectors.forget(jar);
     audit::record(&identity.pool, Some(reader.user), "document.delete", Some(&id.to_string()), json!({ "jar": jar }))
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
@@ -272,13 +278,13 @@ pub async fn approve(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path((jar, id)): Path<(Uuid, Uuid)>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let identity = state.identity()?;
     documents::approve(&identity.pool, jar, id).await?;
     state.documents.vectors.forget(jar);
     audit::record(&identity.pool, principal.user, "document.approve", Some(&id.to_string()), json!({ "jar": jar }))
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
@@ -297,7 +303,7 @@ pub async fn search(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Query(query): Query<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<SearchResults>, ApiError> {
     let reader = reader(&principal)?;
     let q = query.get("q").map(|q| q.trim()).unwrap_or_default();
     if q.is_empty() || q.len() > 500 {
@@ -343,5 +349,5 @@ pub async fn search(
             hits => hits,
         },
     };
-    Ok(Json(SearchResults { results: hits }).into_response())
+    Ok(Json(SearchResults { results: hits }))
 }

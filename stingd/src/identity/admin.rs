@@ -32,10 +32,15 @@ pub async fn me(axum::Extension(principal): axum::Extension<Principal>) -> Respo
     get,
     path = "/api/admin/users",
     summary = "Every account",
-    responses((status = 200, description = "the accounts"))
+    responses((status = 200, description = "the accounts", body = UserList))
 )]
-pub async fn list_users(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(Json(json!({ "users": users::list(&state.identity()?.pool).await? })).into_response())
+pub async fn list_users(State(state): State<AppState>) -> Result<Json<UserList>, ApiError> {
+    Ok(Json(UserList { users: users::list(&state.identity()?.pool).await? }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UserList {
+    users: Vec<users::User>,
 }
 
 #[utoipa::path(
@@ -48,7 +53,7 @@ pub async fn disable_user(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let identity = state.identity()?;
     let pool = &identity.pool;
     if principal.user == Some(id) {
@@ -56,7 +61,7 @@ pub async fn disable_user(
     }
     users::disable(pool, &identity.credentials, id).await?;
     audit::record(pool, principal.user, "user.disable", Some(&id.to_string()), json!({})).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deletes an account and everything it owns; the audit log keeps the event.
@@ -70,7 +75,7 @@ pub async fn delete_user(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let identity = state.identity()?;
     if principal.user == Some(id) {
         return Err(ApiError::bad_request("cannot_delete_self", "an admin cannot delete their own account"));
@@ -79,7 +84,7 @@ pub async fn delete_user(
     users::delete(&identity.pool, &identity.credentials, id).await?;
     audit::record(&identity.pool, principal.user, "user.delete", Some(&id.to_string()), json!({ "email": user.email }))
         .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -99,7 +104,7 @@ pub async fn change_role(
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
     change: Result<Json<RoleChange>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let Json(change) = change.map_err(ApiError::from_json_rejection)?;
     let identity = state.identity()?;
     let pool = &identity.pool;
@@ -107,24 +112,29 @@ pub async fn change_role(
     users::set_role(pool, &identity.credentials, id, change.role).await?;
     let detail = json!({ "from": before.role, "to": change.role });
     audit::record(pool, principal.user, "user.role", Some(&id.to_string()), detail).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(
     post,
     path = "/api/admin/sessions/revoke-all",
     summary = "End every session of every user",
-    responses((status = 200, description = "how many ended"))
+    responses((status = 200, description = "how many ended", body = Revoked))
 )]
 pub async fn revoke_all_sessions(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Revoked>, ApiError> {
     let identity = state.identity()?;
     let pool = &identity.pool;
     let revoked = sessions::revoke_all(pool, &identity.credentials).await?;
     audit::record(pool, principal.user, "sessions.revoke_all", None, json!({ "revoked": revoked })).await?;
-    Ok(Json(json!({ "revoked": revoked })).into_response())
+    Ok(Json(Revoked { revoked }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Revoked {
+    revoked: u64,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -139,11 +149,19 @@ pub struct AuditQuery {
     path = "/api/admin/audit",
     summary = "The audit log, newest first",
     params(AuditQuery),
-    responses((status = 200, description = "the events"), (status = 400, description = "the limit is not a number", body = ErrorBody))
+    responses((status = 200, description = "the events", body = AuditEvents), (status = 400, description = "the limit is not a number", body = ErrorBody))
 )]
-pub async fn audit(State(state): State<AppState>, Query(query): Query<AuditQuery>) -> Result<Response, ApiError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditEvents>, ApiError> {
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(json!({ "events": audit::recent(&state.identity()?.pool, limit).await? })).into_response())
+    Ok(Json(AuditEvents { events: audit::recent(&state.identity()?.pool, limit).await? }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AuditEvents {
+    events: Vec<audit::Event>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -164,13 +182,13 @@ fn default_role() -> Role {
     path = "/api/admin/invitations",
     summary = "Create an account and mail its enrolment link",
     request_body = Invitation,
-    responses((status = 201, description = "invited"))
+    responses((status = 201, description = "invited", body = Invited), (status = 409, description = "the address already has an account", body = ErrorBody))
 )]
 pub async fn invite(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     body: Result<Json<Invitation>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Invited>), ApiError> {
     let Json(invitation) = body.map_err(ApiError::from_json_rejection)?;
     let identity = state.identity()?;
     let user = users::create(&identity.pool, &invitation.email, invitation.role).await.map_err(|e| match e {
@@ -199,13 +217,18 @@ pub async fn invite(
     let detail = json!({ "role": invitation.role, "mailed": state.mailer.is_some() });
     audit::record(&identity.pool, principal.user, "user.invite", Some(&user.id.to_string()), detail).await?;
     // Without a mail server (`auth.smtp.host: null`) the admin passes the link on.
-    let body = match &state.mailer {
-        Some(_) => json!({ "user": user.id, "enrolment_link_mailed": true }),
-        None => json!({ "user": user.id, "enrolment_link_mailed": false, "enrolment_link": link }),
-    };
-    let mut response = Json(body).into_response();
-    *response.status_mut() = StatusCode::CREATED;
-    Ok(response)
+    let mailed = state.mailer.is_some();
+    let invited = Invited { user: user.id, enrolment_link_mailed: mailed, enrolment_link: (!mailed).then_some(link) };
+    Ok((StatusCode::CREATED, Json(invited)))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Invited {
+    user: Uuid,
+    enrolment_link_mailed: bool,
+    /// Only when it could not be mailed: the admin passes it on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrolment_link: Option<String>,
 }
 
 /// Resets a user's factors and mails them a new enrolment link.
@@ -213,13 +236,13 @@ pub async fn invite(
     post,
     path = "/api/admin/users/{id}/reset-factors",
     summary = "Remove an account's factors and mail a new enrolment link",
-    responses((status = 200, description = "reset"))
+    responses((status = 200, description = "reset", body = FactorsReset))
 )]
 pub async fn reset_factors(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<FactorsReset>, ApiError> {
     let identity = state.identity()?;
     let reset = crate::identity::factors::reset_all(&identity.pool, &identity.credentials, id).await?;
     let user = users::find(&identity.pool, id).await?.ok_or_else(|| ApiError::from(IdentityError::NoSuchUser))?;
@@ -237,14 +260,20 @@ pub async fn reset_factors(
         json!({ "mailed": mailed, "sessions_ended": reset.sessions_ended, "tokens_revoked": reset.tokens_revoked }),
     )
     .await?;
-    let mut body = json!({
-        "enrolment_link_mailed": mailed,
-        "sessions_ended": reset.sessions_ended,
-        "tokens_revoked": reset.tokens_revoked,
-    });
-    if !mailed {
+    Ok(Json(FactorsReset {
+        enrolment_link_mailed: mailed,
+        sessions_ended: reset.sessions_ended,
+        tokens_revoked: reset.tokens_revoked,
         // Not mailed: the admin (at AAL2) passes the link on, or nobody could enrol.
-        body["enrolment_link"] = link.into();
-    }
-    Ok(Json(body).into_response())
+        enrolment_link: (!mailed).then_some(link),
+    }))
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct FactorsReset {
+    enrolment_link_mailed: bool,
+    sessions_ended: u64,
+    tokens_revoked: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enrolment_link: Option<String>,
 }

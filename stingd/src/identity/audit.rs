@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::IdentityError;
 
-#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
     /// Seconds since the Unix epoch.
@@ -14,6 +14,7 @@ pub struct Event {
     pub actor: Option<Uuid>,
     pub action: String,
     pub target: Option<String>,
+    #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
 

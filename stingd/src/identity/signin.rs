@@ -8,8 +8,9 @@ use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::http::access::{Credential, Principal};
 use crate::http::{ApiError, ZoneKey};
@@ -29,14 +30,74 @@ fn rejected() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, ErrorKind::Authentication, "signin_failed", "sign-in failed")
 }
 
-/// A JSON answer that sets the session cookie.
-fn with_session(body: serde_json::Value, id: &str, absolute: std::time::Duration) -> Response {
-    let mut response = Json(body).into_response();
-    if let Ok(cookie) = HeaderValue::from_str(&sessions::cookie(id, absolute)) {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
+/// A JSON answer that sets the session cookie, never cached.
+pub struct WithSession<T> {
+    body: T,
+    cookie: String,
+}
+
+fn with_session<T>(body: T, id: &str, absolute: std::time::Duration) -> WithSession<T> {
+    WithSession { body, cookie: sessions::cookie(id, absolute) }
+}
+
+impl<T: Serialize> IntoResponse for WithSession<T> {
+    fn into_response(self) -> Response {
+        let mut response = Json(self.body).into_response();
+        if let Ok(cookie) = HeaderValue::from_str(&self.cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        response
     }
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+}
+
+/// A new session: whose, and at what assurance level (1 or 2).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    user: Uuid,
+    aal: u8,
+}
+
+/// An enrolment link opened: a first-factor session whose next step is a factor.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Enrolled {
+    user: Uuid,
+    /// `totp` (or a passkey) to register next.
+    next: &'static str,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TotpConfirmed {
+    aal: u8,
+    /// Shown this once.
+    recovery_codes: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TotpSecret {
+    otpauth_url: String,
+    /// Base32, for apps that cannot read the URL; shown this once.
+    secret: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PasskeyAdded {
+    passkey: Uuid,
+    aal: u8,
+}
+
+/// A WebAuthn ceremony begun: its id (sent back to finish it) and the browser's options.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ceremony<O: Serialize> {
+    ceremony: Uuid,
+    #[schema(value_type = Object)]
+    options: O,
+}
+
+/// The same answer whatever the address: what happens next happens by mail.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    status: &'static str,
 }
 
 /// Too many wrong second-factor codes for this account, from wherever they came.
@@ -132,9 +193,9 @@ pub struct EnrolRequest {
     path = "/api/auth/enrol",
     summary = "Open a one-time enrolment link (a session for registering a factor)",
     request_body = EnrolRequest,
-    responses((status = 200, description = "a first-factor session"))
+    responses((status = 200, description = "a first-factor session", body = Enrolled))
 )]
-pub async fn enrol(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn enrol(State(state): State<AppState>, request: Request) -> Result<WithSession<Enrolled>, ApiError> {
     let identity = state.identity()?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
     no_bearer(&request)?;
@@ -150,7 +211,7 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Result<Re
     let absolute = state.session_absolute;
     let id = sessions::create(&identity.pool, user, Aal::One, absolute).await?;
     audit::record(&identity.pool, Some(user), "enrolment.open", None, json!({})).await?;
-    Ok(with_session(json!({ "user": user, "next": "totp" }), &id, absolute))
+    Ok(with_session(Enrolled { user, next: "totp" }, &id, absolute))
 }
 
 /// Who may add a factor of `method` now, and to which account: the method is offered, the
@@ -177,13 +238,13 @@ async fn adding_factor<'a>(
     post,
     path = "/api/auth/totp/setup",
     summary = "Start TOTP enrolment",
-    responses((status = 200, description = "the secret and its otpauth URL, shown once"))
+    responses((status = 200, description = "the secret and its otpauth URL, shown once", body = TotpSecret))
 )]
 pub async fn totp_setup(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> Result<([(header::HeaderName, &'static str); 1], Json<TotpSecret>), ApiError> {
     let by_session = ceremony_session(&principal, &request).map(|_| ());
     let (identity, user) = adding_factor(&state, &principal, SignInMethod::Totp, by_session).await?;
     let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
@@ -192,10 +253,8 @@ pub async fn totp_setup(
         .await
         .map_err(IdentityError::from)?;
     let enrolment = factors::enrol_totp(&identity.pool, &factor_vault(&state)?, user, &email).await?;
-    let mut response =
-        Json(json!({ "otpauth_url": enrolment.otpauth_url, "secret": enrolment.secret_base32 })).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    let secret = TotpSecret { otpauth_url: enrolment.otpauth_url, secret: enrolment.secret_base32 };
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(secret)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -210,13 +269,13 @@ pub struct CodeRequest {
     path = "/api/auth/totp/confirm",
     summary = "Confirm TOTP with a first code (the session becomes AAL2)",
     request_body = CodeRequest,
-    responses((status = 200, description = "an AAL2 session and recovery codes, shown once"))
+    responses((status = 200, description = "an AAL2 session and recovery codes, shown once", body = TotpConfirmed))
 )]
 pub async fn totp_confirm(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> Result<WithSession<TotpConfirmed>, ApiError> {
     let identity = state.identity()?;
     offered(&state, SignInMethod::Totp)?;
     let user = principal.user.ok_or_else(rejected)?;
@@ -243,7 +302,7 @@ pub async fn totp_confirm(
         sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two).await?.ok_or_else(rejected)?;
     let codes = factors::new_recovery_codes(&identity.pool, user).await?;
     audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await?;
-    Ok(with_session(json!({ "aal": 2, "recovery_codes": codes }), &id, state.session_absolute))
+    Ok(with_session(TotpConfirmed { aal: 2, recovery_codes: codes }, &id, state.session_absolute))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -260,9 +319,12 @@ pub struct PasswordSignIn {
     path = "/api/auth/password",
     summary = "Sign in with a password and a second factor",
     request_body = PasswordSignIn,
-    responses((status = 200, description = "an AAL2 session"))
+    responses((status = 200, description = "an AAL2 session", body = SignedIn))
 )]
-pub async fn password_signin(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn password_signin(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<WithSession<SignedIn>, ApiError> {
     let identity = state.identity()?;
     offered(&state, SignInMethod::Password)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
@@ -292,7 +354,7 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
         (Some(user), Attempt::Accepted) => {
             let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
             audit::record(&identity.pool, Some(user), "signin.password", None, json!({})).await?;
-            Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
+            Ok(with_session(SignedIn { user, aal: 2 }, &id, state.session_absolute))
         }
         (user, _) => {
             audit::record(&identity.pool, user, "signin.failed", None, json!({ "method": "password" })).await?;
@@ -308,9 +370,12 @@ pub async fn password_signin(State(state): State<AppState>, request: Request) ->
     path = "/api/auth/register",
     summary = "Register (if `auth.registration` allows): an enrolment link by mail",
     request_body = MagicLinkRequest,
-    responses((status = 202, description = "accepted, whether or not the address can register"))
+    responses((status = 202, description = "accepted, whether or not the address can register", body = Accepted))
 )]
-pub async fn register(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn register(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let identity = state.identity()?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
     no_bearer(&request)?;
@@ -339,10 +404,8 @@ pub async fn register(State(state): State<AppState>, request: Request) -> Result
             tracing::error!(error = %e, "cannot send an enrolment link");
         }
     });
-    let mut response =
-        Json(json!({ "status": "if this address can register, an enrolment link is on its way" })).into_response();
-    *response.status_mut() = StatusCode::ACCEPTED;
-    Ok(response)
+    let status = "if this address can register, an enrolment link is on its way";
+    Ok((StatusCode::ACCEPTED, Json(Accepted { status })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -370,9 +433,12 @@ fn mail_or_refuse(state: &AppState, instead: &str) -> Result<std::sync::Arc<crat
     path = "/api/auth/magic-link",
     summary = "Mail a sign-in link",
     request_body = MagicLinkRequest,
-    responses((status = 202, description = "accepted, whether or not the address has an account"))
+    responses((status = 202, description = "accepted, whether or not the address has an account", body = Accepted))
 )]
-pub async fn magic_link(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn magic_link(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let identity = state.identity()?;
     offered(&state, SignInMethod::MagicLink)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
@@ -392,10 +458,8 @@ pub async fn magic_link(State(state): State<AppState>, request: Request) -> Resu
             tracing::error!(error = %e, "cannot send a sign-in link");
         }
     });
-    let mut response =
-        Json(json!({ "status": "if this address has an account, a sign-in link is on its way" })).into_response();
-    *response.status_mut() = StatusCode::ACCEPTED;
-    Ok(response)
+    let status = "if this address has an account, a sign-in link is on its way";
+    Ok((StatusCode::ACCEPTED, Json(Accepted { status })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -409,9 +473,12 @@ pub struct MagicLinkVerify {
     path = "/api/auth/magic-link/verify",
     summary = "Use a sign-in link",
     request_body = MagicLinkVerify,
-    responses((status = 200, description = "a first-factor session"))
+    responses((status = 200, description = "a first-factor session", body = SignedIn))
 )]
-pub async fn magic_link_verify(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn magic_link_verify(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<WithSession<SignedIn>, ApiError> {
     let identity = state.identity()?;
     offered(&state, SignInMethod::MagicLink)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
@@ -427,7 +494,7 @@ pub async fn magic_link_verify(State(state): State<AppState>, request: Request) 
     };
     let id = sessions::create(&identity.pool, user, Aal::One, state.session_absolute).await?;
     audit::record(&identity.pool, Some(user), "signin.magic_link", None, json!({})).await?;
-    Ok(with_session(json!({ "user": user, "aal": 1 }), &id, state.session_absolute))
+    Ok(with_session(SignedIn { user, aal: 1 }, &id, state.session_absolute))
 }
 
 /// Ends this session and clears the cookie.
@@ -437,18 +504,17 @@ pub async fn magic_link_verify(State(state): State<AppState>, request: Request) 
     summary = "End this session",
     responses((status = 204, description = "signed out"))
 )]
-pub async fn signout(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn signout(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<(StatusCode, [(header::HeaderName, String); 1]), ApiError> {
     let identity = state.identity()?;
     let cookie = crate::http::auth::session_cookie(&request);
     drop(request);
     if let Some(id) = cookie {
         sessions::revoke(&identity.pool, &identity.credentials, &id).await?;
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = HeaderValue::from_str(&sessions::cleared_cookie()) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    Ok(response)
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, sessions::cleared_cookie())]))
 }
 
 fn now() -> u64 {
@@ -507,12 +573,12 @@ pub async fn passkey_register_start(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Ceremony<webauthn_rs::prelude::CreationChallengeResponse>>, ApiError> {
     let by_session = ceremony_session(&principal, &request).map(|_| ());
     let (identity, user) = adding_factor(&state, &principal, SignInMethod::Passkey, by_session).await?;
     let email = principal.email.as_deref().unwrap_or_default();
     let (ceremony, options) = identity.passkeys.start_registration(&identity.pool, user, email).await?;
-    Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
+    Ok(Json(Ceremony { ceremony, options }))
 }
 
 /// Keeps the new passkey. It verified the user on the device, so the session is replaced by
@@ -522,13 +588,13 @@ pub async fn passkey_register_start(
     path = "/api/auth/passkey/register/finish",
     summary = "Keep the new passkey (the session becomes AAL2)",
     request_body = PasskeyRegistrationFinish,
-    responses((status = 200, description = "an AAL2 session"))
+    responses((status = 200, description = "an AAL2 session", body = PasskeyAdded))
 )]
 pub async fn passkey_register_finish(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
-) -> Result<Response, ApiError> {
+) -> Result<WithSession<PasskeyAdded>, ApiError> {
     let identity = state.identity()?;
     offered(&state, SignInMethod::Passkey)?;
     let user = principal.user.ok_or_else(rejected)?;
@@ -559,7 +625,7 @@ pub async fn passkey_register_finish(
     .await?;
     let id =
         sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two).await?.ok_or_else(rejected)?;
-    Ok(with_session(json!({ "passkey": passkey, "aal": 2 }), &id, state.session_absolute))
+    Ok(with_session(PasskeyAdded { passkey, aal: 2 }, &id, state.session_absolute))
 }
 
 /// Starts signing in with a passkey: options for `navigator.credentials.get()`. Answers the
@@ -571,14 +637,17 @@ pub async fn passkey_register_finish(
     request_body = PasskeySignInStart,
     responses((status = 200, description = "the ceremony and its options"))
 )]
-pub async fn passkey_signin_start(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn passkey_signin_start(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Json<Ceremony<webauthn_rs::prelude::RequestChallengeResponse>>, ApiError> {
     let identity = state.identity()?;
     offered(&state, SignInMethod::Passkey)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
     no_bearer(&request)?;
     let body: PasskeySignInStart = read_json(request).await?;
     let (ceremony, options) = identity.passkeys.start_authentication(&identity.pool, &body.email).await?;
-    Ok(Json(json!({ "ceremony": ceremony, "options": options })).into_response())
+    Ok(Json(Ceremony { ceremony, options }))
 }
 
 /// Completes a passkey sign-in: a new AAL2 session.
@@ -587,9 +656,12 @@ pub async fn passkey_signin_start(State(state): State<AppState>, request: Reques
     path = "/api/auth/passkey/finish",
     summary = "Sign in with a passkey (an AAL2 session)",
     request_body = PasskeySignInFinish,
-    responses((status = 200, description = "an AAL2 session"))
+    responses((status = 200, description = "an AAL2 session", body = SignedIn))
 )]
-pub async fn passkey_signin_finish(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn passkey_signin_finish(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<WithSession<SignedIn>, ApiError> {
     let identity = state.identity()?;
     offered(&state, SignInMethod::Passkey)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
@@ -602,5 +674,5 @@ pub async fn passkey_signin_finish(State(state): State<AppState>, request: Reque
     };
     let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
     audit::record(&identity.pool, Some(user), "signin.passkey", None, json!({})).await?;
-    Ok(with_session(json!({ "user": user, "aal": 2 }), &id, state.session_absolute))
+    Ok(with_session(SignedIn { user, aal: 2 }, &id, state.session_absolute))
 }

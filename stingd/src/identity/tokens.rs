@@ -98,7 +98,7 @@ pub async fn revoke(pool: &PgPool, cache: &CredentialCache, user: Uuid, token: U
 }
 
 /// A token as its owner sees it in a list: never the secret.
-#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: Uuid,
     pub name: String,

@@ -5,7 +5,6 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -40,13 +39,13 @@ fn owner(principal: &Principal) -> Result<Uuid, ApiError> {
     path = "/api/tokens",
     summary = "Create an API token (shown once)",
     request_body = NewToken,
-    responses((status = 201, description = "created; the only time the secret is shown"))
+    responses((status = 201, description = "created; the only time the secret is shown", body = Issued))
 )]
 pub async fn create(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<Issued>), ApiError> {
     let Json(new) = body.map_err(ApiError::from_json_rejection)?;
     let user = owner(&principal)?;
     if principal.scopes.is_some() {
@@ -86,25 +85,45 @@ pub async fn create(
     let (id, secret) = tokens::create(&identity.pool, user, name, &scopes, expires_in).await?;
     let detail = json!({ "name": name, "scopes": scopes, "expires_in_days": days });
     audit::record(&identity.pool, Some(user), "token.create", Some(&id.to_string()), detail).await?;
-    let body = json!({ "id": id, "name": name, "scopes": scopes, "token": secret,
-                       "note": "this is the only time the token is shown" });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let issued = Issued {
+        id,
+        name: name.to_string(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        token: secret,
+        note: "this is the only time the token is shown",
+    };
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+/// A new token: the only answer that holds its secret.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Issued {
+    id: Uuid,
+    name: String,
+    scopes: Vec<String>,
+    token: String,
+    note: &'static str,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TokenList {
+    tokens: Vec<tokens::TokenInfo>,
 }
 
 #[utoipa::path(
     get,
     path = "/api/tokens",
     summary = "The caller's API tokens (never their secrets)",
-    responses((status = 200, description = "the tokens"))
+    responses((status = 200, description = "the tokens", body = TokenList))
 )]
 pub async fn list(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<TokenList>, ApiError> {
     let user = owner(&principal)?;
     let identity = state.identity()?;
     let list = tokens::list(&identity.pool, user).await?;
-    Ok(Json(json!({ "tokens": list })).into_response())
+    Ok(Json(TokenList { tokens: list }))
 }
 
 #[utoipa::path(
@@ -117,7 +136,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let user = owner(&principal)?;
     let identity = state.identity()?;
     if !tokens::revoke(&identity.pool, &identity.credentials, user, id).await? {
@@ -129,5 +148,5 @@ pub async fn revoke(
         ));
     }
     audit::record(&identity.pool, Some(user), "token.revoke", Some(&id.to_string()), json!({})).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(StatusCode::NO_CONTENT)
 }
