@@ -13,6 +13,8 @@ use stingd::identity::{credential::Aal, sessions};
 
 /// The decision for every route: (method, path, access).
 const TABLE: &[(&str, &str, Access)] = &[
+    ("GET", "/health", Access::Public),
+    ("GET", "/health/ready", Access::Public),
     ("POST", "/v1/chat/completions", Access::Authenticated),
     ("POST", "/v1/completions", Access::Authenticated),
     ("POST", "/v1/embeddings", Access::Authenticated),
