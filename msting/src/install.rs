@@ -404,8 +404,9 @@ pub async fn ready(
                 logs_hint(stack, service)
             );
         }
-        let status = state.status.map(|s| s.to_string()).unwrap_or_default();
-        if status == "exited" || status == "dead" {
+        let status = crate::stack::containers::ContainerState::from(state.status);
+        use crate::stack::containers::ContainerState as C;
+        if matches!(status, C::Exited | C::Dead) {
             anyhow::bail!(
                 "{service} stopped (exit code {}; its last words: {}); {}",
                 state.exit_code.unwrap_or(-1),
@@ -413,7 +414,7 @@ pub async fn ready(
                 logs_hint(stack, service)
             );
         }
-        let answer: Result<bool, String> = if state.running != Some(true) || status == "restarting" {
+        let answer: Result<bool, String> = if state.running != Some(true) || status == C::Restarting {
             Err(format!("its container is {status}"))
         } else {
             match service {

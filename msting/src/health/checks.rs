@@ -16,7 +16,7 @@ use futures_util::future::join_all;
 use sting_config::{Config, UnsealMode};
 
 use super::{CheckResult, Metric, Report, Status, Threshold};
-use crate::stack::containers::{self, ServiceState, container_name};
+use crate::stack::containers::{self, ContainerState, Health, ServiceState, container_name};
 use crate::stack::spec::{self, Stack};
 use crate::tls::inspect::CertInfo;
 
@@ -127,25 +127,27 @@ pub fn judge_services(states: &[ServiceState], grace: impl Fn(&str) -> i64) -> C
     let mut problems = Vec::new();
     let mut fixes = Vec::new();
     for s in states {
-        let found = match (s.state.as_str(), s.health.as_str()) {
-            ("running", "healthy" | "none") => Status::Ok,
-            ("running", "starting") if s.uptime_s.unwrap_or(0) <= grace(&s.service) => Status::Ok,
-            ("running", "starting") => Status::Warning,
-            ("running", _) => Status::Critical,
+        let found = match (s.state, s.health) {
+            (ContainerState::Running, Health::Healthy | Health::None) => Status::Ok,
+            (ContainerState::Running, Health::Starting) if s.uptime_s.unwrap_or(0) <= grace(&s.service) => Status::Ok,
+            (ContainerState::Running, Health::Starting) => Status::Warning,
             _ => Status::Critical,
         };
         if found != Status::Ok {
-            let health = if s.state == "running" { format!("running, {}", s.health) } else { s.state.clone() };
+            let health = match s.state {
+                ContainerState::Running => format!("running, {}", s.health),
+                other => other.to_string(),
+            };
             problems.push(format!("{} is {health}", s.service));
-            fixes.push(match s.state.as_str() {
-                "running" | "restarting" => format!("`msting logs {}`", s.service),
-                "missing" => "`sudo msting install`".to_string(),
+            fixes.push(match s.state {
+                ContainerState::Running | ContainerState::Restarting => format!("`msting logs {}`", s.service),
+                ContainerState::Missing => "`sudo msting install`".to_string(),
                 _ => format!("`msting start {}`", s.service),
             });
         }
         status = status.worst(found);
     }
-    let running = states.iter().filter(|s| s.state == "running").count();
+    let running = states.iter().filter(|s| s.state == ContainerState::Running).count();
     let metric = Metric::new("services_running", running as f64, "").bounded(0.0, states.len() as f64);
     let result = if problems.is_empty() {
         CheckResult::ok("services", format!("all {} services running and healthy", states.len()))
@@ -623,10 +625,11 @@ mod tests {
 
     #[test]
     fn services_not_running_are_critical_and_a_starting_health_check_warns() {
-        let state = |service: &str, state: &str, health: &str| ServiceState {
+        use bollard::models::{ContainerStateStatusEnum as C, HealthStatusEnum as H};
+        let state = |service: &str, state: C, health: Option<H>| ServiceState {
             service: service.into(),
             container: format!("x-{service}"),
-            state: state.into(),
+            state: Some(state).into(),
             health: health.into(),
             started_at: None,
             uptime_s: None,
@@ -635,14 +638,16 @@ mod tests {
             restarts: 0,
         };
         let grace = |_: &str| 30;
-        let fine = judge_services(&[state("db", "running", "healthy"), state("vault", "running", "none")], grace);
+        let fine =
+            judge_services(&[state("db", C::RUNNING, Some(H::HEALTHY)), state("vault", C::RUNNING, None)], grace);
         assert_eq!(fine.status, Status::Ok);
-        let mut just_started = state("db", "running", "starting");
+        let mut just_started = state("db", C::RUNNING, Some(H::STARTING));
         just_started.uptime_s = Some(5);
         assert_eq!(judge_services(&[just_started.clone()], grace).status, Status::Ok, "Docker has not checked yet");
         just_started.uptime_s = Some(120);
         assert_eq!(judge_services(&[just_started], grace).status, Status::Warning, "starting for too long");
-        let down = judge_services(&[state("db", "exited", "none"), state("stingd", "running", "starting")], grace);
+        let down =
+            judge_services(&[state("db", C::EXITED, None), state("stingd", C::RUNNING, Some(H::STARTING))], grace);
         assert_eq!(down.status, Status::Critical);
         assert!(down.message.contains("db is exited"), "{}", down.message);
         assert!(down.fix.as_deref().unwrap().contains("msting start db"));

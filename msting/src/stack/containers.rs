@@ -229,15 +229,106 @@ pub async fn remove(docker: &Docker, name: &str) -> Result<(), bollard::errors::
 pub struct ServiceState {
     pub service: String,
     pub container: String,
-    /// created, running, restarting, exited, … or `missing`.
-    pub state: String,
-    /// healthy, unhealthy, starting, or none.
-    pub health: String,
+    pub state: ContainerState,
+    pub health: Health,
     pub started_at: Option<String>,
     pub uptime_s: Option<i64>,
     pub image: Option<String>,
     pub ports: Vec<String>,
     pub restarts: i64,
+}
+
+/// Where a service's container is, as the engine says (or `missing`: there is none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerState {
+    Missing,
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    Unknown,
+}
+
+impl ContainerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl From<Option<bollard::models::ContainerStateStatusEnum>> for ContainerState {
+    fn from(status: Option<bollard::models::ContainerStateStatusEnum>) -> Self {
+        use bollard::models::ContainerStateStatusEnum as S;
+        match status {
+            Some(S::CREATED) => Self::Created,
+            Some(S::RUNNING) => Self::Running,
+            Some(S::PAUSED) => Self::Paused,
+            Some(S::RESTARTING) => Self::Restarting,
+            Some(S::REMOVING) => Self::Removing,
+            Some(S::EXITED) => Self::Exited,
+            Some(S::DEAD) => Self::Dead,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+/// A container's health check, as the engine last judged it (`none`: it has no check).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    None,
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Starting => "starting",
+            Self::Healthy => "healthy",
+            Self::Unhealthy => "unhealthy",
+        }
+    }
+}
+
+impl From<Option<bollard::models::HealthStatusEnum>> for Health {
+    fn from(status: Option<bollard::models::HealthStatusEnum>) -> Self {
+        use bollard::models::HealthStatusEnum as H;
+        match status {
+            Some(H::STARTING) => Self::Starting,
+            Some(H::HEALTHY) => Self::Healthy,
+            Some(H::UNHEALTHY) => Self::Unhealthy,
+            _ => Self::None,
+        }
+    }
+}
+
+// Padded like a string, so tables line up.
+impl std::fmt::Display for ContainerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Health {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// The state of every container of `stack`'s services (missing ones included).
@@ -248,8 +339,8 @@ pub async fn states(docker: &Docker, stack: &Stack) -> Result<Vec<ServiceState>,
         let mut entry = ServiceState {
             service: service.name.to_string(),
             container: name.clone(),
-            state: "missing".into(),
-            health: "none".into(),
+            state: ContainerState::Missing,
+            health: Health::None,
             started_at: None,
             uptime_s: None,
             image: None,
@@ -259,13 +350,8 @@ pub async fn states(docker: &Docker, stack: &Stack) -> Result<Vec<ServiceState>,
         match docker.inspect_container(&name, None).await {
             Ok(found) => {
                 let state = found.state.unwrap_or_default();
-                entry.state = state.status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into());
-                entry.health = state
-                    .health
-                    .and_then(|h| h.status)
-                    .map(|s| s.to_string())
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "none".into());
+                entry.state = state.status.into();
+                entry.health = state.health.and_then(|h| h.status).into();
                 if state.running == Some(true) {
                     entry.started_at = state.started_at.clone();
                     entry.uptime_s = state

@@ -100,7 +100,7 @@ pub fn exec(global: &GlobalArgs, out: &Output, mut args: InstallArgs) -> anyhow:
         // The ports are ours when our stingd runs: a re-run does not check them.
         let mut skip = args.skip.clone();
         let ours = msting::stack::containers::states(&docker, &stack).await?;
-        if ours.iter().any(|s| s.service == "stingd" && s.state == "running") {
+        if ours.iter().any(|s| s.service == "stingd" && s.state == msting::stack::containers::ContainerState::Running) {
             skip.push("ports".into());
         }
         let checks = preflight::run(&config, &skip).await;

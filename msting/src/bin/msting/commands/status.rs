@@ -40,9 +40,10 @@ pub fn exec(global: &GlobalArgs, out: &Output, _args: StatusArgs) -> anyhow::Res
                 "SERVICE", "STATE", "HEALTH", "UPTIME", "RESTARTS", "IMAGE"
             ));
             for s in &states {
-                let style = match (s.state.as_str(), s.health.as_str()) {
-                    ("running", "healthy" | "none") => GOOD,
-                    ("running", "starting") => WARN,
+                use msting::stack::containers::{ContainerState, Health};
+                let style = match (s.state, s.health) {
+                    (ContainerState::Running, Health::Healthy | Health::None) => GOOD,
+                    (ContainerState::Running, Health::Starting) => WARN,
                     _ => ERROR,
                 };
                 let uptime = s
