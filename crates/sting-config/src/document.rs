@@ -139,6 +139,18 @@ pub(crate) fn split_path(path: &str) -> Vec<PathPart<'_>> {
     parts
 }
 
+/// The key and value at a dotted `path` of mappings, as the YAML tree has them.
+pub(crate) fn entry<'a>(root: &'a Node, path: &[&str]) -> Option<(&'a marked_yaml::types::MarkedScalarNode, &'a Node)> {
+    let mut node = root;
+    let mut found = None;
+    for part in path {
+        let (key, value) = node.as_mapping()?.iter().find(|(k, _)| k.as_str() == *part)?;
+        found = Some((key, value));
+        node = value;
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,16 +172,4 @@ mod tests {
         assert_eq!(at("llm.models[0]"), Some((4, 7)));
         assert_eq!(at("llm.queue_depth"), Some((2, 1)));
     }
-}
-
-/// The key and value at a dotted `path` of mappings, as the YAML tree has them.
-pub(crate) fn entry<'a>(root: &'a Node, path: &[&str]) -> Option<(&'a marked_yaml::types::MarkedScalarNode, &'a Node)> {
-    let mut node = root;
-    let mut found = None;
-    for part in path {
-        let (key, value) = node.as_mapping()?.iter().find(|(k, _)| k.as_str() == *part)?;
-        found = Some((key, value));
-        node = value;
-    }
-    found
 }

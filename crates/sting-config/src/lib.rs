@@ -25,4 +25,6 @@ pub use load::{
 pub use migrate::{Migration, OLDEST_VERSION, migrate};
 pub use schema::*;
 pub use semantic::MAX_MAGIC_LINK_TTL;
-pub use values::{ByteSize, Duration, GpuLayers, Rate, SecretRef, SecretRefError, VAULT_REF_PREFIX};
+pub use values::{
+    ByteSize, Duration, GpuLayers, Rate, SecretRef, SecretRefError, VAULT_REF_PREFIX, is_host_label, is_host_name,
+};

@@ -31,14 +31,7 @@ pub(crate) fn check(config: &Config) -> Vec<Diagnostic> {
     }
 
     let domain = &config.system.domain;
-    let label_ok = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-    };
-    if domain.len() > 253 || !domain.split('.').all(label_ok) {
+    if !crate::values::is_host_name(domain) {
         problem(
             "system.domain",
             format!("`{domain}` is not a host name"),

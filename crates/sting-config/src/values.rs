@@ -333,6 +333,21 @@ pub(crate) fn check_format(format: &str, text: &str) -> Option<Result<(), String
     })
 }
 
+/// One label of a DNS name: 1 to 63 letters, digits and hyphens, not starting or ending with
+/// a hyphen.
+pub fn is_host_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+}
+
+/// A DNS name people can type and a certificate can carry: dot-separated labels, 253 at most.
+pub fn is_host_name(name: &str) -> bool {
+    name.len() <= 253 && name.split('.').all(is_host_label)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,15 +25,8 @@ impl Name {
             return Ok(Self::Ip(ip));
         }
         let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
-        let label_ok = |l: &str| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-        };
-        let wildcard_ok = |n: &str| n.strip_prefix("*.").is_some_and(|rest| rest.split('.').all(label_ok));
-        if name.len() > 253 || !(name.split('.').all(label_ok) || wildcard_ok(&name)) {
+        let wildcard_ok = |n: &str| n.strip_prefix("*.").is_some_and(sting_config::is_host_name);
+        if !(sting_config::is_host_name(&name) || wildcard_ok(&name)) {
             return Err(TlsError::BadName(text.to_string()));
         }
         Ok(Self::Dns(name))

@@ -90,7 +90,7 @@ pub(crate) async fn identify(State(state): State<AppState>, mut request: Request
         None
     };
     if let Some(principal) = principal {
-        request.extensions_mut().insert(principal.caller.clone());
+        request.extensions_mut().insert(principal.caller);
         request.extensions_mut().insert(principal);
     }
     next.run(request).await

@@ -71,7 +71,7 @@ impl ApiKeys {
         let mut found = None;
         for (key, caller) in &self.keys {
             if bool::from(key.as_slice().ct_eq(presented)) {
-                found = Some(caller.clone());
+                found = Some(*caller);
             }
         }
         found

@@ -82,8 +82,6 @@ fn validate(out: &Output, file: &Path, overrides: &Overrides) -> anyhow::Result<
     }
 }
 
-/// Prints validation problems: each with its location and hint, or as JSON.
-
 fn show(out: &Output, file: &Path, overrides: &Overrides, defaults: bool) -> anyhow::Result<u8> {
     if defaults {
         if out.json {
