@@ -59,6 +59,7 @@ pub fn render(stack: &Stack) -> String {
                 "retries": service.health.retries,
                 "start_period": format!("{}s", service.health.start_period_s),
             },
+            "stop_grace_period": format!("{}s", service.stop_grace_s),
             "labels": { super::containers::SPEC_HASH_LABEL: super::containers::spec_hash(stack, service) },
         });
         if !service.environment.is_empty() {

@@ -148,6 +148,7 @@ fn unlabelled_body(stack: &Stack, service: &Service) -> ContainerCreateBody {
         env: Some(service.environment.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         labels: Some(labels),
         exposed_ports: Some(exposed),
+        stop_timeout: Some(i64::from(service.stop_grace_s)),
         healthcheck: Some(HealthConfig {
             test: Some(service.health.test.clone()),
             interval: Some(i64::from(service.health.interval_s) * NANOS),
@@ -408,6 +409,15 @@ mod tests {
         let b = super::super::spec::desired(&changed);
         assert_ne!(hash(&a, "stingd"), hash(&b, "stingd"));
         assert_eq!(hash(&a, "vault"), hash(&b, "vault"), "vault did not change");
+    }
+
+    #[test]
+    fn stingd_is_given_the_time_its_shutdown_takes_before_it_is_killed() {
+        let stack = super::super::spec::desired(&sting_config::Config::default());
+        let grace = |name: &str| create_body(&stack, stack.services.iter().find(|s| s.name == name).unwrap()).stop_timeout;
+        // Requests in flight, then up to 20 s of background tasks, then the models: not 10 s.
+        assert!(grace("stingd").is_some_and(|s| s >= 40), "{:?}", grace("stingd"));
+        assert!(grace("db").is_some_and(|s| s >= 30), "PostgreSQL checkpoints before it exits");
     }
 
     #[test]

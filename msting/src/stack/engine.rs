@@ -11,7 +11,7 @@ use bollard::errors::Error;
 use bollard::models::{ContainerCreateBody, NetworkCreateRequest, VolumeCreateRequest};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptions, RemoveContainerOptionsBuilder, RemoveImageOptions,
-    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
+    RemoveVolumeOptionsBuilder, StopContainerOptions,
 };
 use futures_util::StreamExt;
 
@@ -51,9 +51,9 @@ pub async fn remove_container(docker: &Docker, name: &str) -> Result<(), Error> 
     docker.remove_container(name, Some(RemoveContainerOptionsBuilder::default().force(true).v(false).build())).await
 }
 
-/// Stops container `name` (10 s grace), then removes it.
+/// Stops container `name` (with the grace its spec gave it), then removes it.
 pub async fn stop_and_remove_container(docker: &Docker, name: &str) -> Result<(), Error> {
-    let _ = docker.stop_container(name, Some(StopContainerOptionsBuilder::default().t(10).build())).await;
+    let _ = docker.stop_container(name, None::<StopContainerOptions>).await;
     remove_container(docker, name).await
 }
 

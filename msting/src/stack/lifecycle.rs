@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use bollard::Docker;
-use bollard::query_parameters::{LogsOptionsBuilder, RestartContainerOptionsBuilder, StopContainerOptionsBuilder};
+use bollard::query_parameters::LogsOptionsBuilder;
 use futures_util::StreamExt;
 
 use super::containers::container_name;
@@ -68,11 +68,12 @@ pub async fn act(
             }
             Action::Stop if !running => "already stopped",
             Action::Stop => {
-                docker.stop_container(&name, Some(StopContainerOptionsBuilder::default().t(30).build())).await?;
+                // The grace is the container's own (its spec's `stop_grace_s`).
+                docker.stop_container(&name, None::<bollard::query_parameters::StopContainerOptions>).await?;
                 "stopped"
             }
             Action::Restart => {
-                docker.restart_container(&name, Some(RestartContainerOptionsBuilder::default().t(30).build())).await?;
+                docker.restart_container(&name, None::<bollard::query_parameters::RestartContainerOptions>).await?;
                 "restarted"
             }
         };

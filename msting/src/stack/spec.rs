@@ -64,6 +64,11 @@ pub struct Health {
     pub start_period_s: u32,
 }
 
+/// What the engine gives a service to stop cleanly; stingd's is its own (below).
+const STOP_GRACE: u32 = 30;
+/// stingd's: requests in flight, then up to 20 s of background tasks, then its models.
+const STINGD_STOP_GRACE: u32 = 45;
+
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Service {
     pub name: &'static str,
@@ -80,6 +85,9 @@ pub struct Service {
     pub tmpfs: Vec<String>,
     pub memory: u64,
     pub health: Health,
+    /// Seconds the engine waits after SIGTERM before it kills the process (stingd finishes
+    /// requests, joins its background tasks and stops its models in that time).
+    pub stop_grace_s: u32,
     pub depends_on: Vec<&'static str>,
     /// Only started with this profile (`dev` for mailpit).
     pub profile: Option<&'static str>,
@@ -199,6 +207,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             retries: 3,
             start_period_s: 30,
         },
+        stop_grace_s: STOP_GRACE,
         depends_on: Vec::new(),
         profile: None,
         gpus: false,
@@ -228,6 +237,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             retries: 3,
             start_period_s: 20,
         },
+        stop_grace_s: STOP_GRACE,
         depends_on: Vec::new(),
         profile: None,
         gpus: false,
@@ -298,6 +308,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             retries: 3,
             start_period_s: 60,
         },
+        stop_grace_s: STINGD_STOP_GRACE,
         depends_on: vec!["vault", "db"],
         profile: None,
         gpus: match services.stingd.gpus {
@@ -337,6 +348,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
                 retries: 3,
                 start_period_s: 5,
             },
+            stop_grace_s: STOP_GRACE,
             depends_on: Vec::new(),
             profile: Some("dev"),
             gpus: false,
