@@ -311,10 +311,11 @@ pub async fn make_base(docker: &Docker, name: &str, log: &mut (dyn FnMut(&str) +
         .await
         .map_err(|e| anyhow::anyhow!("importing {name} failed: {e}"));
     let status = tar.wait()?;
+    // The engine's refusal first: it is why a tar writing into it dies.
+    imported?;
     if !status.success() {
         anyhow::bail!("tar of the new root failed ({status})");
     }
-    imported?;
     base_id(docker, name).await
 }
 
@@ -414,11 +415,13 @@ pub async fn pull_keeping_previous(docker: &Docker, image: &str) -> anyhow::Resu
     pull(docker, image).await?;
     let after = docker.inspect_image(image).await.ok().and_then(|i| i.id);
     Ok(match (&before, &after) {
-        (Some(old), Some(new)) if old != new => {
-            keep_previous(docker, image, old).await?;
+        (Some(old), after) if after.as_ref() != Some(old) => {
+            keep_previous(docker, image, old)
+                .await
+                .map_err(|e| e.context(format!("{image} was pulled, but the image it replaced could not be kept")))?;
             Outcome::Pulled
         }
-        (None, Some(_)) => Outcome::Pulled,
+        (None, _) => Outcome::Pulled,
         _ => Outcome::Current,
     })
 }

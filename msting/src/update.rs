@@ -148,7 +148,7 @@ async fn roll_back(
     let mut restored = false;
     if let Some(guard) = guard {
         // Stop the failed stingd before the schema goes back under it.
-        containers::remove(docker, &container_name(&stack.project, service.name)).await?;
+        crate::stack::engine::stop_and_remove_container(docker, &container_name(&stack.project, service.name)).await?;
         restored = guard.restore_if_changed(docker, config, stack).await?;
     }
     let change = crate::install::apply(docker, stack, service).await?;

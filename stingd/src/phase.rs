@@ -66,9 +66,14 @@ impl<A: Clone> Phases<A> {
         self.0.send_modify(|phase| phase.waiting_for = Some(waiting));
     }
 
-    /// What was awaited is back (the application, if any, is unchanged).
+    /// What was awaited is back. Before the application is built, stingd still waits for it.
     pub fn recovered(&self) {
-        self.0.send_modify(|phase| phase.waiting_for = None);
+        self.0.send_modify(|phase| {
+            phase.waiting_for = match phase.app {
+                Some(_) => None,
+                None => Some(Waiting { on: Awaited::Application, reason: "starting".into() }),
+            }
+        });
     }
 
     /// The application is built: from now on it serves.
@@ -87,35 +92,31 @@ impl<A: Clone> Phases<A> {
     pub fn waiting_for(&self) -> Option<Waiting> {
         self.0.borrow().waiting_for.clone()
     }
-
-    /// Waits until the application is built (or returns at once if it is).
-    pub async fn built(&self) -> A {
-        let mut receiver = self.0.subscribe();
-        let phase = receiver.wait_for(|phase| phase.app.is_some()).await.expect("the sender lives in self");
-        phase.app.clone().expect("waited for it")
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn readers_see_the_wait_then_the_application_and_a_later_wait_keeps_it() {
+    #[test]
+    fn readers_see_the_wait_then_the_application_and_a_later_wait_keeps_it() {
         let phases: Phases<u32> = Phases::new(Awaited::Vault, "waiting for Vault");
         assert_eq!(phases.waiting_for().map(|w| w.on), Some(Awaited::Vault));
         assert!(phases.app().is_none());
-        let waiter = tokio::spawn({
-            let phases = phases.clone();
-            async move { phases.built().await }
-        });
         phases.waiting(Awaited::Application, "waiting for the database");
         phases.ready(7);
-        assert_eq!(waiter.await.unwrap(), 7);
+        assert_eq!(phases.app(), Some(7));
         assert_eq!(phases.waiting_for(), None);
         phases.waiting(Awaited::Vault, "logging in to Vault again");
         assert_eq!(phases.app(), Some(7), "a dependency lost later does not take the application away");
         phases.recovered();
         assert_eq!(phases.waiting_for(), None);
+    }
+
+    #[test]
+    fn a_recovery_before_the_application_exists_is_not_ready() {
+        let phases: Phases<u32> = Phases::new(Awaited::Vault, "waiting for Vault");
+        phases.recovered();
+        assert_eq!(phases.waiting_for().map(|w| w.on), Some(Awaited::Application));
     }
 }

@@ -44,6 +44,12 @@ impl Tasks {
         self.shutdown.is_cancelled()
     }
 
+    /// Resolves when shutdown begins: for a finite task to stop at a wait of its own (a backoff)
+    /// rather than anywhere.
+    pub async fn shutting_down(&self) {
+        self.shutdown.cancelled().await
+    }
+
     /// Stops the endless tasks and waits for all of them, at most `grace`. Returns how many
     /// were still running when the grace ran out.
     pub async fn shut_down(&self, grace: Duration) -> usize {

@@ -29,7 +29,13 @@ impl Scalar {
                         '\\' => quoted.push_str("\\\\"),
                         '\n' => quoted.push_str("\\n"),
                         '\t' => quoted.push_str("\\t"),
-                        c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", c as u32)),
+                        // Line and paragraph separators, and non-characters, break lines or
+                        // readers elsewhere: escaped too.
+                        c if c.is_control()
+                            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}') =>
+                        {
+                            quoted.push_str(&format!("\\u{:04x}", c as u32))
+                        }
                         c => quoted.push(c),
                     }
                 }
@@ -69,21 +75,26 @@ fn set_value(file: &Path, text: &str, path: &str, value: &Scalar) -> Result<Stri
     }
     // The parser marks where a scalar starts, not where it ends: a plain value ends at ` #`,
     // a quoted one at its closing quote.
-    fn after_value(rest: &str) -> &str {
-        let mut chars = rest.char_indices();
+    // `None`: a quoted value that does not close on its line.
+    fn after_value(rest: &str) -> Option<&str> {
+        let mut chars = rest.char_indices().peekable();
         match chars.next() {
             Some((_, quote @ ('"' | '\''))) => {
                 let mut escaped = false;
-                for (i, c) in chars {
+                while let Some((i, c)) = chars.next() {
                     match c {
                         '\\' if quote == '"' && !escaped => escaped = true,
-                        c if c == quote && !escaped => return &rest[i + 1..],
+                        // In single quotes, '' is one quote.
+                        '\'' if quote == '\'' && chars.peek().is_some_and(|(_, n)| *n == '\'') => {
+                            chars.next();
+                        }
+                        c if c == quote && !escaped => return Some(&rest[i + 1..]),
                         _ => escaped = false,
                     }
                 }
-                ""
+                None
             }
-            _ => rest.find(" #").map_or("", |i| &rest[i..]),
+            _ => Some(rest.find(" #").map_or("", |i| &rest[i..])),
         }
     }
     let span = scalar.span();
@@ -91,7 +102,8 @@ fn set_value(file: &Path, text: &str, path: &str, value: &Scalar) -> Result<Stri
         Some(start) => {
             let head = &line[..byte_at(start.column())];
             // What follows the old value on its line (a comment) stays.
-            let tail = after_value(&line[byte_at(start.column())..]);
+            let tail = after_value(&line[byte_at(start.column())..])
+                .ok_or_else(|| wrong("the value goes on past its key's line: set it by hand"))?;
             format!("{head}{}{tail}", value.to_yaml())
         }
         // `key:` with nothing after it (a null): the value goes after the colon.
@@ -140,6 +152,16 @@ mod tests {
         let text = "system:\n  domain: \"a \\\" # b\" # keep\n";
         let out = set(text, &[("system.domain", Scalar::Text("c".into()))]).unwrap();
         assert_eq!(out, "system:\n  domain: \"c\" # keep\n");
+    }
+
+    #[test]
+    fn single_quotes_and_separators_are_handled_and_a_value_over_lines_refused() {
+        let text = "system:\n  domain: 'it''s # here' # keep\n";
+        let out = set(text, &[("system.domain", Scalar::Text("a\u{2028}b".into()))]).unwrap();
+        assert_eq!(out, "system:\n  domain: \"a\\u2028b\" # keep\n");
+        let over = "system:\n  domain: \"two\n    lines\"\n";
+        let error = set(over, &[("system.domain", Scalar::Text("x".into()))]).unwrap_err();
+        assert_eq!(error.code, Code::WrongType, "{error}");
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub(crate) fn check(config: &Config) -> Vec<Diagnostic> {
     }
 
     let domain = &config.system.domain;
-    if !crate::values::is_host_name(domain) {
+    // A fully qualified name may end with its dot.
+    if !crate::values::is_host_name(domain.strip_suffix('.').unwrap_or(domain)) {
         problem(
             "system.domain",
             format!("`{domain}` is not a host name"),

@@ -23,7 +23,7 @@ use crate::output::Output;
 use crate::progress::Progress;
 use crate::stack::containers::container_name;
 use crate::stack::spec::{self, Stack};
-use crate::stack::{exec, resources, volumes};
+use crate::stack::{engine, exec, resources, volumes};
 use crate::{fsio, vault_access};
 
 /// The backup's config, inside the archive.
@@ -249,7 +249,7 @@ fn check_restorable(config: &Config, previous: Option<&Config>, manifest: &Manif
 async fn remove_containers(docker: &Docker, project: &str) -> anyhow::Result<usize> {
     let names = crate::stack::containers::all_of_project(docker, project).await?;
     for name in &names {
-        crate::stack::containers::remove(docker, name).await?;
+        crate::stack::engine::stop_and_remove_container(docker, name).await?;
     }
     Ok(names.len())
 }
@@ -299,8 +299,8 @@ impl Safety {
                 continue;
             }
             let copy = format!("{live}{SAFETY_SUFFIX}");
-            volumes::remove(docker, &copy).await?;
-            volumes::create(docker, &stack.project, &copy, &format!("{volume}{SAFETY_SUFFIX}")).await?;
+            engine::remove_volume(docker, &copy).await?;
+            engine::create_volume(docker, &stack.project, &copy, &format!("{volume}{SAFETY_SUFFIX}")).await?;
             safety.volumes.push((live.clone(), Some(copy.clone()), volume));
             volumes::copy(docker, &safety.project, &safety.image, &live, &copy).await?;
         }
@@ -347,7 +347,7 @@ impl Safety {
     async fn discard(&self, docker: &Docker) {
         for (_, copy, _) in &self.volumes {
             if let Some(copy) = copy {
-                let _ = volumes::remove(docker, copy).await;
+                let _ = engine::remove_volume(docker, copy).await;
             }
         }
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -365,9 +365,9 @@ impl Safety {
         install::step(progress, "roll back", async {
             remove_containers(docker, &self.project).await?;
             for (live, copy, volume) in &self.volumes {
-                volumes::remove(docker, live).await?;
+                engine::remove_volume(docker, live).await?;
                 if let Some(copy) = copy {
-                    volumes::create(docker, &self.project, live, volume).await?;
+                    engine::create_volume(docker, &self.project, live, volume).await?;
                     volumes::copy(docker, &self.project, &self.image, copy, live).await?;
                 }
             }
@@ -407,7 +407,7 @@ async fn restore(
 ) -> anyhow::Result<install::Outcome> {
     install::step(progress, "volumes", async {
         for volume in &stack.volumes {
-            volumes::remove(docker, &resources::scoped(&stack.project, volume)).await?;
+            engine::remove_volume(docker, &resources::scoped(&stack.project, volume)).await?;
         }
         let made = resources::ensure(docker, stack).await?;
         Ok(format!("{} made empty", made.len()))

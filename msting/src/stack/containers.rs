@@ -202,7 +202,7 @@ pub async fn ensure(docker: &Docker, stack: &Stack, service: &Service) -> Result
             if same_spec && current.image == image_id {
                 return Ok(Change::Unchanged);
             }
-            remove(docker, &name).await?;
+            super::engine::stop_and_remove_container(docker, &name).await?;
             Change::Replaced
         }
         Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Change::Created,
@@ -218,11 +218,6 @@ pub async fn ensure(docker: &Docker, stack: &Stack, service: &Service) -> Result
             .await?;
     }
     Ok(change)
-}
-
-/// Stops (10 s grace) and removes a container.
-pub async fn remove(docker: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
-    super::engine::stop_and_remove_container(docker, name).await
 }
 
 /// A container's state as `msting status` shows it.
@@ -414,7 +409,8 @@ mod tests {
     #[test]
     fn stingd_is_given_the_time_its_shutdown_takes_before_it_is_killed() {
         let stack = super::super::spec::desired(&sting_config::Config::default());
-        let grace = |name: &str| create_body(&stack, stack.services.iter().find(|s| s.name == name).unwrap()).stop_timeout;
+        let grace =
+            |name: &str| create_body(&stack, stack.services.iter().find(|s| s.name == name).unwrap()).stop_timeout;
         // Requests in flight, then up to 20 s of background tasks, then the models: not 10 s.
         assert!(grace("stingd").is_some_and(|s| s >= 40), "{:?}", grace("stingd"));
         assert!(grace("db").is_some_and(|s| s >= 30), "PostgreSQL checkpoints before it exits");

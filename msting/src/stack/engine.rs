@@ -1,8 +1,9 @@
-//! The one place msting creates or removes engine objects: containers (the services and the
-//! never-started helpers that copy volumes), networks, volumes, execs, and pulled or imported
-//! images. Every container, network and volume made here carries the Compose project label, so
-//! that it is found by it (`resources::owned`) and removed with the stack, and nothing without
-//! it is ever removed by what lists the project.
+//! The one place msting calls the engine's create and remove: containers (the services and the
+//! never-started helpers that copy volumes), networks, volumes, execs, images pulled or made
+//! from a root file system, and removing images. Every container, network and volume made here
+//! carries the Compose project label, so that it is found by it (`resources::owned`) and
+//! removed with the stack. (Building, tagging and loading images, which make no labelled
+//! object, are `images.rs`'s.)
 
 use std::collections::HashMap;
 

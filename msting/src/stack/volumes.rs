@@ -45,16 +45,6 @@ async fn helper(
     Ok(name)
 }
 
-/// Makes `volume` (empty) with the project's labels, `label` as its Compose volume name.
-pub async fn create(docker: &Docker, project: &str, volume: &str, label: &str) -> Result<(), bollard::errors::Error> {
-    engine::create_volume(docker, project, volume, label).await
-}
-
-/// Removes `volume` if it exists.
-pub async fn remove(docker: &Docker, volume: &str) -> Result<(), bollard::errors::Error> {
-    engine::remove_volume(docker, volume).await
-}
-
 pub async fn exists(docker: &Docker, volume: &str) -> Result<bool, bollard::errors::Error> {
     match docker.inspect_volume(volume).await {
         Ok(_) => Ok(true),

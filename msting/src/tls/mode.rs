@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use sting_config::{Config, TlsMode};
 use time::OffsetDateTime;
 
-use super::inspect::{CertInfo, day};
+use super::inspect::day;
+use super::local::Renewal;
 use super::{acme, install, local};
 
 /// The flags that choose (all off: the config's `tls.mode` chooses).
@@ -83,12 +84,6 @@ pub fn decide(flags: &Flags, config: &Config) -> anyhow::Result<Action> {
     })
 }
 
-/// What a renewal did.
-pub enum Renewed {
-    NotDue(CertInfo),
-    Renewed(CertInfo),
-}
-
 /// The operator's own certificate cannot be renewed here: an error once it is due, so that
 /// cron mails it.
 pub fn check_provided(config: &Config, now: OffsetDateTime) -> anyhow::Result<()> {
@@ -110,7 +105,7 @@ pub async fn renew_acme(
     options: &acme::Options,
     now: OffsetDateTime,
     window_unknown: impl FnOnce(&acme::AcmeError),
-) -> anyhow::Result<Renewed> {
+) -> anyhow::Result<Renewal> {
     let certs_dir = local::paths(config).certs_dir;
     if let Some(current) = install::current(&certs_dir)? {
         let chain = std::fs::read_to_string(certs_dir.join(install::CERT_FILE))?;
@@ -120,13 +115,13 @@ pub async fn renew_acme(
             None
         });
         if !acme::due(window, &current, &options.names, now) {
-            return Ok(Renewed::NotDue(current));
+            return Ok(Renewal::NotDue(current));
         }
     }
     let leaf = acme::obtain(config, options, now)
         .await
         .map_err(|e| e.context("renewal failed; the certificate stingd has stays"))?;
-    Ok(Renewed::Renewed(leaf))
+    Ok(Renewal::Renewed(leaf))
 }
 
 #[cfg(test)]

@@ -119,7 +119,6 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
     };
     let parts = Arc::new(state::Parts {
         config: Arc::new(options.config),
-        listen: options.listen.clone(),
         public_port: options.public_port.unwrap_or(listening_port),
         api_keys: Arc::new(api_keys),
         supervisor_config,
@@ -140,14 +139,15 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
                 crate::phase::Awaited::Vault,
                 format!("waiting for Vault at {}", settings.connection.address),
             );
-            tasks.spawn_until_shutdown(start::with_vault(parts.clone(), settings, phases.clone(), tasks.clone()));
+            // Joined, not cancelled: it writes (migrations, sealing); it stops itself between attempts.
+            tasks.spawn(start::with_vault(parts.clone(), settings, phases.clone(), tasks.clone()));
             phases
         }
     };
     let status_socket = options.status_socket;
     // The watcher lives as long as this binding: until the listeners stop.
     let (store, _watcher) = tls.unzip();
-    let served = serve(&parts, &phases, &tasks, store, status_socket).await;
+    let served = serve(&parts, options.listen, &phases, &tasks, store, status_socket).await;
     tracing::info!("stopping background tasks");
     let unfinished = tasks.shut_down(SHUTDOWN_GRACE).await;
     if unfinished > 0 {
@@ -163,6 +163,7 @@ pub async fn run(options: ServeOptions) -> anyhow::Result<()> {
 /// Listens until SIGTERM or Ctrl-C, then lets in-flight requests finish.
 async fn serve(
     parts: &state::Parts,
+    listen: Listen,
     phases: &Phases<Started>,
     tasks: &Tasks,
     tls: Option<Arc<tls::CertStore>>,
@@ -192,7 +193,7 @@ async fn serve(
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
     };
-    match (parts.listen.clone(), tls) {
+    match (listen, tls) {
         (Listen::PlainLoopback(address), _) => {
             let listener = bind(address).await?;
             tracing::info!(address = %listener.local_addr()?, "stingd listening (plain HTTP, loopback)");

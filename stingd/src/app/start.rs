@@ -6,14 +6,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::get;
-use serde_json::json;
 
 use super::state::{Parts, build_state};
 use crate::http::{ApiError, AppState, ErrorKind};
-use crate::phase::{Awaited, Phases, Waiting};
+use crate::phase::{Awaited, Phases};
 use crate::tasks::Tasks;
 
 /// The application once built: its state, and the router made from it once.
@@ -40,7 +39,11 @@ pub(super) async fn with_vault(
     phases: Phases<Started>,
     tasks: Tasks,
 ) {
-    let session = crate::vault::log_in(&settings, &phases, &tasks).await;
+    // Logging in only reads (and keeps its token file, written whole): safe to abandon.
+    let session = tokio::select! {
+        session = crate::vault::log_in(&settings, &phases, &tasks) => session,
+        _ = tasks.shutting_down() => return,
+    };
     let mut delay = Duration::from_secs(1);
     loop {
         let attempt = async {
@@ -70,7 +73,11 @@ pub(super) async fn with_vault(
                 let reason = format!("starting: {error:#}");
                 tracing::warn!(retry_in = ?delay, "{reason}");
                 phases.waiting(Awaited::Application, reason);
-                tokio::time::sleep(delay).await;
+                // An attempt is never cut short (it migrates, seals); the wait between them is.
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = tasks.shutting_down() => return,
+                }
                 delay = (delay * 2).min(crate::vault::MAX_DELAY);
             }
         }
@@ -100,20 +107,7 @@ pub fn phase_router(phases: Phases<Started>) -> Router {
         }
     };
     Router::new()
-        .route("/health", get(|| async { axum::Json(json!({ "status": "ok" })) }))
-        .route("/health/ready", get(move || ready(ready_probe.waiting_for())))
+        .route("/health", get(crate::http::health::health))
+        .route("/health/ready", get(move || async move { crate::http::health::answer(ready_probe.waiting_for()) }))
         .fallback(dispatch)
-}
-
-/// 200 when stingd serves everything, 503 with what it waits for otherwise.
-async fn ready(waiting_for: Option<Waiting>) -> Response {
-    match waiting_for {
-        None => axum::Json(json!({ "status": "ready" })).into_response(),
-        Some(waiting) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "5")],
-            axum::Json(json!({ "status": "starting", "waiting_for": waiting.reason, "waiting_on": waiting.on })),
-        )
-            .into_response(),
-    }
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context;
 use sting_config::Config;
 
-use super::Listen;
 use super::secrets::Secrets;
 use crate::gateway;
 use crate::http::AppState;
@@ -17,8 +16,7 @@ use crate::tasks::Tasks;
 /// What the state is built from once the secrets are known.
 pub(super) struct Parts {
     pub config: Arc<Config>,
-    pub listen: Listen,
-    /// The port in the site's origin (see [`ServeOptions::public_port`]).
+    /// The port in the site's origin (see [`super::ServeOptions::public_port`]).
     pub public_port: u16,
     pub api_keys: Arc<crate::http::ApiKeys>,
     pub supervisor_config: SupervisorConfig,
@@ -68,7 +66,6 @@ pub(super) async fn build_state(
             let origin =
                 if https_port == 443 { format!("https://{domain}") } else { format!("https://{domain}:{https_port}") };
             let credentials = crate::identity::cache::CredentialCache::new(crate::identity::cache::MAX_AGE);
-            tasks.spawn_until_shutdown(credentials.clone().listen(pool.clone()));
             let passkeys = crate::identity::passkeys::Passkeys::new(&pool, domain, &origin)
                 .await
                 .context("cannot set up passkeys for system.domain")?;
@@ -119,7 +116,6 @@ pub(super) async fn build_state(
             remote.api_key = Some(key.expose().into());
         }
     }
-    let supervisor = Supervisor::start(supervisor_config, upstream.clone()).context("cannot start the supervisor")?;
     let embedder = match &config.honey_jars.embeddings.model {
         Some(dir) => {
             let dir = config.paths.models_dir.join(dir);
@@ -133,6 +129,12 @@ pub(super) async fn build_state(
         }
         None => None,
     };
+    // Last of what can fail, so that a failed attempt (retried with Vault) leaves no model
+    // process or listener behind.
+    let supervisor = Supervisor::start(supervisor_config, upstream.clone()).context("cannot start the supervisor")?;
+    if let Some(identity) = &identity {
+        tasks.spawn_until_shutdown(identity.credentials.clone().listen(identity.pool.clone()));
+    }
     let state = AppState {
         tasks: tasks.clone(),
         supervisor,

@@ -263,8 +263,8 @@ pub async fn export(
     let (body, content_type, extension) = if markdown {
         (conversations::to_markdown(&opened.conversation, &messages), "text/markdown; charset=utf-8", "md")
     } else {
-        let value = json!({ "conversation": opened.conversation, "messages": messages });
-        (serde_json::to_string_pretty(&value).expect("JSON serialises"), "application/json", "json")
+        let detail = ConversationDetail { conversation: opened.conversation, messages };
+        (serde_json::to_string_pretty(&detail).expect("JSON serialises"), "application/json", "json")
     };
     let disposition = format!("attachment; filename=\"conversation-{id}.{extension}\"");
     Ok(([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, disposition)], body)

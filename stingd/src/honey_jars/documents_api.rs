@@ -82,6 +82,17 @@ pub struct DocumentList {
     documents: Vec<documents::Listed>,
 }
 
+/// An upload accepted with `?wait=false`, to be indexed in the background.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct QueuedDocument {
+    id: uuid::Uuid,
+    name: String,
+    #[serde(rename = "type")]
+    doc_type: crate::honey_jars::ingest::sniff::DocType,
+    size: u64,
+    status: documents::Status,
+}
+
 /// How many documents were queued for indexing.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Queued {
@@ -102,7 +113,7 @@ pub struct SearchResults {
         ("name" = String, Query, description = "the document's name, with its extension"),
         ("wait" = Option<bool>, Query, description = "`true` (default): answer once indexed; `false`: answer at once and index in the background"),
     ),
-    responses((status = 201, description = "stored: `ready`, or `held` for a moderator when it holds personal data", body = documents::Stored), (status = 202, description = "with `?wait=false`: queued; follow its status in the jar's document list"), (status = 413, description = "over `honey_jars.max_document_size`, or over the uploader's quota", body = ErrorBody), (status = 415, description = "not a kind of document STING reads, or not what its name says", body = ErrorBody), (status = 422, description = "unreadable, empty, or refused by the personal-data policy", body = ErrorBody))
+    responses((status = 201, description = "stored: `ready`, or `held` for a moderator when it holds personal data", body = documents::Stored), (status = 202, description = "with `?wait=false`: queued; follow its status in the jar's document list", body = QueuedDocument), (status = 413, description = "over `honey_jars.max_document_size`, or over the uploader's quota", body = ErrorBody), (status = 415, description = "not a kind of document STING reads, or not what its name says", body = ErrorBody), (status = 422, description = "unreadable, empty, or refused by the personal-data policy", body = ErrorBody))
 )]
 pub async fn upload(
     State(state): State<AppState>,
@@ -169,7 +180,7 @@ pub async fn upload(
         )
         .await?;
         indexer::spawn_queue(pool.clone(), state.vault.clone(), rules.clone(), vec![id], Some(temp), &state.tasks);
-        let queued = json!({ "id": id, "name": name, "type": doc_type, "size": size, "status": "queued" });
+        let queued = QueuedDocument { id, name: name.to_string(), doc_type, size, status: documents::Status::Queued };
         return Ok((StatusCode::ACCEPTED, Json(queued)).into_response());
     }
     let stored = match indexer::ingest(pool, vault.as_ref(), rules, id, Source::Upload(&temp.0)).await {
@@ -182,7 +193,7 @@ pub async fn upload(
     };
     let detail = json!({ "jar": jar, "name": stored.name, "size": size, "status": stored.status, "pii": stored.pii, "redacted": stored.redacted });
     audit::record(pool, Some(reader.user), "document.upload", Some(&stored.id.to_string()), detail).await?;
-    Ok((StatusCode::CREATED, Json(json!(stored))).into_response())
+    Ok((StatusCode::CREATED, Json(stored)).into_response())
 }
 
 #[utoipa::path(

@@ -182,7 +182,7 @@ mod tests {
 
     fn principal(role: Role, aal: Aal, user: bool) -> Principal {
         Principal {
-            caller: Caller::user(Uuid::nil()),
+            caller: Caller::User(Uuid::nil()),
             user: user.then(Uuid::nil),
             email: None,
             role,

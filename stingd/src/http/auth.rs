@@ -42,7 +42,7 @@ pub(crate) async fn identify(State(state): State<AppState>, mut request: Request
             (None, Some(identity)) => {
                 match crate::identity::tokens::authenticate(&identity.pool, &identity.credentials, &presented).await {
                     Ok(owner) => owner.map(|o| Principal {
-                        caller: Caller::user(o.user),
+                        caller: Caller::User(o.user),
                         user: Some(o.user),
                         email: Some(o.email.into()),
                         role: o.role,
@@ -73,7 +73,7 @@ pub(crate) async fn identify(State(state): State<AppState>, mut request: Request
                     return refusal.into_response();
                 }
                 Some(Principal {
-                    caller: Caller::user(session.user),
+                    caller: Caller::User(session.user),
                     user: Some(session.user),
                     email: Some(session.email.into()),
                     role: session.role,
@@ -134,7 +134,7 @@ async fn kratos_principal(
                 same_origin(method, headers, identity).map_err(IntoResponse::into_response)?;
             }
             Ok(Some(Principal {
-                caller: Caller::user(session.user),
+                caller: Caller::User(session.user),
                 user: Some(session.user),
                 email: Some(session.email.into()),
                 role: session.role,

@@ -16,10 +16,6 @@ pub enum Caller {
 }
 
 impl Caller {
-    pub fn user(id: uuid::Uuid) -> Self {
-        Self::User(id)
-    }
-
     /// The account behind the request, if it is a person's.
     pub fn user_id(&self) -> Option<uuid::Uuid> {
         match self {

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod callers;
 pub mod error;
 pub mod front;
+pub mod health;
 pub mod limits;
 pub mod openapi;
 pub mod routes;

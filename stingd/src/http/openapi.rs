@@ -21,9 +21,9 @@ use crate::identity::users::Role;
 /// Every handler that describes itself, by path.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    crate::http::routes::health,
-    crate::http::routes::ready,
-    crate::http::routes::openapi,
+    crate::http::health::health,
+    crate::http::health::ready,
+    serve,
     crate::gateway::proxy::chat_completions,
     crate::gateway::proxy::completions,
     crate::gateway::proxy::embeddings,
@@ -97,6 +97,25 @@ fn openai_request(required: &[(&str, Schema)]) -> Schema {
 
 fn string() -> Schema {
     ObjectBuilder::new().schema_type(Type::String).into()
+}
+
+/// `/api/openapi.json`: the document of exactly the routes this router serves (the table is
+/// handed in by the router, so this module does not name it).
+#[utoipa::path(get, path = "/api/openapi.json", summary = "This document", responses((status = 200, description = "the OpenAPI 3.1 document")))]
+pub(crate) async fn serve(
+    axum::Extension(decisions): axum::Extension<std::sync::Arc<[RouteDecision]>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match document(&decisions) {
+        Ok(doc) => axum::Json(doc).into_response(),
+        Err(missing) => crate::http::ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            crate::http::ErrorKind::Server,
+            "undocumented_route",
+            missing,
+        )
+        .into_response(),
+    }
 }
 
 /// The document for `decisions` (every route the router serves, with its access decision).

@@ -1,12 +1,11 @@
-//! The one route table (every route with its access decision, health included) and the routers
-//! built from it: the full API, and the one that answers while stingd starts.
+//! The one route table (every route with its access decision, health included) and the router
+//! built from it (while stingd starts, `app::start::phase_router` stands in front of it).
 
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::{delete, get, patch, post, put};
-use serde_json::json;
 
 use crate::gateway::{metrics, models, proxy};
 use crate::http::ApiError;
@@ -20,8 +19,8 @@ use crate::identity::users::Role;
 pub fn routes() -> Routes<AppState> {
     use axum::http::Method;
     Routes::default()
-        .add(Method::GET, "/health", Access::Public, get(health))
-        .add(Method::GET, "/health/ready", Access::Public, get(ready))
+        .add(Method::GET, "/health", Access::Public, get(crate::http::health::health))
+        .add(Method::GET, "/health/ready", Access::Public, get(crate::http::health::ready))
         .add(Method::POST, "/v1/chat/completions", Access::Authenticated, post(proxy::chat_completions))
         .add(Method::POST, "/v1/completions", Access::Authenticated, post(proxy::completions))
         .add(Method::POST, "/v1/embeddings", Access::Authenticated, post(proxy::embeddings))
@@ -83,7 +82,7 @@ pub fn routes() -> Routes<AppState> {
             Access::Role(Role::Viewer),
             delete(crate::identity::tokens_api::revoke),
         )
-        .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(openapi))
+        .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(crate::http::openapi::serve))
         .add(
             Method::POST,
             "/api/auth/passkey/register/start",
@@ -166,39 +165,12 @@ pub fn routes() -> Routes<AppState> {
         .add(Method::POST, "/api/conversations/{id}/messages", Access::Role(Role::Viewer), post(crate::bee::api::ask))
 }
 
-/// Liveness: stingd answers.
-#[utoipa::path(get, path = "/health", summary = "Liveness: stingd answers", responses((status = 200, description = "alive")))]
-pub(crate) async fn health() -> axum::Json<serde_json::Value> {
-    axum::Json(json!({ "status": "ok" }))
-}
-
-/// Readiness. Reached here only once the application is built (`app::start::phase_router`
-/// answers while stingd starts, with what it waits for).
-#[utoipa::path(get, path = "/health/ready", summary = "Readiness: 503 with what stingd waits for while it starts", responses((status = 200, description = "ready"), (status = 503, description = "starting: what it waits for, and on what")))]
-pub(crate) async fn ready() -> axum::Json<serde_json::Value> {
-    axum::Json(json!({ "status": "ready" }))
-}
-
-/// The OpenAPI document of exactly the routes this build serves.
-#[utoipa::path(get, path = "/api/openapi.json", summary = "This document", responses((status = 200, description = "the OpenAPI 3.1 document")))]
-pub(crate) async fn openapi() -> Response {
-    let (_, decisions) = routes().into_parts();
-    match crate::http::openapi::document(&decisions) {
-        Ok(doc) => axum::Json(doc).into_response(),
-        Err(missing) => ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorKind::Server,
-            "undocumented_route",
-            missing,
-        )
-        .into_response(),
-    }
-}
-
 /// The API. Serve it with `into_make_service_with_connect_info::<PeerAddr>()`: the rate-limit
 /// zones need the peer's address.
 pub fn router(state: AppState) -> Router {
-    let (api, _) = routes().into_parts();
+    let (api, decisions) = routes().into_parts();
+    // What `/api/openapi.json` describes: exactly this table.
+    let decisions: std::sync::Arc<[crate::http::access::RouteDecision]> = decisions.into();
     let ai_paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
     let zones = state.zones.clone();
     let kratos_signs_in = state.kratos.is_some();
@@ -257,5 +229,6 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(middleware::map_response(crate::http::error::json_errors))
+        .layer(axum::Extension(decisions))
         .with_state(state)
 }

@@ -155,7 +155,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                     let session = sessions::create(pool, user, *aal, Duration::from_secs(3600)).await.unwrap();
                     request = request.header("cookie", format!("{}={session}", sessions::COOKIE_NAME));
                     Some(stingd::http::access::Principal {
-                        caller: stingd::http::Caller::user(user),
+                        caller: stingd::http::Caller::User(user),
                         user: Some(user),
                         email: None,
                         role: *role,

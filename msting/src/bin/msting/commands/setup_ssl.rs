@@ -90,11 +90,11 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: SetupSslArgs) -> anyhow::Re
         let addresses = if args.addresses.is_empty() { local::host_addresses() } else { args.addresses.clone() };
         local::server_names(&config, &addresses)
     };
-    let renewed = |renewal: mode::Renewed| -> anyhow::Result<u8> {
+    let renewed = |renewal: Renewal| -> anyhow::Result<u8> {
         match renewal {
-            mode::Renewed::NotDue(current) if out.verbose > 0 => report(out, "not due", &current, now)?,
-            mode::Renewed::NotDue(_) => {}
-            mode::Renewed::Renewed(leaf) => report(out, "renewed", &leaf, now)?,
+            Renewal::NotDue(current) if out.verbose > 0 => report(out, "not due", &current, now)?,
+            Renewal::NotDue(_) => {}
+            Renewal::Renewed(leaf) => report(out, "renewed", &leaf, now)?,
         }
         Ok(exit::OK)
     };
@@ -152,11 +152,8 @@ pub fn exec(global: &GlobalArgs, out: &Output, args: SetupSslArgs) -> anyhow::Re
             return renewed(renewal);
         }
         Action::Renew(Source::LocalCa) => {
-            let renewal = match local::renew(&config, &local_names()?, now) {
-                Ok(Renewal::NotDue(current)) => mode::Renewed::NotDue(current),
-                Ok(Renewal::Renewed(leaf)) => mode::Renewed::Renewed(leaf),
-                Err(e) => return Err(e.context("renewal failed; the certificate stingd has stays")),
-            };
+            let renewal = local::renew(&config, &local_names()?, now)
+                .map_err(|e| e.context("renewal failed; the certificate stingd has stays"))?;
             return renewed(renewal);
         }
     }
