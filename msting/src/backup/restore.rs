@@ -245,9 +245,14 @@ fn check_restorable(config: &Config, previous: Option<&Config>, manifest: &Manif
     Ok(())
 }
 
-/// Stops and removes every container of the project (the data stays in its volumes).
+/// Stops and removes every container of the project (the data stays in its volumes), the
+/// services in reverse dependency order (stingd before the database it holds connections to).
 async fn remove_containers(docker: &Docker, project: &str) -> anyhow::Result<usize> {
-    let names = crate::stack::containers::all_of_project(docker, project).await?;
+    let mut names = crate::stack::containers::all_of_project(docker, project).await?;
+    let order = |name: &String| {
+        spec::SERVICE_ORDER.iter().position(|s| *name == container_name(project, s)).map_or(0, |i| usize::MAX - i)
+    };
+    names.sort_by_key(order);
     for name in &names {
         crate::stack::engine::stop_and_remove_container(docker, name).await?;
     }

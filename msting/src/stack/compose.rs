@@ -62,6 +62,9 @@ pub fn render(stack: &Stack) -> String {
             "stop_grace_period": format!("{}s", service.stop_grace_s),
             "labels": { super::containers::SPEC_HASH_LABEL: super::containers::spec_hash(stack, service) },
         });
+        if let Some(signal) = service.stop_signal {
+            entry["stop_signal"] = json!(signal);
+        }
         if !service.environment.is_empty() {
             entry["environment"] = json!(service.environment);
         }

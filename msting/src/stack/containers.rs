@@ -149,6 +149,7 @@ fn unlabelled_body(stack: &Stack, service: &Service) -> ContainerCreateBody {
         labels: Some(labels),
         exposed_ports: Some(exposed),
         stop_timeout: Some(i64::from(service.stop_grace_s)),
+        stop_signal: service.stop_signal.map(str::to_string),
         healthcheck: Some(HealthConfig {
             test: Some(service.health.test.clone()),
             interval: Some(i64::from(service.health.interval_s) * NANOS),
@@ -414,6 +415,12 @@ mod tests {
         // Requests in flight, then up to 20 s of background tasks, then the models: not 10 s.
         assert!(grace("stingd").is_some_and(|s| s >= 40), "{:?}", grace("stingd"));
         assert!(grace("db").is_some_and(|s| s >= 30), "PostgreSQL checkpoints before it exits");
+        let db = stack.services.iter().find(|s| s.name == "db").unwrap();
+        assert_eq!(create_body(&stack, db).stop_signal.as_deref(), Some("SIGINT"), "fast shutdown, not smart");
+        let names: Vec<&str> = stack.services.iter().map(|s| s.name).collect();
+        let ordered: Vec<&str> =
+            super::super::spec::SERVICE_ORDER.iter().copied().filter(|s| names.contains(s)).collect();
+        assert_eq!(names, ordered, "SERVICE_ORDER is the order the stack lists its services in");
     }
 
     #[test]

@@ -88,6 +88,8 @@ pub struct Service {
     /// Seconds the engine waits after SIGTERM before it kills the process (stingd finishes
     /// requests, joins its background tasks and stops its models in that time).
     pub stop_grace_s: u32,
+    /// The signal that asks it to stop, when not SIGTERM.
+    pub stop_signal: Option<&'static str>,
     pub depends_on: Vec<&'static str>,
     /// Only started with this profile (`dev` for mailpit).
     pub profile: Option<&'static str>,
@@ -164,6 +166,9 @@ impl Host {
 }
 
 /// The stack `config` asks for on this machine.
+/// The services in dependency order (each after what it needs), as `desired` lists them.
+pub const SERVICE_ORDER: &[&str] = &["vault", "db", "stingd", "mailpit"];
+
 pub fn desired(config: &Config) -> Stack {
     desired_on(config, Host::detect())
 }
@@ -208,6 +213,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             start_period_s: 30,
         },
         stop_grace_s: STOP_GRACE,
+        stop_signal: None,
         depends_on: Vec::new(),
         profile: None,
         gpus: false,
@@ -238,6 +244,9 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             start_period_s: 20,
         },
         stop_grace_s: STOP_GRACE,
+        // PostgreSQL's fast shutdown: it ends the sessions and checkpoints, where SIGTERM
+        // would wait for every client to leave.
+        stop_signal: Some("SIGINT"),
         depends_on: Vec::new(),
         profile: None,
         gpus: false,
@@ -309,6 +318,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
             start_period_s: 60,
         },
         stop_grace_s: STINGD_STOP_GRACE,
+        stop_signal: None,
         depends_on: vec!["vault", "db"],
         profile: None,
         gpus: match services.stingd.gpus {
@@ -349,6 +359,7 @@ pub fn desired_on(config: &Config, host: Host) -> Stack {
                 start_period_s: 5,
             },
             stop_grace_s: STOP_GRACE,
+            stop_signal: None,
             depends_on: Vec::new(),
             profile: Some("dev"),
             gpus: false,
