@@ -26,7 +26,7 @@ OPENAI_VERSION=3.54.0
 # In a venv of its own: its dependencies need not agree with the openai client's.
 SCHEMATHESIS_VERSION=4.32.5
 SCHEMATHESIS_VENV="$CACHE/schemathesis-venv"
-APT_PACKAGES=(docker.io postgresql redis-server debootstrap pebble age python3-venv ca-certificates libssl-dev pkg-config openssl docker-compose)
+APT_PACKAGES=(docker.io postgresql redis-server debootstrap pebble age python3-venv ca-certificates libssl-dev pkg-config openssl docker-compose chromium chromium-driver)
 
 MODE=install
 case "${1:-}" in
@@ -102,6 +102,8 @@ STING_REDIS_URL=$REDIS_URL
 STING_PEBBLE=$(command -v pebble)
 STING_PEBBLE_CHALLTESTSRV=$(command -v pebble-challtestsrv)
 STING_AGE=$(command -v age)
+STING_CHROMIUM=$(command -v chromium)
+STING_CHROMEDRIVER=$(command -v chromedriver)
 STING_PYTHON=$VENV/bin/python
 STING_CARGO_DENY=$(deny_path)
 STING_SCHEMATHESIS=$SCHEMATHESIS_VENV/bin/schemathesis

@@ -20,6 +20,10 @@ pub enum Component {
     Python,
     /// The schemathesis command (API fuzzing from an OpenAPI document).
     Schemathesis,
+    /// Chromium, driven headless.
+    Chromium,
+    /// chromedriver, Chromium's WebDriver server (the same version).
+    Chromedriver,
 }
 
 impl Component {
@@ -36,6 +40,8 @@ impl Component {
             Self::Age => "STING_AGE",
             Self::Python => "STING_PYTHON",
             Self::Schemathesis => "STING_SCHEMATHESIS",
+            Self::Chromium => "STING_CHROMIUM",
+            Self::Chromedriver => "STING_CHROMEDRIVER",
         }
     }
 
@@ -51,6 +57,8 @@ impl Component {
                 | Self::Age
                 | Self::Python
                 | Self::Schemathesis
+                | Self::Chromium
+                | Self::Chromedriver
         )
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod bao;
 pub mod bench;
+pub mod browser;
 pub mod docker;
 pub mod env;
 pub mod pebble;

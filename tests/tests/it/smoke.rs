@@ -305,3 +305,36 @@ fn age_encrypts_and_decrypts_with_a_generated_key() {
     let dec = Command::new(&age).arg("-d").arg("-i").arg(&identity).arg(&sealed).output().unwrap();
     assert_eq!(String::from_utf8(dec.stdout).unwrap(), "honey jar contents");
 }
+
+#[tokio::test]
+async fn chromium_over_webdriver_renders_a_page_enforces_its_csp_and_reports_the_violation() {
+    use fantoccini::Locator;
+    // A page whose inline script the policy forbids.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body =
+                "<!doctype html><title>csp</title><h1 id=greeting>hello</h1><script>document.title = 'ran'</script>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-security-policy: default-src 'none'; script-src 'self'\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let browser = sting_e2e::browser::Browser::start().await;
+    browser.client.goto(&format!("http://{address}/")).await.unwrap();
+    let greeting = browser.client.find(Locator::Id("greeting")).await.unwrap().text().await.unwrap();
+    assert_eq!(greeting, "hello");
+    assert_eq!(browser.client.title().await.unwrap(), "csp", "the inline script must not have run");
+    let console = browser.console().await;
+    assert!(
+        console.iter().any(|(level, message)| level == "SEVERE" && message.contains("Content Security Policy")),
+        "{console:?}"
+    );
+}

@@ -1,0 +1,92 @@
+//! A real browser for tests: headless Chromium driven over WebDriver by chromedriver (both from
+//! Debian, installed by `tests/env/setup.sh`), one chromedriver and one session per test, ended
+//! and reaped when the guard drops. Console messages are kept, so a test can assert that a page
+//! logged no error and no Content-Security-Policy violation.
+
+use std::process::Command;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+use crate::env::{Component, require_path};
+use crate::process::{ChildGuard, free_port};
+
+pub struct Browser {
+    pub client: Client,
+    port: u16,
+    _driver: ChildGuard,
+}
+
+impl Browser {
+    /// A fresh profile, headless, trusting any certificate (tests serve stingd with their own).
+    pub async fn start() -> Self {
+        let chromium = require_path(Component::Chromium);
+        let chromedriver = require_path(Component::Chromedriver);
+        let port = free_port();
+        let mut command = Command::new(&chromedriver);
+        command.arg(format!("--port={port}"));
+        // Its own process group, so that Chromium, its child, goes with it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut driver = ChildGuard::spawn("chromedriver", command);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("acceptInsecureCerts".into(), json!(true));
+        capabilities.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--disable-dev-shm-usage"],
+            }),
+        );
+        let started = std::time::Instant::now();
+        let client = loop {
+            driver.assert_running();
+            match ClientBuilder::rustls().expect("rustls").capabilities(capabilities.clone()).connect(&url).await {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("no WebDriver session from chromedriver at {url}: {e}\n{}", driver.output()),
+            }
+        };
+        Self { client, port, _driver: driver }
+    }
+
+    /// The browser's console since the last call: (level, message) pairs, as chromedriver keeps
+    /// them (`SEVERE` for errors and CSP violations).
+    pub async fn console(&self) -> Vec<(String, String)> {
+        let session = self.client.session_id().await.ok().flatten().expect("a WebDriver session");
+        let answer: Value = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/session/{session}/se/log", self.port))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("chromedriver's log endpoint")
+            .json()
+            .await
+            .expect("a JSON log");
+        answer["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|entry| {
+                (
+                    entry["level"].as_str().unwrap_or_default().to_string(),
+                    entry["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // chromedriver's guard kills it alone; Chromium and its helpers share its group.
+        let group = format!("-{}", self._driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    }
+}
