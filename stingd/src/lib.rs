@@ -18,3 +18,4 @@ pub mod supervisor;
 pub mod tasks;
 pub mod tls;
 pub mod vault;
+pub mod web;

@@ -23,7 +23,8 @@ pub async fn security_headers(mut response: Response) -> Response {
         ("cross-origin-resource-policy", "same-origin"),
         ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
     ] {
-        headers.insert(name, HeaderValue::from_static(value));
+        // A page brings its own policy (`web::pages::PAGE_POLICY`); the API's is the strictest.
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
     }
     response
 }

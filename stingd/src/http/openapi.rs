@@ -120,6 +120,8 @@ pub(crate) async fn serve(
 
 /// The document for `decisions` (every route the router serves, with its access decision).
 pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
+    // The web app's pages and assets are not the API.
+    let decisions: Vec<&RouteDecision> = decisions.iter().filter(|d| !is_page(d.path)).collect();
     let mut api = Handlers::openapi();
     let mut described = 0;
     for (path, item) in api.paths.paths.iter_mut() {
@@ -184,6 +186,11 @@ pub fn document(decisions: &[RouteDecision]) -> Result<OpenApi, String> {
         .description(Some("Identity, Honey Jars, Bee and the OpenAI-compatible gateway. Errors are `{\"error\": {\"message\", \"type\", \"param\", \"code\"}}` with a stable `code`."))
         .build();
     Ok(api)
+}
+
+/// Whether `path` is one of the web app's (a page or an asset), not the API's.
+pub fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/") || path.starts_with("/v1/") || path.starts_with("/health") || path == "/metrics")
 }
 
 /// The operations of a path, by method.
@@ -306,7 +313,7 @@ mod tests {
         let (_, decisions) = crate::http::routes().into_parts();
         let doc = super::document(&decisions).expect("every route has a description");
         let json = serde_json::to_value(&doc).unwrap();
-        for decision in &decisions {
+        for decision in decisions.iter().filter(|d| !super::is_page(d.path)) {
             let op = &json["paths"][decision.path][decision.method.as_str().to_lowercase()];
             assert!(op.is_object(), "{} {}", decision.method, decision.path);
             assert!(

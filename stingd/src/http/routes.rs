@@ -19,6 +19,10 @@ use crate::identity::users::Role;
 pub fn routes() -> Routes<AppState> {
     use axum::http::Method;
     Routes::default()
+        .add(Method::GET, "/", Access::Public, get(crate::web::pages::home))
+        .add(Method::GET, "/signin", Access::Public, get(crate::web::pages::sign_in))
+        .add(Method::GET, "/auth/magic", Access::Public, get(crate::web::pages::magic))
+        .add(Method::GET, "/assets/{name}", Access::Public, get(crate::web::assets::serve))
         .add(Method::GET, "/health", Access::Public, get(crate::http::health::health))
         .add(Method::GET, "/health/ready", Access::Public, get(crate::http::health::ready))
         .add(Method::POST, "/v1/chat/completions", Access::Authenticated, post(proxy::chat_completions))

@@ -13,6 +13,8 @@ pub struct AppState {
     /// Where handlers start work that outlives the request (a mail, an indexing queue, an
     /// audit record), so that a shutdown waits for it.
     pub tasks: crate::tasks::Tasks,
+    /// The pages' script and style.
+    pub assets: Arc<crate::web::Assets>,
     pub supervisor: Supervisor,
     /// The client for requests to the children (loopback, pooled).
     pub upstream: reqwest::Client,

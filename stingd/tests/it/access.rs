@@ -13,6 +13,10 @@ use stingd::identity::{credential::Aal, sessions};
 
 /// The decision for every route: (method, path, access).
 const TABLE: &[(&str, &str, Access)] = &[
+    ("GET", "/", Access::Public),
+    ("GET", "/signin", Access::Public),
+    ("GET", "/auth/magic", Access::Public),
+    ("GET", "/assets/{name}", Access::Public),
     ("GET", "/health", Access::Public),
     ("GET", "/health/ready", Access::Public),
     ("POST", "/v1/chat/completions", Access::Authenticated),

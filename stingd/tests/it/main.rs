@@ -31,4 +31,5 @@ mod sessions;
 mod signin;
 mod user_zones;
 mod vault;
+mod web;
 mod zones;

@@ -81,6 +81,16 @@ pub async fn stingd_configured(
 /// A stingd on `world`'s Vault and database with these config sections (beside `database`),
 /// ready: each start gets a fresh wrapped secret-id.
 pub async fn stingd_on(world: &World, models: &[String], sections: &str) -> (Stingd, Vec<(String, String)>) {
+    stingd_on_with(world, models, sections, &[]).await
+}
+
+/// The same, with more environment (`STING_CERTS_DIR` serves HTTPS from that folder).
+pub async fn stingd_on_with(
+    world: &World,
+    models: &[String],
+    sections: &str,
+    extra_env: &[(&str, &str)],
+) -> (Stingd, Vec<(String, String)>) {
     let auth = world.files.path().join(format!("auth-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&auth).unwrap();
     std::fs::write(auth.join("role-id"), &world.role_id).unwrap();
@@ -91,12 +101,13 @@ pub async fn stingd_on(world: &World, models: &[String], sections: &str) -> (Sti
         world.pg.port
     ) + sections;
     let token = auth.join("token");
-    let env = [
+    let mut env = vec![
         ("STING_VAULT_ADDR", world.bao.address()),
         ("STING_VAULT_AUTH_DIR", auth.to_str().unwrap()),
         ("STING_VAULT_TOKEN_FILE", token.to_str().unwrap()),
         ("STING_DATA_DIR", world.files.path().to_str().unwrap()),
     ];
+    env.extend_from_slice(extra_env);
     let mut stingd = Stingd::start_full(&require_path(Component::LlamaServer), models, "", &sections, &env).await;
     let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     for _ in 0..200 {

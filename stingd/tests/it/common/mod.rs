@@ -85,11 +85,17 @@ impl Stingd {
         let file = dir.path().join("config.yml");
         std::fs::write(&file, config).unwrap();
         let port = free_port();
+        // With a certificate folder, HTTPS as in production (a browser needs it for the
+        // session cookie and the origin); otherwise plain HTTP on loopback.
+        let tls = env.iter().any(|(key, _)| *key == "STING_CERTS_DIR");
         let mut command = Command::new(env!("CARGO_BIN_EXE_stingd"));
+        command.args(["serve", "--config"]).arg(&file);
+        if tls {
+            command.args(["--https", &format!("127.0.0.1:{port}"), "--http", &format!("127.0.0.1:{}", free_port())]);
+        } else {
+            command.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
         command
-            .args(["serve", "--config"])
-            .arg(&file)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("STING_API_KEY", format!("{API_KEY},{OTHER_KEY}"))
             .env("STING_LOG_DIR", dir.path().join("logs"))
             .env("RUST_LOG", "info");
@@ -97,8 +103,12 @@ impl Stingd {
             command.env(key, value);
         }
         let mut process = ChildGuard::spawn("stingd", command);
-        let http = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
+        let (http, base) = if tls {
+            let http = reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap();
+            (http, format!("https://localhost:{port}"))
+        } else {
+            (reqwest::Client::new(), format!("http://127.0.0.1:{port}"))
+        };
         wait_for_http(&http, &format!("{base}/health"), &mut process, Duration::from_secs(20), |s| s.is_success())
             .await;
         Self { process, base, http, dir }

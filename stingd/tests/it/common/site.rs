@@ -8,7 +8,7 @@ use serde_json::Value;
 use sting_e2e::smtp::SmtpSink;
 use sting_vault::Vault;
 
-use super::jars_world::{World, stingd_on, world};
+use super::jars_world::{World, stingd_on_with, world};
 use super::{Stingd, model};
 
 pub struct Site {
@@ -30,6 +30,15 @@ impl Site {
 
     /// The same, with these `llm.models` entries (see [`model`]).
     pub async fn start_with_models(auth_extra: &str, models: &[String]) -> Self {
+        Self::start_full(auth_extra, models, false).await
+    }
+
+    /// Served over HTTPS (a self-signed certificate for localhost), as a browser needs it.
+    pub async fn start_https(auth_extra: &str) -> Self {
+        Self::start_full(auth_extra, &[model("bee", "")], true).await
+    }
+
+    async fn start_full(auth_extra: &str, models: &[String], https: bool) -> Self {
         let world = world().await;
         let pool = world.pool.clone();
         let mail = SmtpSink::start().await;
@@ -50,7 +59,16 @@ impl Site {
         let methods =
             if auth_extra.contains("  methods:") { "" } else { "  methods: [magic-link, passkey, totp, password]\n" };
         let sections = format!("auth:\n{rates}{methods}{auth_extra}{smtp}");
-        let (stingd, _) = stingd_on(&world, models, &sections).await;
+        let certs = world.files.path().join(format!("certs-{}", uuid::Uuid::new_v4()));
+        if https {
+            let issued = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+            std::fs::create_dir_all(certs.join("acme-challenge")).unwrap();
+            std::fs::write(certs.join("server.crt"), issued.cert.pem()).unwrap();
+            std::fs::write(certs.join("server.key"), issued.signing_key.serialize_pem()).unwrap();
+        }
+        let extra: Vec<(&str, &str)> =
+            if https { vec![("STING_CERTS_DIR", certs.to_str().unwrap())] } else { Vec::new() };
+        let (stingd, _) = stingd_on_with(&world, models, &sections, &extra).await;
         let origin = format!("https://localhost:{}", stingd.base.rsplit(':').next().unwrap());
         Self { stingd, pool, mail, origin, world }
     }
