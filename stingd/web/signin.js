@@ -1,6 +1,7 @@
-// The sign-in pages' behaviour: asking for a link by mail, and opening one. The link's secret
-// travels in the URL's fragment, which the browser never sends to a server or logs; this page
-// reads it, posts it, and forgets it from the address bar.
+// The sign-in pages' behaviour: asking for a link by mail and opening one, opening an
+// invitation and registering a passkey there, signing in with a passkey, signing out. A link's
+// secret travels in the URL's fragment, which the browser never sends to a server or logs;
+// these pages read it, post it, and forget it from the address bar.
 
 const status = document.getElementById("status");
 
@@ -27,11 +28,26 @@ async function explain(response) {
       return "This server sends no mail: ask an admin for an invitation link.";
     case "magic_link_invalid":
       return "This link has been used or has expired: ask for a new one.";
-    case "method_not_offered":
-      return "Signing in by link is switched off here.";
+    case "enrolment_link_invalid":
+      return "This invitation has been used or has expired: ask an admin for a new one.";
+    case "method_disabled":
+      return "This way of signing in is switched off here: use another.";
     default:
       return "That did not work. Try again, or ask an admin.";
   }
+}
+
+// WebAuthn's binary fields travel as base64url in the API's JSON.
+function fromBase64url(text) {
+  const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
+  const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
+  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+}
+
+function toBase64url(buffer) {
+  let binary = "";
+  for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 async function post(path, body) {
@@ -41,6 +57,81 @@ async function post(path, body) {
     body: JSON.stringify(body),
     credentials: "same-origin",
   });
+}
+
+// Registers a passkey for the signed-in session; true when it is kept (the session is then
+// at the second level).
+async function registerPasskey() {
+  const start = await post("/api/auth/passkey/register/start", {});
+  if (!start.ok) {
+    say(await explain(start), true);
+    return false;
+  }
+  const { ceremony, options } = await start.json();
+  const publicKey = options.publicKey;
+  publicKey.challenge = fromBase64url(publicKey.challenge);
+  publicKey.user.id = fromBase64url(publicKey.user.id);
+  for (const excluded of publicKey.excludeCredentials || []) excluded.id = fromBase64url(excluded.id);
+  let created;
+  try {
+    created = await navigator.credentials.create({ publicKey });
+  } catch (_) {
+    say("The passkey was not created: try again, or use another device.", true);
+    return false;
+  }
+  const credential = {
+    id: created.id,
+    rawId: toBase64url(created.rawId),
+    type: created.type,
+    response: {
+      attestationObject: toBase64url(created.response.attestationObject),
+      clientDataJSON: toBase64url(created.response.clientDataJSON),
+    },
+    extensions: {},
+  };
+  const finish = await post("/api/auth/passkey/register/finish", { ceremony, name: "passkey", credential });
+  if (!finish.ok) {
+    say(await explain(finish), true);
+    return false;
+  }
+  return true;
+}
+
+async function signInWithPasskey(email) {
+  const start = await post("/api/auth/passkey/start", { email });
+  if (!start.ok) {
+    say(await explain(start), true);
+    return;
+  }
+  const { ceremony, options } = await start.json();
+  const publicKey = options.publicKey;
+  publicKey.challenge = fromBase64url(publicKey.challenge);
+  for (const allowed of publicKey.allowCredentials || []) allowed.id = fromBase64url(allowed.id);
+  let assertion;
+  try {
+    assertion = await navigator.credentials.get({ publicKey });
+  } catch (_) {
+    say("No passkey of this device signed in: try another device, or ask for a link.", true);
+    return;
+  }
+  const credential = {
+    id: assertion.id,
+    rawId: toBase64url(assertion.rawId),
+    type: assertion.type,
+    response: {
+      authenticatorData: toBase64url(assertion.response.authenticatorData),
+      clientDataJSON: toBase64url(assertion.response.clientDataJSON),
+      signature: toBase64url(assertion.response.signature),
+      userHandle: assertion.response.userHandle ? toBase64url(assertion.response.userHandle) : null,
+    },
+    extensions: {},
+  };
+  const finish = await post("/api/auth/passkey/finish", { ceremony, credential });
+  if (finish.ok) {
+    window.location.replace("/");
+  } else {
+    say(await explain(finish), true);
+  }
 }
 
 const linkForm = document.getElementById("magic-link-form");
@@ -55,6 +146,43 @@ if (linkForm) {
     } else {
       say(await explain(response), true);
     }
+  });
+}
+
+const passkeyButton = document.getElementById("passkey-signin");
+if (passkeyButton && linkForm) {
+  passkeyButton.addEventListener("click", () => {
+    const email = linkForm.elements.namedItem("email").value.trim();
+    if (!email) {
+      say("Type your email address first.", true);
+      return;
+    }
+    say("Waiting for your passkey…");
+    signInWithPasskey(email);
+  });
+}
+
+// An enrolment link: a first-level session for registering a factor, once.
+if (document.body.dataset.page === "enrol") {
+  const token = window.location.hash.slice(1);
+  history.replaceState(null, "", window.location.pathname);
+  const factors = document.getElementById("factors");
+  if (!token) {
+    say("This link is incomplete: open it from your invitation again.", true);
+  } else {
+    post("/api/auth/enrol", { token }).then(async (response) => {
+      if (!response.ok) {
+        say(await explain(response), true);
+        return;
+      }
+      say("Your invitation is open: now register a passkey.");
+      factors.hidden = false;
+      document.getElementById("register-passkey").focus();
+    });
+  }
+  document.getElementById("register-passkey").addEventListener("click", async () => {
+    say("Waiting for your device…");
+    if (await registerPasskey()) window.location.replace("/");
   });
 }
 

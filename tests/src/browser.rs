@@ -55,6 +55,25 @@ impl Browser {
         Self { client, port, _driver: driver }
     }
 
+    /// A virtual passkey authenticator (CTAP2, built in, resident keys, user verified), as a
+    /// phone or laptop with a screen lock would be: WebAuthn ceremonies in this session use it.
+    pub async fn add_virtual_authenticator(&self) {
+        let session = self.client.session_id().await.ok().flatten().expect("a WebDriver session");
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/session/{session}/webauthn/authenticator", self.port))
+            .json(&json!({
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserVerified": true,
+            }))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("chromedriver's virtual authenticator");
+    }
+
     /// The browser's console since the last call: (level, message) pairs, as chromedriver keeps
     /// them (`SEVERE` for errors and CSP violations).
     pub async fn console(&self) -> Vec<(String, String)> {

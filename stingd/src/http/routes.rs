@@ -22,6 +22,7 @@ pub fn routes() -> Routes<AppState> {
         .add(Method::GET, "/", Access::Public, get(crate::web::pages::home))
         .add(Method::GET, "/signin", Access::Public, get(crate::web::pages::sign_in))
         .add(Method::GET, "/auth/magic", Access::Public, get(crate::web::pages::magic))
+        .add(Method::GET, "/enrol", Access::Public, get(crate::web::pages::enrol))
         .add(Method::GET, "/assets/{name}", Access::Public, get(crate::web::assets::serve))
         .add(Method::GET, "/health", Access::Public, get(crate::http::health::health))
         .add(Method::GET, "/health/ready", Access::Public, get(crate::http::health::ready))

@@ -63,6 +63,14 @@ struct Magic<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "enrol.html")]
+struct Enrol<'a> {
+    title: &'a str,
+    page: &'a str,
+    assets: PageAssets<'a>,
+}
+
+#[derive(Template)]
 #[template(path = "home.html")]
 struct Home<'a> {
     title: &'a str,
@@ -81,6 +89,12 @@ pub async fn sign_in(State(state): State<AppState>) -> Response {
 /// page's script alone).
 pub async fn magic(State(state): State<AppState>) -> Response {
     page(&Magic { title: "Signing in", page: "magic", assets: assets(&state) })
+}
+
+/// `GET /enrol`: the page an invitation (or the first admin's link) opens; its secret is in
+/// the fragment.
+pub async fn enrol(State(state): State<AppState>) -> Response {
+    page(&Enrol { title: "Set up your sign-in", page: "enrol", assets: assets(&state) })
 }
 
 /// `GET /`: the signed-in user's start page; anyone else is sent to sign in.

@@ -16,6 +16,7 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/", Access::Public),
     ("GET", "/signin", Access::Public),
     ("GET", "/auth/magic", Access::Public),
+    ("GET", "/enrol", Access::Public),
     ("GET", "/assets/{name}", Access::Public),
     ("GET", "/health", Access::Public),
     ("GET", "/health/ready", Access::Public),

@@ -84,6 +84,55 @@ async fn a_person_signs_in_with_a_mailed_link_and_signs_out_in_a_real_browser() 
 }
 
 #[tokio::test]
+async fn the_first_admin_opens_the_enrolment_link_registers_a_passkey_and_signs_in_with_it() {
+    let site = Site::start_https("").await;
+    let admin = users::create(&site.pool, "root@example.org", Role::Admin).await.unwrap();
+    let token = stingd::identity::enrolment::create(&site.pool, admin.id).await.unwrap();
+    let browser = Browser::start().await;
+    browser.add_virtual_authenticator().await;
+    let page = &browser.client;
+
+    page.goto(&format!("{}/enrol#{token}", site.origin)).await.unwrap();
+    until("the invitation opens", || async {
+        let text = page.find(Locator::Id("status")).await.unwrap().text().await.unwrap();
+        (text.contains("now register a passkey"), text)
+    })
+    .await;
+    page.find(Locator::Id("register-passkey")).await.unwrap().click().await.unwrap();
+    until("the passkey is kept and the admin lands signed in", || async {
+        let url = page.current_url().await.unwrap();
+        let who = match page.find(Locator::Id("who")).await {
+            Ok(who) => who.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        (url.path() == "/" && who.contains("root@example.org (admin)"), format!("{url} {who:?}"))
+    })
+    .await;
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM passkey_factors WHERE user_id = $1")
+        .bind(admin.id)
+        .fetch_one(&site.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
+
+    page.find(Locator::Css("#signout-form button")).await.unwrap().click().await.unwrap();
+    until("signed out", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/signin", url.to_string())
+    })
+    .await;
+    page.find(Locator::Id("email")).await.unwrap().send_keys("root@example.org").await.unwrap();
+    page.find(Locator::Id("passkey-signin")).await.unwrap().click().await.unwrap();
+    until("the passkey signs the admin back in", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/", url.to_string())
+    })
+    .await;
+    let console = browser.console().await;
+    assert!(console.iter().all(|(level, _)| level != "SEVERE"), "{console:?}");
+}
+
+#[tokio::test]
 async fn pages_carry_the_page_policy_and_assets_are_cached_by_their_hash() {
     let site = Site::start("").await;
     let http = &site.stingd.http;
