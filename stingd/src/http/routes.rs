@@ -222,9 +222,8 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(crate::http::MAX_BODY_BYTES));
     Router::new()
         .merge(api)
-        .fallback(|| async {
-            ApiError::new(axum::http::StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "not_found", "no such route")
-        })
+        // A person's browser gets a page; a program gets the API's JSON.
+        .fallback(crate::web::pages::not_found)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,

@@ -97,6 +97,34 @@ pub async fn enrol(State(state): State<AppState>) -> Response {
     page(&Enrol { title: "Set up your sign-in", page: "enrol", assets: assets(&state) })
 }
 
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFound<'a> {
+    title: &'a str,
+    page: &'a str,
+    assets: PageAssets<'a>,
+}
+
+/// Any path no route serves: a page for a browser (it asks for HTML), the API's JSON otherwise.
+pub async fn not_found(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if !wants_html {
+        return crate::http::ApiError::new(
+            StatusCode::NOT_FOUND,
+            crate::http::ErrorKind::InvalidRequest,
+            "not_found",
+            "no such route",
+        )
+        .into_response();
+    }
+    let mut response = page(&NotFound { title: "Not found", page: "not-found", assets: assets(&state) });
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
+}
+
 /// `GET /`: the signed-in user's start page; anyone else is sent to sign in.
 pub async fn home(State(state): State<AppState>, principal: Option<axum::Extension<Principal>>) -> Response {
     let Some(axum::Extension(principal)) = principal.filter(|p| p.user.is_some()) else {

@@ -153,6 +153,15 @@ async fn pages_carry_the_page_policy_and_assets_are_cached_by_their_hash() {
     assert!(asset.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
     let unhashed = http.get(format!("{}/assets/app.css", site.stingd.base)).send().await.unwrap();
     assert_eq!(unhashed.status(), 404);
+    // An unknown address: a page for a browser, the API's JSON for a program.
+    let lost =
+        http.get(format!("{}/no/such/page", site.stingd.base)).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(lost.status(), 404);
+    assert!(lost.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert!(lost.text().await.unwrap().contains("<h1>Nothing here</h1>"));
+    let lost = http.get(format!("{}/no/such/page", site.stingd.base)).send().await.unwrap();
+    assert_eq!(lost.status(), 404);
+    assert_eq!(lost.json::<serde_json::Value>().await.unwrap()["error"]["code"], "not_found");
     // The API keeps its own, stricter policy.
     let api = http.get(format!("{}/health", site.stingd.base)).send().await.unwrap();
     assert_eq!(api.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
