@@ -162,24 +162,52 @@ if (passkeyButton && linkForm) {
   });
 }
 
+// A link's secret, from the fragment. It leaves the address bar only once it has been used,
+// so that a refusal (too many attempts, the server starting) can be retried from the page.
+function linkSecret() {
+  return window.location.hash.slice(1);
+}
+
+function forgetLink() {
+  history.replaceState(null, "", window.location.pathname);
+}
+
+// Opening a link takes a click: a mail scanner that runs the page uses nothing up, and nobody
+// is signed in to someone else's account by opening a link they were sent.
+function offer(buttonId, missing, use) {
+  const button = document.getElementById(buttonId);
+  if (!linkSecret()) {
+    say(missing, true);
+    button.hidden = true;
+    return;
+  }
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    say("Opening your link…");
+    try {
+      await use(linkSecret());
+    } catch (_) {
+      say("The server could not be reached: try again.", true);
+    }
+    button.disabled = false;
+  });
+}
+
 // An enrolment link: a first-level session for registering a factor, once.
 if (document.body.dataset.page === "enrol") {
-  const token = window.location.hash.slice(1);
-  history.replaceState(null, "", window.location.pathname);
   const factors = document.getElementById("factors");
-  if (!token) {
-    say("This link is incomplete: open it from your invitation again.", true);
-  } else {
-    post("/api/auth/enrol", { token }).then(async (response) => {
-      if (!response.ok) {
-        say(await explain(response), true);
-        return;
-      }
-      say("Your invitation is open: now register a passkey.");
-      factors.hidden = false;
-      document.getElementById("register-passkey").focus();
-    });
-  }
+  offer("open-invitation", "This link is incomplete: open it from your invitation again.", async (token) => {
+    const response = await post("/api/auth/enrol", { token });
+    if (!response.ok) {
+      say(await explain(response), true);
+      return;
+    }
+    forgetLink();
+    document.getElementById("open-invitation").hidden = true;
+    say("Your invitation is open: now register a passkey.");
+    factors.hidden = false;
+    document.getElementById("register-passkey").focus();
+  });
   document.getElementById("register-passkey").addEventListener("click", async () => {
     say("Waiting for your device…");
     if (await registerPasskey()) window.location.replace("/");
@@ -187,26 +215,27 @@ if (document.body.dataset.page === "enrol") {
 }
 
 if (document.body.dataset.page === "magic") {
-  const token = window.location.hash.slice(1);
-  history.replaceState(null, "", window.location.pathname);
-  if (!token) {
-    say("This link is incomplete: open it from your mail again.", true);
-  } else {
-    post("/api/auth/magic-link/verify", { token }).then(async (response) => {
-      if (response.ok) {
-        window.location.replace("/");
-      } else {
-        say(await explain(response), true);
-      }
-    });
-  }
+  offer("use-link", "This link is incomplete: open it from your mail again.", async (token) => {
+    const response = await post("/api/auth/magic-link/verify", { token });
+    if (response.ok) {
+      forgetLink();
+      window.location.replace("/");
+    } else {
+      say(await explain(response), true);
+    }
+  });
 }
 
 const signout = document.getElementById("signout-form");
 if (signout) {
   signout.addEventListener("submit", async (event) => {
     event.preventDefault();
-    await post("/api/auth/signout", {});
-    window.location.replace("/signin");
+    const response = await post("/api/auth/signout", {});
+    if (response.ok) {
+      window.location.replace("/signin");
+    } else {
+      // Still signed in: say so rather than pretend.
+      say(`You are still signed in: ${await explain(response)}`, true);
+    }
   });
 }

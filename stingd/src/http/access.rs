@@ -74,7 +74,7 @@ fn aal_number<S: serde::Serializer>(aal: &Aal, s: S) -> Result<S::Ok, S::Error> 
 /// What a route demands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone (only `/health`).
+    /// Anyone: health, the sign-in routes, and the web app's pages and assets.
     Public,
     /// Any authenticated caller, a static gateway key included.
     Authenticated,

@@ -23,8 +23,13 @@ pub async fn security_headers(mut response: Response) -> Response {
         ("cross-origin-resource-policy", "same-origin"),
         ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
     ] {
-        // A page brings its own policy (`web::pages::PAGE_POLICY`); the API's is the strictest.
-        headers.entry(name).or_insert(HeaderValue::from_static(value));
+        let value = HeaderValue::from_static(value);
+        if name == "content-security-policy" {
+            // A page brings its own policy (`web::pages::PAGE_POLICY`); the API's is the strictest.
+            headers.entry(name).or_insert(value);
+        } else {
+            headers.insert(name, value);
+        }
     }
     response
 }

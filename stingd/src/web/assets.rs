@@ -39,7 +39,8 @@ impl Default for Assets {
             let (stem, extension) = name.rsplit_once('.').expect("an asset has an extension");
             let hashed = format!("{stem}.{hash}.{extension}");
             names.insert(*name, format!("/assets/{hashed}"));
-            served.insert(hashed, Asset { content_type, body });
+            let twice = served.insert(hashed, Asset { content_type, body }).is_some();
+            assert!(!twice, "{name} is listed twice in SOURCES");
         }
         Self { served, names }
     }

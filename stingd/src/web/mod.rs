@@ -7,3 +7,6 @@ pub mod assets;
 pub mod pages;
 
 pub use assets::Assets;
+
+/// The web app's routes (pages and assets): not the API, so not in its OpenAPI document.
+pub const PATHS: &[&str] = &["/", "/signin", "/auth/magic", "/enrol", "/assets/{name}"];

@@ -49,6 +49,13 @@ async fn a_person_signs_in_with_a_mailed_link_and_signs_out_in_a_real_browser() 
     let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
     let token = site.link_secret(&mails[0].data, "/auth/magic");
     page.goto(&format!("{}/auth/magic#{token}", site.origin)).await.unwrap();
+    // Nothing is used until the person asks (a mail scanner opening the page uses nothing).
+    let unused: i64 = sqlx::query_scalar("SELECT count(*) FROM magic_links WHERE used_at IS NULL")
+        .fetch_one(&site.pool)
+        .await
+        .unwrap();
+    assert_eq!(unused, 1);
+    page.find(Locator::Id("use-link")).await.unwrap().click().await.unwrap();
     until("the link lands signed in", || async {
         let url = page.current_url().await.unwrap();
         let who = match page.find(Locator::Id("who")).await {
@@ -61,6 +68,7 @@ async fn a_person_signs_in_with_a_mailed_link_and_signs_out_in_a_real_browser() 
 
     // Used once: the same link again says so, in words.
     page.goto(&format!("{}/auth/magic#{token}", site.origin)).await.unwrap();
+    page.find(Locator::Id("use-link")).await.unwrap().click().await.unwrap();
     until("a used link is refused", || async {
         let text = page.find(Locator::Id("status")).await.unwrap().text().await.unwrap();
         (text.contains("has been used or has expired"), text)
@@ -93,6 +101,7 @@ async fn the_first_admin_opens_the_enrolment_link_registers_a_passkey_and_signs_
     let page = &browser.client;
 
     page.goto(&format!("{}/enrol#{token}", site.origin)).await.unwrap();
+    page.find(Locator::Id("open-invitation")).await.unwrap().click().await.unwrap();
     until("the invitation opens", || async {
         let text = page.find(Locator::Id("status")).await.unwrap().text().await.unwrap();
         (text.contains("now register a passkey"), text)
@@ -139,7 +148,9 @@ async fn pages_carry_the_page_policy_and_assets_are_cached_by_their_hash() {
     let signin = http.get(format!("{}/signin", site.stingd.base)).send().await.unwrap();
     assert_eq!(signin.status(), 200);
     let policy = signin.headers()["content-security-policy"].to_str().unwrap().to_string();
-    for directive in ["script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"] {
+    for directive in
+        ["script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]
+    {
         assert!(policy.contains(directive), "{policy}");
     }
     assert!(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"), "{policy}");
@@ -157,6 +168,7 @@ async fn pages_carry_the_page_policy_and_assets_are_cached_by_their_hash() {
     let lost =
         http.get(format!("{}/no/such/page", site.stingd.base)).header("accept", "text/html").send().await.unwrap();
     assert_eq!(lost.status(), 404);
+    assert!(lost.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{:?}", lost.headers());
     assert!(lost.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
     assert!(lost.text().await.unwrap().contains("<h1>Nothing here</h1>"));
     let lost = http.get(format!("{}/no/such/page", site.stingd.base)).send().await.unwrap();
