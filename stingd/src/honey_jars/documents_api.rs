@@ -255,7 +255,14 @@ pub async fn content(
         "html" => "text/plain; charset=utf-8",
         _ => "text/plain; charset=utf-8",
     };
-    Ok(([(header::CONTENT_TYPE, content_type)], bytes.to_vec()).into_response())
+    // Someone's upload, served from the origin the pages sign in on: saved, never rendered
+    // here, and sandboxed should a browser render it anyway.
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, "attachment"),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox"),
+    ];
+    Ok((headers, bytes.to_vec()).into_response())
 }
 
 #[utoipa::path(

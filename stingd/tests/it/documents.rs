@@ -61,6 +61,9 @@ async fn uploads_are_sealed_indexed_and_found_only_by_readers() {
         .send()
         .await
         .unwrap();
+    // Someone's upload is saved, never rendered on the origin the pages sign in on.
+    assert_eq!(content.headers()["content-disposition"], "attachment");
+    assert_eq!(content.headers()["content-security-policy"], "default-src 'none'; sandbox");
     assert_eq!(content.text().await.unwrap(), GUIDE, "the stored document opens back to the upload");
     let doc_path = format!("/api/jars/{jar}/documents/{id}");
     assert_eq!(send(&stingd, reqwest::Method::DELETE, &doc_path, &bob, None).await.0, 403, "bob may only read");
