@@ -39,6 +39,21 @@ pub struct Principal {
     pub credential: Credential,
 }
 
+impl Principal {
+    /// A signed-in person, by built-in or Kratos session (`credential` says which).
+    pub fn signed_in(session: crate::identity::credential::Session, credential: Credential) -> Self {
+        Self {
+            caller: Caller::User(session.user),
+            user: Some(session.user),
+            email: Some(session.email.into()),
+            role: session.role,
+            aal: session.aal,
+            scopes: None,
+            credential,
+        }
+    }
+}
+
 /// The credential that authenticated a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credential {

@@ -72,15 +72,7 @@ pub(crate) async fn identify(State(state): State<AppState>, mut request: Request
                 if let Err(refusal) = same_origin(request.method(), request.headers(), identity) {
                     return refusal.into_response();
                 }
-                Some(Principal {
-                    caller: Caller::User(session.user),
-                    user: Some(session.user),
-                    email: Some(session.email.into()),
-                    role: session.role,
-                    aal: session.aal,
-                    scopes: None,
-                    credential: Credential::Session(crate::identity::sessions::SessionId::new(&id)),
-                })
+                Some(Principal::signed_in(session, Credential::Session(crate::identity::sessions::SessionId::new(&id))))
             }
             // A stale cookie is no credential: public routes (signing in again) must still work.
             Ok(None) => None,
@@ -133,15 +125,7 @@ async fn kratos_principal(
             if !by_token {
                 same_origin(method, headers, identity).map_err(IntoResponse::into_response)?;
             }
-            Ok(Some(Principal {
-                caller: Caller::User(session.user),
-                user: Some(session.user),
-                email: Some(session.email.into()),
-                role: session.role,
-                aal: session.aal,
-                scopes: None,
-                credential: Credential::Kratos,
-            }))
+            Ok(Some(Principal::signed_in(session, Credential::Kratos)))
         }
         Ok(Whoami::Nobody | Whoami::Disabled) if by_token => Err(ApiError::unauthorized().into_response()),
         Ok(Whoami::Nobody | Whoami::Disabled) => Ok(None),
