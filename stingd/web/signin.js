@@ -1,41 +1,7 @@
-// The sign-in pages' behaviour: asking for a link by mail and opening one, opening an
-// invitation and registering a passkey there, signing in with a passkey, signing out. A link's
-// secret travels in the URL's fragment, which the browser never sends to a server or logs;
-// these pages read it, post it, and forget it from the address bar.
-
-const status = document.getElementById("status");
-
-function say(text, isError) {
-  if (!status) return;
-  status.textContent = text;
-  status.classList.toggle("error", Boolean(isError));
-}
-
-// Words for people, from the API's stable codes.
-async function explain(response) {
-  let code = "";
-  try {
-    code = (await response.json()).error.code;
-  } catch (_) {
-    // Not JSON: keep the generic words.
-  }
-  if (response.status === 429) {
-    const wait = Number(response.headers.get("retry-after")) || 60;
-    return `Too many attempts: try again in ${wait} seconds.`;
-  }
-  switch (code) {
-    case "mail_disabled":
-      return "This server sends no mail: ask an admin for an invitation link.";
-    case "magic_link_invalid":
-      return "This link has been used or has expired: ask for a new one.";
-    case "enrolment_link_invalid":
-      return "This invitation has been used or has expired: ask an admin for a new one.";
-    case "method_disabled":
-      return "This way of signing in is switched off here: use another.";
-    default:
-      return "That did not work. Try again, or ask an admin.";
-  }
-}
+// The sign-in pages: asking for a link by mail and opening one, a password with a second
+// factor, opening an invitation and registering a passkey there, signing in with a passkey. A
+// link's secret travels in the URL's fragment, which the browser never sends to a server or
+// logs; these pages read it, post it, and forget it from the address bar.
 
 // WebAuthn's binary fields travel as base64url in the API's JSON.
 function fromBase64url(text) {
@@ -48,15 +14,6 @@ function toBase64url(buffer) {
   let binary = "";
   for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-async function post(path, body) {
-  return fetch(path, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-    credentials: "same-origin",
-  });
 }
 
 // Registers a passkey for the signed-in session; true when it is kept (the session is then
@@ -149,6 +106,25 @@ if (linkForm) {
   });
 }
 
+const passwordForm = document.getElementById("password-form");
+if (passwordForm) {
+  passwordForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const field = (name) => passwordForm.elements.namedItem(name).value;
+    say("Signing in…");
+    const response = await post("/api/auth/password", {
+      email: field("email").trim(),
+      password: field("password"),
+      code: field("code").trim(),
+    });
+    if (response.ok) {
+      window.location.replace("/");
+    } else {
+      say(await explain(response), true);
+    }
+  });
+}
+
 const passkeyButton = document.getElementById("passkey-signin");
 if (passkeyButton && linkForm) {
   passkeyButton.addEventListener("click", () => {
@@ -194,7 +170,7 @@ function offer(buttonId, missing, use) {
 }
 
 // An enrolment link: a first-level session for registering a factor, once.
-if (document.body.dataset.page === "enrol") {
+if (page === "enrol") {
   const factors = document.getElementById("factors");
   offer("open-invitation", "This link is incomplete: open it from your invitation again.", async (token) => {
     const response = await post("/api/auth/enrol", { token });
@@ -214,7 +190,7 @@ if (document.body.dataset.page === "enrol") {
   });
 }
 
-if (document.body.dataset.page === "magic") {
+if (page === "magic") {
   offer("use-link", "This link is incomplete: open it from your mail again.", async (token) => {
     const response = await post("/api/auth/magic-link/verify", { token });
     if (response.ok) {
@@ -226,16 +202,3 @@ if (document.body.dataset.page === "magic") {
   });
 }
 
-const signout = document.getElementById("signout-form");
-if (signout) {
-  signout.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const response = await post("/api/auth/signout", {});
-    if (response.ok) {
-      window.location.replace("/signin");
-    } else {
-      // Still signed in: say so rather than pretend.
-      say(`You are still signed in: ${await explain(response)}`, true);
-    }
-  });
-}

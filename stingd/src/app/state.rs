@@ -137,7 +137,7 @@ pub(super) async fn build_state(
     }
     let state = AppState {
         tasks: tasks.clone(),
-        assets: Arc::default(),
+        web: Arc::default(),
         supervisor,
         upstream,
         api_keys: parts.api_keys.clone(),

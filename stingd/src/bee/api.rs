@@ -83,10 +83,16 @@ pub struct ConversationUpdate {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
+    /// The question; with `regenerate`, absent (the last question is asked again).
+    #[serde(default)]
     content: String,
     /// Server-sent events (default), or one JSON answer.
     #[serde(default = "yes")]
     stream: bool,
+    /// Answer the last question again: the new answer replaces the last one once it is stored
+    /// (a failure keeps the old one).
+    #[serde(default)]
+    regenerate: bool,
 }
 
 /// A field that is there, even as `null` (`Some(None)`), apart from one that is absent (`None`).
@@ -293,15 +299,36 @@ pub async fn ask(
     body: Result<Json<Question>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(question) = body.map_err(ApiError::from_json_rejection)?;
-    let content = question.content.trim().to_string();
+    let reader = reader(&principal)?;
+    let opened = open(&state, reader, id).await?;
+    let pool = state.identity()?.pool.clone();
+    let mut history = conversations::messages(&pool, &opened).await?;
+    let (content, replacing) = if question.regenerate {
+        if !question.content.is_empty() {
+            return Err(ApiError::bad_request(
+                "invalid_question",
+                "`regenerate` asks the last question again: send no `content`",
+            ));
+        }
+        let last_question = history.iter().rposition(|m| m.role == "user").ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                ErrorKind::InvalidRequest,
+                "nothing_to_regenerate",
+                "this conversation has no question yet",
+            )
+        })?;
+        let asked = history.split_off(last_question);
+        (asked[0].content.clone(), Some(asked[0].seq))
+    } else {
+        (question.content.trim().to_string(), None)
+    };
     if content.is_empty() || content.len() > MAX_QUESTION {
         return Err(ApiError::bad_request(
             "invalid_question",
             format!("ask something in `content` (at most {MAX_QUESTION} bytes)"),
         ));
     }
-    let reader = reader(&principal)?;
-    let opened = open(&state, reader, id).await?;
     let rules = state.bee.clone();
     let model = opened
         .conversation
@@ -317,7 +344,6 @@ pub async fn ask(
                 "Bee has no model: set `bee.model` or `llm.default_model`",
             )
         })?;
-    let pool = state.identity()?.pool.clone();
 
     let passages = if rules.sources == 0 {
         Vec::new()
@@ -331,11 +357,8 @@ pub async fn ask(
         let index = state.documents.index(&pool, vault.as_ref());
         documents::retrieve(&index, reader, &content, Match::Any, scope).await?
     };
-    let history: Vec<Turn> = conversations::messages(&pool, &opened)
-        .await?
-        .into_iter()
-        .map(|m| Turn { from_user: m.role == "user", content: m.content })
-        .collect();
+    let history: Vec<Turn> =
+        history.into_iter().map(|m| Turn { from_user: m.role == "user", content: m.content }).collect();
     let sources: Vec<Source> = passages
         .iter()
         .map(|p| Source { document_name: p.document_name.clone(), heading: p.heading.clone(), text: p.text.clone() })
@@ -441,7 +464,7 @@ pub async fn ask(
         ];
         // A failure before any text leaves the conversation as it was.
         let store = !(failure.is_some() && answer.is_empty());
-        let stored = if store { Some(conversations::append(&pool, &opened, &drafts).await) } else { None };
+        let stored = if store { Some(conversations::append(&pool, &opened, &drafts, replacing).await) } else { None };
         let step = match (failure, stored) {
             (_, Some(Err(e))) => {
                 tracing::error!(error = %e, "cannot store Bee's answer");

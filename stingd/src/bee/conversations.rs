@@ -255,19 +255,34 @@ pub async fn messages(pool: &PgPool, opened: &Opened) -> Result<Vec<Message>, Co
 
 /// Appends messages (a question and its answer go in together, so a failed answer leaves no
 /// question without one), and names the conversation after its first question if it has no
-/// name. Returns the sequence numbers given.
-pub async fn append(pool: &PgPool, opened: &Opened, drafts: &[Draft<'_>]) -> Result<Vec<i32>, ConversationError> {
+/// name. With `replacing`, the messages from that number on are replaced in the same
+/// transaction (a regenerated answer: the old one stays until the new one is stored). Returns
+/// the sequence numbers given.
+pub async fn append(
+    pool: &PgPool,
+    opened: &Opened,
+    drafts: &[Draft<'_>],
+    replacing: Option<i32>,
+) -> Result<Vec<i32>, ConversationError> {
     let id = opened.conversation.id;
     let mut tx = pool.begin().await?;
     // The row lock orders concurrent appends to one conversation.
-    let (next,): (i32,) = sqlx::query_as(
-        "SELECT coalesce((SELECT max(seq) + 1 FROM messages WHERE conversation_id = $1), 0)
-         FROM conversations WHERE id = $1 FOR UPDATE",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ConversationError::NotFound)?;
+    sqlx::query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ConversationError::NotFound)?;
+    if let Some(from) = replacing {
+        sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND seq >= $2")
+            .bind(id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let (next,): (i32,) = sqlx::query_as("SELECT coalesce(max(seq) + 1, 0) FROM messages WHERE conversation_id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
     let mut given = Vec::with_capacity(drafts.len());
     for (i, draft) in drafts.iter().enumerate() {
         let seq = next + i as i32;

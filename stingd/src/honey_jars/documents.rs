@@ -418,14 +418,17 @@ pub struct Listed {
     /// When it was last indexed (seconds since the epoch).
     pub indexed_at: Option<i64>,
     pub created_at: i64,
+    /// The kinds of personal data found in it (never the values).
+    pub pii: Vec<String>,
 }
 
 pub async fn list(pool: &PgPool, reader: Reader, jar: Uuid) -> Result<Vec<Listed>, DocumentError> {
     jars::get(pool, reader, jar).await?;
     Ok(sqlx::query_as(
         "SELECT id, name, doc_type, size, status, progress, error,
-                extract(epoch FROM indexed_at)::bigint AS indexed_at, extract(epoch FROM created_at)::bigint AS created_at
-         FROM documents WHERE jar_id = $1 ORDER BY created_at, id",
+                extract(epoch FROM indexed_at)::bigint AS indexed_at, extract(epoch FROM created_at)::bigint AS created_at,
+                ARRAY(SELECT DISTINCT p.kind FROM document_pii p WHERE p.document_id = d.id ORDER BY p.kind) AS pii
+         FROM documents d WHERE jar_id = $1 ORDER BY created_at, id",
     )
     .bind(jar)
     .fetch_all(pool)
@@ -489,6 +492,44 @@ pub async fn content(
     let vault = vault.ok_or(DocumentError::NoVault)?;
     let sealer = Sealer::open_key(vault, &wrapped).await?;
     Ok((doc_type, sealer.open(&sealed, id.as_bytes())?))
+}
+
+/// A document's passages as indexed (heading path and text, in order), for reading one where
+/// a citation or a search hit points: readable exactly when its content is.
+pub async fn passages(
+    pool: &PgPool,
+    vault: Option<&Vault>,
+    keys: &KeyCache,
+    reader: Reader,
+    jar: Uuid,
+    id: Uuid,
+) -> Result<(Listed, Vec<(i32, String, String)>), DocumentError> {
+    let listed = list(pool, reader, jar).await?.into_iter().find(|d| d.id == id).ok_or(DocumentError::NotFound)?;
+    let readable = match listed.status {
+        Status::Ready => true,
+        Status::Held => reader.elevated,
+        Status::Queued | Status::Indexing | Status::Failed => false,
+    };
+    if !readable {
+        return Err(DocumentError::NotReadable { status: listed.status });
+    }
+    let vault = vault.ok_or(DocumentError::NoVault)?;
+    let rows: Vec<(i32, Vec<u8>, String)> = sqlx::query_as(
+        "SELECT c.seq, c.sealed, d.wrapped_key FROM chunks c JOIN documents d ON d.id = c.document_id
+         WHERE c.document_id = $1 AND c.jar_id = $2 ORDER BY c.seq",
+    )
+    .bind(id)
+    .bind(jar)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, sealed, wrapped) in rows {
+        let sealer = keys.sealer(vault, id, &wrapped).await?;
+        let plain = sealer.open(&sealed, format!("{id}:{seq}").as_bytes())?;
+        let body: ChunkBody = serde_json::from_slice(&plain).map_err(|_| EnvelopeError::Tampered)?;
+        out.push((seq, body.heading, body.text));
+    }
+    Ok((listed, out))
 }
 
 /// One search hit.

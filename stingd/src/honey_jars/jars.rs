@@ -36,6 +36,14 @@ pub enum Permission {
 }
 
 impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+            Self::Manage => "manage",
+        }
+    }
+
     fn parse(text: &str) -> Option<Self> {
         match text {
             "read" => Some(Self::Read),
@@ -54,6 +62,8 @@ pub struct Jar {
     pub owner: Uuid,
     /// What the caller may do with it.
     pub permission: Permission,
+    /// Shared with everyone signed in.
+    pub everyone: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -70,7 +80,7 @@ pub enum ShareTarget {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Share {
     pub target: ShareTarget,
-    /// `read` or `write` (managing is the owner's, and elevated roles').
+    /// `read`, `write`, or `manage` (what the owner may do: rename, share, delete).
     pub permission: Permission,
 }
 
@@ -94,16 +104,17 @@ impl From<sqlx::Error> for JarError {
     }
 }
 
-type JarRow = (Uuid, String, String, Uuid, String, i64, i64);
+type JarRow = (Uuid, String, String, Uuid, String, bool, i64, i64);
 
 const SELECT: &str = "SELECT j.id, j.name, j.description, j.owner_id, p.permission,
+        EXISTS (SELECT 1 FROM honey_jar_shares s WHERE s.jar_id = j.id AND s.everyone),
         extract(epoch FROM j.created_at)::bigint, extract(epoch FROM j.updated_at)::bigint
     FROM honey_jars j JOIN jar_permissions($1, $2, $3) p ON p.jar_id = j.id";
 
 fn jar(row: JarRow) -> Jar {
-    let (id, name, description, owner, permission, created_at, updated_at) = row;
+    let (id, name, description, owner, permission, everyone, created_at, updated_at) = row;
     let permission = Permission::parse(&permission).unwrap_or(Permission::Read);
-    Jar { id, name, description, owner, permission, created_at, updated_at }
+    Jar { id, name, description, owner, permission, everyone, created_at, updated_at }
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -215,9 +226,6 @@ async fn shares_of(pool: &PgPool, id: Uuid) -> Result<Vec<Share>, JarError> {
 
 /// Replaces who the jar is shared with (its managers only), all at once.
 pub async fn set_shares(pool: &PgPool, reader: Reader, id: Uuid, shares: &[Share]) -> Result<Vec<Share>, JarError> {
-    if shares.iter().any(|s| s.permission == Permission::Manage) {
-        return Err(JarError::InvalidShare);
-    }
     require(pool, reader, id, Permission::Manage).await?;
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM honey_jar_shares WHERE jar_id = $1").bind(id).execute(&mut *tx).await?;
@@ -227,7 +235,7 @@ pub async fn set_shares(pool: &PgPool, reader: Reader, id: Uuid, shares: &[Share
             ShareTarget::Role(role) => (None, Some(role.as_str()), false),
             ShareTarget::Everyone => (None, None, true),
         };
-        let permission = if share.permission == Permission::Write { "write" } else { "read" };
+        let permission = share.permission.as_str();
         sqlx::query(
             "INSERT INTO honey_jar_shares (jar_id, user_id, role, everyone, permission) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT DO NOTHING",

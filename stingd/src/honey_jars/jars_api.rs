@@ -57,6 +57,7 @@ pub struct ShareInput {
 pub enum ShareLevel {
     Read,
     Write,
+    Manage,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -258,6 +259,7 @@ pub async fn set_shares(
         let permission = match input.permission {
             ShareLevel::Read => Permission::Read,
             ShareLevel::Write => Permission::Write,
+            ShareLevel::Manage => Permission::Manage,
         };
         if shares.iter().any(|s: &Share| s.target == target) {
             return Err(ApiError::bad_request("invalid_share", "the same user, role or everyone twice"));

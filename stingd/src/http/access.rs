@@ -89,8 +89,11 @@ fn aal_number<S: serde::Serializer>(aal: &Aal, s: S) -> Result<S::Ok, S::Error> 
 /// What a route demands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone: health, the sign-in routes, and the web app's pages and assets.
+    /// Anyone: health, the sign-in routes, the sign-in pages and the assets.
     Public,
+    /// A page for a signed-in person: anyone else is sent to the sign-in page. What the page
+    /// shows is decided by the same library calls, with the same caller, as the API's.
+    Page,
     /// Any authenticated caller, a static gateway key included.
     Authenticated,
     /// A signed-in user with at least this role, and a second factor for moderator and admin.
@@ -104,6 +107,13 @@ impl Access {
             (Self::Public, _) => Ok(()),
             (_, None) => Err(StatusCode::UNAUTHORIZED),
             (Self::Authenticated, Some(_)) => Ok(()),
+            (Self::Page, Some(p)) => {
+                if p.user.is_some() {
+                    Ok(())
+                } else {
+                    Err(StatusCode::UNAUTHORIZED)
+                }
+            }
             (Self::Role(min), Some(p)) => {
                 let high = matches!(min, Role::Admin | Role::Moderator);
                 if p.user.is_none() || rank(p.role) < rank(min) || (high && p.aal < Aal::Two) {
@@ -175,6 +185,7 @@ async fn require(access: Access, request: Request, next: Next) -> Response {
     }
     match access.check(principal) {
         Ok(()) => next.run(request).await,
+        Err(_) if access == Access::Page => axum::response::Redirect::to("/signin").into_response(),
         Err(StatusCode::UNAUTHORIZED) => ApiError::unauthorized().into_response(),
         Err(_) => ApiError::new(
             StatusCode::FORBIDDEN,

@@ -25,7 +25,7 @@ pub async fn security_headers(mut response: Response) -> Response {
     ] {
         let value = HeaderValue::from_static(value);
         if name == "content-security-policy" {
-            // A page brings its own policy (`web::pages::PAGE_POLICY`); the API's is the strictest.
+            // A page brings its own policy (`web::page::PAGE_POLICY`); the API's is the strictest.
             headers.entry(name).or_insert(value);
         } else {
             headers.insert(name, value);

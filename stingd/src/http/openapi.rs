@@ -261,6 +261,8 @@ fn complete(operation: &mut Operation, decision: &RouteDecision) {
         answer(operation, 400, "the request is not acceptable");
     }
     match decision.access {
+        // Pages are not in the document; the arm is here for completeness.
+        Access::Page => {}
         Access::Public => {
             if *method == Method::POST {
                 answer(operation, 403, "sent from another site, or the link is not valid");

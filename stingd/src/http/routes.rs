@@ -19,11 +19,17 @@ use crate::identity::users::Role;
 pub fn routes() -> Routes<AppState> {
     use axum::http::Method;
     Routes::default()
-        .add(Method::GET, "/", Access::Public, get(crate::web::pages::home))
-        .add(Method::GET, "/signin", Access::Public, get(crate::web::pages::sign_in))
-        .add(Method::GET, "/auth/magic", Access::Public, get(crate::web::pages::magic))
-        .add(Method::GET, "/enrol", Access::Public, get(crate::web::pages::enrol))
+        .add(Method::GET, "/", Access::Page, get(crate::web::bee::home))
+        .add(Method::GET, "/signin", Access::Public, get(crate::web::signin::sign_in))
+        .add(Method::GET, "/auth/magic", Access::Public, get(crate::web::signin::magic))
+        .add(Method::GET, "/enrol", Access::Public, get(crate::web::signin::enrol))
         .add(Method::GET, "/assets/{name}", Access::Public, get(crate::web::assets::serve))
+        .add(Method::GET, "/bee/{id}", Access::Page, get(crate::web::bee::conversation))
+        .add(Method::GET, "/bee/{id}/messages", Access::Page, get(crate::web::bee::messages))
+        .add(Method::GET, "/jars", Access::Page, get(crate::web::jars::list))
+        .add(Method::GET, "/jars/{id}", Access::Page, get(crate::web::jars::jar))
+        .add(Method::GET, "/jars/{id}/documents/{doc}", Access::Page, get(crate::web::jars::document))
+        .add(Method::GET, "/search", Access::Page, get(crate::web::jars::search))
         .add(Method::GET, "/health", Access::Public, get(crate::http::health::health))
         .add(Method::GET, "/health/ready", Access::Public, get(crate::http::health::ready))
         .add(Method::POST, "/v1/chat/completions", Access::Authenticated, post(proxy::chat_completions))
@@ -223,7 +229,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         // A person's browser gets a page; a program gets the API's JSON.
-        .fallback(crate::web::pages::not_found)
+        .fallback(crate::web::page::not_found)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,

@@ -14,7 +14,7 @@ pub struct AppState {
     /// audit record), so that a shutdown waits for it.
     pub tasks: crate::tasks::Tasks,
     /// The pages' script and style.
-    pub assets: Arc<crate::web::Assets>,
+    pub web: Arc<crate::web::Web>,
     pub supervisor: Supervisor,
     /// The client for requests to the children (loopback, pooled).
     pub upstream: reqwest::Client,

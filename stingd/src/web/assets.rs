@@ -11,10 +11,22 @@ use sha2::{Digest, Sha256};
 
 use crate::http::AppState;
 
-/// The files as written in `stingd/web/`: (name, type, content).
+/// The files as written in `stingd/web/`: (name, type, content). The script is one module made
+/// of the pages' parts, in order: a module's imports would need their hashed names at the
+/// time it is written, and an import map would be inline script.
 const SOURCES: &[(&str, &str, &[u8])] = &[
     ("app.css", "text/css; charset=utf-8", include_bytes!("../../web/app.css")),
-    ("signin.js", "text/javascript; charset=utf-8", include_bytes!("../../web/signin.js")),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        concat!(
+            include_str!("../../web/common.js"),
+            include_str!("../../web/signin.js"),
+            include_str!("../../web/bee.js"),
+            include_str!("../../web/jars.js"),
+        )
+        .as_bytes(),
+    ),
     ("icon.svg", "image/svg+xml", include_bytes!("../../web/icon.svg")),
 ];
 
@@ -55,7 +67,7 @@ impl Assets {
 
 /// `GET /assets/{name}`: a hashed name, or 404.
 pub async fn serve(State(state): State<AppState>, Path(name): Path<String>) -> Response {
-    match state.assets.served.get(&name) {
+    match state.web.assets.served.get(&name) {
         Some(asset) => (
             [
                 (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),

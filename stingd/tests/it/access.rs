@@ -13,11 +13,17 @@ use stingd::identity::{credential::Aal, sessions};
 
 /// The decision for every route: (method, path, access).
 const TABLE: &[(&str, &str, Access)] = &[
-    ("GET", "/", Access::Public),
+    ("GET", "/", Access::Page),
     ("GET", "/signin", Access::Public),
     ("GET", "/auth/magic", Access::Public),
     ("GET", "/enrol", Access::Public),
     ("GET", "/assets/{name}", Access::Public),
+    ("GET", "/bee/{id}", Access::Page),
+    ("GET", "/bee/{id}/messages", Access::Page),
+    ("GET", "/jars", Access::Page),
+    ("GET", "/jars/{id}", Access::Page),
+    ("GET", "/jars/{id}/documents/{doc}", Access::Page),
+    ("GET", "/search", Access::Page),
     ("GET", "/health", Access::Public),
     ("GET", "/health/ready", Access::Public),
     ("POST", "/v1/chat/completions", Access::Authenticated),
@@ -117,6 +123,8 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
         people.insert(role.as_str(), user.id);
     }
 
+    // A page refuses by sending the browser to sign in: seen here as the redirect itself.
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut failures = Vec::new();
     for (n, (method, path, access)) in TABLE.iter().enumerate() {
         for (k, who) in CALLERS.iter().enumerate() {
@@ -124,8 +132,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
             let target = users::create(pool, &format!("target-{n}-{k}@example.org"), Role::User).await.unwrap();
             let url = format!("{}{}", stingd.base, path.replace("{id}", &target.id.to_string()));
             let method = Method::from_bytes(method.as_bytes()).unwrap();
-            let mut request =
-                stingd.http.request(reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(), &url);
+            let mut request = http.request(reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap(), &url);
             if method == Method::POST {
                 let body = if path.ends_with("/role") {
                     serde_json::json!({"role": "viewer"})
@@ -172,6 +179,7 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
             };
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
+            let to_signin = status == 303 && response.headers().get("location").is_some_and(|l| l == "/signin");
             let code = response
                 .json::<serde_json::Value>()
                 .await
@@ -179,11 +187,12 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
                 .and_then(|b| b["error"]["code"].as_str().map(str::to_string));
             // The access layer's own refusals; a handler may answer 401 for other reasons (a
             // wrong password), which is not a refusal of access.
-            let refused =
-                matches!((status, code.as_deref()), (401, Some("invalid_api_key")) | (403, Some("forbidden")));
+            let refused = to_signin
+                || matches!((status, code.as_deref()), (401, Some("invalid_api_key")) | (403, Some("forbidden")));
             let expected = access.check(principal.as_ref());
             let ok = match expected {
                 Ok(()) => !refused,
+                Err(_) if *access == Access::Page => to_signin,
                 Err(refusal) => refused && status == refusal.as_u16(),
             };
             if !ok {

@@ -151,6 +151,37 @@ async fn bee_answers_from_what_the_asker_may_read_with_citations_and_keeps_it_se
     assert!(whole["content"].is_string() && whole["sources"].is_array() && whole["usage"].is_object(), "{whole}");
     assert_eq!(whole["message"], 5);
 
+    // Answering again replaces the last answer, once the new one is stored; the question stays.
+    let again = post_json(
+        &stingd,
+        &ann,
+        &format!("/api/conversations/{conversation}/messages"),
+        json!({"regenerate": true, "stream": false}),
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["message"], 5, "the same place in the conversation: {again}");
+    let (_, stored) =
+        send(&stingd, reqwest::Method::GET, &format!("/api/conversations/{conversation}"), &ann, None).await;
+    let messages = stored["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 6, "{stored}");
+    assert_eq!(messages[4]["content"], "How much honey for winter?");
+    assert_eq!(messages[5]["content"], again["content"]);
+    let bad = post_json(
+        &stingd,
+        &ann,
+        &format!("/api/conversations/{conversation}/messages"),
+        json!({"regenerate": true, "content": "something else"}),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let empty = new_conversation(&stingd, &ann, json!({})).await;
+    let nothing =
+        post_json(&stingd, &ann, &format!("/api/conversations/{empty}/messages"), json!({"regenerate": true})).await;
+    assert_eq!(nothing.status(), 409);
+    assert_eq!(nothing.json::<Value>().await.unwrap()["error"]["code"], "nothing_to_regenerate");
+
     // Bob cannot read the jar: asking about it over every jar he can read cites nothing.
     let bobs = new_conversation(&stingd, &bob, json!({})).await;
     let events = ask_streamed(&stingd, &bob, &bobs, question).await;

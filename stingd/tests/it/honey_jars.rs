@@ -159,8 +159,18 @@ async fn bad_jars_and_bad_shares_are_refused_with_what_to_do() {
     assert_eq!(known, unknown, "no account enumeration through shares");
     assert_eq!(known.0, 404);
     let (status, _) =
-        call(&site, "PUT", &shares, &ann, Some(json!({"shares": [{"role": "user", "permission": "manage"}]}))).await;
-    assert_eq!(status, 422, "`manage` is not something a share can give");
+        call(&site, "PUT", &shares, &ann, Some(json!({"shares": [{"role": "user", "permission": "owner"}]}))).await;
+    assert_eq!(status, 422, "a share gives read, write or manage");
+    // A manage share hands over what the owner may do; the highest of a user's shares counts.
+    let both = json!({"shares": [{"email": "bob@example.org", "permission": "manage"}, {"role": "user", "permission": "read"}]});
+    assert_eq!(call(&site, "PUT", &shares, &ann, Some(both)).await.0, 200);
+    let jar_path = format!("/api/jars/{}", jar["id"].as_str().unwrap());
+    let (status, seen) = call(&site, "GET", &jar_path, &bob, None).await;
+    assert_eq!((status, seen["permission"].as_str()), (200, Some("manage")), "{seen}");
+    let (status, _) = call(&site, "PATCH", &jar_path, &bob, Some(json!({"name": "Recipes (Bob)"}))).await;
+    assert_eq!(status, 200, "a manager renames");
+    let (status, seen) = call(&site, "GET", &jar_path, &vic, None).await;
+    assert_eq!(status, 404, "a viewer sees no jar no share reaches: {seen}");
     let twice = json!({"shares": [{"role": "user", "permission": "read"}, {"role": "user", "permission": "write"}]});
     assert_eq!(call(&site, "PUT", &shares, &ann, Some(twice)).await.0, 400);
     let (status, body) = call(&site, "GET", "/api/jars/not-a-uuid", &ann, None).await;

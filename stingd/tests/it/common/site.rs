@@ -30,15 +30,20 @@ impl Site {
 
     /// The same, with these `llm.models` entries (see [`model`]).
     pub async fn start_with_models(auth_extra: &str, models: &[String]) -> Self {
-        Self::start_full(auth_extra, models, false).await
+        Self::start_full(auth_extra, models, "", false).await
     }
 
     /// Served over HTTPS (a self-signed certificate for localhost), as a browser needs it.
     pub async fn start_https(auth_extra: &str) -> Self {
-        Self::start_full(auth_extra, &[model("bee", "")], true).await
+        Self::start_full(auth_extra, &[model("bee", "")], "", true).await
     }
 
-    async fn start_full(auth_extra: &str, models: &[String], https: bool) -> Self {
+    /// Over HTTPS, with these models and more config sections (`bee:`, `pii:`…).
+    pub async fn start_https_with(auth_extra: &str, models: &[String], sections: &str) -> Self {
+        Self::start_full(auth_extra, models, sections, true).await
+    }
+
+    async fn start_full(auth_extra: &str, models: &[String], more_sections: &str, https: bool) -> Self {
         let world = world().await;
         let pool = world.pool.clone();
         let mail = SmtpSink::start().await;
@@ -58,7 +63,7 @@ impl Site {
         // Every method on, unless the test chooses (the default leaves `password` out).
         let methods =
             if auth_extra.contains("  methods:") { "" } else { "  methods: [magic-link, passkey, totp, password]\n" };
-        let sections = format!("auth:\n{rates}{methods}{auth_extra}{smtp}");
+        let sections = format!("auth:\n{rates}{methods}{auth_extra}{smtp}{more_sections}");
         let certs = world.files.path().join(format!("certs-{}", uuid::Uuid::new_v4()));
         if https {
             let issued = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();

@@ -1,0 +1,197 @@
+//! Bee's answers as HTML that cannot run script: Markdown rendered on the server
+//! (pulldown-cmark), raw HTML in it shown as text, code highlighted on the server (syntect,
+//! class names only, styled by `app.css`), citation marks made links to the cited passage, and
+//! the result cleaned by ammonia (no script, no event handler, no `javascript:` link, no image)
+//! as a second line of defence. The page only ever inserts this HTML as a parsed document from
+//! this origin; its script never turns a string into markup (the page policy forbids that).
+
+use std::sync::OnceLock;
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+/// Where a citation number leads (the cited passage in its document) and what it is called.
+pub struct CitationLink {
+    pub number: usize,
+    pub href: String,
+    pub title: String,
+}
+
+/// The renderer: the grammars load on first use (tens of milliseconds), once per process.
+pub struct Markdown {
+    syntaxes: OnceLock<SyntaxSet>,
+    cleaner: ammonia::Builder<'static>,
+}
+
+/// The prefix of every highlighting class (`hl-keyword`, `hl-string`…), as `app.css` styles them.
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+/// Code longer than this is shown unhighlighted: highlighting is linear but not cheap.
+const MAX_HIGHLIGHTED: usize = 64 * 1024;
+
+impl Default for Markdown {
+    fn default() -> Self {
+        let mut cleaner = ammonia::Builder::default();
+        cleaner
+            .rm_tags(["img"])
+            .add_tag_attributes("span", ["class"])
+            .add_tag_attributes("code", ["class"])
+            .add_tag_attributes("pre", ["class", "data-lang"])
+            .add_tag_attributes("a", ["class"])
+            .url_schemes(["http", "https", "mailto"].into())
+            .link_rel(Some("noopener noreferrer nofollow"));
+        Self { syntaxes: OnceLock::new(), cleaner }
+    }
+}
+
+impl Markdown {
+    /// `text` as clean HTML; `[n]` marks of a listed citation become links to it.
+    pub fn render(&self, text: &str, citations: &[CitationLink]) -> String {
+        let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+        let mut events = Vec::new();
+        let mut code: Option<(String, String)> = None;
+        for event in TextMergeStream::new(Parser::new_ext(text, options)) {
+            match event {
+                Event::Start(Tag::CodeBlock(kind)) => {
+                    let lang = match kind {
+                        CodeBlockKind::Fenced(info) => info.split_whitespace().next().unwrap_or("").to_string(),
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    code = Some((lang, String::new()));
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let Some((lang, body)) = code.take() {
+                        events.push(Event::Html(self.code_block(&lang, &body).into()));
+                    }
+                }
+                Event::Text(t) if code.is_some() => code.as_mut().expect("in a code block").1.push_str(&t),
+                // What a model or a document wrote as HTML is shown, never parsed.
+                Event::Html(raw) | Event::InlineHtml(raw) if citations.is_empty() => events.push(Event::Text(raw)),
+                Event::Html(raw) | Event::InlineHtml(raw) => cite(&raw, citations, &mut events),
+                // An image would be fetched on sight: it stays a link the reader chooses to follow.
+                Event::Start(Tag::Image { dest_url, title, id, .. }) => events.push(Event::Start(Tag::Link {
+                    link_type: pulldown_cmark::LinkType::Inline,
+                    dest_url,
+                    title,
+                    id,
+                })),
+                Event::End(TagEnd::Image) => events.push(Event::End(TagEnd::Link)),
+                Event::Text(t) if !citations.is_empty() => cite(&t, citations, &mut events),
+                other => events.push(other),
+            }
+        }
+        let mut html = String::with_capacity(text.len() * 3 / 2);
+        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        self.cleaner.clean(&html).to_string()
+    }
+
+    fn code_block(&self, lang: &str, body: &str) -> String {
+        let lang_attr = html_escape(lang);
+        let syntaxes = self.syntaxes.get_or_init(SyntaxSet::load_defaults_newlines);
+        let syntax =
+            (!lang.is_empty() && body.len() <= MAX_HIGHLIGHTED).then(|| syntaxes.find_syntax_by_token(lang)).flatten();
+        let inner = match syntax {
+            Some(syntax) => {
+                let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes, CLASS_STYLE);
+                let highlighted = LinesWithEndings::from(body)
+                    .try_for_each(|line| generator.parse_html_for_line_which_includes_newline(line));
+                match highlighted {
+                    Ok(()) => generator.finalize(),
+                    Err(_) => html_escape(body),
+                }
+            }
+            None => html_escape(body),
+        };
+        format!("<pre class=\"code\" data-lang=\"{lang_attr}\"><code>{inner}</code></pre>\n")
+    }
+}
+
+/// Splits text at citation marks (`[2]`, `[1, 3]`), each listed number a link.
+fn cite<'a>(text: &CowStr<'a>, citations: &[CitationLink], out: &mut Vec<Event<'a>>) {
+    let mut rest: &str = text;
+    let mut plain = String::new();
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|c| open + c).filter(|c| c - open <= 24) else {
+            plain.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
+            continue;
+        };
+        let inside = &rest[open + 1..close];
+        let numbers: Option<Vec<&CitationLink>> = inside
+            .split(',')
+            .map(|part| part.trim().parse::<usize>().ok().and_then(|n| citations.iter().find(|c| c.number == n)))
+            .collect();
+        match numbers {
+            Some(links) if !links.is_empty() => {
+                plain.push_str(&rest[..open]);
+                out.push(Event::Text(std::mem::take(&mut plain).into()));
+                for link in links {
+                    out.push(Event::Html(
+                        format!(
+                            "<a class=\"cite\" href=\"{}\" title=\"{}\">[{}]</a>",
+                            html_escape(&link.href),
+                            html_escape(&link.title),
+                            link.number
+                        )
+                        .into(),
+                    ));
+                }
+            }
+            _ => plain.push_str(&rest[..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    plain.push_str(rest);
+    if !plain.is_empty() {
+        out.push(Event::Text(plain.into()));
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    pulldown_cmark_escape::escape_html(&mut out, text).expect("writing to a String");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(text: &str) -> String {
+        Markdown::default().render(text, &[])
+    }
+
+    #[test]
+    fn what_a_model_writes_as_html_is_text() {
+        let html = render("Hi <script>alert(1)</script> <img src=x onerror=alert(2)> <b onclick=x>b</b>");
+        assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<b "), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "shown as text: {html}");
+    }
+
+    #[test]
+    fn links_keep_safe_schemes_only_and_images_become_links() {
+        let html = render("[a](javascript:alert(1)) [b](https://example.org/) ![c](https://example.org/x.png)");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(html.contains("href=\"https://example.org/\"") && html.contains("noopener"), "{html}");
+        assert!(!html.contains("<img") && html.contains("href=\"https://example.org/x.png\""), "{html}");
+    }
+
+    #[test]
+    fn code_is_highlighted_with_classes_and_no_inline_style() {
+        let html = render("```rust\nfn main() { let s = \"<b>\"; }\n```\n");
+        assert!(html.contains("<pre class=\"code\" data-lang=\"rust\">"), "{html}");
+        assert!(html.contains("class=\"hl-"), "highlighted: {html}");
+        assert!(!html.contains("style="), "{html}");
+        assert!(html.contains("&lt;b&gt;") && !html.contains("<b>"), "{html}");
+    }
+
+    #[test]
+    fn citation_marks_link_to_their_passage_and_others_stay_text() {
+        let links = [CitationLink { number: 1, href: "/jars/j/documents/d#passage-3".into(), title: "a.md".into() }];
+        let html = Markdown::default().render("Refunds take 14 days [1]. See [9] and [x].", &links);
+        assert!(html.contains("<a class=\"cite\" href=\"/jars/j/documents/d#passage-3\""), "{html}");
+        assert!(html.contains("[9]") && html.contains("[x]"), "{html}");
+    }
+}
