@@ -54,7 +54,7 @@ async function registerPasskey() {
   return true;
 }
 
-async function signInWithPasskey(email) {
+async function signInWithPasskey(email, next = "/") {
   const start = await post("/api/auth/passkey/start", { email });
   if (!start.ok) {
     say(await explain(start), true);
@@ -85,7 +85,7 @@ async function signInWithPasskey(email) {
   };
   const finish = await post("/api/auth/passkey/finish", { ceremony, credential });
   if (finish.ok) {
-    window.location.replace("/");
+    window.location.replace(next);
   } else {
     say(await explain(finish), true);
   }

@@ -93,6 +93,45 @@ pub fn routes() -> Routes<AppState> {
             Access::Role(Role::Viewer),
             delete(crate::identity::tokens_api::revoke),
         )
+        .add(Method::POST, "/api/auth/step-up", Access::Role(Role::Viewer), post(crate::identity::signin::step_up))
+        .add(
+            Method::GET,
+            "/api/account/passkeys",
+            Access::Role(Role::Viewer),
+            get(crate::identity::account_api::passkeys),
+        )
+        .add(
+            Method::PATCH,
+            "/api/account/passkeys/{id}",
+            Access::Role(Role::Viewer),
+            patch(crate::identity::account_api::rename_passkey),
+        )
+        .add(
+            Method::DELETE,
+            "/api/account/passkeys/{id}",
+            Access::Role(Role::Viewer),
+            delete(crate::identity::account_api::remove_passkey),
+        )
+        .add(
+            Method::GET,
+            "/api/account/sessions",
+            Access::Role(Role::Viewer),
+            get(crate::identity::account_api::sessions),
+        )
+        .add(
+            Method::DELETE,
+            "/api/account/sessions/{id}",
+            Access::Role(Role::Viewer),
+            delete(crate::identity::account_api::revoke_session),
+        )
+        .add(
+            Method::POST,
+            "/api/account/recovery-codes",
+            Access::Role(Role::Viewer),
+            post(crate::identity::account_api::recovery_codes),
+        )
+        .add(Method::GET, "/account", Access::Page, get(crate::web::account::page))
+        .add(Method::GET, "/account/totp-qr", Access::Page, get(crate::web::account::totp_qr))
         .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(crate::http::openapi::serve))
         .add(
             Method::POST,

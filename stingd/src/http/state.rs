@@ -53,6 +53,7 @@ pub struct AppState {
 /// Whether a route belongs to built-in sign-in (and so is answered 409 when Kratos signs in).
 pub fn is_builtin_only(path: &str) -> bool {
     path.starts_with("/api/auth/")
+        || path.starts_with("/api/account/")
         || path == "/api/admin/invitations"
         || path.ends_with("/reset-factors")
         || (path.starts_with("/api/admin/users/") && path.ends_with("/role"))

@@ -141,6 +141,40 @@ pub async fn enrol_totp(
     Ok(TotpEnrolment { secret_base32: totp.secret().to_base32(), otpauth_url: url })
 }
 
+/// The `otpauth://` address of the secret being set up (waiting beside a confirmed one, or not
+/// yet confirmed), for the page that draws its QR code; `None` when none is being set up.
+pub async fn pending_totp_url(
+    pool: &PgPool,
+    vault: &Vault,
+    user: Uuid,
+    account: &str,
+) -> Result<Option<zeroize::Zeroizing<String>>, IdentityError> {
+    let sealed: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT CASE WHEN confirmed_at IS NULL THEN sealed_secret ELSE sealed_pending END
+         FROM totp_factors WHERE user_id = $1",
+    )
+    .bind(user)
+    .fetch_optional(pool)
+    .await?;
+    let Some(sealed) = sealed.flatten() else { return Ok(None) };
+    let secret = open_secret(vault, user, &sealed).await?;
+    let url = totp(secret.to_vec(), account).to_url().map_err(|e| IdentityError::Hashing(e.to_string()))?;
+    Ok(Some(zeroize::Zeroizing::new(url)))
+}
+
+/// Whether `user` has a confirmed TOTP factor.
+pub async fn has_totp(pool: &PgPool, user: Uuid) -> Result<bool, IdentityError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)")
+        .bind(user)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// How many unused recovery codes `user` has.
+pub async fn recovery_codes_left(pool: &PgPool, user: Uuid) -> Result<i64, IdentityError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM recovery_codes WHERE user_id = $1").bind(user).fetch_one(pool).await?)
+}
+
 /// Which TOTP secret a code is checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TotpCheck {

@@ -3,6 +3,8 @@
 //! must hold whatever route calls it (a TOTP code is accepted once, a recovery code once, an
 //! unknown email costs the same time as a wrong password).
 
+pub mod account;
+pub mod account_api;
 pub mod admin;
 pub mod audit;
 pub mod cache;

@@ -305,6 +305,48 @@ pub async fn totp_confirm(
     Ok(with_session(TotpConfirmed { aal: 2, recovery_codes: codes }, &id, state.session_absolute))
 }
 
+/// Raises the session in use to AAL2 with a code of the authenticator app or a recovery code,
+/// for what needs the second level (removing a factor, new recovery codes, admin work). The
+/// session gets a new id; no other session changes.
+#[utoipa::path(
+    post,
+    path = "/api/auth/step-up",
+    summary = "Confirm the session in use with a second factor (it becomes AAL2)",
+    request_body = CodeRequest,
+    responses((status = 200, description = "the same session, at AAL2, under a new id", body = SignedIn))
+)]
+pub async fn step_up(
+    State(state): State<AppState>,
+    axum::Extension(principal): axum::Extension<Principal>,
+    request: Request,
+) -> Result<WithSession<SignedIn>, ApiError> {
+    let identity = state.identity()?;
+    let user = principal.user.ok_or_else(rejected)?;
+    let old = ceremony_session(&principal, &request)?.clone();
+    let body: CodeRequest = read_json(request).await?;
+    let vault = factor_vault(&state)?;
+    match factors::second_factor(&identity.pool, &vault, user, &body.code, now(), SecondFactorStep::SignIn).await? {
+        Attempt::Accepted => {}
+        Attempt::Rejected => {
+            audit::record(&identity.pool, Some(user), "step_up.failed", None, json!({})).await?;
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorKind::Authentication,
+                "code_rejected",
+                "that code is not valid now",
+            ));
+        }
+        Attempt::LockedOut { retry_after } => {
+            audit::record(&identity.pool, Some(user), "step_up.locked_out", None, json!({})).await?;
+            return Err(locked_out(retry_after));
+        }
+    }
+    let id =
+        sessions::rotate(&identity.pool, &identity.credentials, &old, user, Aal::Two).await?.ok_or_else(rejected)?;
+    audit::record(&identity.pool, Some(user), "signin.step_up", None, json!({})).await?;
+    Ok(with_session(SignedIn { user, aal: 2 }, &id, state.session_absolute))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordSignIn {
     email: String,

@@ -24,6 +24,7 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
             include_str!("../../web/signin.js"),
             include_str!("../../web/bee.js"),
             include_str!("../../web/jars.js"),
+            include_str!("../../web/account.js"),
         )
         .as_bytes(),
     ),

@@ -5,6 +5,7 @@
 //! what they change, their script changes through the API. They hide what a role may not do,
 //! but the API decides.
 
+pub mod account;
 pub mod assets;
 pub mod bee;
 pub mod jars;
@@ -34,4 +35,6 @@ pub const PATHS: &[&str] = &[
     "/jars/{id}",
     "/jars/{id}/documents/{doc}",
     "/search",
+    "/account",
+    "/account/totp-qr",
 ];

@@ -2,6 +2,7 @@
 //! feature tried against real parts, `common` what they share. One binary links the crate once.
 
 mod access;
+mod account;
 mod api_tokens;
 mod bee;
 mod cache_limits_remote;

@@ -466,3 +466,135 @@ fn urlencode(text: &str) -> String {
         .map(|b| if b.is_ascii_alphanumeric() || b == b'.' { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
 }
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[tokio::test]
+async fn on_the_account_page_a_user_sets_up_an_app_passkeys_and_tokens_then_signs_in_with_a_password() {
+    let site = Site::start_https("").await;
+    let ann = users::create(&site.pool, "ann@example.org", Role::User).await.unwrap();
+    let browser = signed_in_browser(&site, "ann@example.org", 0).await;
+    browser.add_virtual_authenticator().await;
+    let page = &browser.client;
+    page.find(Locator::Id("who")).await.unwrap().click().await.unwrap();
+    until("the account page opens", || async {
+        (text_of(page, "h1").await == "My account", page.current_url().await.unwrap().to_string())
+    })
+    .await;
+
+    // The authenticator app, from the QR code drawn by the server.
+    page.find(Locator::Id("totp-setup")).await.unwrap().click().await.unwrap();
+    until("the QR code and the key are shown", || async {
+        let drawn = page.find(Locator::Css("#totp-qr svg path")).await.is_ok();
+        (drawn && !text_of(page, "#totp-secret").await.is_empty(), text_of(page, "#totp-enrol").await)
+    })
+    .await;
+    let secret = text_of(page, "#totp-secret").await;
+    let code = crate::common::site::totp_code(&secret, unix_now());
+    page.find(Locator::Id("totp-code")).await.unwrap().send_keys(&code).await.unwrap();
+    page.find(Locator::Css("#totp-confirm button")).await.unwrap().click().await.unwrap();
+    until("ten recovery codes are shown once", || async {
+        let codes = page.find_all(Locator::Css("#recovery-list li")).await.unwrap().len();
+        (codes == 10, text_of(page, "#status").await)
+    })
+    .await;
+
+    // Now at the second level: a passkey, named and then removed.
+    page.refresh().await.unwrap();
+    assert!(page.find(Locator::Id("step-up")).await.is_err(), "the session is at the second level");
+    page.find(Locator::Id("add-passkey")).await.unwrap().click().await.unwrap();
+    until("the passkey is listed", || async {
+        let listed = page.find_all(Locator::Css("#passkeys li")).await.unwrap().len();
+        (listed == 1, text_of(page, "#status").await)
+    })
+    .await;
+    page.find(Locator::Css(".rename-passkey")).await.unwrap().click().await.unwrap();
+    page.send_alert_text("Work laptop").await.unwrap();
+    page.accept_alert().await.unwrap();
+    until("renamed", || async {
+        let name = text_of(page, ".passkey-name").await;
+        (name == "Work laptop", name)
+    })
+    .await;
+    page.find(Locator::Css(".remove-passkey")).await.unwrap().click().await.unwrap();
+    page.accept_alert().await.unwrap();
+    until("removed", || async {
+        let listed = page.find_all(Locator::Css("#passkeys li")).await.unwrap().len();
+        (listed == 0, format!("{listed}"))
+    })
+    .await;
+
+    // A token, shown once, that works as an OpenAI client's key; then revoked.
+    page.find(Locator::Id("token-name")).await.unwrap().send_keys("notebook").await.unwrap();
+    page.find(Locator::Css("#new-token button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the token is shown", || async {
+        let token = text_of(page, "#token-secret").await;
+        (!token.is_empty(), text_of(page, "#status").await)
+    })
+    .await;
+    let token = text_of(page, "#token-secret").await;
+    let models =
+        site.stingd.http.get(format!("{}/v1/models", site.stingd.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(models.status(), 200);
+    let example = text_of(page, "#openai-example").await;
+    assert!(example.contains(&format!("OPENAI_BASE_URL={}/v1", site.origin)), "{example}");
+    page.refresh().await.unwrap();
+    page.find(Locator::Css(".revoke-token")).await.unwrap().click().await.unwrap();
+    page.accept_alert().await.unwrap();
+    until("revoked", || async {
+        let listed = page.find_all(Locator::Css("#tokens li")).await.unwrap().len();
+        (listed == 0, format!("{listed}"))
+    })
+    .await;
+    let refused =
+        site.stingd.http.get(format!("{}/v1/models", site.stingd.base)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+
+    // Another session of hers is listed and can be signed out from here.
+    let other = crate::common::site::cookie_for(&site.pool, ann.id, stingd::identity::credential::Aal::One).await;
+    page.refresh().await.unwrap();
+    let this = text_of(page, "#sessions").await;
+    assert!(this.contains("This browser") && this.contains("Another browser"), "{this}");
+    page.find(Locator::Css(".revoke-session")).await.unwrap().click().await.unwrap();
+    until("the other session is gone", || async {
+        let listed = page.find_all(Locator::Css("#sessions li")).await.unwrap().len();
+        (listed == 1, format!("{listed}"))
+    })
+    .await;
+    let ended = site.get("/api/me", &other).await;
+    assert_eq!(ended.status(), 401, "that session no longer works");
+    assert_clean_console(&browser, &[]).await;
+
+    // Signing out, then in with a password and a code of the app.
+    stingd::identity::factors::set_password(&site.pool, ann.id, "correct horse battery staple").await.unwrap();
+    page.find(Locator::Css("#signout-form button")).await.unwrap().click().await.unwrap();
+    until("signed out", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/signin", url.to_string())
+    })
+    .await;
+    page.find(Locator::Css("details.panel summary")).await.unwrap().click().await.unwrap();
+    page.find(Locator::Id("password-email")).await.unwrap().send_keys("ann@example.org").await.unwrap();
+    page.find(Locator::Id("password")).await.unwrap().send_keys("wrong password").await.unwrap();
+    page.find(Locator::Id("code")).await.unwrap().send_keys("123456").await.unwrap();
+    page.find(Locator::Css("#password-form button")).await.unwrap().click().await.unwrap();
+    until("a wrong password is refused in words", || async {
+        let text = text_of(page, "#status").await;
+        (text.contains("is not right"), text)
+    })
+    .await;
+    page.find(Locator::Id("password")).await.unwrap().clear().await.unwrap();
+    page.find(Locator::Id("password")).await.unwrap().send_keys("correct horse battery staple").await.unwrap();
+    page.find(Locator::Id("code")).await.unwrap().clear().await.unwrap();
+    let next = crate::common::site::totp_code(&secret, unix_now() + 30);
+    page.find(Locator::Id("code")).await.unwrap().send_keys(&next).await.unwrap();
+    page.find(Locator::Css("#password-form button")).await.unwrap().click().await.unwrap();
+    until("the password and code sign her in", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/" && text_of(page, "#who").await.contains("ann@example.org"), text_of(page, "#status").await)
+    })
+    .await;
+    assert_clean_console(&browser, &["api/auth/password"]).await;
+}
