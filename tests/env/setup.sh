@@ -26,6 +26,10 @@ OPENAI_VERSION=3.54.0
 # In a venv of its own: its dependencies need not agree with the openai client's.
 SCHEMATHESIS_VERSION=4.32.5
 SCHEMATHESIS_VENV="$CACHE/schemathesis-venv"
+# axe-core for the accessibility checks in the browser tests, from npm at the version locked in
+# tests/env/axe/ (the lock records no download address).
+AXE_DIR="$CACHE/axe"
+AXE_SOURCE="$(cd "$(dirname "$0")" && pwd)/axe"
 APT_PACKAGES=(docker.io postgresql redis-server debootstrap pebble age python3-venv ca-certificates libssl-dev pkg-config openssl docker-compose chromium chromium-driver)
 
 MODE=install
@@ -70,6 +74,7 @@ openai_ready() { [ "$("$VENV/bin/python" -c 'import openai; print(openai.__versi
 deny_path() { echo "$CACHE/tools/bin/cargo-deny"; }
 schemathesis_ready() { [ "$("$SCHEMATHESIS_VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; }
 deny_ready() { [ -x "$(deny_path)" ]; }
+axe_ready() { [ -s "$AXE_DIR/node_modules/axe-core/axe.min.js" ] && cmp -s "$AXE_SOURCE/package-lock.json" "$AXE_DIR/package-lock.json"; }
 
 check_all() {
   missing=()
@@ -85,6 +90,7 @@ check_all() {
   openai_ready || need "the openai Python client $OPENAI_VERSION (pip, in $VENV)"
   schemathesis_ready || need "schemathesis $SCHEMATHESIS_VERSION (pip, in $SCHEMATHESIS_VENV)"
   deny_ready || need "cargo-deny at $(deny_path)"
+  axe_ready || need "axe-core (npm, as locked in tests/env/axe) in $AXE_DIR"
   [ "${#missing[@]}" -eq 0 ]
 }
 
@@ -107,6 +113,7 @@ STING_CHROMEDRIVER=$(command -v chromedriver)
 STING_PYTHON=$VENV/bin/python
 STING_CARGO_DENY=$(deny_path)
 STING_SCHEMATHESIS=$SCHEMATHESIS_VENV/bin/schemathesis
+STING_AXE=$AXE_DIR/node_modules/axe-core/axe.min.js
 EOF
 }
 
@@ -306,6 +313,15 @@ step_deny() {
   cargo install --locked --quiet cargo-deny --root "$CACHE/tools" >&2
 }
 
+step_axe() {
+  axe_ready && return 0
+  command -v npm >/dev/null || die "npm is needed for axe-core: apt-get install npm"
+  log "installing axe-core into $AXE_DIR (npm ci, as locked)"
+  mkdir -p "$AXE_DIR"
+  cp "$AXE_SOURCE/package.json" "$AXE_SOURCE/package-lock.json" "$AXE_DIR/"
+  (cd "$AXE_DIR" && npm ci --no-audit --no-fund --ignore-scripts >&2)
+}
+
 step_apt
 step_docker
 step_postgres
@@ -319,6 +335,7 @@ step_image
 step_openai
 step_schemathesis
 step_deny
+step_axe
 
 check_all || { printf 'setup.sh: still missing after set-up:\n'; printf '  - %s\n' "${missing[@]}"; } >&2
 check_all || exit 1

@@ -102,6 +102,47 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// The serious and critical findings of axe-core (the accessibility engine, from npm) run
+    /// in the page as it is now: one line per rule with the elements it found.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = std::fs::read_to_string(require_path(Component::Axe)).expect("axe.min.js is readable");
+        self.client
+            .execute(&format!("{axe}\nreturn typeof axe;"), Vec::new())
+            .await
+            .expect("axe-core loads in the page");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then((r) => done(r.violations
+                     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)))
+                   .catch((e) => done([`axe failed: ${e}`]));",
+                Vec::new(),
+            )
+            .await
+            .expect("axe-core runs");
+        let found = found.as_array().unwrap_or_else(|| panic!("axe-core gave no list of findings: {found}"));
+        found.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+    }
+
+    /// Keeps a screenshot of the page as `NAME.png` in `$STING_SCREENSHOTS`, when it is set
+    /// (`tests/screenshots.sh` sets it to `docs/screenshots`); otherwise does nothing.
+    pub async fn keep_screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("STING_SCREENSHOTS") else { return };
+        let png = self.client.screenshot().await.expect("a screenshot");
+        std::fs::create_dir_all(&dir).expect("the screenshots folder");
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).expect("the screenshot is written");
+    }
+
+    /// The window resized, as a phone (390 × 844) or a laptop (1280 × 900) would show the page.
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.expect("the window resizes");
+    }
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         // chromedriver's guard kills it alone; Chromium and its helpers share its group.

@@ -24,6 +24,8 @@ pub enum Component {
     Chromium,
     /// chromedriver, Chromium's WebDriver server (the same version).
     Chromedriver,
+    /// axe-core's browser bundle (`axe.min.js`, from npm, pinned in `tests/env/axe/`).
+    Axe,
 }
 
 impl Component {
@@ -42,6 +44,7 @@ impl Component {
             Self::Schemathesis => "STING_SCHEMATHESIS",
             Self::Chromium => "STING_CHROMIUM",
             Self::Chromedriver => "STING_CHROMEDRIVER",
+            Self::Axe => "STING_AXE",
         }
     }
 
@@ -59,6 +62,7 @@ impl Component {
                 | Self::Schemathesis
                 | Self::Chromium
                 | Self::Chromedriver
+                | Self::Axe
         )
     }
 }

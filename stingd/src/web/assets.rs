@@ -66,6 +66,13 @@ impl Assets {
     }
 }
 
+impl Assets {
+    /// Every asset as served: (hashed name, body). For measuring what a page weighs.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &'static [u8])> {
+        self.served.iter().map(|(name, asset)| (name.as_str(), asset.body))
+    }
+}
+
 /// `GET /assets/{name}`: a hashed name, or 404.
 pub async fn serve(State(state): State<AppState>, Path(name): Path<String>) -> Response {
     match state.web.assets.served.get(&name) {

@@ -38,6 +38,12 @@ async fn a_person_signs_in_with_a_mailed_link_and_signs_out_in_a_real_browser() 
     assert_eq!(page.current_url().await.unwrap().path(), "/signin");
     let label = page.find(Locator::Css("label[for=email]")).await.unwrap().text().await.unwrap();
     assert_eq!(label, "Email address");
+    check_page(&browser, "signin").await;
+    // The check sees what a person with a screen reader would miss: a field without its label.
+    page.execute("document.querySelector('label[for=email]').remove()", vec![]).await.unwrap();
+    let found = browser.accessibility_violations().await;
+    assert!(found.iter().any(|f| f.starts_with("label")), "{found:?}");
+    page.refresh().await.unwrap();
     page.find(Locator::Id("email")).await.unwrap().send_keys("ada@example.org").await.unwrap();
     page.find(Locator::Css("#magic-link-form button")).await.unwrap().click().await.unwrap();
     until("the page says the link is on its way", || async {
@@ -55,6 +61,7 @@ async fn a_person_signs_in_with_a_mailed_link_and_signs_out_in_a_real_browser() 
         .await
         .unwrap();
     assert_eq!(unused, 1);
+    check_page(&browser, "magic-link").await;
     page.find(Locator::Id("use-link")).await.unwrap().click().await.unwrap();
     until("the link lands signed in", || async {
         let url = page.current_url().await.unwrap();
@@ -101,6 +108,7 @@ async fn the_first_admin_opens_the_enrolment_link_registers_a_passkey_and_signs_
     let page = &browser.client;
 
     page.goto(&format!("{}/enrol#{token}", site.origin)).await.unwrap();
+    check_page(&browser, "enrol").await;
     page.find(Locator::Id("open-invitation")).await.unwrap().click().await.unwrap();
     until("the invitation opens", || async {
         let text = page.find(Locator::Id("status")).await.unwrap().text().await.unwrap();
@@ -210,6 +218,32 @@ async fn text_of(page: &fantoccini::Client, css: &str) -> String {
     }
 }
 
+/// axe-core finds no serious violation on the page as it is; a screenshot is kept when asked.
+async fn check_page(browser: &Browser, name: &str) {
+    let found = browser.accessibility_violations().await;
+    assert!(found.is_empty(), "accessibility of {name}: {found:#?}");
+    browser.keep_screenshot(name).await;
+}
+
+/// The page fits a phone's width: nothing to scroll sideways.
+async fn fits_a_phone(browser: &Browser, name: &str) {
+    browser.resize(390, 844).await;
+    // The elements that reach past the right edge, if any.
+    let wide = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('body *')]
+               .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+               .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, serde_json::json!([]), "{name} scrolls sideways on a phone");
+    browser.keep_screenshot(&format!("{name}-phone")).await;
+    browser.resize(1280, 900).await;
+}
+
 /// No console error and no policy violation, but those `allowed` names.
 async fn assert_clean_console(browser: &Browser, allowed: &[&str]) {
     let console = browser.console().await;
@@ -272,6 +306,10 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     page.refresh().await.unwrap();
     let held = text_of(page, "#documents tr[data-status=held]").await;
     assert!(held.contains("contacts.txt") && held.contains("personal data found: email, phone"), "{held}");
+    check_page(&browser, "jar").await;
+    fits_a_phone(&browser, "jar").await;
+    page.goto(&format!("{}/jars", site.origin)).await.unwrap();
+    check_page(&browser, "jars").await;
     assert_clean_console(&browser, &[]).await;
 
     // Bee, on this jar only: the answer streams in, then shows its sources.
@@ -294,6 +332,8 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     .await;
     // History survives a reload.
     page.refresh().await.unwrap();
+    check_page(&browser, "conversation").await;
+    fits_a_phone(&browser, "conversation").await;
     let question = text_of(page, "li.question .text").await;
     assert_eq!(question, "What do bees make propolis from?");
     let source = page.find(Locator::Css("li.answer .sources a")).await.unwrap();
@@ -309,12 +349,19 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     .await;
     let focused = page.active_element().await.unwrap().attr("id").await.unwrap().unwrap_or_default();
     assert!(focused.starts_with("passage-"), "the cited passage has the focus: {focused}");
+    check_page(&browser, "document").await;
+    page.goto(&format!("{}/", site.origin)).await.unwrap();
+    check_page(&browser, "bee").await;
     assert_clean_console(&browser, &[]).await;
 
     // Search across what I may read, the words found marked.
     page.goto(&format!("{}/search?q=propolis", site.origin)).await.unwrap();
     let marked = text_of(page, "#hits mark").await;
     assert_eq!(marked.to_lowercase(), "propolis");
+    check_page(&browser, "search").await;
+    page.goto(&format!("{}/no/such/page", site.origin)).await.unwrap();
+    assert_eq!(text_of(page, "h1").await, "Nothing here");
+    check_page(&browser, "not-found").await;
 
     // A viewer the jar is shared with reads it, sees no upload control, and the API refuses them.
     let vic = users::create(&site.pool, "vic@example.org", Role::Viewer).await.unwrap();
@@ -483,6 +530,8 @@ async fn on_the_account_page_a_user_sets_up_an_app_passkeys_and_tokens_then_sign
         (text_of(page, "h1").await == "My account", page.current_url().await.unwrap().to_string())
     })
     .await;
+    check_page(&browser, "account").await;
+    fits_a_phone(&browser, "account").await;
 
     // The authenticator app, from the QR code drawn by the server.
     page.find(Locator::Id("totp-setup")).await.unwrap().click().await.unwrap();
