@@ -163,7 +163,8 @@ if (page === "conversation") {
   const again = document.getElementById("regenerate");
   let running = null;
   addCopyButtons(list);
-  if (list.lastElementChild) list.lastElementChild.scrollIntoView({ block: "end" });
+  // The newest message and the question box in view, as a chat opens.
+  if (list.lastElementChild) form.scrollIntoView({ block: "end" });
 
   function pendingItem(kind, who) {
     const item = element("li", null, `message ${kind} pending`);

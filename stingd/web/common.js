@@ -40,7 +40,7 @@ async function explain(response) {
       return "That email, password or code is not right.";
     case "second_factor_locked":
       return "Too many wrong codes: your second factor is locked for a while.";
-    case "unauthorized":
+    case "invalid_api_key":
       return "Your session has ended: sign in again.";
     case "jar_name_taken":
       return "You already have a Honey Jar with that name: choose another.";

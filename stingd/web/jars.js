@@ -38,6 +38,7 @@ if (page === "jar") {
   const root = document.getElementById("jar");
   const jar = root.dataset.jar;
   const maxSize = Number(root.dataset.maxSize);
+  const canApprove = "canApprove" in root.dataset;
   const table = document.getElementById("documents");
   const uploads = document.getElementById("uploads");
   const settled = new Set(["ready", "held", "failed"]);
@@ -76,7 +77,7 @@ if (page === "jar") {
     const row = element("tr");
     row.dataset.document = doc.id;
     const name = element("td", null, "name");
-    if (doc.status === "ready") {
+    if (doc.status === "ready" || (doc.status === "held" && canApprove)) {
       const link = element("a", doc.name);
       link.href = `/jars/${jar}/documents/${doc.id}`;
       name.append(link);
@@ -85,6 +86,11 @@ if (page === "jar") {
     }
     const size = element("td", doc.size < 1024 ? `${doc.size} B` : doc.size < 1048576 ? `${(doc.size / 1024).toFixed(1)} kB` : `${(doc.size / 1048576).toFixed(1)} MB`);
     const actions = element("td", null, "row-actions");
+    if (doc.status === "held" && canApprove) {
+      const approve = element("button", "Approve", "quiet approve");
+      approve.type = "button";
+      actions.append(approve);
+    }
     if (uploads) {
       const remove = element("button", "Delete", "quiet danger delete-document");
       remove.type = "button";
@@ -109,10 +115,7 @@ if (page === "jar") {
         const old = body.querySelector(`tr[data-document="${doc.id}"]`);
         if (old && old.dataset.status === doc.status && doc.status !== "indexing") continue;
         const fresh = rowFor(doc);
-        // A moderator's controls, rendered by the server, stay.
         if (old) {
-          const approve = old.querySelector(".approve");
-          if (approve && doc.status === "held") fresh.querySelector(".row-actions").prepend(approve);
           old.replaceWith(fresh);
         } else {
           body.append(fresh);

@@ -42,6 +42,9 @@ impl From<ConversationError> for ApiError {
             ConversationError::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, ErrorKind::InvalidRequest, "conversation_not_found", message)
             }
+            ConversationError::Changed => {
+                ApiError::new(StatusCode::CONFLICT, ErrorKind::InvalidRequest, "conversation_changed", message)
+            }
             ConversationError::Jar(e) => e.into(),
             ConversationError::Sealing(_) | ConversationError::NoVault => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorKind::Server, "vault_unavailable", message)
@@ -123,7 +126,7 @@ fn check_jars(jars: &Option<Vec<Uuid>>) -> Result<(), ApiError> {
 }
 
 fn vault(state: &AppState) -> Option<sting_vault::Vault> {
-    state.vault.as_ref().map(|s| s.vault())
+    state.vault_client()
 }
 
 #[utoipa::path(
@@ -318,8 +321,9 @@ pub async fn ask(
                 "this conversation has no question yet",
             )
         })?;
+        let last = history.last().map(|m| m.seq).unwrap_or_default();
         let asked = history.split_off(last_question);
-        (asked[0].content.clone(), Some(asked[0].seq))
+        (asked[0].content.clone(), Some(conversations::Replacing { from: asked[0].seq, last }))
     } else {
         (question.content.trim().to_string(), None)
     };
@@ -330,20 +334,14 @@ pub async fn ask(
         ));
     }
     let rules = state.bee.clone();
-    let model = opened
-        .conversation
-        .model
-        .clone()
-        .or_else(|| rules.model.clone())
-        .or_else(|| state.default_model.as_deref().map(str::to_string))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorKind::Server,
-                "bee_unavailable",
-                "Bee has no model: set `bee.model` or `llm.default_model`",
-            )
-        })?;
+    let model = opened.conversation.model.clone().or_else(|| state.bee_model()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Server,
+            "bee_unavailable",
+            "Bee has no model: set `bee.model` or `llm.default_model`",
+        )
+    })?;
 
     let passages = if rules.sources == 0 {
         Vec::new()
@@ -462,16 +460,19 @@ pub async fn ask(
                 finish_reason: Some(&finish),
             },
         ];
-        // A failure before any text leaves the conversation as it was.
-        let store = !(failure.is_some() && answer.is_empty());
+        // A failure before any text leaves the conversation as it was; an answer asked again
+        // replaces the old one only when it is whole.
+        let keep_old = replacing.is_some() && (failure.is_some() || gone);
+        let store = !(keep_old || (failure.is_some() && answer.is_empty()));
         let stored = if store { Some(conversations::append(&pool, &opened, &drafts, replacing).await) } else { None };
         let step = match (failure, stored) {
             (_, Some(Err(e))) => {
                 tracing::error!(error = %e, "cannot store Bee's answer");
                 Step::Failed(e.into())
             }
-            (Some(message), _) if answer.is_empty() => {
-                Step::Failed(ApiError::upstream(format!("the model `{model}` failed: {message}")))
+            (Some(message), _) if answer.is_empty() || keep_old => {
+                let kept = if keep_old { "; the previous answer is kept" } else { "" };
+                Step::Failed(ApiError::upstream(format!("the model `{model}` failed: {message}{kept}")))
             }
             (failure, stored) => {
                 let message = stored.and_then(Result::ok).and_then(|seqs| seqs.last().copied());

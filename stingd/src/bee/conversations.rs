@@ -16,6 +16,8 @@ use crate::honey_jars::jars::{self, JarError, Reader};
 pub enum ConversationError {
     #[error("no such conversation")]
     NotFound,
+    #[error("the conversation changed while the answer was being written: ask again")]
+    Changed,
     #[error(transparent)]
     Jar(#[from] JarError),
     #[error("conversations are stored encrypted with keys from Vault, and Vault cannot be used now: {0}")]
@@ -92,6 +94,14 @@ struct Body {
     content: String,
     #[serde(default)]
     sources: Vec<Citation>,
+}
+
+/// Which messages a regenerated answer replaces: from `from` (the question asked again) to
+/// `last`, the last message when the answer began.
+#[derive(Clone, Copy, Debug)]
+pub struct Replacing {
+    pub from: i32,
+    pub last: i32,
 }
 
 /// An open conversation: its row and the key to read and write it.
@@ -255,14 +265,15 @@ pub async fn messages(pool: &PgPool, opened: &Opened) -> Result<Vec<Message>, Co
 
 /// Appends messages (a question and its answer go in together, so a failed answer leaves no
 /// question without one), and names the conversation after its first question if it has no
-/// name. With `replacing`, the messages from that number on are replaced in the same
-/// transaction (a regenerated answer: the old one stays until the new one is stored). Returns
-/// the sequence numbers given.
+/// name. With `replacing`, the messages from one number to the last are replaced in the same
+/// transaction (a regenerated answer: the old one stays until the new one is stored), and only
+/// if the last is still the last: what was added meanwhile is never lost. Returns the sequence
+/// numbers given.
 pub async fn append(
     pool: &PgPool,
     opened: &Opened,
     drafts: &[Draft<'_>],
-    replacing: Option<i32>,
+    replacing: Option<Replacing>,
 ) -> Result<Vec<i32>, ConversationError> {
     let id = opened.conversation.id;
     let mut tx = pool.begin().await?;
@@ -272,7 +283,14 @@ pub async fn append(
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(ConversationError::NotFound)?;
-    if let Some(from) = replacing {
+    if let Some(Replacing { from, last }) = replacing {
+        let now_last: Option<i32> = sqlx::query_scalar("SELECT max(seq) FROM messages WHERE conversation_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if now_last != Some(last) {
+            return Err(ConversationError::Changed);
+        }
         sqlx::query("DELETE FROM messages WHERE conversation_id = $1 AND seq >= $2")
             .bind(id)
             .bind(from)

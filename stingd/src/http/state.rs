@@ -60,6 +60,16 @@ pub fn is_builtin_only(path: &str) -> bool {
 }
 
 impl AppState {
+    /// stingd's own Vault client, when it has one.
+    pub fn vault_client(&self) -> Option<sting_vault::Vault> {
+        self.vault.as_ref().map(|session| session.vault())
+    }
+
+    /// The model Bee asks when a conversation names none: `bee.model`, else `llm.default_model`.
+    pub fn bee_model(&self) -> Option<String> {
+        self.bee.model.clone().or_else(|| self.default_model.as_deref().map(str::to_string))
+    }
+
     /// Identity, or a 503 saying why there is none (stingd runs without a database).
     pub fn identity(&self) -> Result<&Identity, ApiError> {
         self.identity.as_ref().ok_or_else(|| {

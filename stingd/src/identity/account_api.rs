@@ -16,22 +16,22 @@ use crate::identity::account::{self, PasskeyInfo, SessionInfo};
 use crate::identity::credential::Aal;
 use crate::identity::{audit, factors};
 
+/// The person whose account this is, signed in with a session of ours: a token (whatever its
+/// scopes) or a key neither sees nor changes how its owner signs in.
 fn owner(principal: &Principal) -> Result<Uuid, ApiError> {
-    principal.user.ok_or_else(|| {
-        ApiError::new(StatusCode::FORBIDDEN, ErrorKind::Permission, "user_required", "this is a person's own")
-    })
-}
-
-/// Changes to factors are made from a browser session at the second level.
-fn stepped_up(principal: &Principal) -> Result<(), ApiError> {
-    if principal.scopes.is_some() {
-        return Err(ApiError::new(
+    match (&principal.credential, principal.user) {
+        (Credential::Session(_), Some(user)) => Ok(user),
+        _ => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorKind::Permission,
             "session_required",
-            "factors are changed from a signed-in session, not with a token",
-        ));
+            "your sign-in is managed from a signed-in browser session, not with a token",
+        )),
     }
+}
+
+/// Changes to factors are made at the second level.
+fn stepped_up(principal: &Principal) -> Result<(), ApiError> {
     if principal.aal < Aal::Two {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -217,7 +217,7 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Result<Wi
 /// Who may add a factor of `method` now, and to which account: the method is offered, the
 /// request came with the built-in session alone (`by_session`), and an account that already
 /// has a second factor adds another only at AAL2.
-async fn adding_factor<'a>(
+pub(crate) async fn adding_factor<'a>(
     state: &'a AppState,
     principal: &Principal,
     method: SignInMethod,
@@ -276,9 +276,10 @@ pub async fn totp_confirm(
     axum::Extension(principal): axum::Extension<Principal>,
     request: Request,
 ) -> Result<WithSession<TotpConfirmed>, ApiError> {
-    let identity = state.identity()?;
-    offered(&state, SignInMethod::Totp)?;
-    let user = principal.user.ok_or_else(rejected)?;
+    let by_session = ceremony_session(&principal, &request).map(|_| ());
+    // The same rule as starting: an account with a second factor confirms a new one at AAL2
+    // only (a first-factor session must not learn a pending secret's codes and rise with them).
+    let (identity, user) = adding_factor(&state, &principal, SignInMethod::Totp, by_session).await?;
     let old = ceremony_session(&principal, &request)?;
     let body: CodeRequest = read_json(request).await?;
     let vault = factor_vault(&state)?;
@@ -321,6 +322,7 @@ pub async fn step_up(
     request: Request,
 ) -> Result<WithSession<SignedIn>, ApiError> {
     let identity = state.identity()?;
+    offered(&state, SignInMethod::Totp)?;
     let user = principal.user.ok_or_else(rejected)?;
     let old = ceremony_session(&principal, &request)?.clone();
     let body: CodeRequest = read_json(request).await?;

@@ -45,7 +45,7 @@ pub async fn create(
     State(state): State<AppState>,
     axum::Extension(principal): axum::Extension<Principal>,
     body: Result<Json<NewToken>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<Issued>), ApiError> {
+) -> Result<(StatusCode, [(axum::http::header::HeaderName, &'static str); 1], Json<Issued>), ApiError> {
     let Json(new) = body.map_err(ApiError::from_json_rejection)?;
     let user = owner(&principal)?;
     if principal.scopes.is_some() {
@@ -92,7 +92,8 @@ pub async fn create(
         token: secret,
         note: "this is the only time the token is shown",
     };
-    Ok((StatusCode::CREATED, Json(issued)))
+    // The secret is in this answer: no cache keeps it.
+    Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(issued)))
 }
 
 /// A new token: the only answer that holds its secret.

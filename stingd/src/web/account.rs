@@ -103,12 +103,7 @@ pub async fn page(State(state): State<AppState>, principal: Option<axum::Extensi
                 scopes: SCOPES,
                 can_make_tokens: person.writes(),
                 base_url: format!("{origin}/v1"),
-                model: state
-                    .bee
-                    .model
-                    .clone()
-                    .or_else(|| state.default_model.as_deref().map(str::to_string))
-                    .unwrap_or_default(),
+                model: state.bee_model().unwrap_or_default(),
             })
         }
         Err(error) => shell.error(error),
@@ -124,14 +119,17 @@ struct TotpQr {
 /// `GET /account/totp-qr`: the QR code of the authenticator-app secret being set up, as a
 /// document the account page's script puts in place (never a string it parses).
 pub async fn totp_qr(State(state): State<AppState>, principal: Option<axum::Extension<Principal>>) -> Response {
+    let Some(axum::Extension(caller)) = principal.clone() else { return super::page::ToSignIn.into_response() };
     let person = match Person::from(principal) {
         Ok(person) => person,
         Err(to_sign_in) => return to_sign_in.into_response(),
     };
     let shell = Shell::new(&state, "Authenticator app", "error").for_person(&person, Section::None);
     let url = async {
-        let identity = state.identity()?;
-        let vault = state.vault.as_ref().map(|s| s.vault()).ok_or(crate::identity::IdentityError::NoVault)?;
+        // Whoever may not add a factor now may not see the secret being set up either.
+        let (identity, _) =
+            crate::identity::signin::adding_factor(&state, &caller, sting_config::SignInMethod::Totp, Ok(())).await?;
+        let vault = state.vault_client().ok_or(crate::identity::IdentityError::NoVault)?;
         Ok::<_, ApiError>(factors::pending_totp_url(&identity.pool, &vault, person.reader.user, &person.email).await?)
     };
     match url.await {

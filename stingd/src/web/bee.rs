@@ -76,10 +76,6 @@ struct Messages {
     messages: Vec<Shown>,
 }
 
-fn vault(state: &AppState) -> Option<sting_vault::Vault> {
-    state.vault.as_ref().map(|s| s.vault())
-}
-
 /// `GET /`: my conversations, the newest first, and a new one.
 pub async fn home(State(state): State<AppState>, principal: Option<axum::Extension<Principal>>) -> Response {
     let person = match Person::from(principal) {
@@ -90,12 +86,7 @@ pub async fn home(State(state): State<AppState>, principal: Option<axum::Extensi
     match home_data(&state, &person).await {
         Ok((conversations, jars)) => {
             let models: Vec<String> = state.supervisor.status().await.into_iter().map(|m| m.name).collect();
-            let default_model = state
-                .bee
-                .model
-                .clone()
-                .or_else(|| state.default_model.as_deref().map(str::to_string))
-                .unwrap_or_default();
+            let default_model = state.bee_model().unwrap_or_default();
             render(&BeeHome { shell, conversations, jars, models, default_model })
         }
         Err(error) => shell.error(error),
@@ -104,7 +95,7 @@ pub async fn home(State(state): State<AppState>, principal: Option<axum::Extensi
 
 async fn home_data(state: &AppState, person: &Person) -> Result<(Vec<ListedConversation>, Vec<Choice>), ApiError> {
     let pool = &state.identity()?.pool;
-    let listed = conversations::list(pool, vault(state).as_ref(), &state.documents.keys, person.reader).await?;
+    let listed = conversations::list(pool, state.vault_client().as_ref(), &state.documents.keys, person.reader).await?;
     let conversations = listed
         .into_iter()
         .map(|c| ListedConversation {
@@ -150,7 +141,7 @@ pub async fn conversation(
                 }
             };
             let title = if conversation.title.is_empty() { "New conversation".into() } else { conversation.title };
-            let model = conversation.model.or_else(|| state.bee.model.clone()).unwrap_or_default();
+            let model = conversation.model.or_else(|| state.bee_model()).unwrap_or_default();
             let mut shell = shell;
             shell.title = title.clone();
             render(&ConversationPage { shell, id: conversation.id, title, scope, model, messages })
@@ -191,7 +182,8 @@ async fn conversation_data(
 ) -> Result<(conversations::Conversation, Vec<Shown>), ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::from(conversations::ConversationError::NotFound))?;
     let pool = &state.identity()?.pool;
-    let opened = conversations::open(pool, vault(state).as_ref(), &state.documents.keys, person.reader, id).await?;
+    let opened =
+        conversations::open(pool, state.vault_client().as_ref(), &state.documents.keys, person.reader, id).await?;
     let all = conversations::messages(pool, &opened).await?;
     let last = all.last().map(|m| m.seq);
     let shown = all.into_iter().filter(|m| m.seq >= from).map(|m| show(&state.web.markdown, m, last)).collect();

@@ -93,10 +93,6 @@ struct SearchPage<'a> {
     searched: bool,
 }
 
-fn vault(state: &AppState) -> Option<sting_vault::Vault> {
-    state.vault.as_ref().map(|s| s.vault())
-}
-
 fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     id.parse().map_err(|_| JarError::NotFound.into())
 }
@@ -241,7 +237,7 @@ pub async fn document(
         let (jar, doc) = (parse_id(&jar)?, parse_id(&doc)?);
         let pool = &state.identity()?.pool;
         let shown_jar = jars::get(pool, person.reader, jar).await?;
-        let vault = vault(&state);
+        let vault = state.vault_client();
         let (listed, passages) =
             documents::passages(pool, vault.as_ref(), &state.documents.keys, person.reader, jar, doc).await?;
         Ok::<_, ApiError>((shown_jar, shown(listed), passages))
@@ -278,7 +274,7 @@ pub async fn search(
         let pool = &state.identity()?.pool;
         let names: HashMap<Uuid, String> =
             jars::list(pool, person.reader).await?.into_iter().map(|j| (j.id, j.name)).collect();
-        let vault = vault(&state);
+        let vault = state.vault_client();
         let index = state.documents.index(pool, vault.as_ref());
         let scope = documents::Scope { jars: None, limit: 20, min_score: state.documents.min_score };
         let mut hits = documents::search(&index, person.reader, &q, documents::Match::All, scope).await?;

@@ -60,6 +60,37 @@ async fn factor_changes_need_the_second_level_and_no_one_reaches_anothers_sessio
     let stepped = session_cookie(&stepped);
     let (status, _) = call(&site, reqwest::Method::GET, "/api/me", &another, None).await;
     assert_eq!(status, 401, "the stepped-up session has a new id; the old one is gone");
+    // A first-factor session of an account with a second factor neither sees a pending secret
+    // nor confirms one: it would rise to the second level with codes it made itself.
+    let restart = site.post("/api/auth/totp/setup", Some(&stepped), json!({})).await;
+    assert_eq!(restart.status(), 200);
+    let weak = crate::common::site::cookie_for(&site.pool, ann, Aal::One).await;
+    let qr = site.get("/account/totp-qr", &weak).await;
+    assert_eq!(qr.status(), 403, "the QR code of the pending secret");
+    assert!(!qr.text().await.unwrap().contains("<svg"));
+    let (status, body) =
+        call(&site, reqwest::Method::POST, "/api/auth/totp/confirm", &weak, Some(json!({"code": "123456"}))).await;
+    assert_eq!(code(status, &body), (403, Some("aal2_required".into())));
+    let qr = site.get("/account/totp-qr", &stepped).await;
+    assert_eq!(qr.status(), 200);
+    assert_eq!(qr.headers()["cache-control"], "no-store");
+    assert!(qr.text().await.unwrap().contains("<svg"));
+
+    // A token, whatever its scopes, does not manage its owner's sign-in.
+    let new_token = json!({"name": "t", "scopes": ["read", "write"]});
+    let (status, issued) = call(&site, reqwest::Method::POST, "/api/tokens", &stepped, Some(new_token)).await;
+    assert_eq!(status, 201);
+    let token = issued["token"].as_str().unwrap();
+    let listed = site
+        .stingd
+        .http
+        .get(format!("{}/api/account/sessions", site.stingd.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 403);
+
     let (status, body) =
         call(&site, reqwest::Method::POST, "/api/account/recovery-codes", &stepped, Some(json!({}))).await;
     assert_eq!((status, body["recovery_codes"].as_array().map(Vec::len)), (200, Some(10)), "{body}");
@@ -68,7 +99,7 @@ async fn factor_changes_need_the_second_level_and_no_one_reaches_anothers_sessio
     let (status, body) = call(&site, reqwest::Method::GET, "/api/account/sessions", &second, None).await;
     assert_eq!(status, 200);
     let sessions = body["sessions"].as_array().unwrap();
-    assert_eq!(sessions.len(), 2, "{body}");
+    assert_eq!(sessions.len(), 3, "{body}");
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
     let other = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].as_str().unwrap().to_string();
     assert!(!body.to_string().contains("sess_"), "no session secret is listed");
@@ -79,6 +110,13 @@ async fn factor_changes_need_the_second_level_and_no_one_reaches_anothers_sessio
     let (status, _) =
         call(&site, reqwest::Method::DELETE, &format!("/api/account/sessions/{other}"), &second, None).await;
     assert_eq!(status, 204);
-    let (status, _) = call(&site, reqwest::Method::GET, "/api/me", &stepped, None).await;
-    assert_eq!(status, 401, "the revoked session stops working at once");
+    let mut ended = 0;
+    for cookie in [&stepped, &weak] {
+        if call(&site, reqwest::Method::GET, "/api/me", cookie, None).await.0 == 401 {
+            ended += 1;
+        }
+    }
+    assert_eq!(ended, 1, "the revoked session, and only it, stops working at once");
+    let (_, body) = call(&site, reqwest::Method::GET, "/api/account/sessions", &second, None).await;
+    assert_eq!(body["sessions"].as_array().unwrap().len(), 2, "{body}");
 }

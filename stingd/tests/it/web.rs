@@ -232,7 +232,8 @@ async fn fits_a_phone(browser: &Browser, name: &str) {
     let wide = browser
         .client
         .execute(
-            "return [...document.querySelectorAll('body *')]
+            "if (document.documentElement.scrollWidth <= window.innerWidth) return [];
+             return [...document.querySelectorAll('body *')]
                .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
                .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)",
             vec![],
@@ -475,6 +476,10 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
         },
     ];
     stingd::bee::conversations::append(&site.pool, &opened, &drafts, None).await.unwrap();
+    // An answer asked again replaces nothing when the conversation moved on meanwhile.
+    let stale = stingd::bee::conversations::Replacing { from: 0, last: 7 };
+    let refused = stingd::bee::conversations::append(&site.pool, &opened, &drafts[1..], Some(stale)).await;
+    assert!(matches!(refused, Err(stingd::bee::conversations::ConversationError::Changed)), "{refused:?}");
 
     let browser = signed_in_browser(&site, "ann@example.org", 0).await;
     let page = &browser.client;
