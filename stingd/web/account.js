@@ -2,6 +2,50 @@
 // server's QR code, confirm), recovery codes, sessions, API tokens (each secret shown once,
 // with a copy button), and confirming a session with a second factor where a change needs it.
 
+// Setting up an authenticator app (the account page, and an invitation's page): the key and
+// the QR code the server draws, then a first code; the recovery codes are shown once. Returns
+// what shows a list of recovery codes.
+function wireAuthenticatorApp(onDone) {
+  const showCodes = (codes) => {
+    const list = document.getElementById("recovery-list");
+    list.replaceChildren(...codes.map((code) => element("li", code)));
+    document.getElementById("recovery-codes").hidden = false;
+  };
+  const totpSetup = document.getElementById("totp-setup");
+  if (!totpSetup) return showCodes;
+  totpSetup.addEventListener("click", async () => {
+    const response = await post("/api/auth/totp/setup", {});
+    if (!response.ok) {
+      say(await explain(response), true);
+      return;
+    }
+    const { secret } = await response.json();
+    document.getElementById("totp-secret").textContent = secret;
+    try {
+      const drawn = await fetchDocument("/account/totp-qr");
+      const figure = document.adoptNode(drawn.getElementById("qr"));
+      document.getElementById("totp-qr").replaceChildren(figure);
+    } catch (_) {
+      say("The QR code could not be drawn: type the key into your app.", true);
+    }
+    document.getElementById("totp-enrol").hidden = false;
+    document.getElementById("totp-code").focus();
+  });
+  document.getElementById("totp-confirm").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await post("/api/auth/totp/confirm", { code: document.getElementById("totp-code").value.trim() });
+    if (!response.ok) {
+      say(await explain(response), true);
+      return;
+    }
+    const { recovery_codes: codes } = await response.json();
+    document.getElementById("totp-enrol").hidden = true;
+    showCodes(codes);
+    onDone();
+  });
+  return showCodes;
+}
+
 if (page === "account") {
   const reload = () => window.location.reload();
 
@@ -66,45 +110,7 @@ if (page === "account") {
     });
   }
 
-  const totpSetup = document.getElementById("totp-setup");
-  if (totpSetup) {
-    totpSetup.addEventListener("click", async () => {
-      const response = await post("/api/auth/totp/setup", {});
-      if (!response.ok) {
-        say(await explain(response), true);
-        return;
-      }
-      const { secret } = await response.json();
-      document.getElementById("totp-secret").textContent = secret;
-      try {
-        const drawn = await fetchDocument("/account/totp-qr");
-        const figure = document.adoptNode(drawn.getElementById("qr"));
-        document.getElementById("totp-qr").replaceChildren(figure);
-      } catch (_) {
-        say("The QR code could not be drawn: type the key into your app.", true);
-      }
-      document.getElementById("totp-enrol").hidden = false;
-      document.getElementById("totp-code").focus();
-    });
-    document.getElementById("totp-confirm").addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const response = await post("/api/auth/totp/confirm", { code: document.getElementById("totp-code").value.trim() });
-      if (!response.ok) {
-        say(await explain(response), true);
-        return;
-      }
-      const { recovery_codes: codes } = await response.json();
-      document.getElementById("totp-enrol").hidden = true;
-      showCodes(codes);
-      say("Your authenticator app is set up. Keep the recovery codes below.");
-    });
-  }
-
-  function showCodes(codes) {
-    const list = document.getElementById("recovery-list");
-    list.replaceChildren(...codes.map((code) => element("li", code)));
-    document.getElementById("recovery-codes").hidden = false;
-  }
+  const showCodes = wireAuthenticatorApp(() => say("Your authenticator app is set up. Keep the recovery codes below."));
 
   const newCodes = document.getElementById("new-recovery-codes");
   if (newCodes) {

@@ -180,13 +180,19 @@ if (page === "enrol") {
     }
     forgetLink();
     document.getElementById("open-invitation").hidden = true;
-    say("Your invitation is open: now register a passkey.");
+    say("Your invitation is open: now register a passkey, or set up an authenticator app.");
     factors.hidden = false;
     document.getElementById("register-passkey").focus();
   });
   document.getElementById("register-passkey").addEventListener("click", async () => {
     say("Waiting for your device…");
     if (await registerPasskey()) window.location.replace("/");
+  });
+  wireAuthenticatorApp(() => {
+    say("Your authenticator app is set up: keep the recovery codes, then continue.");
+    document.getElementById("register-passkey").hidden = true;
+    document.getElementById("totp-setup").hidden = true;
+    document.getElementById("enrolled").focus();
   });
 }
 

@@ -283,27 +283,41 @@ pub async fn totp_confirm(
     let old = ceremony_session(&principal, &request)?;
     let body: CodeRequest = read_json(request).await?;
     let vault = factor_vault(&state)?;
-    match factors::second_factor(&identity.pool, &vault, user, &body.code, now(), SecondFactorStep::Enrolment).await? {
-        Attempt::Accepted => {}
-        Attempt::Rejected => {
-            audit::record(&identity.pool, Some(user), "totp.confirm_failed", None, json!({})).await?;
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorKind::Authentication,
-                "code_rejected",
-                "that code is not valid now",
-            ));
-        }
-        Attempt::LockedOut { retry_after } => {
-            audit::record(&identity.pool, Some(user), "totp.locked_out", None, json!({})).await?;
-            return Err(locked_out(retry_after));
-        }
-    }
+    let audited = ("totp.confirm_failed", "totp.locked_out");
+    code_accepted(identity, &vault, user, &body.code, SecondFactorStep::Enrolment, audited).await?;
     let id =
         sessions::rotate(&identity.pool, &identity.credentials, old, user, Aal::Two).await?.ok_or_else(rejected)?;
     let codes = factors::new_recovery_codes(&identity.pool, user).await?;
     audit::record(&identity.pool, Some(user), "totp.confirmed", None, json!({})).await?;
     Ok(with_session(TotpConfirmed { aal: 2, recovery_codes: codes }, &id, state.session_absolute))
+}
+
+/// A second-factor code of a signed-in user checked (and counted against the account); a
+/// refusal is audited under `audited` (rejected, locked out) and said in words.
+async fn code_accepted(
+    identity: &Identity,
+    vault: &sting_vault::Vault,
+    user: Uuid,
+    code: &str,
+    step: SecondFactorStep,
+    audited: (&str, &str),
+) -> Result<(), ApiError> {
+    match factors::second_factor(&identity.pool, vault, user, code, now(), step).await? {
+        Attempt::Accepted => Ok(()),
+        Attempt::Rejected => {
+            audit::record(&identity.pool, Some(user), audited.0, None, json!({})).await?;
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorKind::Authentication,
+                "code_rejected",
+                "that code is not valid now",
+            ))
+        }
+        Attempt::LockedOut { retry_after } => {
+            audit::record(&identity.pool, Some(user), audited.1, None, json!({})).await?;
+            Err(locked_out(retry_after))
+        }
+    }
 }
 
 /// Raises the session in use to AAL2 with a code of the authenticator app or a recovery code,
@@ -327,22 +341,8 @@ pub async fn step_up(
     let old = ceremony_session(&principal, &request)?.clone();
     let body: CodeRequest = read_json(request).await?;
     let vault = factor_vault(&state)?;
-    match factors::second_factor(&identity.pool, &vault, user, &body.code, now(), SecondFactorStep::SignIn).await? {
-        Attempt::Accepted => {}
-        Attempt::Rejected => {
-            audit::record(&identity.pool, Some(user), "step_up.failed", None, json!({})).await?;
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorKind::Authentication,
-                "code_rejected",
-                "that code is not valid now",
-            ));
-        }
-        Attempt::LockedOut { retry_after } => {
-            audit::record(&identity.pool, Some(user), "step_up.locked_out", None, json!({})).await?;
-            return Err(locked_out(retry_after));
-        }
-    }
+    let audited = ("step_up.failed", "step_up.locked_out");
+    code_accepted(identity, &vault, user, &body.code, SecondFactorStep::SignIn, audited).await?;
     let id =
         sessions::rotate(&identity.pool, &identity.credentials, &old, user, Aal::Two).await?.ok_or_else(rejected)?;
     audit::record(&identity.pool, Some(user), "signin.step_up", None, json!({})).await?;

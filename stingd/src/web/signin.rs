@@ -26,6 +26,7 @@ struct Magic<'a> {
 #[template(path = "enrol.html")]
 struct Enrol<'a> {
     shell: Shell<'a>,
+    totp: bool,
 }
 
 /// `GET /signin`.
@@ -41,5 +42,6 @@ pub async fn magic(State(state): State<AppState>) -> Response {
 
 /// `GET /enrol`: the page an invitation (or the first admin's link) opens.
 pub async fn enrol(State(state): State<AppState>) -> Response {
-    render(&Enrol { shell: Shell::new(&state, "Set up your sign-in", "enrol") })
+    let totp = state.sign_in_methods.contains(&sting_config::SignInMethod::Totp);
+    render(&Enrol { shell: Shell::new(&state, "Set up your sign-in", "enrol"), totp })
 }
