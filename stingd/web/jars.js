@@ -311,7 +311,7 @@ if (page === "jar") {
       label.htmlFor = select.id;
       const remove = element("button", "Remove", "quiet remove-share");
       remove.type = "button";
-      remove.setAttribute("aria-label", `Stop sharing with ${who}`);
+      remove.setAttribute("aria-label", `Remove ${who}`);
       row.append(element("span", who, "row-main"), label, select, remove);
       shares.append(row);
       email.value = "";

@@ -13,6 +13,9 @@ use crate::env::require_path;
 use crate::postgres::PostgresInstance;
 use crate::{ChildGuard, Component, free_port, wait_for_http};
 
+/// The name of stingd's session cookie.
+pub const SESSION_COOKIE: &str = "__Host-sting_session";
+
 pub struct BenchSite {
     pub http: reqwest::Client,
     pub base: String,
@@ -29,6 +32,16 @@ impl BenchSite {
     /// `sections` are more top-level config sections (`honey_jars`, `pii`, `bee`, `llm`...);
     /// without an `llm` section stingd runs with no model.
     pub async fn start(stingd_bin: &Path, sections: &str) -> anyhow::Result<Self> {
+        Self::start_as(stingd_bin, sections, false).await
+    }
+
+    /// Over HTTPS, with a certificate of its own for `localhost`, as a browser needs it (the
+    /// session cookie is `Secure`, and the origin must match); `base` is `https://localhost:…`.
+    pub async fn start_https(stingd_bin: &Path, sections: &str) -> anyhow::Result<Self> {
+        Self::start_as(stingd_bin, sections, true).await
+    }
+
+    async fn start_as(stingd_bin: &Path, sections: &str, https: bool) -> anyhow::Result<Self> {
         let ready = ReadyVault::start(&test_plan()).await;
         let pg = PostgresInstance::start();
         let login =
@@ -53,10 +66,19 @@ impl BenchSite {
         std::fs::write(dir.path().join("config.yml"), config)?;
         let port = free_port();
         let mut command = Command::new(stingd_bin);
+        command.args(["serve", "--config"]).arg(dir.path().join("config.yml"));
+        if https {
+            let certs = dir.path().join("certs");
+            let issued = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
+            std::fs::create_dir_all(certs.join("acme-challenge"))?;
+            std::fs::write(certs.join("server.crt"), issued.cert.pem())?;
+            std::fs::write(certs.join("server.key"), issued.signing_key.serialize_pem())?;
+            command.env("STING_CERTS_DIR", &certs);
+            command.args(["--https", &format!("127.0.0.1:{port}"), "--http", &format!("127.0.0.1:{}", free_port())]);
+        } else {
+            command.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
         command
-            .args(["serve", "--config"])
-            .arg(dir.path().join("config.yml"))
-            .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("STING_API_KEY", "bench-key-0123456789abcdef")
             .env("STING_VAULT_ADDR", ready.bao.address())
             .env("STING_VAULT_AUTH_DIR", &auth)
@@ -64,8 +86,9 @@ impl BenchSite {
             .env("STING_DATA_DIR", dir.path())
             .env("RUST_LOG", "warn");
         let mut stingd = ChildGuard::spawn("stingd", command);
-        let base = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::builder().tcp_nodelay(true).build()?;
+        let base = if https { format!("https://localhost:{port}") } else { format!("http://127.0.0.1:{port}") };
+        // Its own certificate, made above: nothing else is trusted by a benchmark's client.
+        let http = reqwest::Client::builder().tcp_nodelay(true).danger_accept_invalid_certs(https).build()?;
         wait_for_http(&http, &format!("{base}/health/ready"), &mut stingd, Duration::from_secs(60), |s| s.is_success())
             .await;
 
@@ -85,7 +108,7 @@ impl BenchSite {
         Ok(Self {
             http,
             base,
-            cookie: format!("__Host-sting_session={session}"),
+            cookie: format!("{SESSION_COOKIE}={session}"),
             origin: format!("https://localhost:{port}"),
             stingd,
             _dir: dir,

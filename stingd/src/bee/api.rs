@@ -405,6 +405,7 @@ pub async fn ask(
 
     let (tx, rx) = mpsc::channel::<Step>(64);
     let _ = tx.send(Step::Sources(citations.clone())).await;
+    let web = state.web.clone();
     state.tasks.spawn(async move {
         let mut reader = EventReader::default();
         let mut answer = String::new();
@@ -450,7 +451,15 @@ pub async fn ask(
             c.cited = cited.contains(&c.number);
         }
         let drafts = [
-            Draft { from_user: true, content: &content, sources: &[], pii: &pii, usage: None, finish_reason: None },
+            Draft {
+                from_user: true,
+                content: &content,
+                sources: &[],
+                pii: &pii,
+                usage: None,
+                finish_reason: None,
+                rendered: None,
+            },
             Draft {
                 from_user: false,
                 content: &answer,
@@ -458,6 +467,8 @@ pub async fn ask(
                 pii: &[],
                 usage,
                 finish_reason: Some(&finish),
+                // Made once here, so no page view of it parses, highlights or cleans again.
+                rendered: Some(web.markdown.answer(&answer, &citations)),
             },
         ];
         // A failure before any text leaves the conversation as it was; an answer asked again

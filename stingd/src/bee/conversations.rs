@@ -69,6 +69,19 @@ pub struct Message {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finish_reason: Option<String>,
     pub created_at: i64,
+    /// The answer as HTML, made when it was stored (the pages show it; the API does not).
+    #[serde(skip)]
+    pub rendered: Option<Rendered>,
+}
+
+/// An answer's HTML, made once when the answer is stored so a page of many answers costs no
+/// Markdown, highlighting or cleaning; sealed with the message, since it says what it says.
+/// `renderer` names the version of the renderer that made it: a page renders again (and
+/// stores) what an older one made.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Rendered {
+    pub renderer: u16,
+    pub html: String,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -86,6 +99,7 @@ pub struct Draft<'a> {
     pub pii: &'a [String],
     pub usage: Option<Usage>,
     pub finish_reason: Option<&'a str>,
+    pub rendered: Option<Rendered>,
 }
 
 /// What is sealed of a message.
@@ -94,6 +108,8 @@ struct Body {
     content: String,
     #[serde(default)]
     sources: Vec<Citation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rendered: Option<Rendered>,
 }
 
 /// Which messages a regenerated answer replaces: from `from` (the question asked again) to
@@ -258,6 +274,7 @@ pub async fn messages(pool: &PgPool, opened: &Opened) -> Result<Vec<Message>, Co
             usage,
             finish_reason,
             created_at,
+            rendered: body.rendered,
         });
     }
     Ok(out)
@@ -304,7 +321,11 @@ pub async fn append(
     let mut given = Vec::with_capacity(drafts.len());
     for (i, draft) in drafts.iter().enumerate() {
         let seq = next + i as i32;
-        let body = Body { content: draft.content.to_string(), sources: draft.sources.to_vec() };
+        let body = Body {
+            content: draft.content.to_string(),
+            sources: draft.sources.to_vec(),
+            rendered: draft.rendered.clone(),
+        };
         let plain = zeroize::Zeroizing::new(serde_json::to_vec(&body).expect("a message serialises"));
         let sealed = opened.sealer.seal(&plain, &message_context(id, seq));
         sqlx::query(
@@ -336,6 +357,41 @@ pub async fn append(
     sqlx::query("UPDATE conversations SET updated_at = now() WHERE id = $1").bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(given)
+}
+
+/// Stores the HTML a page made of an answer stored without it (or by an older renderer). Only
+/// if the message is still the one rendered: an answer asked again meanwhile has taken its
+/// number, and is never overwritten with the old one.
+pub async fn store_rendered(
+    pool: &PgPool,
+    opened: &Opened,
+    message: &Message,
+    rendered: Rendered,
+) -> Result<(), ConversationError> {
+    let id = opened.conversation.id;
+    let context = message_context(id, message.seq);
+    let sealed: Option<Vec<u8>> =
+        sqlx::query_scalar("SELECT sealed FROM messages WHERE conversation_id = $1 AND seq = $2")
+            .bind(id)
+            .bind(message.seq)
+            .fetch_optional(pool)
+            .await?;
+    let Some(sealed) = sealed else { return Ok(()) };
+    let plain = zeroize::Zeroizing::new(opened.sealer.open(&sealed, &context)?);
+    let mut body: Body = serde_json::from_slice(&plain).map_err(|_| EnvelopeError::Tampered)?;
+    if body.content != message.content {
+        return Ok(());
+    }
+    body.rendered = Some(rendered);
+    let plain = zeroize::Zeroizing::new(serde_json::to_vec(&body).expect("a message serialises"));
+    sqlx::query("UPDATE messages SET sealed = $4 WHERE conversation_id = $1 AND seq = $2 AND sealed = $3")
+        .bind(id)
+        .bind(message.seq)
+        .bind(&sealed)
+        .bind(opened.sealer.seal(&plain, &context))
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Renames a conversation or changes the jars it draws on.
@@ -449,6 +505,7 @@ mod tests {
             usage: None,
             finish_reason: None,
             created_at: 0,
+            rendered: None,
         };
         let md = to_markdown(
             &conversation,

@@ -60,6 +60,8 @@ pub struct SessionInfo {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// What it was made on ("Firefox on Android"), when the sign-in said.
+    pub device: Option<String>,
     /// The session this request came with.
     pub current: bool,
 }
@@ -76,7 +78,7 @@ pub async fn sessions(
     Ok(sqlx::query_as(&format!(
         "SELECT {HANDLE} AS id, aal, extract(epoch FROM created_at)::bigint AS created_at,
                 extract(epoch FROM last_seen_at)::bigint AS last_seen_at,
-                extract(epoch FROM expires_at)::bigint AS expires_at, id_hash = $2 AS current
+                extract(epoch FROM expires_at)::bigint AS expires_at, device, id_hash = $2 AS current
          FROM sessions WHERE user_id = $1 AND expires_at > now() ORDER BY last_seen_at DESC"
     ))
     .bind(user)

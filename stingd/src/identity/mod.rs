@@ -9,6 +9,7 @@ pub mod admin;
 pub mod audit;
 pub mod cache;
 pub mod credential;
+pub mod devices;
 pub mod enrolment;
 pub mod factors;
 pub mod kratos;

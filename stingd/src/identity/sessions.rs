@@ -48,14 +48,27 @@ impl std::fmt::Debug for SessionId {
 
 /// A new session for `user`; returns the id for the cookie (shown once, stored hashed).
 pub async fn create(pool: &PgPool, user: Uuid, aal: Aal, absolute: Duration) -> Result<String, IdentityError> {
+    create_on(pool, user, aal, absolute, None).await
+}
+
+/// A new session made on `device` (see [`super::devices`]).
+pub async fn create_on(
+    pool: &PgPool,
+    user: Uuid,
+    aal: Aal,
+    absolute: Duration,
+    device: Option<&str>,
+) -> Result<String, IdentityError> {
     let id = new_secret(PREFIX);
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, aal, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+        "INSERT INTO sessions (id_hash, user_id, aal, expires_at, device)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)",
     )
     .bind(hash(&id))
     .bind(user)
     .bind(aal as i16)
     .bind(absolute.as_secs_f64())
+    .bind(device)
     .execute(pool)
     .await?;
     Ok(id)

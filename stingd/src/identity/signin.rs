@@ -40,6 +40,34 @@ fn with_session<T>(body: T, id: &str, absolute: std::time::Duration) -> WithSess
     WithSession { body, cookie: sessions::cookie(id, absolute) }
 }
 
+/// The browser a sign-in comes from: what it is (its device's name) and the session it had.
+/// Signing in there makes a new session and ends the one it replaces (an AAL1 session stepped
+/// up with a passkey, another account's): no session lives on that no browser holds.
+struct ThisBrowser {
+    device: Option<String>,
+    replaced: Option<String>,
+}
+
+impl ThisBrowser {
+    fn of(request: &Request) -> Self {
+        Self { device: super::devices::of(request.headers()), replaced: crate::http::auth::session_cookie(request) }
+    }
+
+    async fn sign_in(
+        self,
+        identity: &Identity,
+        user: Uuid,
+        aal: Aal,
+        absolute: std::time::Duration,
+    ) -> Result<String, IdentityError> {
+        let id = sessions::create_on(&identity.pool, user, aal, absolute, self.device.as_deref()).await?;
+        if let Some(replaced) = self.replaced {
+            sessions::revoke(&identity.pool, &identity.credentials, &replaced).await?;
+        }
+        Ok(id)
+    }
+}
+
 impl<T: Serialize> IntoResponse for WithSession<T> {
     fn into_response(self) -> Response {
         let mut response = Json(self.body).into_response();
@@ -198,6 +226,7 @@ pub struct EnrolRequest {
 pub async fn enrol(State(state): State<AppState>, request: Request) -> Result<WithSession<Enrolled>, ApiError> {
     let identity = state.identity()?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
+    let browser = ThisBrowser::of(&request);
     no_bearer(&request)?;
     let body: EnrolRequest = read_json(request).await?;
     let Some(user) = enrolment::consume(&identity.pool, &body.token).await? else {
@@ -209,7 +238,7 @@ pub async fn enrol(State(state): State<AppState>, request: Request) -> Result<Wi
         ));
     };
     let absolute = state.session_absolute;
-    let id = sessions::create(&identity.pool, user, Aal::One, absolute).await?;
+    let id = browser.sign_in(identity, user, Aal::One, absolute).await?;
     audit::record(&identity.pool, Some(user), "enrolment.open", None, json!({})).await?;
     Ok(with_session(Enrolled { user, next: "totp" }, &id, absolute))
 }
@@ -372,6 +401,7 @@ pub async fn password_signin(
     let identity = state.identity()?;
     offered(&state, SignInMethod::Password)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
+    let browser = ThisBrowser::of(&request);
     no_bearer(&request)?;
     let body: PasswordSignIn = read_json(request).await?;
     state.zones.account.check(ZoneKey::account(&body.email), None)?;
@@ -396,7 +426,7 @@ pub async fn password_signin(
             Err(locked_out(retry_after))
         }
         (Some(user), Attempt::Accepted) => {
-            let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
+            let id = browser.sign_in(identity, user, Aal::Two, state.session_absolute).await?;
             audit::record(&identity.pool, Some(user), "signin.password", None, json!({})).await?;
             Ok(with_session(SignedIn { user, aal: 2 }, &id, state.session_absolute))
         }
@@ -526,6 +556,7 @@ pub async fn magic_link_verify(
     let identity = state.identity()?;
     offered(&state, SignInMethod::MagicLink)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
+    let browser = ThisBrowser::of(&request);
     no_bearer(&request)?;
     let body: MagicLinkVerify = read_json(request).await?;
     let Some(user) = magic::consume(&identity.pool, &body.token).await? else {
@@ -536,7 +567,7 @@ pub async fn magic_link_verify(
             "this sign-in link is unknown, used or expired: ask for a new one",
         ));
     };
-    let id = sessions::create(&identity.pool, user, Aal::One, state.session_absolute).await?;
+    let id = browser.sign_in(identity, user, Aal::One, state.session_absolute).await?;
     audit::record(&identity.pool, Some(user), "signin.magic_link", None, json!({})).await?;
     Ok(with_session(SignedIn { user, aal: 1 }, &id, state.session_absolute))
 }
@@ -709,6 +740,7 @@ pub async fn passkey_signin_finish(
     let identity = state.identity()?;
     offered(&state, SignInMethod::Passkey)?;
     same_site(request.headers().get(header::ORIGIN), identity)?;
+    let browser = ThisBrowser::of(&request);
     no_bearer(&request)?;
     let body: PasskeySignInFinish = read_json(request).await?;
     let Some(user) = identity.passkeys.finish_authentication(&identity.pool, body.ceremony, &body.credential).await?
@@ -716,7 +748,7 @@ pub async fn passkey_signin_finish(
         audit::record(&identity.pool, None, "signin.failed", None, json!({ "method": "passkey" })).await?;
         return Err(rejected());
     };
-    let id = sessions::create(&identity.pool, user, Aal::Two, state.session_absolute).await?;
+    let id = browser.sign_in(identity, user, Aal::Two, state.session_absolute).await?;
     audit::record(&identity.pool, Some(user), "signin.passkey", None, json!({})).await?;
     Ok(with_session(SignedIn { user, aal: 2 }, &id, state.session_absolute))
 }

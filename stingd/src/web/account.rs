@@ -23,6 +23,7 @@ struct ShownSession {
     aal: i16,
     created: String,
     last_seen: String,
+    device: String,
     current: bool,
 }
 
@@ -78,6 +79,7 @@ pub async fn page(State(state): State<AppState>, principal: Option<axum::Extensi
                 aal: s.aal,
                 created: when(s.created_at),
                 last_seen: when(s.last_seen_at),
+                device: s.device.unwrap_or_else(|| "an unnamed device".into()),
                 current: s.current,
             })
             .collect();

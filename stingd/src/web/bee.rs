@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::markdown::CitationLink;
+use super::markdown::{RENDERER, passage_href};
 use super::page::{Person, Section, Shell, render, when};
 use crate::bee::conversations::{self, Message};
 use crate::honey_jars::jars;
@@ -187,32 +187,44 @@ async fn conversation_data(
         conversations::open(pool, state.vault_client().as_ref(), &state.documents.keys, person.reader, id).await?;
     let all = conversations::messages(pool, &opened).await?;
     let last = all.last().map(|m| m.seq);
-    let shown = all.into_iter().filter(|m| m.seq >= from).map(|m| show(&state.web.markdown, m, last)).collect();
+    let mut shown = Vec::new();
+    for mut message in all.into_iter().filter(|m| m.seq >= from) {
+        if message.role != "user" && !fresh(&message) {
+            let rendered = state.web.markdown.answer(&message.content, &message.sources);
+            // Stored for the next view; a page that cannot store it still shows it.
+            if let Err(error) = conversations::store_rendered(pool, &opened, &message, rendered.clone()).await {
+                tracing::warn!(%error, "cannot store an answer's HTML");
+            }
+            message.rendered = Some(rendered);
+        }
+        shown.push(show(message, last));
+    }
     Ok((opened.conversation, shown))
 }
 
-/// A message as shown. Public for the benchmark of the conversation page.
-pub fn show(markdown: &super::markdown::Markdown, message: Message, last: Option<i32>) -> Shown {
+/// Whether an answer's stored HTML is what this renderer makes.
+fn fresh(message: &Message) -> bool {
+    message.rendered.as_ref().is_some_and(|r| r.renderer == RENDERER)
+}
+
+/// A message as shown (an answer with its HTML made). Public for the benchmark of the
+/// conversation page.
+pub fn show(message: Message, last: Option<i32>) -> Shown {
     let from_user = message.role == "user";
     let sources: Vec<ShownSource> = message
         .sources
         .iter()
         .map(|s| ShownSource {
             number: s.number,
-            href: format!("/jars/{}/documents/{}#passage-{}", s.jar, s.document, s.chunk),
+            href: passage_href(s),
             document: s.document_name.clone(),
             heading: s.heading.clone(),
             cited: s.cited,
         })
         .collect();
-    let html = if from_user {
-        String::new()
-    } else {
-        let links: Vec<CitationLink> = sources
-            .iter()
-            .map(|s| CitationLink { number: s.number, href: s.href.clone(), title: s.document.clone() })
-            .collect();
-        markdown.render(&message.content, &links)
+    let html = match message.rendered {
+        Some(rendered) if !from_user => rendered.html,
+        _ => String::new(),
     };
     let finish = message.finish_reason.as_deref();
     Shown {
@@ -230,9 +242,10 @@ pub fn show(markdown: &super::markdown::Markdown, message: Message, last: Option
     }
 }
 
-/// Renders `count` messages as the conversation page would: the benchmark's measure.
-pub fn render_messages(markdown: &super::markdown::Markdown, messages: Vec<Message>) -> usize {
+/// Renders messages as the conversation page does, answers with the HTML stored with them:
+/// the benchmark's measure. Returns the bytes of HTML.
+pub fn render_messages(messages: Vec<Message>) -> usize {
     let last = messages.last().map(|m| m.seq);
-    let shown = messages.into_iter().map(|m| show(markdown, m, last)).collect();
+    let shown = messages.into_iter().map(|m| show(m, last)).collect();
     Messages { messages: shown }.render().map(|html| html.len()).unwrap_or(0)
 }

@@ -12,12 +12,18 @@ use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
 
+use crate::bee::conversations::{Citation, Rendered};
+
 /// Where a citation number leads (the cited passage in its document) and what it is called.
 pub struct CitationLink {
     pub number: usize,
     pub href: String,
     pub title: String,
 }
+
+/// The version of what `answer` makes: raise it when its HTML changes, and pages render again
+/// (and store) answers an older one made.
+pub const RENDERER: u16 = 1;
 
 /// The renderer: the grammars load on first use (tens of milliseconds), once per process.
 pub struct Markdown {
@@ -47,6 +53,15 @@ impl Default for Markdown {
 }
 
 impl Markdown {
+    /// An answer as clean HTML, each citation mark a link to the exact passage it cites.
+    pub fn answer(&self, content: &str, sources: &[Citation]) -> Rendered {
+        let links: Vec<CitationLink> = sources
+            .iter()
+            .map(|s| CitationLink { number: s.number, href: passage_href(s), title: s.document_name.clone() })
+            .collect();
+        Rendered { renderer: RENDERER, html: self.render(content, &links) }
+    }
+
     /// `text` as clean HTML; `[n]` marks of a listed citation become links to it.
     pub fn render(&self, text: &str, citations: &[CitationLink]) -> String {
         let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
@@ -106,6 +121,11 @@ impl Markdown {
         };
         format!("<pre class=\"code\" data-lang=\"{lang_attr}\"><code>{inner}</code></pre>\n")
     }
+}
+
+/// Where a source's passage is shown: its document's page, scrolled to it.
+pub fn passage_href(source: &Citation) -> String {
+    format!("/jars/{}/documents/{}#passage-{}", source.jar, source.document, source.chunk)
 }
 
 /// Splits text at citation marks (`[2]`, `[1, 3]`), each listed number a link.

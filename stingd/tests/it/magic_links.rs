@@ -77,3 +77,32 @@ async fn an_expired_link_is_refused_and_an_address_gets_three_links_per_quarter_
     let token = token_in(&site, &mails[0].data);
     assert_eq!(site.post("/api/auth/magic-link/verify", None, json!({"token": token})).await.status(), 401);
 }
+
+#[tokio::test]
+async fn signing_in_again_in_a_browser_ends_the_session_it_had_and_names_its_device() {
+    let site = site().await;
+    let user = users::create(&site.pool, "bee@example.org", Role::User).await.unwrap();
+    let old = crate::common::site::cookie_for(&site.pool, user.id, stingd::identity::credential::Aal::One).await;
+    site.post("/api/auth/magic-link", None, json!({"email": "bee@example.org"})).await;
+    let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
+    let token = token_in(&site, &mails[0].data);
+    let used = site
+        .stingd
+        .http
+        .post(format!("{}/api/auth/magic-link/verify", site.stingd.base))
+        .header("origin", &site.origin)
+        .header("cookie", &old)
+        .header("user-agent", "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0")
+        .json(&json!({"token": token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status(), 200);
+    let new = session_cookie(&used);
+    assert_eq!(site.get("/api/me", &old).await.status(), 401, "the session it replaced is ended");
+    let listed: Value = site.get("/api/account/sessions", &new).await.json().await.unwrap();
+    let sessions = listed["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{listed}");
+    assert_eq!(sessions[0]["device"], "Firefox on Android");
+    assert_eq!(sessions[0]["current"], true);
+}

@@ -332,6 +332,7 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
         (url.path().starts_with("/bee/"), url.to_string())
     })
     .await;
+    let conversation_url = page.current_url().await.unwrap().to_string();
     page.find(Locator::Id("question")).await.unwrap().send_keys("What do bees make propolis from?").await.unwrap();
     page.find(Locator::Id("ask")).await.unwrap().click().await.unwrap();
     until_within("the answer is rendered with its sources", Duration::from_secs(120), || async {
@@ -360,8 +361,101 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     let focused = page.active_element().await.unwrap().attr("id").await.unwrap().unwrap_or_default();
     assert!(focused.starts_with("passage-"), "the cited passage has the focus: {focused}");
     check_page(&browser, "document").await;
+
+    // Asked again: the new answer takes the old one's place once it is whole.
+    page.goto(&conversation_url).await.unwrap();
+    page.find(Locator::Id("regenerate")).await.unwrap().click().await.unwrap();
+    until_within("the answer asked again replaces the old one", Duration::from_secs(120), || async {
+        let count = |css: &'static str| async move { page.find_all(Locator::Css(css)).await.unwrap().len() };
+        let seen = (
+            count("#messages li.question").await,
+            count("#messages li.answer").await,
+            count("#messages .pending, #messages .superseded").await,
+        );
+        (seen == (1, 1, 0) && !text_of(page, "li.answer .markdown").await.is_empty(), format!("{seen:?}"))
+    })
+    .await;
+    let status = page.find(Locator::Id("status")).await.unwrap();
+    assert_ne!(status.attr("class").await.unwrap().as_deref(), Some("error"), "{}", status.text().await.unwrap());
+
+    // Stopped at its first token (a person's click on Stop, the moment text appears): what was
+    // said is kept and marked as stopped.
+    page.execute(
+        "const list = document.getElementById('messages');
+         new MutationObserver((_, watcher) => {
+           const streamed = list.querySelector('.pending .text.streaming');
+           if (streamed && streamed.textContent) { watcher.disconnect(); document.getElementById('stop').click(); }
+         }).observe(list, { subtree: true, childList: true, characterData: true });",
+        vec![],
+    )
+    .await
+    .unwrap();
+    page.find(Locator::Id("question")).await.unwrap().send_keys("Tell me all about swarms.").await.unwrap();
+    page.find(Locator::Id("ask")).await.unwrap().click().await.unwrap();
+    until_within("the stopped answer is kept and marked", Duration::from_secs(120), || async {
+        let status = text_of(page, "#status").await;
+        let notice = text_of(page, "#messages li.answer:last-child .notice").await;
+        (status.starts_with("Stopped") && notice.contains("You stopped this answer"), format!("{status:?} {notice:?}"))
+    })
+    .await;
+    page.refresh().await.unwrap();
+    let answers = page.find_all(Locator::Css("#messages li.answer")).await.unwrap().len();
+    assert_eq!(answers, 2, "the stopped answer is stored");
+
+    // The list: found by its title, renamed, exported, deleted.
     page.goto(&format!("{}/", site.origin)).await.unwrap();
     check_page(&browser, "bee").await;
+    let filter = page.find(Locator::Id("filter")).await.unwrap();
+    filter.send_keys("no such words").await.unwrap();
+    assert!(page.find(Locator::Id("no-match")).await.unwrap().is_displayed().await.unwrap());
+    filter.clear().await.unwrap();
+    filter.send_keys("propolis").await.unwrap();
+    assert!(page.find(Locator::Css("#conversations li")).await.unwrap().is_displayed().await.unwrap());
+    page.find(Locator::Css("#conversations .rename")).await.unwrap().click().await.unwrap();
+    let title = page.find(Locator::Css("#conversations form.inline input")).await.unwrap();
+    title.clear().await.unwrap();
+    title.send_keys("Resin and hives").await.unwrap();
+    page.find(Locator::Css("#conversations form.inline button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the conversation is renamed", || async {
+        let link = text_of(page, "#conversations .conversation-link").await;
+        (link == "Resin and hives", link)
+    })
+    .await;
+    let export = |format: &'static str| async move {
+        let href = page
+            .find(Locator::Css(&format!("#conversations a[href$='format={format}']")))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        page.execute_async(
+            "const [href, done] = arguments; fetch(href).then((r) => r.text()).then(done, (e) => done(`failed: ${e}`));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    };
+    let markdown = export("markdown").await;
+    assert!(
+        markdown.starts_with("# Resin and hives") && markdown.contains("What do bees make propolis from?"),
+        "{markdown}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&export("json").await).unwrap();
+    assert_eq!(json["messages"].as_array().map(Vec::len), Some(4), "{json}");
+    page.find(Locator::Css("#conversations .delete")).await.unwrap().click().await.unwrap();
+    page.accept_alert().await.unwrap();
+    until("the conversation is deleted", || async {
+        let rows = page.find_all(Locator::Css("#conversations li")).await.unwrap().len();
+        (rows == 0 && text_of(page, "#status").await == "Conversation deleted.", format!("{rows} rows"))
+    })
+    .await;
+    page.refresh().await.unwrap();
+    assert!(page.find(Locator::Id("no-conversations")).await.is_ok(), "gone after a reload too");
     assert_clean_console(&browser, &[]).await;
 
     // Search across what I may read, the words found marked.
@@ -406,6 +500,88 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
         .unwrap();
     assert_eq!(refused.status(), 403, "the API refuses what the page does not offer");
     assert_clean_console(&viewer, &[]).await;
+}
+
+#[tokio::test]
+async fn on_its_page_a_manager_renames_a_jar_shares_it_with_a_person_and_a_role_and_deletes_it() {
+    let site = Site::start_https("").await;
+    let ann = users::create(&site.pool, "ann@example.org", Role::User).await.unwrap();
+    let vic = users::create(&site.pool, "vic@example.org", Role::Viewer).await.unwrap();
+    let bo = users::create(&site.pool, "bo@example.org", Role::User).await.unwrap();
+    let cookie = |id| crate::common::site::cookie_for(&site.pool, id, stingd::identity::credential::Aal::One);
+    let leak = |cookie: String| -> &'static str { Box::leak(cookie.into_boxed_str()) };
+    let (ann_cookie, vic_cookie, bo_cookie) =
+        (leak(cookie(ann.id).await), leak(cookie(vic.id).await), leak(cookie(bo.id).await));
+    let made = site.post("/api/jars", Some(ann_cookie), serde_json::json!({"name": "Apiary"})).await;
+    let jar = made.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let path = format!("/api/jars/{jar}");
+    let jar_as = |cookie: &'static str| site.get(&path, cookie);
+
+    let browser = signed_in_browser(&site, "ann@example.org", 0).await;
+    let page = &browser.client;
+    page.goto(&format!("{}/jars/{jar}", site.origin)).await.unwrap();
+    let name = page.find(Locator::Id("edit-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Apiary notes").await.unwrap();
+    page.find(Locator::Id("edit-description")).await.unwrap().send_keys("Where the hives stand").await.unwrap();
+    page.find(Locator::Css("#edit-jar button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the jar is renamed", || async {
+        let title = text_of(page, "#jar-title").await;
+        (title == "Apiary notes" && text_of(page, "#status").await == "Saved.", title)
+    })
+    .await;
+    page.refresh().await.unwrap();
+    assert_eq!(text_of(page, "#jar-about").await, "Where the hives stand");
+
+    // A person (by email, to read) and a role (every user, to add documents), then saved.
+    page.find(Locator::Id("share-email")).await.unwrap().send_keys("vic@example.org").await.unwrap();
+    page.find(Locator::Id("add-share")).await.unwrap().click().await.unwrap();
+    page.find(Locator::Css("#share-kind option[value=role]")).await.unwrap().click().await.unwrap();
+    assert!(!page.find(Locator::Id("share-email")).await.unwrap().is_displayed().await.unwrap());
+    page.find(Locator::Css("#share-role option[value=user]")).await.unwrap().click().await.unwrap();
+    page.find(Locator::Css("#share-permission option[value=write]")).await.unwrap().click().await.unwrap();
+    page.find(Locator::Id("add-share")).await.unwrap().click().await.unwrap();
+    assert_eq!(jar_as(vic_cookie).await.status(), 404, "nothing is shared before it is saved");
+    page.find(Locator::Css("#shares-form > button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("sharing is saved", || async {
+        let status = text_of(page, "#status").await;
+        (status == "Sharing saved.", status)
+    })
+    .await;
+    let seen = jar_as(vic_cookie).await.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(seen["permission"], "read", "{seen}");
+    let seen = jar_as(bo_cookie).await.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(seen["permission"], "write", "{seen}");
+    // The page shows what is stored, and one share removed is no longer given.
+    page.refresh().await.unwrap();
+    let rows = text_of(page, "#shares").await;
+    assert!(rows.contains("vic@example.org") && rows.contains("user"), "{rows}");
+    check_page(&browser, "jar-manage").await;
+    page.find(Locator::Css(".remove-share[aria-label$='vic@example.org']")).await.unwrap().click().await.unwrap();
+    page.find(Locator::Css("#shares-form > button[type=submit]")).await.unwrap().click().await.unwrap();
+    until("the share is removed", || async {
+        let status = text_of(page, "#status").await;
+        (status == "Sharing saved.", status)
+    })
+    .await;
+    assert_eq!(jar_as(vic_cookie).await.status(), 404, "no longer shared with vic");
+    assert_eq!(jar_as(bo_cookie).await.status(), 200, "still shared with every user");
+
+    // Deleted, once confirmed: the list no longer has it, nor does the API.
+    let warning = text_of(page, "#delete-heading + p").await;
+    assert!(warning.contains("cannot be undone") && warning.contains("for everyone it is shared with"), "{warning}");
+    page.find(Locator::Id("delete-jar")).await.unwrap().click().await.unwrap();
+    page.dismiss_alert().await.unwrap();
+    assert_eq!(jar_as(ann_cookie).await.status(), 200, "kept when the question is declined");
+    page.find(Locator::Id("delete-jar")).await.unwrap().click().await.unwrap();
+    page.accept_alert().await.unwrap();
+    until("the jar list opens without it", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/jars" && !text_of(page, "main").await.contains("Apiary"), url.to_string())
+    })
+    .await;
+    assert_eq!(jar_as(ann_cookie).await.status(), 404);
+    assert_clean_console(&browser, &[]).await;
 }
 
 /// What hostile content would run, had it been rendered as markup.
@@ -474,7 +650,16 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
     let answer = format!("{HOSTILE} as said in [1]\n\n```html\n<script>window.pwned='code'</script>\n```\n");
     use stingd::bee::conversations::Draft;
     let drafts = [
-        Draft { from_user: true, content: HOSTILE, sources: &[], pii: &[], usage: None, finish_reason: None },
+        Draft {
+            from_user: true,
+            content: HOSTILE,
+            sources: &[],
+            pii: &[],
+            usage: None,
+            finish_reason: None,
+            rendered: None,
+        },
+        // Stored without its HTML (as by an older stingd): the first view renders and stores it.
         Draft {
             from_user: false,
             content: &answer,
@@ -482,6 +667,7 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
             pii: &[],
             usage: None,
             finish_reason: Some("stop"),
+            rendered: None,
         },
     ];
     stingd::bee::conversations::append(&site.pool, &opened, &drafts, None).await.unwrap();
@@ -512,8 +698,14 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
             .unwrap();
         assert_eq!((links, handlers), (0, serde_json::json!(0)), "markup came through on {path}");
     }
-    // The code block shows the script as code, highlighted, with a copy button.
+    let stored = stingd::bee::conversations::messages(&site.pool, &opened).await.unwrap();
+    let rendered = stored.iter().find(|m| m.role == "assistant").and_then(|m| m.rendered.as_ref());
+    assert_eq!(rendered.map(|r| r.renderer), Some(stingd::web::markdown::RENDERER), "the first view stored the HTML");
+    // Shown again from the stored HTML: the code block shows the script as code, highlighted,
+    // with a copy button.
     page.goto(&format!("{}/bee/{conversation}", site.origin)).await.unwrap();
+    let ran = page.execute("return window.pwned || null", vec![]).await.unwrap();
+    assert_eq!(ran, serde_json::Value::Null, "script ran from the stored HTML");
     let code = text_of(page, "pre.code").await;
     assert!(code.contains("<script>window.pwned='code'</script>"), "{code:?}");
     assert!(page.find(Locator::Css("button.copy")).await.is_ok());
@@ -619,7 +811,8 @@ async fn on_the_account_page_a_user_sets_up_an_app_passkeys_and_tokens_then_sign
     let other = crate::common::site::cookie_for(&site.pool, ann.id, stingd::identity::credential::Aal::One).await;
     page.refresh().await.unwrap();
     let this = text_of(page, "#sessions").await;
-    assert!(this.contains("This browser") && this.contains("Another browser"), "{this}");
+    // Each named by what it was made on (this one in Chromium; the other said nothing).
+    assert!(this.contains("Chrome on Linux · this browser") && this.contains("an unnamed device"), "{this}");
     page.find(Locator::Css(".revoke-session")).await.unwrap().click().await.unwrap();
     until("the other session is gone", || async {
         let listed = page.find_all(Locator::Css("#sessions li")).await.unwrap().len();
