@@ -9,8 +9,9 @@
 use std::io::Write;
 use std::time::Instant;
 
+use stingd::bee::conversations::render_answer;
 use stingd::bee::conversations::{Citation, Message};
-use stingd::web::markdown::Markdown;
+use stingd::markdown::Markdown;
 
 const ANSWER: &str = "Propolis is made from **tree resin** [1]. To keep a hive through winter:\n\n\
     1. leave about twenty kilograms of honey [2];\n2. reduce the entrance;\n3. check the frames weekly.\n\n\
@@ -42,7 +43,8 @@ fn messages(markdown: &Markdown, count: usize, answers: Answers) -> Vec<Message>
             let from_user = i % 2 == 0;
             let sources = if from_user { Vec::new() } else { vec![citation(1), citation(2)] };
             let content: String = if from_user { "How do I keep a hive through winter?".into() } else { ANSWER.into() };
-            let rendered = (!from_user && answers == Answers::Stored).then(|| markdown.answer(&content, &sources));
+            let rendered =
+                (!from_user && answers == Answers::Stored).then(|| render_answer(markdown, &content, &sources));
             Message {
                 seq: i as i32,
                 // The floor renders every message as a question: escaped text, nothing more.
@@ -69,7 +71,7 @@ fn time(markdown: &Markdown, answers: Answers, rounds: u32) -> (f64, usize) {
         let started = Instant::now();
         if answers == Answers::RenderedAtView {
             for m in batch.iter_mut().filter(|m| m.role != "user") {
-                m.rendered = Some(markdown.answer(&m.content, &m.sources));
+                m.rendered = Some(render_answer(markdown, &m.content, &m.sources));
             }
         }
         bytes = stingd::web::bee::render_messages(batch);
@@ -107,7 +109,7 @@ fn main() {
     let markdown = Markdown::default();
     // The first render loads the grammars once per process: timed apart.
     let started = Instant::now();
-    markdown.answer(ANSWER, &[]);
+    render_answer(&markdown, ANSWER, &[]);
     println!("first render (loads the highlighting grammars): {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
     let rounds = 20;
     let (stored, stored_bytes) = time(&markdown, Answers::Stored, rounds);

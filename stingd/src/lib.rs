@@ -12,6 +12,7 @@ pub mod honey_jars;
 pub mod http;
 pub mod identity;
 pub mod mail;
+pub mod markdown;
 pub mod phase;
 pub mod sandbox;
 pub mod supervisor;

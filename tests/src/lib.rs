@@ -5,6 +5,7 @@
 pub mod bao;
 pub mod bench;
 pub mod browser;
+pub mod certs;
 pub mod docker;
 pub mod env;
 pub mod pebble;

@@ -13,7 +13,8 @@ use crate::env::require_path;
 use crate::postgres::PostgresInstance;
 use crate::{ChildGuard, Component, free_port, wait_for_http};
 
-/// The name of stingd's session cookie.
+/// The name stingd gives its session cookie (`identity::sessions::COOKIE_NAME`; this crate does
+/// not link stingd).
 pub const SESSION_COOKIE: &str = "__Host-sting_session";
 
 pub struct BenchSite {
@@ -69,10 +70,7 @@ impl BenchSite {
         command.args(["serve", "--config"]).arg(dir.path().join("config.yml"));
         if https {
             let certs = dir.path().join("certs");
-            let issued = rcgen::generate_simple_self_signed(vec!["localhost".into()])?;
-            std::fs::create_dir_all(certs.join("acme-challenge"))?;
-            std::fs::write(certs.join("server.crt"), issued.cert.pem())?;
-            std::fs::write(certs.join("server.key"), issued.signing_key.serialize_pem())?;
+            crate::certs::write_localhost(&certs)?;
             command.env("STING_CERTS_DIR", &certs);
             command.args(["--https", &format!("127.0.0.1:{port}"), "--http", &format!("127.0.0.1:{}", free_port())]);
         } else {

@@ -450,6 +450,18 @@ pub async fn ask(
         for c in &mut citations {
             c.cited = cited.contains(&c.number);
         }
+        // A failure before any text leaves the conversation as it was; an answer asked again
+        // replaces the old one only when it is whole.
+        let keep_old = replacing.is_some() && (failure.is_some() || gone);
+        let store = !(keep_old || (failure.is_some() && answer.is_empty()));
+        // Its HTML made once, here (off the runtime's threads), so no page view of it parses,
+        // highlights or cleans it again.
+        let rendered = if store {
+            let (web, text, sources) = (web.clone(), answer.clone(), citations.clone());
+            tokio::task::spawn_blocking(move || conversations::render_answer(&web.markdown, &text, &sources)).await.ok()
+        } else {
+            None
+        };
         let drafts = [
             Draft {
                 from_user: true,
@@ -467,14 +479,9 @@ pub async fn ask(
                 pii: &[],
                 usage,
                 finish_reason: Some(&finish),
-                // Made once here, so no page view of it parses, highlights or cleans again.
-                rendered: Some(web.markdown.answer(&answer, &citations)),
+                rendered,
             },
         ];
-        // A failure before any text leaves the conversation as it was; an answer asked again
-        // replaces the old one only when it is whole.
-        let keep_old = replacing.is_some() && (failure.is_some() || gone);
-        let store = !(keep_old || (failure.is_some() && answer.is_empty()));
         let stored = if store { Some(conversations::append(&pool, &opened, &drafts, replacing).await) } else { None };
         let step = match (failure, stored) {
             (_, Some(Err(e))) => {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::envelope::{EnvelopeError, KeyCache, Sealer};
 use crate::honey_jars::jars::{self, JarError, Reader};
+use crate::markdown::{CitationLink, Markdown, Rendered};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConversationError {
@@ -29,7 +30,7 @@ pub enum ConversationError {
 }
 
 /// A passage an answer drew on, numbered as the model was asked to cite it.
-#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     pub number: usize,
     pub jar: Uuid,
@@ -74,16 +75,6 @@ pub struct Message {
     pub rendered: Option<Rendered>,
 }
 
-/// An answer's HTML, made once when the answer is stored so a page of many answers costs no
-/// Markdown, highlighting or cleaning; sealed with the message, since it says what it says.
-/// `renderer` names the version of the renderer that made it: a page renders again (and
-/// stores) what an older one made.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Rendered {
-    pub renderer: u16,
-    pub html: String,
-}
-
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Usage {
     pub prompt_tokens: i32,
@@ -121,6 +112,7 @@ pub struct Replacing {
 }
 
 /// An open conversation: its row and the key to read and write it.
+#[derive(Clone)]
 pub struct Opened {
     pub conversation: Conversation,
     pub sealer: Arc<Sealer>,
@@ -359,9 +351,26 @@ pub async fn append(
     Ok(given)
 }
 
+impl Citation {
+    /// Where its passage is shown.
+    pub fn href(&self) -> String {
+        crate::honey_jars::documents::passage_href(self.jar, self.document, self.chunk)
+    }
+}
+
+/// An answer as HTML, its citation marks linked to the passages its sources name.
+pub fn render_answer(markdown: &Markdown, content: &str, sources: &[Citation]) -> Rendered {
+    let links: Vec<CitationLink> = sources
+        .iter()
+        .map(|s| CitationLink { number: s.number, href: s.href(), title: s.document_name.clone() })
+        .collect();
+    markdown.answer(content, &links)
+}
+
 /// Stores the HTML a page made of an answer stored without it (or by an older renderer). Only
-/// if the message is still the one rendered: an answer asked again meanwhile has taken its
-/// number, and is never overwritten with the old one.
+/// if the message is still the one rendered (same text, same sources): an answer asked again
+/// meanwhile has taken its number, and is never given the old one's HTML; the update applies
+/// only to the row as it was read.
 pub async fn store_rendered(
     pool: &PgPool,
     opened: &Opened,
@@ -379,7 +388,10 @@ pub async fn store_rendered(
     let Some(sealed) = sealed else { return Ok(()) };
     let plain = zeroize::Zeroizing::new(opened.sealer.open(&sealed, &context)?);
     let mut body: Body = serde_json::from_slice(&plain).map_err(|_| EnvelopeError::Tampered)?;
-    if body.content != message.content {
+    // Another message under the same number (an answer asked again, even with the same text
+    // but other sources), or one already rendered by now: left as it is.
+    let same = body.content == message.content && body.sources == message.sources;
+    if !same || body.rendered.as_ref().is_some_and(Rendered::is_current) {
         return Ok(());
     }
     body.rendered = Some(rendered);

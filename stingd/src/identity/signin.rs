@@ -61,8 +61,12 @@ impl ThisBrowser {
         absolute: std::time::Duration,
     ) -> Result<String, IdentityError> {
         let id = sessions::create_on(&identity.pool, user, aal, absolute, self.device.as_deref()).await?;
+        // The new session is made and its cookie is sent whatever happens here: a session that
+        // cannot be ended now expires as it would have.
         if let Some(replaced) = self.replaced {
-            sessions::revoke(&identity.pool, &identity.credentials, &replaced).await?;
+            if let Err(error) = sessions::revoke(&identity.pool, &identity.credentials, &replaced).await {
+                tracing::warn!(%error, "cannot end the session a sign-in replaced");
+            }
         }
         Ok(id)
     }

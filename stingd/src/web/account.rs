@@ -4,10 +4,10 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::page::{Person, Section, Shell, render, when};
-use crate::http::access::{Credential, Principal, SCOPES};
+use crate::http::access::{Credential, SCOPES};
 use crate::http::{ApiError, AppState};
 use crate::identity::{account, factors, tokens};
 
@@ -47,16 +47,12 @@ struct AccountPage<'a> {
 }
 
 /// `GET /account`.
-pub async fn page(State(state): State<AppState>, principal: Option<axum::Extension<Principal>>) -> Response {
-    let current = principal.as_ref().and_then(|p| match &p.0.credential {
+pub async fn page(State(state): State<AppState>, person: Person) -> Response {
+    let current = match &person.caller.credential {
         Credential::Session(id) => Some(id.clone()),
         _ => None,
-    });
-    let stepped_up = principal.as_ref().is_some_and(|p| p.0.aal == crate::identity::credential::Aal::Two);
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
     };
+    let stepped_up = person.caller.aal == crate::identity::credential::Aal::Two;
     let shell = Shell::new(&state, "My account", "account").for_person(&person, Section::None);
     let data = async {
         let identity = state.identity()?;
@@ -120,17 +116,13 @@ struct TotpQr {
 
 /// `GET /account/totp-qr`: the QR code of the authenticator-app secret being set up, as a
 /// document the account page's script puts in place (never a string it parses).
-pub async fn totp_qr(State(state): State<AppState>, principal: Option<axum::Extension<Principal>>) -> Response {
-    let Some(axum::Extension(caller)) = principal.clone() else { return super::page::ToSignIn.into_response() };
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
+pub async fn totp_qr(State(state): State<AppState>, person: Person) -> Response {
+    let caller = &person.caller;
     let shell = Shell::new(&state, "Authenticator app", "error").for_person(&person, Section::None);
     let url = async {
         // Whoever may not add a factor now may not see the secret being set up either.
         let (identity, _) =
-            crate::identity::signin::adding_factor(&state, &caller, sting_config::SignInMethod::Totp, Ok(())).await?;
+            crate::identity::signin::adding_factor(&state, caller, sting_config::SignInMethod::Totp, Ok(())).await?;
         let vault = state.vault_client().ok_or(crate::identity::IdentityError::NoVault)?;
         Ok::<_, ApiError>(factors::pending_totp_url(&identity.pool, &vault, person.reader.user, &person.email).await?)
     };

@@ -4,16 +4,15 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::markdown::{RENDERER, passage_href};
 use super::page::{Person, Section, Shell, render, when};
 use crate::bee::conversations::{self, Message};
 use crate::honey_jars::jars;
-use crate::http::access::Principal;
 use crate::http::{ApiError, AppState};
+use crate::markdown::Rendered;
 
 struct ListedConversation {
     id: Uuid,
@@ -78,11 +77,7 @@ struct Messages {
 }
 
 /// `GET /`: my conversations, the newest first, and a new one.
-pub async fn home(State(state): State<AppState>, principal: Option<axum::Extension<Principal>>) -> Response {
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
+pub async fn home(State(state): State<AppState>, person: Person) -> Response {
     let shell = Shell::new(&state, "Bee", "bee").for_person(&person, Section::Bee);
     match home_data(&state, &person).await {
         Ok((conversations, jars)) => {
@@ -115,15 +110,7 @@ async fn home_data(state: &AppState, person: &Person) -> Result<(Vec<ListedConve
 }
 
 /// `GET /bee/{id}`: one conversation.
-pub async fn conversation(
-    State(state): State<AppState>,
-    principal: Option<axum::Extension<Principal>>,
-    Path(id): Path<String>,
-) -> Response {
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
+pub async fn conversation(State(state): State<AppState>, person: Person, Path(id): Path<String>) -> Response {
     let shell = Shell::new(&state, "Bee", "conversation").for_person(&person, Section::Bee);
     match conversation_data(&state, &person, &id, 0).await {
         Ok((conversation, messages)) => {
@@ -161,14 +148,10 @@ pub struct From {
 /// items (what the page's script puts in place of what it streamed).
 pub async fn messages(
     State(state): State<AppState>,
-    principal: Option<axum::Extension<Principal>>,
+    person: Person,
     Path(id): Path<String>,
     Query(from): Query<From>,
 ) -> Response {
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
     match conversation_data(&state, &person, &id, from.from).await {
         Ok((_, messages)) => render(&Messages { messages }),
         Err(error) => Shell::new(&state, "Bee", "error").for_person(&person, Section::Bee).error(error),
@@ -188,23 +171,29 @@ async fn conversation_data(
     let all = conversations::messages(pool, &opened).await?;
     let last = all.last().map(|m| m.seq);
     let mut shown = Vec::new();
+    let mut made = Vec::new();
     for mut message in all.into_iter().filter(|m| m.seq >= from) {
-        if message.role != "user" && !fresh(&message) {
-            let rendered = state.web.markdown.answer(&message.content, &message.sources);
-            // Stored for the next view; a page that cannot store it still shows it.
-            if let Err(error) = conversations::store_rendered(pool, &opened, &message, rendered.clone()).await {
-                tracing::warn!(%error, "cannot store an answer's HTML");
-            }
-            message.rendered = Some(rendered);
+        let current = message.rendered.as_ref().is_some_and(Rendered::is_current);
+        if message.role != "user" && !current {
+            let rendered = conversations::render_answer(&state.web.markdown, &message.content, &message.sources);
+            message.rendered = Some(rendered.clone());
+            made.push((message.clone(), rendered));
         }
         shown.push(show(message, last));
     }
+    if !made.is_empty() {
+        // Stored for the next view after this page is sent; one that cannot be stored is made
+        // again next time.
+        let (pool, opened) = (pool.clone(), opened.clone());
+        state.tasks.spawn(async move {
+            for (message, rendered) in made {
+                if let Err(error) = conversations::store_rendered(&pool, &opened, &message, rendered).await {
+                    tracing::warn!(%error, "cannot store an answer's HTML");
+                }
+            }
+        });
+    }
     Ok((opened.conversation, shown))
-}
-
-/// Whether an answer's stored HTML is what this renderer makes.
-fn fresh(message: &Message) -> bool {
-    message.rendered.as_ref().is_some_and(|r| r.renderer == RENDERER)
 }
 
 /// A message as shown (an answer with its HTML made). Public for the benchmark of the
@@ -216,14 +205,14 @@ pub fn show(message: Message, last: Option<i32>) -> Shown {
         .iter()
         .map(|s| ShownSource {
             number: s.number,
-            href: passage_href(s),
+            href: s.href(),
             document: s.document_name.clone(),
             heading: s.heading.clone(),
             cited: s.cited,
         })
         .collect();
     let html = match message.rendered {
-        Some(rendered) if !from_user => rendered.html,
+        Some(rendered) if !from_user => rendered.into_html(),
         _ => String::new(),
     };
     let finish = message.finish_reason.as_deref();

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use uuid::Uuid;
 
 use super::page::{Person, Section, Shell, render, size};
 use crate::honey_jars::documents::{self, Listed, Status};
 use crate::honey_jars::jars::{self, Jar, JarError, Permission, ShareTarget};
-use crate::http::access::Principal;
 use crate::http::{ApiError, AppState};
 
 struct Group {
@@ -98,11 +97,7 @@ fn parse_id(id: &str) -> Result<Uuid, ApiError> {
 }
 
 /// `GET /jars`.
-pub async fn list(State(state): State<AppState>, principal: Option<axum::Extension<Principal>>) -> Response {
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
+pub async fn list(State(state): State<AppState>, person: Person) -> Response {
     let shell = Shell::new(&state, "Honey Jars", "jars").for_person(&person, Section::Jars);
     let listed = match state.identity() {
         Ok(identity) => jars::list(&identity.pool, person.reader).await.map_err(ApiError::from),
@@ -148,15 +143,7 @@ fn shown(document: Listed) -> ShownDocument {
 }
 
 /// `GET /jars/{id}`.
-pub async fn jar(
-    State(state): State<AppState>,
-    principal: Option<axum::Extension<Principal>>,
-    Path(id): Path<String>,
-) -> Response {
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
+pub async fn jar(State(state): State<AppState>, person: Person, Path(id): Path<String>) -> Response {
     let shell = Shell::new(&state, "Honey Jar", "jar").for_person(&person, Section::Jars);
     match jar_data(&state, &person, &id).await {
         Ok(mut page) => {
@@ -225,13 +212,9 @@ async fn jar_data<'a>(state: &'a AppState, person: &Person, id: &str) -> Result<
 /// `GET /jars/{id}/documents/{doc}`: a document's passages; `#passage-N` is the one cited.
 pub async fn document(
     State(state): State<AppState>,
-    principal: Option<axum::Extension<Principal>>,
+    person: Person,
     Path((jar, doc)): Path<(String, String)>,
 ) -> Response {
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
     let shell = Shell::new(&state, "Document", "document").for_person(&person, Section::Jars);
     let data = async {
         let (jar, doc) = (parse_id(&jar)?, parse_id(&doc)?);
@@ -255,13 +238,9 @@ pub async fn document(
 /// `GET /search?q=`: passages across every jar I can read, the words found marked.
 pub async fn search(
     State(state): State<AppState>,
-    principal: Option<axum::Extension<Principal>>,
+    person: Person,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let person = match Person::from(principal) {
-        Ok(person) => person,
-        Err(to_sign_in) => return to_sign_in.into_response(),
-    };
     let shell = Shell::new(&state, "Search", "search").for_person(&person, Section::Search);
     let q = query.get("q").map(|q| q.trim().to_string()).unwrap_or_default();
     if q.is_empty() {
@@ -289,7 +268,7 @@ pub async fn search(
             let hits = hits
                 .into_iter()
                 .map(|hit| ShownHit {
-                    href: format!("/jars/{}/documents/{}#passage-{}", hit.jar, hit.document, hit.chunk),
+                    href: documents::passage_href(hit.jar, hit.document, hit.chunk),
                     document: hit.document_name,
                     jar: names.get(&hit.jar).cloned().unwrap_or_default(),
                     heading: hit.heading,

@@ -9,7 +9,6 @@ pub mod account;
 pub mod assets;
 pub mod bee;
 pub mod jars;
-pub mod markdown;
 pub mod page;
 pub mod signin;
 
@@ -19,7 +18,7 @@ pub use assets::Assets;
 #[derive(Default)]
 pub struct Web {
     pub assets: Assets,
-    pub markdown: markdown::Markdown,
+    pub markdown: crate::markdown::Markdown,
 }
 
 /// The web app's routes (pages and assets): not the API, so not in its OpenAPI document.

@@ -127,11 +127,22 @@ fn with_policy(mut response: Response) -> Response {
     response
 }
 
-/// The person a page is for: a user signed in with a session (a page is never for a key).
+/// The person a page is for: a user signed in with a session (a page is never for a key). A
+/// page handler takes one as an extractor: anyone else is sent to sign in.
 pub struct Person {
     pub reader: Reader,
     pub email: String,
     pub role: Role,
+    /// The request's caller, as the API's handlers see it.
+    pub caller: Principal,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Person {
+    type Rejection = ToSignIn;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, ToSignIn> {
+        Self::from(parts.extensions.get::<Principal>().cloned().map(axum::Extension))
+    }
 }
 
 /// The refusal of a page to someone not signed in with a session: to the sign-in page.
@@ -152,7 +163,8 @@ impl Person {
             .filter(|p| matches!(p.credential, Credential::Session(_) | Credential::Kratos))
             .ok_or(ToSignIn)?;
         let reader = crate::honey_jars::jars_api::reader(&principal).map_err(|_| ToSignIn)?;
-        Ok(Self { reader, email: principal.email.as_deref().unwrap_or_default().to_string(), role: principal.role })
+        let email = principal.email.as_deref().unwrap_or_default().to_string();
+        Ok(Self { reader, email, role: principal.role, caller: principal })
     }
 
     /// Whether the role may write at all (a viewer only reads, whatever a share says).

@@ -86,17 +86,20 @@ async fn signing_in_again_in_a_browser_ends_the_session_it_had_and_names_its_dev
     site.post("/api/auth/magic-link", None, json!({"email": "bee@example.org"})).await;
     let mails = site.mail.wait_for(1, Duration::from_secs(10)).await;
     let token = token_in(&site, &mails[0].data);
-    let used = site
-        .stingd
-        .http
-        .post(format!("{}/api/auth/magic-link/verify", site.stingd.base))
-        .header("origin", &site.origin)
-        .header("cookie", &old)
-        .header("user-agent", "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0")
-        .json(&json!({"token": token}))
-        .send()
-        .await
-        .unwrap();
+    let verify = |token: String| {
+        site.stingd
+            .http
+            .post(format!("{}/api/auth/magic-link/verify", site.stingd.base))
+            .header("origin", &site.origin)
+            .header("cookie", &old)
+            .header("user-agent", "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0")
+            .json(&json!({ "token": token }))
+            .send()
+    };
+    // A sign-in that fails ends nothing.
+    assert_eq!(verify(format!("{token}x")).await.unwrap().status(), 401);
+    assert_eq!(site.get("/api/me", &old).await.status(), 200, "a refused sign-in leaves the session");
+    let used = verify(token).await.unwrap();
     assert_eq!(used.status(), 200);
     let new = session_cookie(&used);
     assert_eq!(site.get("/api/me", &old).await.status(), 401, "the session it replaced is ended");

@@ -365,6 +365,9 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     // Asked again: the new answer takes the old one's place once it is whole.
     page.goto(&conversation_url).await.unwrap();
     page.find(Locator::Id("regenerate")).await.unwrap().click().await.unwrap();
+    // The old answer stays, dimmed, while the new one streams in below it.
+    let waiting = page.find_all(Locator::Css("#messages .superseded, #messages .pending")).await.unwrap().len();
+    assert!(waiting >= 2, "asking again shows the old answer superseded and a new one pending");
     until_within("the answer asked again replaces the old one", Duration::from_secs(120), || async {
         let count = |css: &'static str| async move { page.find_all(Locator::Css(css)).await.unwrap().len() };
         let seen = (
@@ -698,9 +701,14 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
             .unwrap();
         assert_eq!((links, handlers), (0, serde_json::json!(0)), "markup came through on {path}");
     }
-    let stored = stingd::bee::conversations::messages(&site.pool, &opened).await.unwrap();
-    let rendered = stored.iter().find(|m| m.role == "assistant").and_then(|m| m.rendered.as_ref());
-    assert_eq!(rendered.map(|r| r.renderer), Some(stingd::web::markdown::RENDERER), "the first view stored the HTML");
+    until("the first view stores the answer's HTML", || async {
+        let stored = stingd::bee::conversations::messages(&site.pool, &opened).await.unwrap();
+        let rendered = stored.iter().find(|m| m.role == "assistant").and_then(|m| m.rendered.clone());
+        (rendered.as_ref().is_some_and(|r| r.is_current() && r.html().contains("hl-")), format!("{rendered:?}"))
+    })
+    .await;
+    let exported = site.get(&format!("/api/conversations/{conversation}"), &cookie).await.text().await.unwrap();
+    assert!(!exported.contains("hl-") && !exported.contains("rendered"), "the API gives the text, not the HTML");
     // Shown again from the stored HTML: the code block shows the script as code, highlighted,
     // with a copy button.
     page.goto(&format!("{}/bee/{conversation}", site.origin)).await.unwrap();

@@ -66,10 +66,7 @@ impl Site {
         let sections = format!("auth:\n{rates}{methods}{auth_extra}{smtp}{more_sections}");
         let certs = world.files.path().join(format!("certs-{}", uuid::Uuid::new_v4()));
         if https {
-            let issued = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-            std::fs::create_dir_all(certs.join("acme-challenge")).unwrap();
-            std::fs::write(certs.join("server.crt"), issued.cert.pem()).unwrap();
-            std::fs::write(certs.join("server.key"), issued.signing_key.serialize_pem()).unwrap();
+            sting_e2e::certs::write_localhost(&certs).unwrap();
         }
         let extra: Vec<(&str, &str)> =
             if https { vec![("STING_CERTS_DIR", certs.to_str().unwrap())] } else { Vec::new() };

@@ -8,11 +8,10 @@
 use std::sync::OnceLock;
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
+use serde::{Deserialize, Serialize};
 use syntect::html::{ClassStyle, ClassedHTMLGenerator};
 use syntect::parsing::SyntaxSet;
 use syntect::util::LinesWithEndings;
-
-use crate::bee::conversations::{Citation, Rendered};
 
 /// Where a citation number leads (the cited passage in its document) and what it is called.
 pub struct CitationLink {
@@ -21,9 +20,35 @@ pub struct CitationLink {
     pub title: String,
 }
 
-/// The version of what `answer` makes: raise it when its HTML changes, and pages render again
-/// (and store) answers an older one made.
+/// The version of what [`Markdown::answer`] makes. Raise it whenever its HTML changes (a new
+/// rule here, or an ammonia or syntect update that changes what comes out: the test
+/// `the_renderer_version_names_its_output` fails until it is raised), and pages render again
+/// (and store) what an older one made.
 pub const RENDERER: u16 = 1;
+
+/// An answer's HTML, made once when the answer is stored so a page of many answers costs no
+/// Markdown, highlighting or cleaning; stored sealed with the answer, since it says what it
+/// says. Only [`Markdown::answer`] makes one: nothing else's HTML is shown as it is.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Rendered {
+    renderer: u16,
+    html: String,
+}
+
+impl Rendered {
+    /// Whether this renderer, or a newer one (a newer stingd's, during an upgrade), made it.
+    pub fn is_current(&self) -> bool {
+        self.renderer >= RENDERER
+    }
+
+    pub fn html(&self) -> &str {
+        &self.html
+    }
+
+    pub fn into_html(self) -> String {
+        self.html
+    }
+}
 
 /// The renderer: the grammars load on first use (tens of milliseconds), once per process.
 pub struct Markdown {
@@ -53,13 +78,9 @@ impl Default for Markdown {
 }
 
 impl Markdown {
-    /// An answer as clean HTML, each citation mark a link to the exact passage it cites.
-    pub fn answer(&self, content: &str, sources: &[Citation]) -> Rendered {
-        let links: Vec<CitationLink> = sources
-            .iter()
-            .map(|s| CitationLink { number: s.number, href: passage_href(s), title: s.document_name.clone() })
-            .collect();
-        Rendered { renderer: RENDERER, html: self.render(content, &links) }
+    /// An answer as clean HTML, each citation mark a link to the passage it cites.
+    pub fn answer(&self, content: &str, citations: &[CitationLink]) -> Rendered {
+        Rendered { renderer: RENDERER, html: self.render(content, citations) }
     }
 
     /// `text` as clean HTML; `[n]` marks of a listed citation become links to it.
@@ -123,11 +144,6 @@ impl Markdown {
     }
 }
 
-/// Where a source's passage is shown: its document's page, scrolled to it.
-pub fn passage_href(source: &Citation) -> String {
-    format!("/jars/{}/documents/{}#passage-{}", source.jar, source.document, source.chunk)
-}
-
 /// Splits text at citation marks (`[2]`, `[1, 3]`), each listed number a link.
 fn cite<'a>(text: &CowStr<'a>, citations: &[CitationLink], out: &mut Vec<Event<'a>>) {
     let mut rest: &str = text;
@@ -178,6 +194,7 @@ fn html_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest;
 
     fn render(text: &str) -> String {
         Markdown::default().render(text, &[])
@@ -205,6 +222,24 @@ mod tests {
         assert!(html.contains("class=\"hl-"), "highlighted: {html}");
         assert!(!html.contains("style="), "{html}");
         assert!(html.contains("&lt;b&gt;") && !html.contains("<b>"), "{html}");
+    }
+
+    /// What a sample of everything the renderer handles comes out as, summed up: when it
+    /// changes (a rule here, a new ammonia or syntect), stored answers were made differently,
+    /// and `RENDERER` must be raised so that pages make them again. Then update both here.
+    #[test]
+    fn the_renderer_version_names_its_output() {
+        let links = [CitationLink { number: 1, href: "/jars/j/documents/d#passage-3".into(), title: "a.md".into() }];
+        let sample = "# Title\n\n**bold** _it_ ~~no~~ `code` [1] [x](https://e.org/) ![i](https://e.org/i.png)\n\n\
+                      - [ ] task\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```python\ndef f(x):\n    return \"<b>\" * x\n```\n\n\
+                      <script>alert(1)</script> <a href=\"javascript:x\" onclick=x>a</a> [j](javascript:alert(1))\n";
+        let html = Markdown::default().answer(sample, &links).into_html();
+        let digest = format!("{:x}", sha2::Sha256::digest(html.as_bytes()));
+        assert_eq!(
+            (RENDERER, digest.as_str()),
+            (1, "e71ea9639007bb362e242e450f60a67c8919955cbc00774c61b8db966fc184a1"),
+            "the renderer's output changed: raise RENDERER\n{html}"
+        );
     }
 
     #[test]
