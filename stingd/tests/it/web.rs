@@ -901,6 +901,7 @@ async fn an_invited_user_sets_up_an_authenticator_app_on_the_invitation_page() {
         (codes == 10, text_of(page, "#status").await)
     })
     .await;
+    let recovery = text_of(page, "#recovery-list li").await;
     check_page(&browser, "enrol-app").await;
     page.find(Locator::Id("enrolled")).await.unwrap().click().await.unwrap();
     until("signed in at the second level", || async {
@@ -914,5 +915,57 @@ async fn an_invited_user_sets_up_an_authenticator_app_on_the_invitation_page() {
         .await
         .unwrap();
     assert_eq!(aal, 2);
-    assert_clean_console(&browser, &["totp/confirm"]).await;
+
+    // Without the app, a recovery code stands in for its code, once.
+    stingd::identity::factors::set_password(&site.pool, tom.id, "tom's long passphrase").await.unwrap();
+    let recovery = recovery.trim().to_string();
+    for attempt in ["first", "second"] {
+        page.find(Locator::Css("#signout-form button")).await.unwrap().click().await.unwrap();
+        until("signed out", || async {
+            let url = page.current_url().await.unwrap();
+            (url.path() == "/signin", url.to_string())
+        })
+        .await;
+        page.find(Locator::Css("details.panel summary")).await.unwrap().click().await.unwrap();
+        page.find(Locator::Id("password-email")).await.unwrap().send_keys("tom@example.org").await.unwrap();
+        page.find(Locator::Id("password")).await.unwrap().send_keys("tom's long passphrase").await.unwrap();
+        page.find(Locator::Id("code")).await.unwrap().send_keys(&recovery).await.unwrap();
+        page.find(Locator::Css("#password-form button")).await.unwrap().click().await.unwrap();
+        if attempt == "first" {
+            until("the recovery code signs him in", || async {
+                let url = page.current_url().await.unwrap();
+                (url.path() == "/" && text_of(page, "#who").await.contains("tom@example.org"), url.to_string())
+            })
+            .await;
+        } else {
+            until("a used recovery code is refused in words", || async {
+                let text = text_of(page, "#status").await;
+                (text.contains("is not right"), text)
+            })
+            .await;
+        }
+    }
+    assert_clean_console(&browser, &["totp/confirm", "api/auth/password"]).await;
+}
+
+#[tokio::test]
+async fn a_refusal_for_too_many_attempts_says_when_to_try_again() {
+    let rates = "  rate_limits:\n    api: 100000/s\n    ai: 100000/s\n    auth: 3/m\n    per_user:\n      api: 100000/s\n      ai: 100000/s\n      auth: 100000/s\n";
+    let site = Site::start_https(rates).await;
+    let browser = Browser::start().await;
+    let page = &browser.client;
+    page.goto(&format!("{}/signin", site.origin)).await.unwrap();
+    page.find(Locator::Id("email")).await.unwrap().send_keys("someone@example.org").await.unwrap();
+    until("the sign-in page refuses more links for now, and says when to ask again", || async {
+        page.find(Locator::Css("#magic-link-form button")).await.unwrap().click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let text = text_of(page, "#status").await;
+        let seconds = text
+            .strip_prefix("Too many attempts: try again in ")
+            .and_then(|rest| rest.strip_suffix(" seconds."))
+            .and_then(|n| n.parse::<u32>().ok());
+        (seconds.is_some_and(|s| (1..=60).contains(&s)), text)
+    })
+    .await;
+    assert_clean_console(&browser, &["api/auth/magic-link"]).await;
 }
