@@ -15,7 +15,7 @@ use crate::{ChildGuard, Component, free_port, wait_for_http};
 
 /// The name stingd gives its session cookie (`identity::sessions::COOKIE_NAME`; this crate does
 /// not link stingd).
-pub const SESSION_COOKIE: &str = "__Host-sting_session";
+const SESSION_COOKIE: &str = "__Host-sting_session";
 
 pub struct BenchSite {
     pub http: reqwest::Client,

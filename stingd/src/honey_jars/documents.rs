@@ -125,15 +125,15 @@ pub enum Source<'a> {
     Stored,
 }
 
-/// Takes an upload in: checks the caller may write to the jar, their quota and the type, and
-/// stores the file sealed under a new data key as `queued`. Nothing is searchable yet.
-#[allow(clippy::too_many_arguments)]
 /// Where a passage is shown: its document's page, scrolled to it (a citation's or a search
 /// hit's link).
 pub fn passage_href(jar: Uuid, document: Uuid, chunk: i32) -> String {
     format!("/jars/{jar}/documents/{document}#passage-{chunk}")
 }
 
+/// Takes an upload in: checks the caller may write to the jar, their quota and the type, and
+/// stores the file sealed under a new data key as `queued`. Nothing is searchable yet.
+#[allow(clippy::too_many_arguments)]
 pub async fn receive(
     pool: &PgPool,
     vault: Option<&Vault>,
