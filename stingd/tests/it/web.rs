@@ -220,6 +220,30 @@ async fn signed_in_browser(site: &Site, email: &str, mails: usize) -> Browser {
     browser
 }
 
+/// Signs out (to the sign-in page), then fills in the password form and sends it.
+async fn sign_out_then_send_password(page: &fantoccini::Client, email: &str, password: &str, code: &str) {
+    page.find(Locator::Css("#signout-form button")).await.unwrap().click().await.unwrap();
+    until("signed out", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/signin", url.to_string())
+    })
+    .await;
+    page.find(Locator::Css("details.panel summary")).await.unwrap().click().await.unwrap();
+    page.find(Locator::Id("password-email")).await.unwrap().send_keys(email).await.unwrap();
+    page.find(Locator::Id("password")).await.unwrap().send_keys(password).await.unwrap();
+    page.find(Locator::Id("code")).await.unwrap().send_keys(code).await.unwrap();
+    page.find(Locator::Css("#password-form button")).await.unwrap().click().await.unwrap();
+}
+
+/// Waits until the page says what was sent is not right.
+async fn refused_in_words(page: &fantoccini::Client, what: &str) {
+    until(what, || async {
+        let text = text_of(page, "#status").await;
+        (text.contains("is not right"), text)
+    })
+    .await;
+}
+
 async fn text_of(page: &fantoccini::Client, css: &str) -> String {
     match page.find(Locator::Css(css)).await {
         Ok(found) => found.text().await.unwrap_or_default(),
@@ -393,7 +417,8 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     )
     .await
     .unwrap();
-    page.find(Locator::Id("question")).await.unwrap().send_keys("Tell me all about swarms.").await.unwrap();
+    let question = "Tell me all about swarms, and write to me at ann@example.org.";
+    page.find(Locator::Id("question")).await.unwrap().send_keys(question).await.unwrap();
     page.find(Locator::Id("ask")).await.unwrap().click().await.unwrap();
     until_within("the stopped answer is kept and marked", Duration::from_secs(120), || async {
         let status = text_of(page, "#status").await;
@@ -404,6 +429,10 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     page.refresh().await.unwrap();
     let answers = page.find_all(Locator::Css("#messages li.answer")).await.unwrap().len();
     assert_eq!(answers, 2, "the stopped answer is stored");
+    // The policy flags personal data in a question (`pii.mode: flag`), and the page says so.
+    let questions = page.find_all(Locator::Css("#messages li.question")).await.unwrap();
+    let flagged = questions.last().unwrap().text().await.unwrap();
+    assert!(flagged.contains("personal data (email)"), "{flagged:?}");
 
     // The list: found by its title, renamed, exported, deleted.
     page.goto(&format!("{}/", site.origin)).await.unwrap();
@@ -764,6 +793,28 @@ async fn on_the_account_page_a_user_sets_up_an_app_passkeys_and_tokens_then_sign
     })
     .await;
 
+    // With the app set up, a session of one factor elsewhere may not see a factor being set up:
+    // the page says so (403), in words.
+    let elsewhere = Browser::start().await;
+    elsewhere.client.goto(&format!("{}/signin", site.origin)).await.unwrap();
+    let one_factor = crate::common::site::cookie_for(&site.pool, ann.id, stingd::identity::credential::Aal::One).await;
+    elsewhere
+        .client
+        .execute(
+            "document.cookie = `${arguments[0]}; Secure; Path=/; SameSite=Strict`;",
+            vec![serde_json::json!(one_factor)],
+        )
+        .await
+        .unwrap();
+    elsewhere.client.goto(&format!("{}/account/totp-qr", site.origin)).await.unwrap();
+    assert_eq!(text_of(&elsewhere.client, "h1").await, "Not allowed");
+    let said = text_of(&elsewhere.client, "main").await;
+    assert!(said.contains("already has a second factor: sign in with it"), "{said}");
+    check_page(&elsewhere, "forbidden").await;
+    drop(elsewhere);
+    let ended = site.post("/api/auth/signout", Some(&one_factor), serde_json::json!({})).await;
+    assert_eq!(ended.status(), 204);
+
     // Now at the second level: a passkey, named and then removed.
     page.refresh().await.unwrap();
     assert!(page.find(Locator::Id("step-up")).await.is_err(), "the session is at the second level");
@@ -833,22 +884,8 @@ async fn on_the_account_page_a_user_sets_up_an_app_passkeys_and_tokens_then_sign
 
     // Signing out, then in with a password and a code of the app.
     stingd::identity::factors::set_password(&site.pool, ann.id, "correct horse battery staple").await.unwrap();
-    page.find(Locator::Css("#signout-form button")).await.unwrap().click().await.unwrap();
-    until("signed out", || async {
-        let url = page.current_url().await.unwrap();
-        (url.path() == "/signin", url.to_string())
-    })
-    .await;
-    page.find(Locator::Css("details.panel summary")).await.unwrap().click().await.unwrap();
-    page.find(Locator::Id("password-email")).await.unwrap().send_keys("ann@example.org").await.unwrap();
-    page.find(Locator::Id("password")).await.unwrap().send_keys("wrong password").await.unwrap();
-    page.find(Locator::Id("code")).await.unwrap().send_keys("123456").await.unwrap();
-    page.find(Locator::Css("#password-form button")).await.unwrap().click().await.unwrap();
-    until("a wrong password is refused in words", || async {
-        let text = text_of(page, "#status").await;
-        (text.contains("is not right"), text)
-    })
-    .await;
+    sign_out_then_send_password(page, "ann@example.org", "wrong password", "123456").await;
+    refused_in_words(page, "a wrong password is refused in words").await;
     page.find(Locator::Id("password")).await.unwrap().clear().await.unwrap();
     page.find(Locator::Id("password")).await.unwrap().send_keys("correct horse battery staple").await.unwrap();
     page.find(Locator::Id("code")).await.unwrap().clear().await.unwrap();
@@ -919,32 +956,14 @@ async fn an_invited_user_sets_up_an_authenticator_app_on_the_invitation_page() {
     // Without the app, a recovery code stands in for its code, once.
     stingd::identity::factors::set_password(&site.pool, tom.id, "tom's long passphrase").await.unwrap();
     let recovery = recovery.trim().to_string();
-    for attempt in ["first", "second"] {
-        page.find(Locator::Css("#signout-form button")).await.unwrap().click().await.unwrap();
-        until("signed out", || async {
-            let url = page.current_url().await.unwrap();
-            (url.path() == "/signin", url.to_string())
-        })
-        .await;
-        page.find(Locator::Css("details.panel summary")).await.unwrap().click().await.unwrap();
-        page.find(Locator::Id("password-email")).await.unwrap().send_keys("tom@example.org").await.unwrap();
-        page.find(Locator::Id("password")).await.unwrap().send_keys("tom's long passphrase").await.unwrap();
-        page.find(Locator::Id("code")).await.unwrap().send_keys(&recovery).await.unwrap();
-        page.find(Locator::Css("#password-form button")).await.unwrap().click().await.unwrap();
-        if attempt == "first" {
-            until("the recovery code signs him in", || async {
-                let url = page.current_url().await.unwrap();
-                (url.path() == "/" && text_of(page, "#who").await.contains("tom@example.org"), url.to_string())
-            })
-            .await;
-        } else {
-            until("a used recovery code is refused in words", || async {
-                let text = text_of(page, "#status").await;
-                (text.contains("is not right"), text)
-            })
-            .await;
-        }
-    }
+    sign_out_then_send_password(page, "tom@example.org", "tom's long passphrase", &recovery).await;
+    until("the recovery code signs him in", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/" && text_of(page, "#who").await.contains("tom@example.org"), url.to_string())
+    })
+    .await;
+    sign_out_then_send_password(page, "tom@example.org", "tom's long passphrase", &recovery).await;
+    refused_in_words(page, "a used recovery code is refused in words").await;
     assert_clean_console(&browser, &["totp/confirm", "api/auth/password"]).await;
 }
 
