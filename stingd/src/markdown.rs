@@ -28,7 +28,8 @@ pub const RENDERER: u16 = 1;
 
 /// An answer's HTML, made once when the answer is stored so a page of many answers costs no
 /// Markdown, highlighting or cleaning; stored sealed with the answer, since it says what it
-/// says. Only [`Markdown::answer`] makes one: nothing else's HTML is shown as it is.
+/// says. Only [`Markdown::answer`] makes one (and serde, reading one back from its sealed
+/// message): nothing else's HTML is shown as it is.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Rendered {
     renderer: u16,
@@ -233,13 +234,18 @@ mod tests {
         let sample = "# Title\n\n**bold** _it_ ~~no~~ `code` [1] [x](https://e.org/) ![i](https://e.org/i.png)\n\n\
                       - [ ] task\n\n| a | b |\n| - | - |\n| 1 | 2 |\n\n```python\ndef f(x):\n    return \"<b>\" * x\n```\n\n\
                       <script>alert(1)</script> <a href=\"javascript:x\" onclick=x>a</a> [j](javascript:alert(1))\n";
+        // Each version's output, oldest first: a new output is a new line with a new version.
+        const OUTPUTS: &[(u16, &str)] = &[(1, "e71ea9639007bb362e242e450f60a67c8919955cbc00774c61b8db966fc184a1")];
         let html = Markdown::default().answer(sample, &links).into_html();
         let digest = format!("{:x}", sha2::Sha256::digest(html.as_bytes()));
-        assert_eq!(
-            (RENDERER, digest.as_str()),
-            (1, "e71ea9639007bb362e242e450f60a67c8919955cbc00774c61b8db966fc184a1"),
-            "the renderer's output changed: raise RENDERER\n{html}"
+        assert!(OUTPUTS.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 != w[1].1), "one version per output");
+        let newest = OUTPUTS.last().expect("a version");
+        assert_eq!(newest.0, RENDERER, "RENDERER names the newest output");
+        assert!(
+            OUTPUTS.iter().all(|(version, known)| *known != digest || *version == RENDERER),
+            "the output went back to an older version's: raise RENDERER"
         );
+        assert_eq!(newest.1, digest, "the renderer's output changed: add a line with RENDERER raised\n{html}");
     }
 
     #[test]

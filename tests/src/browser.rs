@@ -137,6 +137,16 @@ impl Browser {
         std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).expect("the screenshot is written");
     }
 
+    /// Gives the browser a session made outside it (for `https://localhost:…`, the page now
+    /// open being of that origin), as stingd's own cookie but for `HttpOnly`, which only a
+    /// server can set: the `Cookie: name=value` pair.
+    pub async fn set_session_cookie(&self, pair: &str) {
+        self.client
+            .execute("document.cookie = `${arguments[0]}; Secure; Path=/; SameSite=Strict`;", vec![json!(pair)])
+            .await
+            .expect("the cookie is set");
+    }
+
     /// The window resized, as a phone (390 × 844) or a laptop (1280 × 900) would show the page.
     pub async fn resize(&self, width: u32, height: u32) {
         self.client.set_window_size(width, height).await.expect("the window resizes");

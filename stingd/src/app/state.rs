@@ -138,6 +138,7 @@ pub(super) async fn build_state(
     let state = AppState {
         tasks: tasks.clone(),
         web: Arc::default(),
+        markdown: Arc::default(),
         supervisor,
         upstream,
         api_keys: parts.api_keys.clone(),

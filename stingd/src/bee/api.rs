@@ -405,7 +405,7 @@ pub async fn ask(
 
     let (tx, rx) = mpsc::channel::<Step>(64);
     let _ = tx.send(Step::Sources(citations.clone())).await;
-    let web = state.web.clone();
+    let markdown = state.markdown.clone();
     state.tasks.spawn(async move {
         let mut reader = EventReader::default();
         let mut answer = String::new();
@@ -457,8 +457,13 @@ pub async fn ask(
         // Its HTML made once, here (off the runtime's threads), so no page view of it parses,
         // highlights or cleans it again.
         let rendered = if store {
-            let (web, text, sources) = (web.clone(), answer.clone(), citations.clone());
-            tokio::task::spawn_blocking(move || conversations::render_answer(&web.markdown, &text, &sources)).await.ok()
+            let (markdown, text, sources) = (markdown.clone(), answer.clone(), citations.clone());
+            tokio::task::spawn_blocking(move || conversations::render_answer(&markdown, &text, &sources))
+                .await
+                .inspect_err(
+                    |error| tracing::error!(%error, "rendering an answer failed: it is stored without its HTML"),
+                )
+                .ok()
         } else {
             None
         };

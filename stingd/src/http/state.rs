@@ -15,6 +15,8 @@ pub struct AppState {
     pub tasks: crate::tasks::Tasks,
     /// The pages' script and style.
     pub web: Arc<crate::web::Web>,
+    /// What makes answers' HTML: Bee when it stores one, the pages for one an older renderer made.
+    pub markdown: Arc<crate::markdown::Markdown>,
     pub supervisor: Supervisor,
     /// The client for requests to the children (loopback, pooled).
     pub upstream: reqwest::Client,

@@ -170,17 +170,34 @@ async fn conversation_data(
         conversations::open(pool, state.vault_client().as_ref(), &state.documents.keys, person.reader, id).await?;
     let all = conversations::messages(pool, &opened).await?;
     let last = all.last().map(|m| m.seq);
-    let mut shown = Vec::new();
+    let mut all: Vec<Message> = all.into_iter().filter(|m| m.seq >= from).collect();
+    // Answers an older renderer made (or none): made again in one go, off the runtime's threads.
+    let stale: Vec<(String, Vec<conversations::Citation>)> = all
+        .iter()
+        .filter(|m| m.role != "user" && !m.rendered.as_ref().is_some_and(Rendered::is_current))
+        .map(|m| (m.content.clone(), m.sources.clone()))
+        .collect();
     let mut made = Vec::new();
-    for mut message in all.into_iter().filter(|m| m.seq >= from) {
-        let current = message.rendered.as_ref().is_some_and(Rendered::is_current);
-        if message.role != "user" && !current {
-            let rendered = conversations::render_answer(&state.web.markdown, &message.content, &message.sources);
-            message.rendered = Some(rendered.clone());
-            made.push((message.clone(), rendered));
+    if !stale.is_empty() {
+        let markdown = state.markdown.clone();
+        let rendered = tokio::task::spawn_blocking(move || {
+            stale.iter().map(|(text, sources)| conversations::render_answer(&markdown, text, sources)).collect()
+        })
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "rendering answers failed");
+            Vec::new()
+        });
+        let mut rendered = rendered.into_iter();
+        for message in
+            all.iter_mut().filter(|m| m.role != "user" && !m.rendered.as_ref().is_some_and(Rendered::is_current))
+        {
+            let Some(html) = rendered.next() else { break };
+            message.rendered = Some(html.clone());
+            made.push((message.clone(), html));
         }
-        shown.push(show(message, last));
     }
+    let shown = all.into_iter().map(|m| show(m, last)).collect();
     if !made.is_empty() {
         // Stored for the next view after this page is sent; one that cannot be stored is made
         // again next time.

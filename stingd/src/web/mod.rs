@@ -18,7 +18,6 @@ pub use assets::Assets;
 #[derive(Default)]
 pub struct Web {
     pub assets: Assets,
-    pub markdown: crate::markdown::Markdown,
 }
 
 /// The web app's routes (pages and assets): not the API, so not in its OpenAPI document.

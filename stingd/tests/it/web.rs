@@ -736,6 +736,17 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
         (rendered.as_ref().is_some_and(|r| r.is_current() && r.html().contains("hl-")), format!("{rendered:?}"))
     })
     .await;
+    // HTML is stored only for the message as it is: not for other text under its number, and
+    // not over HTML this renderer made.
+    use stingd::bee::conversations::{messages, render_answer, store_rendered};
+    let markdown = stingd::markdown::Markdown::default();
+    let stored = messages(&site.pool, &opened).await.unwrap().pop().unwrap();
+    let mut other = stored.clone();
+    other.content = "Another answer under the same number".into();
+    store_rendered(&site.pool, &opened, &other, render_answer(&markdown, &other.content, &[])).await.unwrap();
+    store_rendered(&site.pool, &opened, &stored, render_answer(&markdown, "overwritten", &[])).await.unwrap();
+    let now = messages(&site.pool, &opened).await.unwrap().pop().unwrap();
+    assert_eq!(now.rendered, stored.rendered, "the stored HTML is unchanged");
     let exported = site.get(&format!("/api/conversations/{conversation}"), &cookie).await.text().await.unwrap();
     assert!(!exported.contains("hl-") && !exported.contains("rendered"), "the API gives the text, not the HTML");
     // Shown again from the stored HTML: the code block shows the script as code, highlighted,
@@ -798,14 +809,7 @@ async fn on_the_account_page_a_user_sets_up_an_app_passkeys_and_tokens_then_sign
     let elsewhere = Browser::start().await;
     elsewhere.client.goto(&format!("{}/signin", site.origin)).await.unwrap();
     let one_factor = crate::common::site::cookie_for(&site.pool, ann.id, stingd::identity::credential::Aal::One).await;
-    elsewhere
-        .client
-        .execute(
-            "document.cookie = `${arguments[0]}; Secure; Path=/; SameSite=Strict`;",
-            vec![serde_json::json!(one_factor)],
-        )
-        .await
-        .unwrap();
+    elsewhere.set_session_cookie(&one_factor).await;
     elsewhere.client.goto(&format!("{}/account/totp-qr", site.origin)).await.unwrap();
     assert_eq!(text_of(&elsewhere.client, "h1").await, "Not allowed");
     let said = text_of(&elsewhere.client, "main").await;

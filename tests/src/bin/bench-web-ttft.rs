@@ -66,10 +66,9 @@ async fn main() -> anyhow::Result<()> {
     let browser = Browser::start().await;
     let page = &browser.client;
     page.goto(&format!("{}/signin", site.base)).await?;
-    // The benchmark's own session, set as stingd would set it (WebDriver's cookie command
-    // refuses a cookie without a domain, and a `__Host-` cookie must have none).
-    page.execute("document.cookie = `${arguments[0]}; Secure; Path=/; SameSite=Strict`;", vec![json!(site.cookie)])
-        .await?;
+    // The benchmark's own session (WebDriver's cookie command refuses a cookie without a
+    // domain, and a `__Host-` cookie must have none).
+    browser.set_session_cookie(&site.cookie).await;
 
     let (mut api, mut fetched, mut sent, mut inserted, mut painted) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -176,6 +175,7 @@ fetch(`/api/conversations/${id}/messages`, {
   headers: { "content-type": "application/json", accept: "text/event-stream" },
   body: JSON.stringify({ content: question }),
 }).then(async (response) => {
+  if (!response.ok) return done(-response.status);
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let seen = "";
