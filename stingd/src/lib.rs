@@ -13,6 +13,7 @@ pub mod http;
 pub mod identity;
 pub mod mail;
 pub mod markdown;
+pub mod notifications;
 pub mod phase;
 pub mod sandbox;
 pub mod supervisor;

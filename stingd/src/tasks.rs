@@ -12,6 +12,9 @@ use tokio_util::task::TaskTracker;
 pub struct Tasks {
     tracker: TaskTracker,
     shutdown: CancellationToken,
+    /// Cancelled when the listeners stop taking requests: what would hold a connection open
+    /// for good (a notification stream) ends, so requests in flight can finish.
+    draining: CancellationToken,
 }
 
 impl Tasks {
@@ -50,9 +53,20 @@ impl Tasks {
         self.shutdown.cancelled().await
     }
 
+    /// Says that the listeners are stopping: streams that never end on their own end now.
+    pub fn begin_draining(&self) {
+        self.draining.cancel();
+    }
+
+    /// Resolves when the listeners begin to stop.
+    pub async fn draining(&self) {
+        self.draining.cancelled().await
+    }
+
     /// Stops the endless tasks and waits for all of them, at most `grace`. Returns how many
     /// were still running when the grace ran out.
     pub async fn shut_down(&self, grace: Duration) -> usize {
+        self.draining.cancel();
         self.shutdown.cancel();
         self.tracker.close();
         match tokio::time::timeout(grace, self.tracker.wait()).await {

@@ -87,6 +87,28 @@ function fetchDocument(path) {
   });
 }
 
+// The unread count beside "Notifications", kept live by the server's stream (the browser's
+// EventSource connects again by itself when it drops); a new notification is also said.
+const unread = document.getElementById("unread");
+function showUnread(n) {
+  if (!unread) return;
+  document.getElementById("unread-count").textContent = String(n);
+  unread.hidden = n === 0;
+}
+if (unread && window.EventSource) {
+  const events = new EventSource("/api/notifications/stream");
+  events.addEventListener("unread", (event) => {
+    showUnread(JSON.parse(event.data).unread);
+    unread.dataset.live = "yes";
+  });
+  events.addEventListener("notification", (event) => {
+    const told = JSON.parse(event.data);
+    showUnread(told.unread);
+    say(`New: ${told.notification.title}`);
+    document.dispatchEvent(new CustomEvent("sting-notification", { detail: told.notification }));
+  });
+}
+
 const signout = document.getElementById("signout-form");
 if (signout) {
   signout.addEventListener("submit", async (event) => {

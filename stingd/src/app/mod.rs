@@ -189,9 +189,11 @@ async fn serve(
     }
     let app = phase_router(phases.clone()).layer(axum::middleware::map_response(crate::http::front::security_headers));
     // The other listeners stop with the background tasks, after this one.
-    let shutdown = async {
+    let draining = tasks.clone();
+    let shutdown = async move {
         shutdown_signal().await;
         tracing::info!("shutting down: finishing requests in flight");
+        draining.begin_draining();
     };
     match (listen, tls) {
         (Listen::PlainLoopback(address), _) => {

@@ -132,13 +132,16 @@ pub(super) async fn build_state(
     // Last of what can fail, so that a failed attempt (retried with Vault) leaves no model
     // process or listener behind.
     let supervisor = Supervisor::start(supervisor_config, upstream.clone()).context("cannot start the supervisor")?;
+    let notifications = Arc::new(crate::notifications::Hub::default());
     if let Some(identity) = &identity {
         tasks.spawn_until_shutdown(identity.credentials.clone().listen(identity.pool.clone()));
+        tasks.spawn_until_shutdown(notifications.clone().listen(identity.pool.clone()));
     }
     let state = AppState {
         tasks: tasks.clone(),
         web: Arc::default(),
         markdown: Arc::default(),
+        notifications,
         supervisor,
         upstream,
         api_keys: parts.api_keys.clone(),

@@ -319,6 +319,19 @@ pub async fn ingest(
                 .await?;
         }
     }
+    let first_time: bool = sqlx::query_scalar("SELECT indexed_at IS NULL FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if status == Status::Held && first_time {
+        let kinds: Vec<&str> = pii.keys().map(String::as_str).collect();
+        let title = format!("“{name}” is held for review");
+        let body = format!(
+            "It holds personal data ({}): a moderator reviews it before search and Bee can use it.",
+            kinds.join(", ")
+        );
+        tell_uploader(&mut tx, id, crate::notifications::Kind::DocumentHeld, &title, &body).await?;
+    }
     sqlx::query(
         "UPDATE documents SET status = $2, searchable = $3, content = coalesce($4, content), redacted = $5,
                 approved = approved OR $6, progress = 1, error = NULL, indexed_at = now()
@@ -334,6 +347,27 @@ pub async fn ingest(
     .await?;
     tx.commit().await?;
     Ok(Stored { id, jar, name, doc_type, size: size as u64, status, chunks: chunks.len(), pii, redacted })
+}
+
+/// Tells whoever uploaded document `id` (if they still have an account), in `tx`: the notice
+/// goes out when what it tells is committed.
+async fn tell_uploader(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    id: Uuid,
+    kind: crate::notifications::Kind,
+    title: &str,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    let found: Option<(Option<Uuid>, Uuid)> = sqlx::query_as("SELECT uploaded_by, jar_id FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some((Some(uploader), jar)) = found {
+        let link = format!("/jars/{jar}");
+        let new = crate::notifications::New { kind, title, body, link: Some(&link) };
+        crate::notifications::send(&mut **tx, uploader, &new).await?;
+    }
+    Ok(())
 }
 
 /// A received document that could not be ingested, when nobody is waiting for the answer: it
@@ -378,6 +412,11 @@ pub async fn fail(
     if personal_goes {
         sqlx::query("DELETE FROM chunks WHERE document_id = $1").bind(id).execute(&mut *tx).await?;
     }
+    let name: String =
+        sqlx::query_scalar("SELECT name FROM documents WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+    let title = format!("“{name}” could not be indexed");
+    let body = format!("{error}.");
+    tell_uploader(&mut tx, id, crate::notifications::Kind::IngestionFailed, &title, &body).await?;
     tx.commit().await
 }
 
@@ -454,17 +493,20 @@ pub async fn delete(pool: &PgPool, reader: Reader, jar: Uuid, id: Uuid) -> Resul
 
 /// A held document becomes searchable (a moderator's decision).
 pub async fn approve(pool: &PgPool, jar: Uuid, id: Uuid) -> Result<(), DocumentError> {
-    let done = sqlx::query(
+    let mut tx = pool.begin().await?;
+    let name: Option<String> = sqlx::query_scalar(
         "UPDATE documents SET status = 'ready', approved = true, searchable = true
-         WHERE id = $1 AND jar_id = $2 AND status = 'held'",
+         WHERE id = $1 AND jar_id = $2 AND status = 'held' RETURNING name",
     )
     .bind(id)
     .bind(jar)
-    .execute(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(DocumentError::NotFound);
-    }
+    let name = name.ok_or(DocumentError::NotFound)?;
+    let title = format!("“{name}” is released");
+    let body = "A moderator reviewed it: search and Bee can use it now.";
+    tell_uploader(&mut tx, id, crate::notifications::Kind::DocumentReleased, &title, body).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::identity::IdentityError;
 use crate::identity::credential::Aal;
 use crate::identity::users::Role;
+use crate::notifications::Kind;
 
 /// Who is asking, as the database's access function needs it.
 #[derive(Clone, Copy, Debug)]
@@ -41,6 +42,15 @@ impl Permission {
             Self::Read => "read",
             Self::Write => "write",
             Self::Manage => "manage",
+        }
+    }
+
+    /// What it lets a person do, in words ("can read it").
+    pub fn what_it_allows(self) -> &'static str {
+        match self {
+            Self::Read => "can read it",
+            Self::Write => "can read it and add and remove documents",
+            Self::Manage => "can read it, add and remove documents, rename, share and delete it",
         }
     }
 
@@ -228,6 +238,11 @@ async fn shares_of(pool: &PgPool, id: Uuid) -> Result<Vec<Share>, JarError> {
 pub async fn set_shares(pool: &PgPool, reader: Reader, id: Uuid, shares: &[Share]) -> Result<Vec<Share>, JarError> {
     require(pool, reader, id, Permission::Manage).await?;
     let mut tx = pool.begin().await?;
+    let before: Vec<Uuid> =
+        sqlx::query_scalar("SELECT user_id FROM honey_jar_shares WHERE jar_id = $1 AND user_id IS NOT NULL")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
     sqlx::query("DELETE FROM honey_jar_shares WHERE jar_id = $1").bind(id).execute(&mut *tx).await?;
     for share in shares {
         let (user, role, everyone) = match &share.target {
@@ -249,6 +264,25 @@ pub async fn set_shares(pool: &PgPool, reader: Reader, id: Uuid, shares: &[Share
         .await?;
     }
     sqlx::query("UPDATE honey_jars SET updated_at = now() WHERE id = $1").bind(id).execute(&mut *tx).await?;
+    // Each person newly given a share of their own is told, when the share is committed.
+    let (name, by): (String, String) = sqlx::query_as(
+        "SELECT j.name, coalesce((SELECT email FROM users WHERE id = $2), 'an admin') FROM honey_jars j WHERE j.id = $1",
+    )
+    .bind(id)
+    .bind(reader.user)
+    .fetch_one(&mut *tx)
+    .await?;
+    let link = format!("/jars/{id}");
+    for share in shares {
+        let ShareTarget::User(user) = share.target else { continue };
+        if before.contains(&user) || user == reader.user {
+            continue;
+        }
+        let title = format!("“{name}” is shared with you");
+        let body = format!("{by} shared this Honey Jar with you: you {}.", share.permission.what_it_allows());
+        let new = crate::notifications::New { kind: Kind::JarShared, title: &title, body: &body, link: Some(&link) };
+        crate::notifications::send(&mut *tx, user, &new).await?;
+    }
     tx.commit().await?;
     shares_of(pool, id).await
 }

@@ -130,7 +130,27 @@ pub fn routes() -> Routes<AppState> {
             Access::Role(Role::Viewer),
             post(crate::identity::account_api::recovery_codes),
         )
+        .add(Method::GET, "/api/notifications", Access::Role(Role::Viewer), get(crate::notifications::api::list))
+        .add(
+            Method::POST,
+            "/api/notifications/read",
+            Access::Role(Role::Viewer),
+            post(crate::notifications::api::mark_all_read),
+        )
+        .add(
+            Method::POST,
+            "/api/notifications/{id}/read",
+            Access::Role(Role::Viewer),
+            post(crate::notifications::api::mark_read),
+        )
+        .add(
+            Method::GET,
+            "/api/notifications/stream",
+            Access::Role(Role::Viewer),
+            get(crate::notifications::api::stream),
+        )
         .add(Method::GET, "/account", Access::Page, get(crate::web::account::page))
+        .add(Method::GET, "/notifications", Access::Page, get(crate::web::notifications::page))
         .add(Method::GET, "/account/totp-qr", Access::Page, get(crate::web::account::totp_qr))
         .add(Method::GET, "/api/openapi.json", Access::Authenticated, get(crate::http::openapi::serve))
         .add(

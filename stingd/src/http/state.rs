@@ -17,6 +17,8 @@ pub struct AppState {
     pub web: Arc<crate::web::Web>,
     /// What makes answers' HTML: Bee when it stores one, the pages for one an older renderer made.
     pub markdown: Arc<crate::markdown::Markdown>,
+    /// Who has a new notification, as the database tells it.
+    pub notifications: Arc<crate::notifications::Hub>,
     pub supervisor: Supervisor,
     /// The client for requests to the children (loopback, pooled).
     pub upstream: reqwest::Client,

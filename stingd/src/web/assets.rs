@@ -25,6 +25,7 @@ const SOURCES: &[(&str, &str, &[u8])] = &[
             include_str!("../../web/bee.js"),
             include_str!("../../web/jars.js"),
             include_str!("../../web/account.js"),
+            include_str!("../../web/notifications.js"),
         )
         .as_bytes(),
     ),

@@ -9,6 +9,7 @@ pub mod account;
 pub mod assets;
 pub mod bee;
 pub mod jars;
+pub mod notifications;
 pub mod page;
 pub mod signin;
 
@@ -35,4 +36,5 @@ pub const PATHS: &[&str] = &[
     "/search",
     "/account",
     "/account/totp-qr",
+    "/notifications",
 ];

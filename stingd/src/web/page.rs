@@ -49,6 +49,7 @@ pub enum Section {
     Bee,
     Jars,
     Search,
+    Notifications,
 }
 
 impl<'a> Shell<'a> {

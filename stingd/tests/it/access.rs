@@ -33,6 +33,11 @@ const TABLE: &[(&str, &str, Access)] = &[
     ("GET", "/api/account/sessions", Access::Role(Role::Viewer)),
     ("DELETE", "/api/account/sessions/{id}", Access::Role(Role::Viewer)),
     ("POST", "/api/account/recovery-codes", Access::Role(Role::Viewer)),
+    ("GET", "/notifications", Access::Page),
+    ("GET", "/api/notifications", Access::Role(Role::Viewer)),
+    ("POST", "/api/notifications/read", Access::Role(Role::Viewer)),
+    ("POST", "/api/notifications/{id}/read", Access::Role(Role::Viewer)),
+    ("GET", "/api/notifications/stream", Access::Role(Role::Viewer)),
     ("GET", "/health", Access::Public),
     ("GET", "/health/ready", Access::Public),
     ("POST", "/v1/chat/completions", Access::Authenticated),
@@ -189,11 +194,17 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
             let response = request.send().await.unwrap();
             let status = response.status().as_u16();
             let to_signin = status == 303 && response.headers().get("location").is_some_and(|l| l == "/signin");
-            let code = response
-                .json::<serde_json::Value>()
-                .await
-                .ok()
-                .and_then(|b| b["error"]["code"].as_str().map(str::to_string));
+            // A stream (notifications) is open for good: its status says enough.
+            let streams = response.headers().get("content-type").is_some_and(|t| t == "text/event-stream");
+            let code = if streams {
+                None
+            } else {
+                response
+                    .json::<serde_json::Value>()
+                    .await
+                    .ok()
+                    .and_then(|b| b["error"]["code"].as_str().map(str::to_string))
+            };
             // The access layer's own refusals; a handler may answer 401 for other reasons (a
             // wrong password), which is not a refusal of access.
             let refused = to_signin

@@ -20,6 +20,7 @@ mod identity;
 mod identity_gateway;
 mod kratos;
 mod magic_links;
+mod notifications;
 mod openai_client;
 mod openapi;
 mod passkeys;

@@ -616,6 +616,63 @@ async fn on_its_page_a_manager_renames_a_jar_shares_it_with_a_person_and_a_role_
     assert_clean_console(&browser, &[]).await;
 }
 
+#[tokio::test]
+async fn a_share_arrives_live_beside_notifications_and_is_read_on_its_page() {
+    let site = Site::start_https("").await;
+    let ann = users::create(&site.pool, "ann@example.org", Role::User).await.unwrap();
+    users::create(&site.pool, "bob@example.org", Role::User).await.unwrap();
+    let ann_cookie = crate::common::site::cookie_for(&site.pool, ann.id, stingd::identity::credential::Aal::One).await;
+    let made = site.post("/api/jars", Some(&ann_cookie), serde_json::json!({"name": "Apiary"})).await;
+    let jar = made.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+
+    let browser = signed_in_browser(&site, "bob@example.org", 0).await;
+    let page = &browser.client;
+    until("the page listens for notifications", || async {
+        let live = page.find(Locator::Id("unread")).await.unwrap().attr("data-live").await.unwrap();
+        (live.as_deref() == Some("yes"), format!("{live:?}"))
+    })
+    .await;
+    assert!(!page.find(Locator::Id("unread")).await.unwrap().is_displayed().await.unwrap(), "nothing unread yet");
+    let shared = site
+        .stingd
+        .http
+        .put(format!("{}/api/jars/{jar}/shares", site.stingd.base))
+        .header("cookie", &ann_cookie)
+        .header("origin", &site.origin)
+        .json(&serde_json::json!({"shares": [{"email": "bob@example.org", "permission": "read"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shared.status(), 200);
+    until("the count and the news arrive without a reload", || async {
+        let count = text_of(page, "#unread-count").await;
+        let status = text_of(page, "#status").await;
+        (count == "1" && status == "New: “Apiary” is shared with you", format!("{count:?} {status:?}"))
+    })
+    .await;
+
+    page.find(Locator::Id("bell")).await.unwrap().click().await.unwrap();
+    until("the notifications page opens", || async {
+        let url = page.current_url().await.unwrap();
+        (url.path() == "/notifications", url.to_string())
+    })
+    .await;
+    let row = text_of(page, "#notifications li.unread").await;
+    assert!(row.contains("“Apiary” is shared with you") && row.contains("ann@example.org shared"), "{row}");
+    check_page(&browser, "notifications").await;
+    fits_a_phone(&browser, "notifications").await;
+    page.find(Locator::Css("#notifications .mark-read")).await.unwrap().click().await.unwrap();
+    until("read, and no longer counted", || async {
+        let unread = page.find_all(Locator::Css("#notifications li.unread")).await.unwrap().len();
+        let badge = page.find(Locator::Id("unread")).await.unwrap().is_displayed().await.unwrap();
+        (unread == 0 && !badge, format!("{unread} unread, badge shown: {badge}"))
+    })
+    .await;
+    let link = page.find(Locator::Css("#notifications .title a")).await.unwrap().attr("href").await.unwrap();
+    assert_eq!(link, Some(format!("/jars/{jar}")));
+    assert_clean_console(&browser, &[]).await;
+}
+
 /// What hostile content would run, had it been rendered as markup.
 const HOSTILE: &str = "<script>window.pwned = 'script'</script><img src=x onerror=\"window.pwned='img'\">\
     <b onmouseover=\"window.pwned='hover'\">bold</b> [click](javascript:window.pwned='link') \
