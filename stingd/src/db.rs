@@ -178,6 +178,16 @@ pub async fn status(pool: &PgPool) -> Result<SchemaStatus, DbError> {
     Ok(SchemaStatus { known: known_version(), applied, min_reader: min_reader.unwrap_or(0) })
 }
 
+/// A listener on one of the database's notification channels. It does not reconnect by itself:
+/// `try_recv` answers `Ok(None)` when the connection drops, so the caller knows that notices may
+/// have been missed (and reconnects here) rather than waiting inside it unaware.
+pub async fn listen(pool: &PgPool, channel: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.eager_reconnect(false);
+    listener.listen(channel).await?;
+    Ok(listener)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

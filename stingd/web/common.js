@@ -95,8 +95,12 @@ function showUnread(n) {
   document.getElementById("unread-count").textContent = String(n);
   unread.hidden = n === 0;
 }
-if (unread && window.EventSource) {
-  const events = new EventSource("/api/notifications/stream");
+// Only while the tab is shown: a browser gives a site few connections, and a stream in every
+// background tab would use them up. Shown again, it opens again and counts afresh.
+let events = null;
+function listen() {
+  if (events || document.hidden) return;
+  events = new EventSource("/api/notifications/stream");
   events.addEventListener("unread", (event) => {
     showUnread(JSON.parse(event.data).unread);
     unread.dataset.live = "yes";
@@ -106,6 +110,17 @@ if (unread && window.EventSource) {
     showUnread(told.unread);
     say(`New: ${told.notification.title}`);
     document.dispatchEvent(new CustomEvent("sting-notification", { detail: told.notification }));
+  });
+}
+if (unread && window.EventSource) {
+  listen();
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden && events) {
+      events.close();
+      events = null;
+    } else {
+      listen();
+    }
   });
 }
 

@@ -161,13 +161,10 @@ impl CredentialCache {
     }
 }
 
+/// Reconnecting inside `try_recv` would keep the cache live while it waits for the database:
+/// the listener reports the loss at once, and the cache reconnects here instead.
 async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    // Reconnecting inside `try_recv` would keep the cache live while it waits for the
-    // database; report the loss at once and reconnect here instead.
-    listener.eager_reconnect(false);
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
+    crate::db::listen(pool, CHANNEL).await
 }
 
 #[cfg(test)]

@@ -21,6 +21,9 @@ use crate::http::{ApiError, AppState, ErrorKind};
 /// The most a page of notifications holds.
 const MAX_PAGE: i64 = 100;
 
+/// How long one stream lasts before the browser opens another (and its caller is checked again).
+const STREAM_LIFE: std::time::Duration = std::time::Duration::from_secs(120);
+
 fn user_of(principal: &Principal) -> Result<Uuid, ApiError> {
     principal.user.ok_or_else(|| {
         ApiError::new(
@@ -65,6 +68,11 @@ pub async fn list(
         return Err(ApiError::bad_request("invalid_limit", format!("`limit` is from 1 to {MAX_PAGE}")));
     }
     let pool = &state.identity()?.pool;
+    if let Some(before) = page.before {
+        if super::get(pool, user, before).await.map_err(database)?.is_none() {
+            return Err(ApiError::bad_request("invalid_before", "`before` is the id of one of your notifications"));
+        }
+    }
     let notifications = super::list(pool, user, page.before, limit).await.map_err(database)?;
     let unread = super::unread(pool, user).await.map_err(database)?;
     Ok(Json(NotificationList { notifications, unread }))
@@ -127,6 +135,7 @@ pub async fn stream(
     let first = super::unread(&pool, user).await.map_err(database)?;
     let start = (told, Some(first));
     let tasks = state.tasks.clone();
+    let ends = tokio::time::Instant::now() + STREAM_LIFE;
     let events = futures_util::stream::unfold(start, move |(mut told, first)| {
         let (pool, tasks) = (pool.clone(), tasks.clone());
         async move {
@@ -136,17 +145,20 @@ pub async fn stream(
             loop {
                 let heard = tokio::select! {
                     _ = tasks.draining() => return None,
+                    // Its caller was checked when it opened: it ends, and the browser's
+                    // EventSource opens it again, checked again (a revoked session is not).
+                    _ = tokio::time::sleep_until(ends) => return None,
                     heard = told.recv() => heard,
                 };
                 let event = match heard {
-                    Ok(Told::New(to)) if to == user => {
-                        let newest = super::list(&pool, user, None, 1).await.ok()?.pop()?;
+                    Ok(Told::New(to, id)) if to == user => {
+                        let Some(told) = super::get(&pool, user, id).await.ok()? else { continue };
                         let count = super::unread(&pool, user).await.ok()?;
                         Event::default()
                             .event("notification")
-                            .json_data(json!({ "notification": newest, "unread": count }))
+                            .json_data(json!({ "notification": told, "unread": count }))
                     }
-                    Ok(Told::New(_)) => continue,
+                    Ok(Told::New(..)) => continue,
                     Ok(Told::Recount) | Err(RecvError::Lagged(_)) => {
                         Ok(unread_event(super::unread(&pool, user).await.ok()?))
                     }

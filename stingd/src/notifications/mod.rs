@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -69,9 +68,15 @@ pub async fn send<'e, E: sqlx::PgExecutor<'e>>(executor: E, user: Uuid, new: &Ne
     .bind(new.kind)
     .bind(title)
     .bind(body)
-    .bind(new.link.filter(|l| l.starts_with('/')))
+    .bind(new.link.filter(|l| is_local(l)))
     .fetch_one(executor)
     .await
+}
+
+/// Whether `link` is a path of this site: `/…`, never `//host` or `/\\host`, which a browser
+/// would take to another site.
+pub fn is_local(link: &str) -> bool {
+    link.starts_with('/') && !link[1..].starts_with(['/', '\\'])
 }
 
 /// `user`'s notifications, newest first: `limit` of them, from after `before` (the id of the
@@ -143,8 +148,8 @@ pub struct Hub {
 /// What the hub tells its streams.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Told {
-    /// `user` has a new notification.
-    New(Uuid),
+    /// `user` has a new notification (user, notification).
+    New(Uuid, Uuid),
     /// Notices may have been missed (the database connection was lost): everyone counts again.
     Recount,
 }
@@ -164,13 +169,14 @@ impl Hub {
     pub async fn listen(self: Arc<Self>, pool: PgPool) {
         let mut delay = Duration::from_millis(100);
         loop {
-            match subscribe(&pool).await {
+            match crate::db::listen(&pool, CHANNEL).await {
                 Ok(mut listener) => {
                     delay = Duration::from_millis(100);
                     let _ = self.sender.send(Told::Recount);
                     while let Ok(Some(notification)) = listener.try_recv().await {
-                        if let Ok(user) = notification.payload().parse() {
-                            let _ = self.sender.send(Told::New(user));
+                        let told = notification.payload().split_once(':');
+                        if let Some((Ok(user), Ok(id))) = told.map(|(u, n)| (u.parse(), n.parse())) {
+                            let _ = self.sender.send(Told::New(user, id));
                         }
                     }
                     tracing::warn!("lost the database's notification channel; listening again");
@@ -183,9 +189,15 @@ impl Hub {
     }
 }
 
-async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
-    listener.eager_reconnect(false);
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
+#[cfg(test)]
+mod tests {
+    use super::is_local;
+
+    #[test]
+    fn a_link_stays_on_this_site() {
+        assert!(is_local("/jars/1") && is_local("/"));
+        for elsewhere in ["//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)", ""] {
+            assert!(!is_local(elsewhere), "{elsewhere}");
+        }
+    }
 }

@@ -195,7 +195,11 @@ async fn every_route_answers_every_caller_as_its_decision_says() {
             let status = response.status().as_u16();
             let to_signin = status == 303 && response.headers().get("location").is_some_and(|l| l == "/signin");
             // A stream (notifications) is open for good: its status says enough.
-            let streams = response.headers().get("content-type").is_some_and(|t| t == "text/event-stream");
+            let streams = response
+                .headers()
+                .get("content-type")
+                .and_then(|t| t.to_str().ok())
+                .is_some_and(|t| t.starts_with("text/event-stream"));
             let code = if streams {
                 None
             } else {

@@ -43,6 +43,9 @@ async fn a_share_tells_the_person_it_is_for_live_and_no_one_reads_anothers_notif
     let jar = site.post("/api/jars", Some(&ann_cookie), json!({"name": "Apiary"})).await.json::<Value>().await.unwrap();
     let jar = jar["id"].as_str().unwrap().to_string();
 
+    let mut anns_stream = site.get("/api/notifications/stream", &ann_cookie).await.bytes_stream();
+    let mut anns_seen = String::new();
+    next_event(&mut anns_stream, &mut anns_seen, "unread").await;
     let opened = site.get("/api/notifications/stream", &bob_cookie).await;
     assert_eq!(opened.status(), 200);
     assert!(opened.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
@@ -69,6 +72,17 @@ async fn a_share_tells_the_person_it_is_for_live_and_no_one_reads_anothers_notif
     let body = told["notification"]["body"].as_str().unwrap();
     assert!(body.starts_with("ann@example.org shared") && body.contains("add and remove documents"), "{body}");
 
+    // Ann's stream was told nothing of Bob's: the next it tells is hers.
+    let hers = stingd::notifications::New {
+        kind: stingd::notifications::Kind::Posted,
+        title: "for ann",
+        body: "",
+        link: None,
+    };
+    stingd::notifications::send(&site.pool, ann.id, &hers).await.unwrap();
+    let told = next_event(&mut anns_stream, &mut anns_seen, "notification").await;
+    assert_eq!((told["notification"]["title"].as_str(), told["unread"].as_i64()), (Some("for ann"), Some(1)), "{told}");
+
     // Kept until read; the same share saved again tells nothing new.
     assert_eq!(put(share).await.unwrap().status(), 200);
     let listed: Value = site.get("/api/notifications", &bob_cookie).await.json().await.unwrap();
@@ -81,7 +95,12 @@ async fn a_share_tells_the_person_it_is_for_live_and_no_one_reads_anothers_notif
 
     // Ann sees none of Bob's, and cannot mark his.
     let anns: Value = site.get("/api/notifications", &ann_cookie).await.json().await.unwrap();
-    assert_eq!(anns["notifications"], json!([]));
+    let titles: Vec<&str> =
+        anns["notifications"].as_array().unwrap().iter().map(|n| n["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["for ann"]);
+    let foreign = site.get(&format!("/api/notifications?before={id}"), &ann_cookie).await;
+    assert_eq!(foreign.status(), 400, "paging from another's notification");
+    assert_eq!(foreign.json::<Value>().await.unwrap()["error"]["code"], "invalid_before");
     let refused = site.post(&format!("/api/notifications/{id}/read"), Some(&ann_cookie), json!({})).await;
     assert_eq!(refused.status(), 404);
     assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "notification_not_found");
