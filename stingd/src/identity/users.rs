@@ -106,16 +106,25 @@ pub async fn list(pool: &PgPool) -> Result<Vec<User>, IdentityError> {
 }
 
 /// Changes a role and ends the user's sessions, so the new privileges come with a new sign-in
-/// (and a new session id).
+/// (and a new session id); the user is told, when it is a change.
 pub async fn set_role(pool: &PgPool, cache: &CredentialCache, user: Uuid, role: Role) -> Result<(), IdentityError> {
     let mut tx = pool.begin().await?;
-    let found = sqlx::query("UPDATE users SET role = $2 WHERE id = $1")
+    let before: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1 FOR UPDATE")
         .bind(user)
-        .bind(role.as_str())
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-    if found.rows_affected() == 0 {
-        return Err(IdentityError::NoSuchUser);
+    let before = before.ok_or(IdentityError::NoSuchUser)?;
+    sqlx::query("UPDATE users SET role = $2 WHERE id = $1").bind(user).bind(role.as_str()).execute(&mut *tx).await?;
+    if before != role.as_str() {
+        let title = format!("Your role is now {}", role.as_str());
+        let body = format!("An admin changed your role from {before} to {}: sign in again to use it.", role.as_str());
+        let new = crate::notifications::New {
+            kind: crate::notifications::Kind::RoleChanged,
+            title: &title,
+            body: &body,
+            link: None,
+        };
+        crate::notifications::send(&mut *tx, user, &new).await?;
     }
     sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
     tx.commit().await?;

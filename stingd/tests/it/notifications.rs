@@ -215,3 +215,25 @@ async fn the_uploader_is_told_when_a_document_is_held_and_when_a_moderator_relea
     let mos: Value = site.get("/api/notifications", &mo_cookie).await.json().await.unwrap();
     assert_eq!(mos["unread"], 0, "the moderator is told nothing of it");
 }
+
+#[tokio::test]
+async fn a_person_is_told_when_an_admin_changes_their_role() {
+    let site = Site::start("").await;
+    let admin = users::create(&site.pool, "root@example.org", Role::Admin).await.unwrap();
+    let bob = users::create(&site.pool, "bob@example.org", Role::User).await.unwrap();
+    let admin_cookie = cookie_for(&site.pool, admin.id, Aal::Two).await;
+    let path = format!("/api/admin/users/{}/role", bob.id);
+    let change = |role: &'static str| site.post(&path, Some(&admin_cookie), json!({ "role": role }));
+    assert_eq!(change("moderator").await.status(), 204);
+    // The same role again is no change: nothing more to tell.
+    assert_eq!(change("moderator").await.status(), 204);
+    let bob_cookie = cookie_for(&site.pool, bob.id, Aal::One).await;
+    let told: Value = site.get("/api/notifications", &bob_cookie).await.json().await.unwrap();
+    let all = told["notifications"].as_array().unwrap();
+    assert_eq!(all.len(), 1, "{told}");
+    assert_eq!(
+        (all[0]["kind"].as_str(), all[0]["title"].as_str()),
+        (Some("role_changed"), Some("Your role is now moderator"))
+    );
+    assert!(all[0]["body"].as_str().unwrap().contains("from user to moderator"), "{told}");
+}
