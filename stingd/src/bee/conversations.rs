@@ -367,16 +367,13 @@ pub fn render_answer(markdown: &Markdown, content: &str, sources: &[Citation]) -
     markdown.answer(content, &links)
 }
 
-/// Stores the HTML a page made of an answer stored without it (or by an older renderer). Only
+/// Stores the HTML a page made of an answer stored without it (or by an older renderer), the
+/// `rendered` that `message` now carries. Only
 /// if the message is still the one rendered (same text, same sources): an answer asked again
 /// meanwhile has taken its number, and is never given the old one's HTML; the update applies
 /// only to the row as it was read.
-pub async fn store_rendered(
-    pool: &PgPool,
-    opened: &Opened,
-    message: &Message,
-    rendered: Rendered,
-) -> Result<(), ConversationError> {
+pub async fn store_rendered(pool: &PgPool, opened: &Opened, message: &Message) -> Result<(), ConversationError> {
+    let Some(rendered) = &message.rendered else { return Ok(()) };
     let id = opened.conversation.id;
     let context = message_context(id, message.seq);
     let sealed: Option<Vec<u8>> =
@@ -394,7 +391,7 @@ pub async fn store_rendered(
     if !same || body.rendered.as_ref().is_some_and(Rendered::is_current) {
         return Ok(());
     }
-    body.rendered = Some(rendered);
+    body.rendered = Some(rendered.clone());
     let plain = zeroize::Zeroizing::new(serde_json::to_vec(&body).expect("a message serialises"));
     sqlx::query("UPDATE messages SET sealed = $4 WHERE conversation_id = $1 AND seq = $2 AND sealed = $3")
         .bind(id)

@@ -171,45 +171,38 @@ async fn conversation_data(
     let all = conversations::messages(pool, &opened).await?;
     let last = all.last().map(|m| m.seq);
     let mut all: Vec<Message> = all.into_iter().filter(|m| m.seq >= from).collect();
-    // Answers an older renderer made (or none): made again in one go, off the runtime's threads.
-    let stale: Vec<(String, Vec<conversations::Citation>)> = all
-        .iter()
-        .filter(|m| m.role != "user" && !m.rendered.as_ref().is_some_and(Rendered::is_current))
-        .map(|m| (m.content.clone(), m.sources.clone()))
+    // Answers an older renderer made (or none): made again in one go, off the runtime's threads,
+    // and stored after this page is sent (one that cannot be stored is made again next time).
+    let stale: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].role != "user" && !all[i].rendered.as_ref().is_some_and(Rendered::is_current))
         .collect();
-    let mut made = Vec::new();
     if !stale.is_empty() {
         let markdown = state.markdown.clone();
-        let rendered = tokio::task::spawn_blocking(move || {
-            stale.iter().map(|(text, sources)| conversations::render_answer(&markdown, text, sources)).collect()
+        let mut batch: Vec<Message> = stale.iter().map(|&i| all[i].clone()).collect();
+        let made = tokio::task::spawn_blocking(move || {
+            for m in &mut batch {
+                m.rendered = Some(conversations::render_answer(&markdown, &m.content, &m.sources));
+            }
+            batch
         })
         .await
         .unwrap_or_else(|error| {
             tracing::error!(%error, "rendering answers failed");
             Vec::new()
         });
-        let mut rendered = rendered.into_iter();
-        for message in
-            all.iter_mut().filter(|m| m.role != "user" && !m.rendered.as_ref().is_some_and(Rendered::is_current))
-        {
-            let Some(html) = rendered.next() else { break };
-            message.rendered = Some(html.clone());
-            made.push((message.clone(), html));
+        for (&i, m) in stale.iter().zip(&made) {
+            all[i].rendered = m.rendered.clone();
         }
-    }
-    let shown = all.into_iter().map(|m| show(m, last)).collect();
-    if !made.is_empty() {
-        // Stored for the next view after this page is sent; one that cannot be stored is made
-        // again next time.
         let (pool, opened) = (pool.clone(), opened.clone());
         state.tasks.spawn(async move {
-            for (message, rendered) in made {
-                if let Err(error) = conversations::store_rendered(&pool, &opened, &message, rendered).await {
+            for message in &made {
+                if let Err(error) = conversations::store_rendered(&pool, &opened, message).await {
                     tracing::warn!(%error, "cannot store an answer's HTML");
                 }
             }
         });
     }
+    let shown = all.into_iter().map(|m| show(m, last)).collect();
     Ok((opened.conversation, shown))
 }
 

@@ -54,15 +54,8 @@ async fn a_share_tells_the_person_it_is_for_live_and_no_one_reads_anothers_notif
     assert_eq!(next_event(&mut stream, &mut seen, "unread").await, json!({"unread": 0}));
 
     let share = json!({"shares": [{"email": "bob@example.org", "permission": "write"}]});
-    let put = |body: Value| {
-        site.stingd
-            .http
-            .put(format!("{}/api/jars/{jar}/shares", site.stingd.base))
-            .header("cookie", &ann_cookie)
-            .header("origin", &site.origin)
-            .json(&body)
-            .send()
-    };
+    let shares = format!("/api/jars/{jar}/shares");
+    let put = |body: Value| site.request(reqwest::Method::PUT, &shares, &ann_cookie).json(&body).send();
     assert_eq!(put(share.clone()).await.unwrap().status(), 200);
     let told = next_event(&mut stream, &mut seen, "notification").await;
     assert_eq!(told["unread"], 1, "{told}");
@@ -181,19 +174,11 @@ async fn the_uploader_is_told_when_a_document_is_held_and_when_a_moderator_relea
     let jar =
         site.post("/api/jars", Some(&ann_cookie), json!({"name": "Contacts"})).await.json::<Value>().await.unwrap();
     let jar = jar["id"].as_str().unwrap().to_string();
-    let uploaded: Value = site
-        .stingd
-        .http
-        .post(format!("{}/api/jars/{jar}/documents?name=contacts.txt", site.stingd.base))
-        .header("cookie", &ann_cookie)
-        .header("origin", &site.origin)
-        .body("Write to jo.smith@example.org about the hives.\n")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let upload = format!("/api/jars/{jar}/documents?name=contacts.txt");
+    let sent = site
+        .request(reqwest::Method::POST, &upload, &ann_cookie)
+        .body("Write to jo.smith@example.org about the hives.\n");
+    let uploaded: Value = sent.send().await.unwrap().json().await.unwrap();
     assert_eq!(uploaded["status"], "held", "{uploaded}");
     let document = uploaded["id"].as_str().unwrap().to_string();
     let told: Value = site.get("/api/notifications", &ann_cookie).await.json().await.unwrap();

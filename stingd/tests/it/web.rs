@@ -503,16 +503,8 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     let vic = users::create(&site.pool, "vic@example.org", Role::Viewer).await.unwrap();
     let ann_cookie = crate::common::site::cookie_for(&site.pool, ann.id, stingd::identity::credential::Aal::One).await;
     let share = serde_json::json!({"shares": [{"email": "vic@example.org", "permission": "write"}]});
-    let shared = site
-        .stingd
-        .http
-        .put(format!("{}/api/jars/{jar}/shares", site.stingd.base))
-        .header("cookie", &ann_cookie)
-        .header("origin", &site.origin)
-        .json(&share)
-        .send()
-        .await
-        .unwrap();
+    let shares = format!("/api/jars/{jar}/shares");
+    let shared = site.request(reqwest::Method::PUT, &shares, &ann_cookie).json(&share).send().await.unwrap();
     assert_eq!(shared.status(), 200);
     let viewer = signed_in_browser(&site, "vic@example.org", 1).await;
     viewer.client.goto(&format!("{}/jars/{jar}", site.origin)).await.unwrap();
@@ -520,16 +512,8 @@ async fn a_user_fills_a_jar_asks_bee_and_opens_the_cited_passage_and_a_viewer_ca
     assert!(viewer.client.find(Locator::Id("files")).await.is_err(), "a viewer sees no upload control");
     assert!(viewer.client.find(Locator::Css(".delete-document")).await.is_err());
     let vic_cookie = crate::common::site::cookie_for(&site.pool, vic.id, stingd::identity::credential::Aal::One).await;
-    let refused = site
-        .stingd
-        .http
-        .post(format!("{}/api/jars/{jar}/documents?name=x.txt", site.stingd.base))
-        .header("cookie", &vic_cookie)
-        .header("origin", &site.origin)
-        .body("hello")
-        .send()
-        .await
-        .unwrap();
+    let upload = format!("/api/jars/{jar}/documents?name=x.txt");
+    let refused = site.request(reqwest::Method::POST, &upload, &vic_cookie).body("hello").send().await.unwrap();
     assert_eq!(refused.status(), 403, "the API refuses what the page does not offer");
     assert_clean_console(&viewer, &[]).await;
 }
@@ -633,16 +617,9 @@ async fn a_share_arrives_live_beside_notifications_and_is_read_on_its_page() {
     })
     .await;
     assert!(!page.find(Locator::Id("unread")).await.unwrap().is_displayed().await.unwrap(), "nothing unread yet");
-    let shared = site
-        .stingd
-        .http
-        .put(format!("{}/api/jars/{jar}/shares", site.stingd.base))
-        .header("cookie", &ann_cookie)
-        .header("origin", &site.origin)
-        .json(&serde_json::json!({"shares": [{"email": "bob@example.org", "permission": "read"}]}))
-        .send()
-        .await
-        .unwrap();
+    let share = serde_json::json!({"shares": [{"email": "bob@example.org", "permission": "read"}]});
+    let shares = format!("/api/jars/{jar}/shares");
+    let shared = site.request(reqwest::Method::PUT, &shares, &ann_cookie).json(&share).send().await.unwrap();
     assert_eq!(shared.status(), 200);
     until("the count and the news arrive without a reload", || async {
         let count = text_of(page, "#unread-count").await;
@@ -683,13 +660,7 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
     let site = Site::start_https_with("", &[crate::common::model("bee", "")], "pii:\n  enabled: false\n").await;
     let ann = users::create(&site.pool, "ann@example.org", Role::User).await.unwrap();
     let cookie = crate::common::site::cookie_for(&site.pool, ann.id, stingd::identity::credential::Aal::One).await;
-    let api = |method: reqwest::Method, path: &str| {
-        site.stingd
-            .http
-            .request(method, format!("{}{path}", site.stingd.base))
-            .header("cookie", &cookie)
-            .header("origin", &site.origin)
-    };
+    let api = |method: reqwest::Method, path: &str| site.request(method, path, &cookie);
     let jar: serde_json::Value = api(reqwest::Method::POST, "/api/jars")
         .json(&serde_json::json!({"name": format!("Jar <img src=x onerror=\"window.pwned='jar'\">"), "description": HOSTILE}))
         .send()
@@ -800,8 +771,11 @@ async fn hostile_answers_names_descriptions_and_passages_run_no_script_in_a_real
     let stored = messages(&site.pool, &opened).await.unwrap().pop().unwrap();
     let mut other = stored.clone();
     other.content = "Another answer under the same number".into();
-    store_rendered(&site.pool, &opened, &other, render_answer(&markdown, &other.content, &[])).await.unwrap();
-    store_rendered(&site.pool, &opened, &stored, render_answer(&markdown, "overwritten", &[])).await.unwrap();
+    other.rendered = Some(render_answer(&markdown, &other.content, &[]));
+    store_rendered(&site.pool, &opened, &other).await.unwrap();
+    let mut again = stored.clone();
+    again.rendered = Some(render_answer(&markdown, "overwritten", &[]));
+    store_rendered(&site.pool, &opened, &again).await.unwrap();
     let now = messages(&site.pool, &opened).await.unwrap().pop().unwrap();
     assert_eq!(now.rendered, stored.rendered, "the stored HTML is unchanged");
     let exported = site.get(&format!("/api/conversations/{conversation}"), &cookie).await.text().await.unwrap();

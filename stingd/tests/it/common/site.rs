@@ -89,6 +89,15 @@ impl Site {
         request.send().await.unwrap()
     }
 
+    /// A request as the holder of `cookie`, from this site's origin (as a page's script sends it).
+    pub fn request(&self, method: reqwest::Method, path: &str, cookie: &str) -> reqwest::RequestBuilder {
+        self.stingd
+            .http
+            .request(method, format!("{}{path}", self.stingd.base))
+            .header("cookie", cookie)
+            .header("origin", &self.origin)
+    }
+
     pub async fn get(&self, path: &str, cookie: &str) -> reqwest::Response {
         self.stingd.http.get(format!("{}{path}", self.stingd.base)).header("cookie", cookie).send().await.unwrap()
     }
